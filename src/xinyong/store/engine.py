@@ -1,0 +1,88 @@
+"""An engine from a database URL, and the boundary where database errors become ours.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on; PostgreSQL goes through
+psycopg 3 (``postgresql+psycopg://user@host/db``). A URL that cannot be used or a server that
+cannot be reached is the operator's unusable input: ``UnusableInput`` with one line, never a
+driver traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+
+from xinyong.errors import UnusableInput
+
+DEFAULT_URL = "sqlite:///xinyong.db"
+
+
+def utcnow() -> datetime:
+    """Now, in UTC: every recorded time in the store is UTC."""
+    return datetime.now(UTC)
+
+
+@contextmanager
+def database_errors(url: str | None = None) -> Iterator[None]:
+    """Translate SQLAlchemy and driver errors about reaching a database into ``UnusableInput``."""
+    where = f" ({_safe(url)})" if url else ""
+    try:
+        yield
+    except (exc.ArgumentError, exc.NoSuchModuleError) as error:
+        raise UnusableInput(
+            f"数据库 URL 无效 / bad database URL{where}: {_first_line(error)}"
+        ) from error
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise UnusableInput(
+            f"无法连接数据库 / cannot reach the database{where}: {_first_line(error.orig)}"
+        ) from error
+
+
+def connect(url: str = DEFAULT_URL) -> Engine:
+    """An engine for ``url``, checked by connecting once. Raises ``UnusableInput`` if unusable."""
+    with database_errors(url):
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise UnusableInput(
+                f"不支持的数据库 / unsupported database '{backend}' "
+                "(sqlite:///… or postgresql+psycopg://…)"
+            )
+        if backend == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if backend == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        with engine.connect():
+            pass
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Safe with WAL: a committed batch survives a killed process; only power loss may drop
+        # the last commit, never half of one.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "…"
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error or "").strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,250 @@
+"""Reading the store: records as they were on a date, as known on a date; a subject's file.
+
+Valid time: a record holds from ``valid_from`` (or, if none, ``decided_on``) through
+``valid_to`` inclusive (the last day it holds; NULL = open). Recorded time: a version was known
+from ``recorded_at`` until ``superseded_at`` (exclusive; NULL = still current).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from xinyong.store.tables import (
+    batches,
+    provenance,
+    records,
+    subject_identifiers,
+    subject_names,
+    subject_relations,
+    subjects,
+)
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One version of a record, as stored."""
+
+    id: int
+    record_type: str
+    source: str
+    subject_id: int | None
+    subject_code: str | None
+    subject_name: str
+    document_no: str | None
+    decided_on: date | None
+    valid_from: date | None
+    valid_to: date | None
+    fields: dict[str, Any]
+    status: str
+    version: int
+    supersedes: int | None
+    recorded_at: datetime
+    superseded_at: datetime | None
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> StoredRecord:
+    m = row._mapping
+    recorded_at = _as_utc(m["recorded_at"])
+    assert recorded_at is not None
+    return StoredRecord(
+        id=m["id"],
+        record_type=m["record_type"],
+        source=m["source"],
+        subject_id=m["subject_id"],
+        subject_code=m["subject_code"],
+        subject_name=m["subject_name"],
+        document_no=m["document_no"],
+        decided_on=m["decided_on"],
+        valid_from=m["valid_from"],
+        valid_to=m["valid_to"],
+        fields=dict(m["fields"] or {}),
+        status=m["status"],
+        version=m["version"],
+        supersedes=m["supersedes"],
+        recorded_at=recorded_at,
+        superseded_at=_as_utc(m["superseded_at"]),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def records_for(
+    conn: Connection,
+    subject_id: int,
+    at: date | None = None,
+    known_at: datetime | None = None,
+    *,
+    record_type: str | None = None,
+    include_withdrawn: bool = False,
+) -> list[StoredRecord]:
+    """Records about a subject that held on ``at``, in the versions known on ``known_at``.
+
+    ``at=None``: any valid time (the whole history). ``known_at=None``: the current versions.
+    Withdrawn records are left out unless ``include_withdrawn``.
+    """
+    query = select(records).where(records.c.subject_id == subject_id)
+    if known_at is None:
+        query = query.where(records.c.superseded_at.is_(None))
+    else:
+        k = _utc(known_at)
+        query = query.where(
+            records.c.recorded_at <= k,
+            or_(records.c.superseded_at.is_(None), records.c.superseded_at > k),
+        )
+    if at is not None:
+        start = func.coalesce(records.c.valid_from, records.c.decided_on)
+        query = query.where(
+            or_(start.is_(None), start <= at),
+            or_(records.c.valid_to.is_(None), records.c.valid_to >= at),
+        )
+    if record_type is not None:
+        query = query.where(records.c.record_type == record_type)
+    if not include_withdrawn:
+        query = query.where(records.c.status != "withdrawn")
+    query = query.order_by(records.c.decided_on, records.c.id)
+    return [_record(row) for row in conn.execute(query)]
+
+
+def subject_by_code(conn: Connection, scheme: str, value: str) -> int | None:
+    """The subject that holds identifier ``value`` in ``scheme``, if any."""
+    return conn.execute(
+        select(subject_identifiers.c.subject_id).where(
+            subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class SubjectFile:
+    """What ``xinyong subject show`` prints: one subject with everything the store knows."""
+
+    id: int
+    kind: str
+    primary_code: str | None
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
+    names: list[dict[str, Any]] = field(default_factory=list)
+    relations: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "primary_code": self.primary_code,
+            "identifiers": self.identifiers,
+            "names": self.names,
+            "relations": self.relations,
+            "records": self.records,
+        }
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if isinstance(value, datetime):
+        value = _as_utc(value)
+    return value.isoformat() if value is not None else None
+
+
+def subject_file(conn: Connection, subject_id: int) -> SubjectFile | None:
+    """A subject's identifiers, names, relations (both directions) and current records."""
+    head = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
+    if head is None:
+        return None
+    idents = [
+        {"scheme": r.scheme, "value": r.value}
+        for r in conn.execute(
+            select(subject_identifiers)
+            .where(subject_identifiers.c.subject_id == subject_id)
+            .order_by(subject_identifiers.c.scheme)
+        )
+    ]
+    names = [
+        {"name": r.name, "valid_from": _iso(r.valid_from), "valid_to": _iso(r.valid_to)}
+        for r in conn.execute(
+            select(subject_names)
+            .where(subject_names.c.subject_id == subject_id)
+            .order_by(subject_names.c.id)
+        )
+    ]
+    other = subjects.alias("other")
+    relations = []
+    for direction, mine, theirs in (
+        ("outgoing", subject_relations.c.from_subject_id, subject_relations.c.to_subject_id),
+        ("incoming", subject_relations.c.to_subject_id, subject_relations.c.from_subject_id),
+    ):
+        for r in conn.execute(
+            select(subject_relations, other.c.primary_code.label("other_code"))
+            .join(other, other.c.id == theirs)
+            .where(mine == subject_id)
+            .order_by(subject_relations.c.id)
+        ):
+            relations.append(
+                {
+                    "direction": direction,
+                    "role": r.role,
+                    "subject_code": r.other_code,
+                    "valid_from": _iso(r.valid_from),
+                    "valid_to": _iso(r.valid_to),
+                    "record_id": r.record_id,
+                }
+            )
+    recs = []
+    for rec in records_for(conn, subject_id, include_withdrawn=True):
+        prov = [
+            {"batch": p.batch_id, "source": p.source, "row": p.row_number, "file": p.file_name}
+            for p in conn.execute(
+                select(provenance, batches.c.file_name)
+                .join(batches, batches.c.id == provenance.c.batch_id)
+                .where(provenance.c.record_id == rec.id)
+                .order_by(provenance.c.id)
+            )
+        ]
+        recs.append(
+            {
+                "id": rec.id,
+                "record_type": rec.record_type,
+                "source": rec.source,
+                "document_no": rec.document_no,
+                "decided_on": _iso(rec.decided_on),
+                "valid_from": _iso(rec.valid_from),
+                "valid_to": _iso(rec.valid_to),
+                "status": rec.status,
+                "version": rec.version,
+                "recorded_at": _iso(rec.recorded_at),
+                "fields": rec.fields,
+                "provenance": prov,
+            }
+        )
+    return SubjectFile(
+        id=head.id,
+        kind=head.kind,
+        primary_code=head.primary_code,
+        identifiers=idents,
+        names=names,
+        relations=relations,
+        records=recs,
+    )
+
+
+def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, str, int]]:
+    """For record keys, the current version's ``(id, row_hash, version)``."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version).where(
+            and_(records.c.record_key.in_(keys), records.c.superseded_at.is_(None))
+        )
+    )
+    return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}

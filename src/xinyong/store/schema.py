@@ -1,0 +1,91 @@
+"""The whole schema and its migrations: create or upgrade a database to the newest revision.
+
+Every module that defines tables on the shared ``metadata`` is listed in ``TABLE_MODULES``, one
+visible line each, so Alembic (and the test that the migrations match the tables) sees them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, MetaData
+
+from xinyong.errors import UnusableInput
+from xinyong.store.engine import database_errors
+from xinyong.store.metadata import metadata
+
+#: Modules that define tables, one line each.
+TABLE_MODULES = ("xinyong.store.tables",)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def full_metadata() -> MetaData:
+    """The shared metadata with every table module imported."""
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return metadata
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the package ships at least one migration"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for a database never initialised."""
+    with database_errors(), engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@dataclass(frozen=True)
+class InitResult:
+    url: str
+    before: str | None
+    after: str
+
+    @property
+    def action(self) -> str:
+        if self.before is None:
+            return "created"
+        return "unchanged" if self.before == self.after else "upgraded"
+
+
+def upgrade(engine: Engine) -> InitResult:
+    """Create the schema in an empty database, or upgrade it to the newest revision. Idempotent."""
+    before = current_revision(engine)
+    with database_errors(), engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return InitResult(
+        url=engine.url.render_as_string(hide_password=True),
+        before=before,
+        after=head_revision(),
+    )
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a database that ``xinyong init`` has not brought to the newest revision."""
+    current = current_revision(engine)
+    if current != head_revision():
+        state = (
+            "未初始化 / not initialised" if current is None else f"版本 {current} 过旧 / outdated"
+        )
+        raise UnusableInput(
+            f"数据库{state}; 请先运行 xinyong init / run `xinyong init` first "
+            f"({engine.url.render_as_string(hide_password=True)})"
+        )
