@@ -1,0 +1,187 @@
+"""Citizen identity number (公民身份号码), GB 11643-1999, and the legacy 15-digit form.
+
+18 characters: region of first registration (1–6, GB/T 2260; historical codes stay valid),
+birth date ``YYYYMMDD`` (7–14), sequence (15–17, odd male, even female), check character
+(ISO 7064 MOD 11-2, ``X`` for 10). The 15-digit form (before 1999) has a 2-digit year and no
+check character; :func:`to_18` converts it.
+
+Checks in a fixed order: characters → length → region → birth date → check character.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from functools import cache
+from typing import Any, Literal
+
+from xinyong.codes import normalise, regions
+from xinyong.errors import (
+    InvalidBirthDate,
+    InvalidCharset,
+    InvalidChecksum,
+    InvalidCode,
+    InvalidLength,
+    InvalidRegion,
+)
+
+KIND = "ric"
+NAME_ZH = "公民身份号码"
+NAME_EN = "citizen identity number"
+
+DIGITS = "0123456789"
+_ALL_CHARS = "0123456789X"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2, 1)  # last: the check itself
+_CHECK = "10X98765432"  # check character for Σ mod 11 over the first 17 digits
+EARLIEST_BIRTH = datetime.date(1880, 1, 1)
+
+
+def _pair_table(first: int, second_alphabet: str = DIGITS) -> dict[str, int]:
+    w1, w2 = _WEIGHTS[first], _WEIGHTS[first + 1]
+    return {
+        a + b: int(a) * w1 + (10 if b == "X" else int(b)) * w2
+        for a in DIGITS
+        for b in second_alphabet
+    }
+
+
+_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = (_pair_table(i) for i in range(0, 16, 2))
+_T8 = _pair_table(16, _ALL_CHARS)
+
+
+@cache
+def _dates(today: datetime.date) -> frozenset[str]:
+    """Every ``YYYYMMDD`` from 1880-01-01 to ``today``: a real date, not in the future."""
+    days = (today - EARLIEST_BIRTH).days
+    return frozenset(
+        (EARLIEST_BIRTH + datetime.timedelta(days=n)).strftime("%Y%m%d") for n in range(days + 1)
+    )
+
+
+def _birth_ok(yyyymmdd: str) -> bool:
+    return yyyymmdd in _dates(datetime.date.today())
+
+
+def compact(code: str) -> str:
+    """Strip spaces and hyphens, fold full-width and lower case (``x`` → ``X``)."""
+    return normalise.compact(code)
+
+
+def check_character(first17: str) -> str:
+    """The check character for the first 17 digits."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=False)) % 11]
+
+
+def reason(code: str, region_codes: frozenset[str] | None = None) -> str | None:
+    """Why a compacted number (18 or 15 digits) is invalid, or None if it is valid."""
+    length = len(code)
+    if length == 18:
+        try:
+            total = (
+                _T0[code[0:2]]
+                + _T1[code[2:4]]
+                + _T2[code[4:6]]
+                + _T3[code[6:8]]
+                + _T4[code[8:10]]
+                + _T5[code[10:12]]
+                + _T6[code[12:14]]
+                + _T7[code[14:16]]
+                + _T8[code[16:18]]
+            )
+        except KeyError:
+            return "charset"
+        if code[:6] not in (region_codes or regions.valid_codes()):
+            return "region"
+        if not _birth_ok(code[6:14]):
+            return "birth_date"
+        return None if total % 11 == 1 else "checksum"
+    if length == 15:
+        if not code.isdigit() or not code.isascii():
+            return "charset"
+        if code[:6] not in (region_codes or regions.valid_codes()):
+            return "region"
+        return None if _birth_ok("19" + code[6:12]) else "birth_date"
+    if code.strip(_ALL_CHARS) or "X" in code[:-1]:
+        return "charset"
+    return "length"
+
+
+ERRORS: dict[str, type[InvalidCode]] = {
+    "length": InvalidLength,
+    "charset": InvalidCharset,
+    "region": InvalidRegion,
+    "birth_date": InvalidBirthDate,
+    "checksum": InvalidChecksum,
+}
+
+
+def validate(code: str) -> str:
+    """The compacted number (18 or 15 digits) if valid; else raises the first failure."""
+    code = compact(code)
+    problem = reason(code)
+    if problem is not None:
+        raise ERRORS[problem]()
+    return code
+
+
+def is_valid(code: str) -> bool:
+    """True if ``code`` is a valid citizen number, 18 or legacy 15 digits."""
+    try:
+        return reason(normalise.compact(code)) is None
+    except InvalidCode:
+        return False
+
+
+def to_18(code: str) -> str:
+    """The 18-digit form of a valid number: 15 digits get ``19`` and a check character."""
+    code = validate(code)
+    if len(code) == 18:
+        return code
+    first17 = code[:6] + "19" + code[6:]
+    return first17 + check_character(first17)
+
+
+def parse(code: str) -> dict[str, Any]:
+    """Validate and split: region, birth date (ISO), sex; ``legacy`` for the 15-digit form."""
+    code = validate(code)
+    full = to_18(code)
+    found = regions.lookup(full[:6])
+    assert found is not None  # validate checked it
+    birth = datetime.date(int(full[6:10]), int(full[10:12]), int(full[12:14]))
+    return {
+        "code": code,
+        "region": {"code": found.code, "name": found.full_name, "historical": found.historical},
+        "birth_date": birth.isoformat(),
+        "sex": "male" if int(full[16]) % 2 else "female",
+        "legacy": len(code) == 15,
+        "code_18": full,
+    }
+
+
+def generate(
+    rng: random.Random,
+    *,
+    region: str | None = None,
+    birth_date: datetime.date | None = None,
+    sex: Literal["male", "female"] | None = None,
+) -> str:
+    """A valid 18-digit number. Defaults: a current county weighted by province population, a
+    birth date uniform over adults aged 18–85, either sex."""
+    today = datetime.date.today()
+    if region is None:
+        region = regions.sample(rng).code
+    elif region not in regions.valid_codes():
+        raise InvalidRegion(region)
+    if birth_date is None:
+        start = today - datetime.timedelta(days=round(365.25 * 85))
+        end = today - datetime.timedelta(days=round(365.25 * 18) + 1)
+        birth_date = start + datetime.timedelta(days=rng.randrange((end - start).days))
+    elif not EARLIEST_BIRTH <= birth_date <= today:
+        raise InvalidBirthDate(birth_date.isoformat())
+    if sex is None:
+        sex = rng.choice(("male", "female"))
+    sequence = rng.randrange(0, 500) * 2 + (1 if sex == "male" else 0)
+    if sequence == 0:
+        sequence = 2
+    first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + check_character(first17)
