@@ -19,6 +19,7 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     ├── InvalidRecord          a department's row is bad data: per-field errors, becomes a reject
     ├── UnusableInput          a whole input (file, request) cannot be used at all
     ├── CatalogError           an operator's catalog is bad configuration: file, line, entity
+    ├── CalendarUnknown        a date in a year whose holidays no source knows yet
     ├── NotFound               no such subject, record, batch, …
     ├── Forbidden              the caller's role may not do this
     └── Conflict               the request clashes with the current state
@@ -147,6 +148,13 @@ class CatalogError(XinyongError):
         where = ":".join(str(p) for p in (file, line) if p is not None)
         prefix = " ".join(p for p in (where, f"[{entity}]" if entity else "") if p)
         super().__init__(f"{prefix}: {detail}" if prefix else detail)
+
+
+class CalendarUnknown(XinyongError):
+    """A working-day question about a year for which no holiday notice is known: never guess."""
+
+    message_zh = "该年度的节假日安排未知（国务院办公厅通知尚未收录）"
+    message_en = "the holiday arrangements for that year are not known (no State Council notice)"
 
 
 class NotFound(XinyongError):
