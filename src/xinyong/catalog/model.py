@@ -1,0 +1,743 @@
+"""The catalog's typed model: what a record type, list, measure, action and legal basis are.
+
+Every class here is a frozen pydantic model that refuses unknown keys, so a typo in a catalog file
+is an error, not a silently ignored setting. The model checks what one entity can check about
+itself (a category outside the adjudicated ones, an enum field without values, an unknown role);
+references between entities are resolved by :mod:`xinyong.catalog.loader` in its second pass.
+
+Closed sets live here in code and cannot be extended from YAML: :class:`Category` (only
+adjudicated facts, never social-media content, private communications, location, contacts,
+consumption habits or opinions), :class:`FieldType`, the subject kinds, the disclosure classes and
+the roles a measure may reach through (:data:`Role`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from xinyong.errors import NotFound
+
+
+class Category(StrEnum):
+    """The kinds of adjudicated fact a record type may hold (全国公共信用信息基础目录).
+
+    A closed set: the catalog files cannot add to it. There is deliberately no category for
+    social-media content, private communications, location, contacts, consumption habits or
+    opinions.
+    """
+
+    REGISTRATION = "registration"
+    COURT_DECISION = "court_decision"
+    ADMIN_LICENSE = "admin_license"
+    ADMIN_PENALTY = "admin_penalty"
+    ADMIN_OTHER = "admin_other"
+    PROFESSIONAL_QUALIFICATION = "professional_qualification"
+    ABNORMAL_OPERATION = "abnormal_operation"
+    SERIOUS_DISHONESTY_LIST = "serious_dishonesty_list"
+    TAX_DETERMINATION = "tax_determination"
+    CUSTOMS_DETERMINATION = "customs_determination"
+    PUBLIC_CONTRACT_PERFORMANCE = "public_contract_performance"
+    COMMITMENT = "commitment"
+    CREDIT_EVALUATION = "credit_evaluation"
+    HONOUR = "honour"
+
+    @property
+    def label_zh(self) -> str:
+        return CATEGORY_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return CATEGORY_LABELS[self][1]
+
+
+CATEGORY_LABELS: dict[Category, tuple[str, str]] = {
+    Category.REGISTRATION: ("登记注册基本信息", "registration"),
+    Category.COURT_DECISION: ("司法裁判及执行信息", "court decisions and enforcement"),
+    Category.ADMIN_LICENSE: ("行政许可信息", "administrative licences"),
+    Category.ADMIN_PENALTY: ("行政处罚信息", "administrative penalties"),
+    Category.ADMIN_OTHER: (
+        "行政强制、确认、征收、给付、裁决、补偿、奖励和监督检查信息",
+        "other administrative acts (coercion, confirmation, levy, benefit, ruling, "
+        "compensation, award, inspection)",
+    ),
+    Category.PROFESSIONAL_QUALIFICATION: ("职称和职业资格信息", "professional qualifications"),
+    Category.ABNORMAL_OPERATION: ("经营（活动）异常名录（状态）信息", "abnormal operations"),
+    Category.SERIOUS_DISHONESTY_LIST: ("严重失信主体名单信息", "serious dishonesty lists"),
+    Category.TAX_DETERMINATION: ("纳税（税收）信息", "tax determinations"),
+    Category.CUSTOMS_DETERMINATION: ("海关认定信息", "customs determinations"),
+    Category.PUBLIC_CONTRACT_PERFORMANCE: (
+        "公共机构合同履行信息",
+        "contract performance of public bodies",
+    ),
+    Category.COMMITMENT: ("信用承诺及其履行情况信息", "credit commitments and their performance"),
+    Category.CREDIT_EVALUATION: ("信用评价结果信息", "credit evaluation results"),
+    Category.HONOUR: ("诚实守信相关荣誉信息", "honours for honesty"),
+}
+
+# Kinds of information the platform must never hold. Named here only to refuse them clearly.
+FORBIDDEN_TOPICS_ZH = "社交媒体内容、私人通信、位置、联系人、消费习惯或观点"
+FORBIDDEN_TOPICS_EN = (
+    "social-media content, private communications, location, contacts, consumption habits "
+    "or opinions"
+)
+
+
+class FieldType(StrEnum):
+    """The value types a record field may have (a closed set)."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    USCC = "uscc"
+    RIC = "ric"
+    ORGCODE = "orgcode"
+    SUBJECT_CODE = "subject_code"
+    REGION = "region"
+
+
+SubjectKind = Literal["enterprise", "organisation", "government", "individual", "sole_trader"]
+SUBJECT_KINDS: tuple[str, ...] = get_args(SubjectKind)
+Disclosure = Literal["public", "shared", "subject_only"]
+Polarity = Literal["red", "black"]
+MeasurePolarity = Literal["punishment", "reward"]
+Effect = Literal["deny", "prefer", "review"]
+Until = Literal["performance", "lifted", "removal"]
+InstrumentKind = Literal[
+    "law",
+    "administrative_regulation",
+    "judicial_interpretation",
+    "judicial_document",
+    "departmental_rule",
+    "policy_document",
+    "normative_document",
+    "catalog",
+]
+AuthorityRole = Literal["issuer", "implementing_agency", "source"]
+
+Role = Literal["legal_representative", "principal", "actual_controller"]
+"""Whom a measure may reach besides the listed subject itself, and only where the law says so
+(e.g. 法释〔2015〕17号 art. 3: a unit debtor's legal representative, principal responsible
+persons and actual controller). Family, friends and employees are never a role."""
+ROLES: tuple[str, ...] = get_args(Role)
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def normalise_header(text: str) -> str:
+    """A column header as it is compared: NFKC (full-width → half-width), no spaces, casefolded,
+    no trailing ``*`` or ``:`` (marks of required columns in department templates)."""
+    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
+    text = "".join(text.split()).casefold()
+    return text.rstrip("*:")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Origin(_Frozen):
+    """Where an entity was declared: the catalog file and the line of its id."""
+
+    file: str
+    line: int
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|wd|m|y)\s*$")
+
+
+class Duration(_Frozen):
+    """A length of time written ``180d``, ``7wd`` (working days), ``3m`` or ``2y``."""
+
+    amount: int = Field(gt=0)
+    unit: Literal["d", "wd", "m", "y"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if match is None:
+                raise ValueError(
+                    f"期限格式应为 180d、7wd、3m 或 2y / a duration looks like 180d, 7wd, 3m "
+                    f"or 2y, not {value!r}"
+                )
+            return {"amount": int(match[1]), "unit": match[2]}
+        return value
+
+    @model_serializer
+    def _to_text(self) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def add_to(self, start: date) -> date:
+        """The day ``start`` plus this duration (months clamp to the month's last day).
+
+        Working days (``wd``) need the Chinese working-day calendar, which lives with the
+        processes that count deadlines; asking here raises ``ValueError``.
+        """
+        if self.unit == "d":
+            return date.fromordinal(start.toordinal() + self.amount)
+        if self.unit == "wd":
+            raise ValueError("working days need the working-day calendar / 工作日需按工作日历计算")
+        months = self.amount * (12 if self.unit == "y" else 1)
+        year, month0 = divmod(start.month - 1 + months, 12)
+        year += start.year
+        day = min(start.day, calendar.monthrange(year, month0 + 1)[1])
+        return date(year, month0 + 1, day)
+
+
+class LegalRef(_Frozen):
+    """A legal basis: an instrument, and where the instrument lists articles, one of them."""
+
+    instrument: str
+    article: str | None = None
+    paragraph: int | None = None
+    item: int | None = None
+    note: str | None = None
+
+    @field_validator("article", mode="before")
+    @classmethod
+    def _article_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Article(_Frozen):
+    """One article (or part) of an instrument, with a summary of what it says."""
+
+    label_zh: str
+    summary_zh: str
+    summary_en: str
+    authorises_roles: list[Role] = []
+    note: str | None = None
+
+
+class Instrument(_Frozen):
+    """A legal instrument: law, regulation, judicial interpretation, rule or policy document."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    number: str | None = None
+    kind: InstrumentKind
+    issuers: list[str] = Field(min_length=1)
+    adopted_on: date | None = None
+    promulgated_on: date | None = None
+    effective_on: date | None = None
+    sources: list[str] = []
+    note: str | None = None
+    articles: dict[str, Article] = {}
+    origin: Origin | None = None
+
+    @field_validator("articles", mode="before")
+    @classmethod
+    def _article_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+    def cite(self, ref: LegalRef | None = None) -> str:
+        """A short citation: ``法释〔2017〕7号 第一条（第一项）`` or the title without a number."""
+        text = self.number or f"《{self.title_zh}》"
+        if ref is not None and ref.article is not None:
+            article = self.articles.get(ref.article)
+            text += " " + (article.label_zh if article else ref.article)
+            if ref.paragraph is not None:
+                text += f"第{ref.paragraph}款"
+            if ref.item is not None:
+                text += f"第{ref.item}项"
+        return text
+
+
+class Authority(_Frozen):
+    """An issuing department, an implementing agency, or a source of records."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    roles: list[AuthorityRole] = Field(min_length=1)
+    note: str | None = None
+    origin: Origin | None = None
+
+
+class EnumValue(_Frozen):
+    """One value of an enum field, with the wordings departments publish for it."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    aliases: list[str] = []
+
+
+class FieldSpec(_Frozen):
+    """One field of a record type."""
+
+    name: str
+    type: FieldType
+    required: bool = False
+    aliases: list[str] = []
+    enum: list[EnumValue] | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _enum_values(self) -> FieldSpec:
+        if not ID_PATTERN.match(self.name):
+            raise ValueError(
+                f"字段名须为英文 snake_case / field name must be snake_case: {self.name!r}"
+            )
+        if self.type is FieldType.ENUM and not self.enum:
+            raise ValueError(
+                f"枚举字段 {self.name} 缺少取值 / enum field {self.name} lists no values"
+            )
+        if self.type is not FieldType.ENUM and self.enum is not None:
+            raise ValueError(
+                f"字段 {self.name} 不是枚举却列出取值 / "
+                f"field {self.name} is not an enum but lists values"
+            )
+        if self.enum:
+            seen: dict[str, str] = {}
+            for value in self.enum:
+                for word in (value.id, value.label_zh, value.label_en, *value.aliases):
+                    key = normalise_header(word)
+                    if seen.setdefault(key, value.id) != value.id:
+                        raise ValueError(
+                            f"字段 {self.name} 的取值写法 {word!r} 同时指向 "
+                            f"{seen[key]} 和 {value.id} / "
+                            f"wording {word!r} of field {self.name} names both {seen[key]} and "
+                            f"{value.id}"
+                        )
+        return self
+
+    def lookup(self, text: str) -> EnumValue | None:
+        """The enum value whose id, label or published wording matches ``text`` (normalised)."""
+        key = normalise_header(text)
+        for value in self.enum or ():
+            words = (value.id, value.label_zh, value.label_en, *value.aliases)
+            if any(normalise_header(word) == key for word in words):
+                return value
+        return None
+
+
+class Extension(_Frozen):
+    """A period's possible extension: how long, and on what condition."""
+
+    min: Duration | None = None
+    max: Duration
+    when_zh: str
+    when_en: str
+    legal_basis: list[LegalRef] = []
+
+
+class _PeriodTerms(_Frozen):
+    length: Duration | None = None
+    min: Duration | None = None
+    max: Duration | None = None
+    extension: Extension | None = None
+    until: Until | None = None
+    legal_basis: list[LegalRef] = []
+    note: str | None = None
+
+
+class PeriodVariant(_PeriodTerms):
+    """Terms that replace the rule's own where the record's fields match ``when``."""
+
+    when: dict[str, str | list[str]] = Field(min_length=1)
+
+
+class PeriodRule(_PeriodTerms):
+    """How long something runs: from a date field, for a fixed ``length`` or between ``min`` and
+    ``max``, possibly extended, or ``until`` an event (performance, an order lifted, removal)."""
+
+    from_field: str = "decided_on"
+    variants: list[PeriodVariant] = []
+
+    @model_validator(mode="after")
+    def _has_an_end(self) -> PeriodRule:
+        terms = [self, *self.variants]
+        for term in terms:
+            if term.length is not None and (term.min is not None or term.max is not None):
+                raise ValueError(
+                    "length 与 min/max 不能同时给出 / give length or min/max, not both"
+                )
+        if self.length is None and self.max is None and self.until is None and not self.variants:
+            raise ValueError("期限须有 length、max 或 until / a period needs length, max or until")
+        return self
+
+    def terms_for(self, values: dict[str, Any]) -> _PeriodTerms:
+        """The terms that apply to a record with these field values: the first matching variant,
+        else the rule's own terms."""
+        for variant in self.variants:
+            if all(_matches(values.get(k), v) for k, v in variant.when.items()):
+                return variant
+        return self
+
+
+def _matches(actual: Any, wanted: str | list[str]) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    return actual is not None and str(actual) in options
+
+
+class RepairRule(_Frozen):
+    """Credit repair for a record type: whether, from when, on what conditions, decided by whom."""
+
+    available: bool = True
+    earliest: Literal["any_time", "after_min_period", "not_applicable"] = "any_time"
+    decided_by: str | None = None
+    conditions_zh: list[str] = []
+    conditions_en: list[str] = []
+    legal_basis: list[LegalRef] = []
+    note: str | None = None
+
+
+COMMON_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        name="subject_code",
+        type=FieldType.SUBJECT_CODE,
+        aliases=["统一社会信用代码", "主体代码", "身份证号码", "组织机构代码", "证件号码"],
+        description="统一社会信用代码、身份证号码或组织机构代码；缺失时记录不关联主体 / "
+        "USCC, citizen ID number or organisation code; without it the record stays unlinked",
+    ),
+    FieldSpec(
+        name="subject_name",
+        type=FieldType.STRING,
+        required=True,
+        aliases=["主体名称", "名称", "姓名", "当事人名称", "行政相对人名称"],
+        description="主体名称或姓名 / the subject's name",
+    ),
+    FieldSpec(
+        name="document_no",
+        type=FieldType.STRING,
+        aliases=["决定文书号", "文书号", "案号"],
+        description="决定文书号或案号；与记录类型、主体一起构成幂等键 / document or case number; "
+        "with the record type and subject, the idempotency key",
+    ),
+    FieldSpec(
+        name="decided_on",
+        type=FieldType.DATE,
+        aliases=["决定日期", "作出决定日期"],
+        description="决定日期：有效时间的起点 / decision date: start of valid time",
+    ),
+    FieldSpec(
+        name="published_on",
+        type=FieldType.DATE,
+        aliases=["发布时间", "公示日期", "公布日期"],
+        description="发布或公示日期 / date published",
+    ),
+    FieldSpec(
+        name="valid_until",
+        type=FieldType.DATE,
+        aliases=["有效期至", "截止日期"],
+        description="有效期截止日期 / valid until",
+    ),
+)
+COMMON_FIELD_NAMES = tuple(f.name for f in COMMON_FIELDS)
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"标识须为英文 snake_case / an id must be English snake_case: {value!r}")
+    return value
+
+
+class _Entity(_Frozen):
+    id: str
+    name_zh: str
+    name_en: str
+    note: str | None = None
+    origin: Origin | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _check_id(value)
+
+
+class RecordType(_Entity):
+    """A kind of adjudicated fact that departments submit (信用信息目录中的一类记录)."""
+
+    category: Category
+    authority: str
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    subject_kinds: list[SubjectKind] = Field(min_length=1)
+    fields: list[FieldSpec] = Field(default=[], validate_default=True)
+    disclosure: Disclosure
+    disclosure_period: PeriodRule | None = None
+    repair: RepairRule | None = None
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _adjudicated(cls, value: Any) -> Any:
+        allowed = [c.value for c in Category]
+        if value not in allowed:
+            raise ValueError(
+                f"类别 {value!r} 不属于已裁决事实的类别；目录不收录{FORBIDDEN_TOPICS_ZH}"
+                f"（允许：{', '.join(allowed)}）"
+                f" / category {value!r} is not a category of adjudicated facts; the catalog holds "
+                f"no {FORBIDDEN_TOPICS_EN} (allowed: {', '.join(allowed)})"
+            )
+        return value
+
+    @field_validator("fields", mode="after")
+    @classmethod
+    def _with_common_fields(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
+        declared = {f.name: f for f in fields}
+        if len(declared) != len(fields):
+            names = [f.name for f in fields]
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"字段重复 / duplicate field {dup!r}")
+        for common in COMMON_FIELDS:
+            mine = declared.get(common.name)
+            if mine is None:
+                continue
+            if mine.type is not common.type:
+                raise ValueError(
+                    f"公共字段 {common.name} 的类型须为 {common.type.value} / common field "
+                    f"{common.name} must have type {common.type.value}"
+                )
+            if common.name == "subject_code" and mine.required:
+                raise ValueError(
+                    "subject_code 不能是必填：只有名称的行也须能载入（不关联主体） / subject_code "
+                    "cannot be required: a row with a name only must load (unlinked)"
+                )
+            if common.name == "subject_name" and not mine.required:
+                raise ValueError("subject_name 必须必填 / subject_name must be required")
+        extra = [c for c in COMMON_FIELDS if c.name not in declared]
+        return [*fields, *extra]
+
+    @model_validator(mode="after")
+    def _headers_unique(self) -> RecordType:
+        self.header_map()
+        names = {f.name for f in self.fields}
+        periods = [self.disclosure_period] if self.disclosure_period else []
+        for rule in periods:
+            if rule.from_field not in names:
+                raise ValueError(
+                    f"期限起算字段 {rule.from_field!r} 不是本类型的字段 / period starts from "
+                    f"{rule.from_field!r}, which is not a field of this record type"
+                )
+            for variant in rule.variants:
+                check_where(self, variant.when)
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name``; ``NotFound`` if there is none."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise NotFound(
+            f"记录类型 {self.id} 没有字段 {name} / record type {self.id} has no field {name}"
+        )
+
+    def header_map(self) -> dict[str, str]:
+        """Every accepted column header (field name and each Chinese alias, normalised) → field.
+
+        An alias shared by two fields is a catalog error (``ValueError`` here, reported by the
+        loader with its file and line)."""
+        mapping: dict[str, str] = {}
+        for spec in self.fields:
+            for header in (spec.name, *spec.aliases):
+                key = normalise_header(header)
+                other = mapping.setdefault(key, spec.name)
+                if other != spec.name:
+                    raise ValueError(
+                        f"表头 {header!r} 同时对应字段 {other} 和 {spec.name} / header {header!r} "
+                        f"names both {other} and {spec.name}"
+                    )
+        return mapping
+
+
+def check_where(record_type: RecordType, where: dict[str, Any]) -> None:
+    """Each key names a field of ``record_type``; enum values are among the field's values."""
+    names = {f.name: f for f in record_type.fields}
+    for key, wanted in where.items():
+        spec = names.get(key)
+        if spec is None:
+            raise ValueError(
+                f"条件字段 {key!r} 不是记录类型 {record_type.id} 的字段 / condition field "
+                f"{key!r} is not a field of record type {record_type.id}"
+            )
+        if spec.enum is not None:
+            ids = {v.id for v in spec.enum}
+            for option in wanted if isinstance(wanted, list) else [wanted]:
+                if str(option) not in ids:
+                    raise ValueError(
+                        f"{option!r} 不是字段 {key} 的取值（{', '.join(sorted(ids))}）/ {option!r} "
+                        f"is not a value of field {key} ({', '.join(sorted(ids))})"
+                    )
+
+
+class Criterion(_Frozen):
+    """Records of one type, optionally with simple field conditions, that put a subject on a
+    list: ``{record_type: tax_credit_rating, where: {grade: A}}``."""
+
+    record_type: str
+    where: dict[str, str | int | bool | list[str]] = {}
+
+
+class Notice(_Frozen):
+    """Whether the subject must be told (告知) before publication, and how long they have."""
+
+    required: bool
+    period: Duration | None = None
+    legal_basis: list[LegalRef] = []
+    note: str | None = None
+
+
+class ListDef(_Entity):
+    """A red or black list (红名单 / 黑名单): which records put a subject on it, for how long."""
+
+    polarity: Polarity
+    authority: str
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    criteria: list[Criterion] = Field(min_length=1)
+    period: PeriodRule
+    notice: Notice | None = None
+
+
+def _check_roles(value: Any) -> Any:
+    if isinstance(value, list):
+        for role in value:
+            if role not in ROLES:
+                raise ValueError(
+                    f"角色 {role!r} 不可关联惩戒：只有 {', '.join(ROLES)}，且须法律明确授权；"
+                    f"不得及于家属、朋友或雇员 / role {role!r} cannot be reached by a measure: "
+                    "only "
+                    f"{', '.join(ROLES)}, where the law says so; never family, friends or employees"
+                )
+    return value
+
+
+class Measure(_Entity):
+    """A joint punishment or reward (联合惩戒 / 激励措施) that an implementing agency applies."""
+
+    polarity: MeasurePolarity
+    lists: list[str] = Field(min_length=1)
+    actions: list[str] = Field(min_length=1)
+    effect: Effect
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    implementing_agency: str
+    applies_to: list[SubjectKind] = Field(min_length=1)
+    role_linked: list[Role] = []
+
+    _roles = field_validator("role_linked", mode="before")(_check_roles)
+
+    @model_validator(mode="after")
+    def _effect_fits_polarity(self) -> Measure:
+        if self.polarity == "reward" and self.effect != "prefer":
+            raise ValueError("激励措施的效果须为 prefer / a reward's effect must be prefer")
+        if self.polarity == "punishment" and self.effect == "prefer":
+            raise ValueError(
+                "惩戒措施的效果须为 deny 或 review / a punishment's effect must be deny or review"
+            )
+        return self
+
+    @property
+    def authority(self) -> str:
+        """The authority that answers for the measure: its implementing agency."""
+        return self.implementing_agency
+
+
+class Action(_Frozen):
+    """Something a subject asks to do that a measure may govern (buy a flight ticket, bid)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    description: str = ""
+    origin: Origin | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _check_id(value)
+
+
+class ScoringModel(_Entity):
+    """A place for scoring models (a later issue fills in ``spec``)."""
+
+    authority: str
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    spec: dict[str, Any] = {}
+
+
+Entity = Authority | Instrument | RecordType | ListDef | Measure | Action | ScoringModel
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "authorities": Authority,
+    "instruments": Instrument,
+    "record_types": RecordType,
+    "lists": ListDef,
+    "measures": Measure,
+    "actions": Action,
+    "scoring_models": ScoringModel,
+}
+"""Top-level keys of a catalog file, each a mapping from id to entity. Nothing else is allowed."""
+
+
+class Catalog(_Frozen):
+    """Everything loaded, by id. Build it with :func:`xinyong.catalog.load_catalog`."""
+
+    version: str
+    authorities: dict[str, Authority] = {}
+    instruments: dict[str, Instrument] = {}
+    record_types: dict[str, RecordType] = {}
+    lists: dict[str, ListDef] = {}
+    measures: dict[str, Measure] = {}
+    actions: dict[str, Action] = {}
+    scoring_models: dict[str, ScoringModel] = {}
+    files: list[str] = []
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One section (``record_types``, ``lists``, …) by its name."""
+        if name not in SECTIONS:
+            raise NotFound(f"没有这一类目录条目 / no catalog section {name!r}")
+        section: dict[str, Any] = getattr(self, name)
+        return section
+
+    def find(self, entity_id: str) -> list[tuple[str, Any]]:
+        """Every (section, entity) with this id; ``section/id`` picks one section."""
+        if "/" in entity_id:
+            name, _, wanted = entity_id.partition("/")
+            found = self.section(name).get(wanted)
+            return [(name, found)] if found is not None else []
+        return [
+            (name, getattr(self, name)[entity_id])
+            for name in SECTIONS
+            if entity_id in getattr(self, name)
+        ]
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in SECTIONS}
+
+    def cite(self, ref: LegalRef) -> str:
+        """``法释〔2017〕7号 第一条`` for a legal reference of this catalog."""
+        return self.instruments[ref.instrument].cite(ref)
+
+    def article(self, ref: LegalRef) -> Article | None:
+        """The article a legal reference points to, if the instrument lists articles."""
+        if ref.article is None:
+            return None
+        return self.instruments[ref.instrument].articles.get(ref.article)
+
+    def measures_for(self, list_id: str) -> list[Measure]:
+        """The measures that a list triggers."""
+        return [m for m in self.measures.values() if list_id in m.lists]
