@@ -46,6 +46,10 @@ def root(
 from xinyong.cli import code as _code  # noqa: E402
 
 app.add_typer(_code.app, name="code")
+from xinyong.cli import store as _store  # noqa: E402
+
+app.command("init")(_store.init_command)
+app.add_typer(_store.subject_app, name="subject")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

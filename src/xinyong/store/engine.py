@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
@@ -42,8 +43,11 @@ def database_errors(url: str | None = None) -> Iterator[None]:
         ) from error
 
 
-def connect(url: str = DEFAULT_URL) -> Engine:
-    """An engine for ``url``, checked by connecting once. Raises ``UnusableInput`` if unusable."""
+def connect(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
+    """An engine for ``url``, checked by connecting once. Raises ``UnusableInput`` if unusable.
+
+    ``create=False``: a SQLite file that does not exist is an error, not a new empty database.
+    """
     with database_errors(url):
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -55,6 +59,12 @@ def connect(url: str = DEFAULT_URL) -> Engine:
         if backend == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         if backend == "sqlite":
+            path = parsed.database
+            if not create and path and path != ":memory:" and not Path(path).exists():
+                raise UnusableInput(
+                    f"数据库文件不存在 / no database file at {path}; 请先运行 xinyong init / "
+                    "run `xinyong init` first"
+                )
             engine = create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

@@ -1,0 +1,12 @@
+"""Attach records to subjects: exact code first; names only ever give leads for a person.
+
+- ``link_records(conn, record_ids, kind_for=…, registration_types=…)`` → ``LinkResult``
+- ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
+- ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
+  ``similarity``
+"""
+
+from xinyong.link.attach import LinkResult, candidates, link_records
+from xinyong.link.identifiers import Identifier, identify
+
+__all__ = ["Identifier", "LinkResult", "candidates", "identify", "link_records"]
