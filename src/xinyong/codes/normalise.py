@@ -32,3 +32,20 @@ def compact(code: str) -> str:
     if not isinstance(code, str):
         raise InvalidCharset("not a string / 不是字符串")
     return code.translate(COMPACT_TABLE)
+
+
+_ASCII_UPPER = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_REMOVE = b" \t\r\n-"
+
+
+def compact_bytes(code: str) -> bytes:
+    """:func:`compact` as ASCII bytes, the validators' fast path (``bytes.translate`` in C).
+
+    Text that is still not ASCII after compaction comes back UTF-8 encoded, so the validators
+    see characters outside their alphabet and say ``charset``.
+    """
+    if not isinstance(code, str):
+        raise InvalidCharset("not a string / 不是字符串")
+    if code.isascii():
+        return code.encode().translate(_ASCII_UPPER, _ASCII_REMOVE)
+    return code.translate(COMPACT_TABLE).encode("utf-8", "surrogatepass")

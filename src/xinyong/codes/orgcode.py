@@ -23,26 +23,30 @@ _WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _CHARS = frozenset(BODY_ALPHABET)
 
 
-def _pair_table(first: int, alphabet: str) -> dict[str, int]:
-    """Weighted value of every two-character chunk at body positions ``first``, ``first + 1``."""
-    w1, w2 = _WEIGHTS[first], _WEIGHTS[first + 1]
-    return {
-        a + b: alphabet.index(a) * w1 + alphabet.index(b) * w2 for a in alphabet for b in alphabet
-    }
-
-
-_P0, _P1, _P2, _P3 = (_pair_table(i, BODY_ALPHABET) for i in (0, 2, 4, 6))
 # Σ mod 11 → check character: 11 − r, with 10 → X and 11 → 0.
 _CHECK_FOR_REMAINDER = "0X987654321"
+_CHECK_BYTES = _CHECK_FOR_REMAINDER.encode()
 
 
 def body_check(body: str) -> str | None:
-    """The check character for an 8-character body, or None if a character is not allowed."""
-    try:
-        total = _P0[body[0:2]] + _P1[body[2:4]] + _P2[body[4:6]] + _P3[body[6:8]]
-    except KeyError:
+    """The check character for an 8-character body, or None if it is not 8 allowed characters."""
+    if len(body) != 8 or body.strip(BODY_ALPHABET):
         return None
+    total = sum(BODY_ALPHABET.index(ch) * w for ch, w in zip(body, _WEIGHTS, strict=True))
     return _CHECK_FOR_REMAINDER[total % 11]
+
+
+def body_check_fast(body: bytes) -> int:
+    """The check character's byte for an 8-byte body of digits and letters A–Y.
+
+    The weights 3, 7, 9, 10, 5, 8, 4, 2 are 2^8 … 2^1 mod 11, and 35 ≡ 2 (mod 11), so
+    ``2 · int(body, 35)`` is the weighted sum mod 11: one C call instead of a Python loop. Only
+    for bodies without ``Z`` (base 35 stops at Y), which is every body inside a USCC.
+    """
+    return _CHECK_BYTES[2 * int(body, 35) % 11]
+
+
+_BODY_BYTES = BODY_ALPHABET.encode()
 
 
 def compact(code: str) -> str:
@@ -52,12 +56,19 @@ def compact(code: str) -> str:
 
 def reason(code: str) -> str | None:
     """Why a compacted code is invalid (an ``InvalidCode.reason``), or None if it is valid."""
+    return reason_ascii(code.encode("utf-8", "surrogatepass"))
+
+
+def reason_ascii(code: bytes) -> str | None:
+    """:func:`reason` on compacted bytes (see :func:`normalise.compact_bytes`)."""
     if len(code) != 9:
-        return "length" if not code.strip(BODY_ALPHABET) else "charset"
-    check = body_check(code[:8])
-    if check is None or code[8] not in CHECK_ALPHABET:
+        return "charset" if code.strip(_BODY_BYTES) else "length"
+    body = code[:8]
+    if body.strip(_BODY_BYTES) or code[8] not in _CHECK_BYTES:
         return "charset"
-    return None if check == code[8] else "checksum"
+    # base 35 stops at Y: a body with Z takes the slow path
+    expected = ord(body_check(body.decode()) or "?") if b"Z" in body else body_check_fast(body)
+    return None if code[8] == expected else "checksum"
 
 
 _ERRORS: dict[str, type[InvalidCode]] = {
@@ -79,7 +90,7 @@ def validate(code: str) -> str:
 def is_valid(code: str) -> bool:
     """True if ``code`` is a valid organisation code (after compaction)."""
     try:
-        return reason(normalise.compact(code)) is None
+        return reason_ascii(normalise.compact_bytes(code)) is None
     except InvalidCode:
         return False
 
@@ -100,6 +111,4 @@ def generate(rng: random.Random) -> str:
         body = "".join(rng.choices("0123456789", k=8))
     else:
         body = "".join(rng.choices(_GENERATED_BODY, k=8))
-    check = body_check(body)
-    assert check is not None
-    return body + check
+    return body + chr(body_check_fast(body.encode()))

@@ -110,6 +110,12 @@ def valid_codes() -> frozenset[str]:
     return _table().valid
 
 
+@cache
+def valid_codes_ascii() -> frozenset[bytes]:
+    """:func:`valid_codes` as ASCII bytes, for the validators' fast path."""
+    return frozenset(code.encode() for code in valid_codes())
+
+
 def current(level: str = "county") -> list[Region]:
     """Current regions of one level (``province``, ``prefecture`` or ``county``), by code."""
     rows = _table().current_by_level.get(level)
