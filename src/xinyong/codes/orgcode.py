@@ -71,7 +71,7 @@ def reason_ascii(code: bytes) -> str | None:
     return None if code[8] == expected else "checksum"
 
 
-_ERRORS: dict[str, type[InvalidCode]] = {
+ERRORS: dict[str, type[InvalidCode]] = {
     "length": InvalidLength,
     "charset": InvalidCharset,
     "checksum": InvalidChecksum,
@@ -83,7 +83,7 @@ def validate(code: str) -> str:
     code = compact(code)
     problem = reason(code)
     if problem is not None:
-        raise _ERRORS[problem]()
+        raise ERRORS[problem]()
     return code
 
 
