@@ -50,6 +50,9 @@ from xinyong.cli import store as _store  # noqa: E402
 
 app.command("init")(_store.init_command)
 app.add_typer(_store.subject_app, name="subject")
+from xinyong.cli import ingest as _ingest  # noqa: E402
+
+app.command("ingest")(_ingest.ingest_command)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -14,7 +14,7 @@ from rich.table import Table
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.errors import InvalidCode, UnusableInput, XinyongError
 from xinyong.link.identifiers import identify
-from xinyong.store.engine import connect, database_errors
+from xinyong.store.engine import database_errors, opened
 from xinyong.store.queries import subject_by_code, subject_file
 from xinyong.store.schema import require_current, upgrade
 
@@ -48,8 +48,7 @@ def init_command(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None
 
     Example: xinyong init --db sqlite:///xinyong.db
     """
-    with one_line_errors():
-        engine = connect(db)
+    with one_line_errors(), opened(db) as engine:
         result = upgrade(engine)
     if as_json:
         typer.echo(
@@ -89,9 +88,8 @@ def show_command(
             ident = identify(code)
         except InvalidCode as error:
             raise UnusableInput(f"{code}: {error.bilingual()} (reason: {error.reason})") from error
-        engine = connect(db, create=False)
-        require_current(engine)
-        with database_errors(db), engine.connect() as conn:
+        with opened(db, create=False) as engine, database_errors(db), engine.connect() as conn:
+            require_current(engine)
             sid = subject_by_code(conn, ident.scheme, ident.value)
             if sid is None and ident.scheme == "uscc" and ident.orgcode:
                 sid = subject_by_code(conn, "orgcode", ident.orgcode)

@@ -69,9 +69,23 @@ def connect(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
-        with engine.connect():
-            pass
+        try:
+            with engine.connect():
+                pass
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
+
+
+@contextmanager
+def opened(url: str = DEFAULT_URL, *, create: bool = True) -> Iterator[Engine]:
+    """``connect(url)`` for the length of a ``with`` block; the pool is closed afterwards."""
+    engine = connect(url, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
