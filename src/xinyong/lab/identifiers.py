@@ -38,7 +38,8 @@ def ric_body(region: IntArray, birth: npt.NDArray[np.datetime64], sequence: IntA
     month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
     ymd = year * 10_000 + month * 100 + day
-    return (region.astype(np.int64) * 100_000_000 + ymd) * 1_000 + sequence.astype(np.int64)
+    body: IntArray = (region.astype(np.int64) * 100_000_000 + ymd) * 1_000 + sequence
+    return body
 
 
 def ric_from_body(body: IntArray) -> list[str]:
@@ -89,3 +90,32 @@ def uscc(authority: StrArray, category: StrArray, region: StrArray, org: StrArra
     values = values.reshape(-1, 17)
     check = _USCC_CHARS[(31 - (values @ USCC_WEIGHTS) % 31) % 31]
     return [b + c for b, c in zip(bodies, check.tolist(), strict=True)]
+
+
+def org_key(org: StrArray) -> IntArray:
+    """An eight-character organisation code body as one integer (base 31), for uniqueness."""
+    values = np.array([[_USCC_VALUE[c] for c in body] for body in org.tolist()], dtype=np.int64)
+    powers = 31 ** np.arange(7, -1, -1, dtype=np.int64)
+    return values.reshape(-1, 8) @ powers
+
+
+class Issued:
+    """Integer keys already issued in a run (ID bodies, organisation codes): 8 bytes each,
+    kept as sorted arrays, one per batch, so memory grows with the keys and nothing else."""
+
+    def __init__(self) -> None:
+        self._batches: list[IntArray] = []
+
+    def clashes(self, keys: IntArray) -> npt.NDArray[np.bool_]:
+        """True where a key was issued before or repeats an earlier key of ``keys``."""
+        clash = np.zeros(keys.shape[0], dtype=bool)
+        _, first = np.unique(keys, return_index=True)
+        clash[np.setdiff1d(np.arange(keys.shape[0]), first)] = True
+        for issued in self._batches:
+            pos = np.minimum(np.searchsorted(issued, keys), issued.shape[0] - 1)
+            clash |= issued[pos] == keys
+        return clash
+
+    def add(self, keys: IntArray) -> None:
+        if keys.shape[0]:
+            self._batches.append(np.sort(keys))

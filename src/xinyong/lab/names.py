@@ -41,8 +41,9 @@ def _read_tsv(name: str) -> list[list[str]]:
 
 
 def _zipf(n: int, exponent: float) -> npt.NDArray[np.float64]:
-    weights = np.arange(1, n + 1, dtype=np.float64) ** -exponent
-    return weights / weights.sum()
+    weights: npt.NDArray[np.float64] = np.arange(1, n + 1, dtype=np.float64) ** -exponent
+    shares: npt.NDArray[np.float64] = weights / weights.sum()
+    return shares
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ class NameModel:
             ]
             c = idx[~use_whole]
             k = model.chars.shape[0]
-            first = rng.choice(k, size=c.shape[0], p=model.char_p)
-            second = rng.choice(k, size=c.shape[0], p=model.char_p)
+            first = np.asarray(rng.choice(k, size=c.shape[0], p=model.char_p), dtype=np.int64)
+            second = np.asarray(rng.choice(k, size=c.shape[0], p=model.char_p), dtype=np.int64)
             clash = np.flatnonzero(first == second)
             while clash.size:  # rejection: the second character differs from the first
                 second[clash] = rng.choice(k, size=clash.shape[0], p=model.char_p)

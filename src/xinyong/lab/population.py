@@ -147,6 +147,11 @@ def _words() -> _Words:
     return _Words(lists)
 
 
+def place_name(region_code: str) -> str:
+    """The place an organisation or court in this county is named after (city or county)."""
+    return _places().label.get(int(region_code), "")
+
+
 def draw_regions(rng: np.random.Generator, n: int) -> npt.NDArray[np.int64]:
     """County codes: province by census weight, county uniform within it."""
     table = census()
@@ -170,11 +175,11 @@ def people(
     *,
     at: date,
     first_id: int = 1,
-    taken: set[int] | None = None,
+    issued: identifiers.Issued | None = None,
 ) -> pa.Table:
     """``n`` individuals alive at ``at``: valid, distinct citizen ID numbers and realistic names.
 
-    ``taken`` holds the 17-digit bodies already issued (across batches); it is updated.
+    ``issued`` holds the 17-digit bodies issued in earlier batches of a run; it is updated.
     """
     male = rng.random(n) < MALE_SHARE
     age = rng.choice(census().age_p.shape[0], size=n, p=census().age_p)
@@ -182,8 +187,13 @@ def people(
     birth = (_days(at) - offset).astype("datetime64[D]")
     region = draw_regions(rng, n)
     body = identifiers.ric_body(region, birth, identifiers.ric_sequence(rng, male))
-    seen = taken if taken is not None else set()
-    body = _distinct(rng, body, male, seen)
+    issued = issued if issued is not None else identifiers.Issued()
+    clash = issued.clashes(body)
+    while clash.any():  # redraw the order code of a body already issued
+        idx = np.flatnonzero(clash)
+        body[idx] = body[idx] // 1000 * 1000 + identifiers.ric_sequence(rng, male[idx])
+        clash = issued.clashes(body)
+    issued.add(body)
     names = name_model().draw(rng, male)
     return pa.table(
         {
@@ -199,27 +209,6 @@ def people(
     )
 
 
-def _distinct(
-    rng: np.random.Generator,
-    body: npt.NDArray[np.int64],
-    male: npt.NDArray[np.bool_],
-    seen: set[int],
-) -> npt.NDArray[np.int64]:
-    """Redraw the order code of any body already issued (here or in ``seen``)."""
-    while True:
-        values = body.tolist()
-        clash = []
-        for i, value in enumerate(values):
-            if value in seen:
-                clash.append(i)
-            else:
-                seen.add(value)
-        if not clash:
-            return body
-        idx = np.array(clash, dtype=np.int64)
-        body[idx] = body[idx] // 1000 * 1000 + identifiers.ric_sequence(rng, male[idx])
-
-
 def organisations(
     rng: np.random.Generator,
     n: int,
@@ -228,7 +217,7 @@ def organisations(
     at: date,
     first_id: int,
     kinds: Sequence[OrgKind] = KIND_MIX,
-    taken: set[str] | None = None,
+    issued: identifiers.Issued | None = None,
 ) -> pa.Table:
     """``n`` organisations registered by ``at``, legal representatives drawn from ``adults``
     (a :func:`people` table), each old enough (18) on the registration date."""
@@ -262,19 +251,14 @@ def organisations(
     authority = np.array([kinds[i].authority for i in which.tolist()])
     category = np.array([kinds[i].category for i in which.tolist()])
     org = identifiers.org_body(rng, year)
+    issued = issued if issued is not None else identifiers.Issued()
+    clash = issued.clashes(identifiers.org_key(org))
+    while clash.any():  # organisation codes are unique nationwide: redraw any repeat
+        idx = np.flatnonzero(clash)
+        org[idx] = identifiers.org_body(rng, year[idx])
+        clash = issued.clashes(identifiers.org_key(org))
+    issued.add(identifiers.org_key(org))
     codes = identifiers.uscc(authority, category, region.astype(str), org)
-    seen = taken if taken is not None else set()
-    for i, code in enumerate(codes):
-        while code in seen:  # redraw the organisation code until the USCC is new
-            org[i] = identifiers.org_body(rng, year[i : i + 1])[0]
-            code = identifiers.uscc(
-                authority[i : i + 1],
-                category[i : i + 1],
-                region[i : i + 1].astype(str),
-                org[i : i + 1],
-            )[0]
-            codes[i] = code
-        seen.add(code)
     return pa.table(
         {
             "subject_id": np.arange(first_id, first_id + n, dtype=np.int64),
