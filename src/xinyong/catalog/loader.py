@@ -268,12 +268,12 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
             target: RecordType = record_types[criterion.record_type].entity
             try:
                 check_where(target, dict(criterion.where))
-                if lst.period.from_field not in {f.name for f in target.fields}:
-                    raise ValueError(
-                        f"期限起算字段 {lst.period.from_field!r} 不是记录类型 {target.id} 的字段 / "
-                        f"the period starts from {lst.period.from_field!r}, not a field of "
-                        f"{target.id}"
-                    )
+                for start in lst.period.start_fields():
+                    if start not in {f.name for f in target.fields}:
+                        raise ValueError(
+                            f"期限起算字段 {start!r} 不是记录类型 {target.id} 的字段 / the "
+                            f"period starts from {start!r}, not a field of {target.id}"
+                        )
                 for variant in lst.period.variants:
                     check_where(target, variant.when)
             except ValueError as exc:

@@ -368,6 +368,7 @@ class PeriodRule(_PeriodTerms):
     ``max``, possibly extended, or ``until`` an event (performance, an order lifted, removal)."""
 
     from_field: str = "decided_on"
+    fallback_from_field: str | None = None
     variants: list[PeriodVariant] = []
 
     @model_validator(mode="after")
@@ -381,6 +382,10 @@ class PeriodRule(_PeriodTerms):
         if self.length is None and self.max is None and self.until is None and not self.variants:
             raise ValueError("期限须有 length、max 或 until / a period needs length, max or until")
         return self
+
+    def start_fields(self) -> list[str]:
+        """The date fields the period may start from, in order of preference."""
+        return [f for f in (self.from_field, self.fallback_from_field) if f is not None]
 
     def terms_for(self, values: dict[str, Any]) -> _PeriodTerms:
         """The terms that apply to a record with these field values: the first matching variant,
@@ -529,11 +534,12 @@ class RecordType(_Entity):
         names = {f.name for f in self.fields}
         periods = [self.disclosure_period] if self.disclosure_period else []
         for rule in periods:
-            if rule.from_field not in names:
-                raise ValueError(
-                    f"期限起算字段 {rule.from_field!r} 不是本类型的字段 / period starts from "
-                    f"{rule.from_field!r}, which is not a field of this record type"
-                )
+            for start in rule.start_fields():
+                if start not in names:
+                    raise ValueError(
+                        f"期限起算字段 {start!r} 不是本类型的字段 / period starts from "
+                        f"{start!r}, which is not a field of this record type"
+                    )
             for variant in rule.variants:
                 check_where(self, variant.when)
         return self
