@@ -1,0 +1,191 @@
+"""Linking: by code exactly; a name alone never links, and homonyms stay apart."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, insert, select
+
+from xinyong.codes import ric, uscc
+from xinyong.link import candidates, identify, link_records
+from xinyong.link.names import normalise, pinyin_key, similarity
+from xinyong.store.engine import opened, utcnow
+from xinyong.store.schema import upgrade
+from xinyong.store.tables import (
+    link_leads,
+    records,
+    subject_identifiers,
+    subject_relations,
+    subjects,
+)
+
+RNG = random.Random(20240305)
+
+
+@pytest.fixture()
+def conn(db_url: str) -> Iterator[Connection]:
+    with opened(db_url) as engine:
+        upgrade(engine)
+        with engine.begin() as connection:
+            yield connection
+
+
+def add(conn: Connection, name: str, code: str | None = None, **fields: Any) -> int:
+    key = f"{name}|{code}|{RNG.random()}"
+    return int(
+        conn.execute(
+            insert(records).returning(records.c.id),
+            {
+                "record_type": fields.pop("record_type", "admin_penalty"),
+                "source": "samr",
+                "subject_code": code,
+                "subject_name": name,
+                "document_no": f"罚字〔2024〕{RNG.randint(1, 9999)}号",
+                "decided_on": date(2024, 3, 5),
+                "fields": fields,
+                "recorded_at": utcnow(),
+                "record_key": key[:64],
+                "row_hash": "x",
+            },
+        ).scalar_one()
+    )
+
+
+def subject_of(conn: Connection, record_id: int) -> int | None:
+    return conn.execute(select(records.c.subject_id).where(records.c.id == record_id)).scalar_one()
+
+
+def test_two_people_with_one_name_are_kept_apart(conn: Connection) -> None:
+    first, second = ric.generate(RNG), ric.generate(RNG)
+    a, b = add(conn, "王伟", first), add(conn, "王伟", second)
+    result = link_records(conn, [a, b])
+    assert subject_of(conn, a) != subject_of(conn, b)
+    assert result.subject_ids == {subject_of(conn, a), subject_of(conn, b)}
+    kinds = conn.execute(select(subjects.c.kind)).scalars().all()
+    assert kinds == ["individual", "individual"]
+
+
+def test_a_name_only_record_about_wang_wei_links_to_nobody(conn: Connection) -> None:
+    known = add(conn, "王伟", ric.generate(RNG))
+    link_records(conn, [known])
+    name_only = add(conn, "王伟")
+    result = link_records(conn, [name_only])
+    assert subject_of(conn, name_only) is None
+    assert result.unlinked == [name_only]
+    # The namesake is offered to a person as a lead, never attached.
+    leads = conn.execute(select(link_leads).where(link_leads.c.record_id == name_only)).all()
+    assert [(lead.subject_id, lead.state) for lead in leads] == [(subject_of(conn, known), "open")]
+
+
+def test_an_invalid_code_keeps_the_record_unlinked(conn: Connection) -> None:
+    code = ric.generate(RNG)
+    bad = code[:-1] + ("0" if code[-1] != "0" else "1")
+    rid = add(conn, "李娜", bad)
+    link_records(conn, [rid])
+    assert subject_of(conn, rid) is None
+    assert conn.execute(select(subjects)).first() is None
+
+
+def test_same_code_links_to_the_same_subject(conn: Connection) -> None:
+    code = uscc.generate(RNG, authority="9", category="1")
+    a, b = add(conn, "北京华为技术有限公司", code), add(conn, "北京華為技術有限公司", code)
+    link_records(conn, [a])
+    link_records(conn, [b])
+    assert subject_of(conn, a) == subject_of(conn, b)
+    assert conn.execute(select(subjects.c.kind)).scalar_one() == "enterprise"
+
+
+def test_orgcode_inside_a_known_uscc_links_to_that_subject(conn: Connection) -> None:
+    code = uscc.generate(RNG, authority="9", category="1")
+    a = add(conn, "甲公司", code)
+    link_records(conn, [a])
+    b = add(conn, "甲公司", code[8:17])
+    link_records(conn, [b])
+    assert subject_of(conn, b) == subject_of(conn, a)
+
+
+def test_a_subject_first_known_by_orgcode_gains_its_uscc(conn: Connection) -> None:
+    code = uscc.generate(RNG, authority="9", category="1")
+    a = add(conn, "乙公司", code[8:17])
+    link_records(conn, [a])
+    b = add(conn, "乙公司", code)
+    link_records(conn, [b])
+    assert subject_of(conn, b) == subject_of(conn, a)
+    schemes = conn.execute(select(subject_identifiers.c.scheme)).scalars().all()
+    assert sorted(schemes) == ["orgcode", "uscc"]
+
+
+def test_a_legacy_15_digit_number_links_after_conversion(conn: Connection) -> None:
+    full = ric.generate(RNG, birth_date=date(1975, 6, 1))
+    legacy = full[:6] + full[8:17]
+    a, b = add(conn, "张敏", full), add(conn, "张敏", legacy)
+    link_records(conn, [a, b])
+    assert subject_of(conn, a) == subject_of(conn, b)
+    assert identify(legacy).value == full
+
+
+@pytest.mark.parametrize(
+    ("authority", "category", "kind"),
+    [
+        ("9", "2", "sole_trader"),
+        ("9", "3", "enterprise"),
+        ("1", "1", "government"),
+        ("5", "1", "organisation"),
+    ],
+)
+def test_kind_follows_the_code(conn: Connection, authority: str, category: str, kind: str) -> None:
+    rid = add(conn, "某主体", uscc.generate(RNG, authority=authority, category=category))
+    link_records(conn, [rid])
+    assert conn.execute(select(subjects.c.kind)).scalar_one() == kind
+
+
+def test_record_type_may_fix_the_kind(conn: Connection) -> None:
+    rid = add(conn, "某单位", uscc.generate(RNG, authority="5", category="1"), record_type="x")
+    link_records(conn, [rid], kind_for={"x": "enterprise"})
+    assert conn.execute(select(subjects.c.kind)).scalar_one() == "enterprise"
+
+
+def test_registration_records_create_relations_by_the_persons_code(conn: Connection) -> None:
+    company, person = uscc.generate(RNG, authority="9", category="1"), ric.generate(RNG)
+    rid = add(
+        conn,
+        "丙有限公司",
+        company,
+        record_type="registration",
+        legal_representative_code=person,
+        legal_representative_name="刘伟",
+        principal_name="陈静",  # no code: no relation
+    )
+    link_records(conn, [rid], registration_types={"registration"})
+    rel = conn.execute(select(subject_relations)).one()
+    assert rel.role == "legal_representative"
+    assert rel.from_subject_id == subject_of(conn, rid)
+    person_id = conn.execute(
+        select(subject_identifiers.c.subject_id).where(subject_identifiers.c.value == person)
+    ).scalar_one()
+    assert rel.to_subject_id == person_id
+
+
+def test_name_normalisation() -> None:
+    assert (
+        normalise("北京華為技術有限公司") == normalise("北京华为技术股份有限公司") == "北京华为技术"
+    )
+    assert normalise("ＡＢＣ　科技有限责任公司") == "abc科技"
+    assert normalise("甲公司北京分公司") != normalise("甲公司")
+    assert pinyin_key("王伟") == "wangwei"
+    assert similarity("王伟", "王伟") == 1.0
+    assert 0 < similarity("王伟", "汪玮") < 1.0
+
+
+def test_candidates_rank_closest_first(conn: Connection) -> None:
+    near = add(
+        conn, "深圳市腾讯计算机系统有限公司", uscc.generate(RNG, authority="9", category="1")
+    )
+    far = add(conn, "深圳市某某贸易有限公司", uscc.generate(RNG, authority="9", category="1"))
+    link_records(conn, [near, far])
+    found = candidates(conn, "深圳市騰訊計算機系統有限責任公司")
+    assert found[0] == (subject_of(conn, near), 1.0)
