@@ -1,0 +1,26 @@
+"""The audit log: every read of non-public data and every decision, append-only, hash-chained.
+
+- ``record(conn, *, actor, role, purpose, subject, action, resource=None, outcome=None,
+  detail=None, at=None) -> AuditEvent`` — append in the caller's transaction.
+- ``verify(conn, *, anchors=None) -> VerifyResult`` — walk the chain: ok, count, head hash,
+  first broken event and why.
+- ``events_for_subject(conn, subject) -> list[AuditEvent]`` — a subject's 查询记录.
+- ``list_events(conn, *, subject=None, limit=None)`` — events in chain order.
+- Tables ``audit_events`` and ``audit_head`` in ``xinyong.audit.tables``.
+
+How the chain works and its limits: docs/audit.md.
+"""
+
+from xinyong.audit.chain import GENESIS_HASH
+from xinyong.audit.events import AuditEvent, events_for_subject, list_events, record
+from xinyong.audit.verify import VerifyResult, verify
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEvent",
+    "VerifyResult",
+    "events_for_subject",
+    "list_events",
+    "record",
+    "verify",
+]

@@ -1,0 +1,242 @@
+"""Writing and reading audit events.
+
+``record`` appends one event inside the caller's transaction: the event commits with the read or
+decision it describes, or not at all. Appends line up on the one ``audit_head`` row (a row lock
+on PostgreSQL, the database write lock on SQLite), held until the caller's transaction ends, so
+record late in a transaction and keep audited transactions short.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from xinyong.audit.chain import GENESIS_HASH, canonical_json, canonical_time, event_hash
+from xinyong.audit.tables import audit_events, audit_head
+from xinyong.errors import Conflict
+
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One link of the chain: who did what to whose file, why, when, with what result."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    purpose: str
+    subject: str | None
+    action: str
+    resource: str | None
+    outcome: str | None
+    detail: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": canonical_time(self.at),
+            "actor": self.actor,
+            "role": self.role,
+            "purpose": self.purpose,
+            "subject": self.subject,
+            "action": self.action,
+            "resource": self.resource,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> AuditEvent:
+        return cls(
+            id=row.id,
+            at=row.at,
+            actor=row.actor,
+            role=row.role,
+            purpose=row.purpose,
+            subject=row.subject,
+            action=row.action,
+            resource=row.resource,
+            outcome=row.outcome,
+            detail=None if row.detail is None else json.loads(row.detail),
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+
+
+def record(
+    conn: Connection,
+    *,
+    actor: str,
+    role: str,
+    purpose: str,
+    subject: str | None,
+    action: str,
+    resource: str | None = None,
+    outcome: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in ``conn``'s transaction and return it.
+
+    ``actor``, ``role``, ``purpose`` and ``action`` are required and non-empty: an access
+    without a stated purpose is not recorded, it is refused (``ValueError``). ``detail`` is any
+    JSON object; ``at`` (timezone-aware) defaults to now.
+    """
+    fields = {"actor": actor, "role": role, "purpose": purpose, "action": action}
+    for name, value in fields.items():
+        _check_text(name, value, required=True)
+    for name, optional in (("subject", subject), ("resource", resource), ("outcome", outcome)):
+        _check_text(name, optional, required=False)
+    detail_text = _detail_text(detail)
+    when = datetime.now(UTC) if at is None else at
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise ValueError("at must be a timezone-aware datetime")
+    when = when.astimezone(UTC)
+
+    seq, prev_hash = _advance_head(conn)
+    digest = event_hash(
+        at=when,
+        actor=actor,
+        role=role,
+        purpose=purpose,
+        subject=subject,
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        detail=detail_text,
+        prev_hash=prev_hash,
+    )
+    conn.execute(
+        insert(audit_events).values(
+            id=seq,
+            at=when,
+            actor=actor,
+            role=role,
+            purpose=purpose,
+            subject=subject,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            detail=detail_text,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=digest))
+    return AuditEvent(
+        id=seq,
+        at=when,
+        actor=actor,
+        role=role,
+        purpose=purpose,
+        subject=subject,
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        detail=None if detail_text is None else json.loads(detail_text),
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def events_for_subject(conn: Connection, subject: str) -> list[AuditEvent]:
+    """Every event about ``subject``, oldest first: who looked at this file, and why."""
+    return list_events(conn, subject=subject)
+
+
+def list_events(
+    conn: Connection, *, subject: str | None = None, limit: int | None = None
+) -> list[AuditEvent]:
+    """Events in chain order, all or one subject's; with ``limit``, the last ``limit`` of them."""
+    query = select(audit_events)
+    if subject is not None:
+        query = query.where(audit_events.c.subject == subject)
+    if limit is not None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        newest = query.order_by(audit_events.c.id.desc()).limit(limit).subquery()
+        rows = conn.execute(select(newest).order_by(newest.c.id)).all()
+    else:
+        rows = conn.execute(query.order_by(audit_events.c.id)).all()
+    return [AuditEvent.from_row(row) for row in rows]
+
+
+def _advance_head(conn: Connection) -> tuple[int, str]:
+    """Take the next position in the chain: lock the head row, count it up; (seq, prev hash).
+
+    The UPDATE is the serialising step: a concurrent appender waits on it until this
+    transaction ends, then sees the new head.
+    """
+    bump = (
+        update(audit_head)
+        .where(audit_head.c.id == HEAD_ID)
+        .values(seq=audit_head.c.seq + 1)
+        .returning(audit_head.c.seq, audit_head.c.hash)
+    )
+    row = conn.execute(bump).one_or_none()
+    if row is None:
+        _create_head(conn)
+        row = conn.execute(bump).one()
+    return int(row.seq), str(row.hash)
+
+
+def _create_head(conn: Connection) -> None:
+    """The head row of an empty chain; refuses to start over a chain whose head is gone."""
+    values = {"id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH}
+    dialect = conn.dialect.name
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(audit_head).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(audit_head).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the store supports these two only
+        raise NotImplementedError(dialect)
+    # RETURNING, not rowcount: the drivers do not all report a row count for this statement.
+    created = conn.execute(statement.returning(audit_head.c.id)).first() is not None
+    if created and conn.execute(select(func.count()).select_from(audit_events)).scalar_one():
+        raise Conflict(
+            "审计链头记录缺失而已有事件，拒绝重新开始 / the audit chain's head row is missing "
+            "but events exist; refusing to start a new chain (run `xinyong audit verify`)"
+        )
+
+
+def _check_text(name: str, value: object, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, not {type(value).__name__}")
+    if required and not value.strip():
+        raise ValueError(f"{name} is required")
+    if "\x00" in value:
+        raise ValueError(f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"{name} is not valid Unicode text") from error
+
+
+def _detail_text(detail: Mapping[str, Any] | None) -> str | None:
+    if detail is None:
+        return None
+    if not isinstance(detail, Mapping):
+        raise ValueError("detail must be a mapping (a JSON object)")
+    try:
+        text = canonical_json(dict(detail))
+        text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError) as error:
+        raise ValueError(f"detail is not plain JSON: {error}") from error
+    if canonical_json(json.loads(text)) != text:
+        raise ValueError("detail does not survive a JSON round trip (non-string keys?)")
+    return text
