@@ -147,7 +147,7 @@ def _chain(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
-@app.command("check")
+@app.command("check", epilog="示例 / example: xinyong code check 91350100M000100Y43 --json")
 def check_command(
     code: Annotated[
         list[str] | None,
