@@ -53,6 +53,9 @@ app.add_typer(_store.subject_app, name="subject")
 from xinyong.cli import ingest as _ingest  # noqa: E402
 
 app.command("ingest")(_ingest.ingest_command)
+from xinyong.cli import lab as _lab  # noqa: E402
+
+app.add_typer(_lab.app, name="lab")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

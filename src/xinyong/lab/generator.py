@@ -35,6 +35,8 @@ from xinyong.lab.population import (
 from xinyong.lab.records import TRUTH_SCHEMA, SubjectPool, arrow_schema, records
 from xinyong.lab.writers import FORMATS, ParquetWriter, Writer, open_writer
 
+__all__ = ["BATCH_SIZE", "FORMATS", "GenerationSummary", "generate"]
+
 BATCH_SIZE = 100_000
 MAX_SUBJECTS = 10_000_000
 

@@ -75,6 +75,10 @@ class SubjectPool:
     """First day a record may be about the subject: 18th birthday or registration."""
     rep_code: npt.NDArray[np.object_]
     rep_name: npt.NDArray[np.object_]
+    sex: npt.NDArray[np.object_]
+    """``male`` / ``female`` for individuals, None for organisations."""
+    birth: npt.NDArray[np.datetime64]
+    """Birth date for individuals, NaT for organisations."""
 
     @classmethod
     def from_tables(cls, people: pa.Table, organisations: pa.Table) -> SubjectPool:
@@ -105,6 +109,17 @@ class SubjectPool:
             ),
             rep_name=np.concatenate(
                 [np.full(n, None, dtype=object), obj(organisations, "legal_rep_name")]
+            ),
+            sex=np.concatenate(
+                [
+                    np.where(np.array(people.column("sex").to_pylist()) == "男", "male", "female")
+                    .astype(object)
+                    .reshape(n),
+                    np.full(organisations.num_rows, None, dtype=object),
+                ]
+            ),
+            birth=np.concatenate(
+                [births, np.full(organisations.num_rows, np.datetime64("NaT"), "datetime64[D]")]
             ),
         )
 
@@ -171,7 +186,9 @@ def _records_of(
     published = np.minimum(decided + rng.integers(0, 8, size=n), hi)
     columns: dict[str, object] = {}
     for spec in record_type.fields:
-        columns[spec.name] = _values(rng, spec, record_type, pool, chosen, decided, document_no)
+        columns[spec.name] = _values(
+            rng, spec, record_type, pool, chosen, decided, document_no, end
+        )
     columns["subject_code"] = pool.code[chosen].tolist()
     columns["subject_name"] = pool.name[chosen].tolist()
     columns["document_no"] = document_no
@@ -202,6 +219,12 @@ def _records_of(
     return RecordBatch(record_type, rows, truth)
 
 
+def _authority_word(record_type: RecordType) -> str:
+    if record_type.category.value == "admin_license":
+        return "行政审批局"
+    return "市场监督管理局"
+
+
 def _prefix(record_type: RecordType) -> str:
     """A short mark for document numbers: 执 for court records, 罚 for penalties, …"""
     marks = {"court_decision": "执", "admin_penalty": "罚", "admin_license": "许"}
@@ -216,18 +239,30 @@ def _values(
     chosen: npt.NDArray[np.int64],
     decided: npt.NDArray[np.datetime64],
     document_no: Sequence[str],
+    end: date,
 ) -> object:
     """Plausible values for a type-specific field (common fields are filled by the caller)."""
     n = chosen.shape[0]
     name = spec.name
     if spec.type is FieldType.ENUM:
         ids = np.array([v.id for v in spec.enum or ()])
+        if name == "sex" and set(ids) >= {"male", "female"}:
+            return pool.sex[chosen].tolist()
         weights = 1.0 / np.arange(1, ids.shape[0] + 1)  # the first listed value is the usual one
         return ids[rng.choice(ids.shape[0], size=n, p=weights / weights.sum())]
     if spec.type is FieldType.DATE:
-        if "until" in name or "end" in name or "expire" in name:
+        if name == "valid_from":
+            return decided
+        if "until" in name or "expire" in name:
             return decided + np.timedelta64(365 * 5, "D") if "licen" in record_type.id else None
-        return decided - rng.integers(0, 365, size=n)
+        if any(word in name for word in ("lifted", "removed", "revoked", "ended")):
+            later = decided + rng.integers(30, 1000, size=n).astype("timedelta64[D]")
+            lifted = (rng.random(n) < 0.3) & (later <= np.datetime64(end, "D"))
+            return pa.array(later, mask=~lifted)
+        return decided - rng.integers(0, 365, size=n).astype("timedelta64[D]")
+    if spec.type is FieldType.INTEGER and name == "age":
+        years = (decided - pool.birth[chosen]).astype(np.int64) // 365.2425
+        return pa.array(years.astype(np.int64), mask=np.isnat(pool.birth[chosen]))
     if spec.type is FieldType.DECIMAL:
         return np.round(np.exp(rng.normal(np.log(5000), 1.5, size=n)), 2)
     if spec.type is FieldType.INTEGER:
@@ -247,7 +282,10 @@ def _values(
         ]
     if "rep" in name or "principal" in name:
         return pool.rep_name[chosen].tolist()
-    if "court" in name:
+    if "authority" in name:
+        places = [place_name(r) for r in pool.region[chosen].tolist()]
+        return [f"{p}{_authority_word(record_type)}" for p in places]
+    if "court" in name or "issuer" in name:
         return [f"{place_name(r)}人民法院" for r in pool.region[chosen].tolist()]
     if "case" in name or "_no" in name:
         return [d.replace("〔", "（").replace("〕", "）") for d in document_no]
