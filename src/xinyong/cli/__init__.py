@@ -56,6 +56,9 @@ app.command("ingest")(_ingest.ingest_command)
 from xinyong.cli import lab as _lab  # noqa: E402
 
 app.add_typer(_lab.app, name="lab")
+from xinyong.cli import audit as _audit  # noqa: E402
+
+app.add_typer(_audit.app, name="audit")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
