@@ -241,7 +241,7 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
 
     for section in SECTIONS:
         for item in parsed[section].values():
-            for path, ref in _legal_refs(item.entity, ()):
+            for path, ref in legal_refs(item.entity, ()):
                 _check_legal_ref(item, ref, path, instruments)
 
     for item in instruments.values():
@@ -300,7 +300,7 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
         need(item, "authorities", item.entity.authority, ("authority",), "机关")
 
 
-def _legal_refs(
+def legal_refs(
     obj: Any, path: tuple[int | str, ...]
 ) -> Iterator[tuple[tuple[int | str, ...], LegalRefModel]]:
     """Every legal reference inside an entity, with its path (for the line of an error)."""
@@ -308,13 +308,13 @@ def _legal_refs(
         yield path, obj
     elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            yield from _legal_refs(getattr(obj, name), (*path, name))
+            yield from legal_refs(getattr(obj, name), (*path, name))
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
-            yield from _legal_refs(value, (*path, i))
+            yield from legal_refs(value, (*path, i))
     elif isinstance(obj, dict):
         for key, value in obj.items():
-            yield from _legal_refs(value, (*path, key))
+            yield from legal_refs(value, (*path, key))
 
 
 def _check_legal_ref(

@@ -46,6 +46,9 @@ def root(
 from xinyong.cli import code as _code  # noqa: E402
 
 app.add_typer(_code.app, name="code")
+from xinyong.cli import catalog as _catalog  # noqa: E402
+
+app.add_typer(_catalog.app, name="catalog")
 from xinyong.cli import store as _store  # noqa: E402
 
 app.command("init")(_store.init_command)
