@@ -98,8 +98,9 @@ def content_hash(fields: dict[str, Any]) -> str:
 class _Rejects:
     """The rejects file (written beside the input under a temporary name until commit)."""
 
-    def __init__(self, final: Path, headers: list[str]) -> None:
+    def __init__(self, final: Path, headers: list[str], *, raw: bool) -> None:
         self.final = final
+        self.raw = raw  # JSON Lines: a line that is not an object is kept whole
         self.temp = final.with_name(final.name + f".{os.getpid()}.part")
         self.headers = headers
         self.count = 0
@@ -110,10 +111,10 @@ class _Rejects:
         if self._writer is None:
             self._handle = self.temp.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
-            extra = [RAW_KEY] if RAW_KEY not in self.headers else []
+            extra = [RAW_KEY] if self.raw else []
             self._writer.writerow([*self.headers, *extra, "row", "reason"])
         cells = [row.get(h, "") for h in self.headers]
-        if RAW_KEY not in self.headers:
+        if self.raw:
             cells.append(row.get(RAW_KEY, ""))
         self._writer.writerow([*cells, number, reason])
         self.count += 1
@@ -178,27 +179,34 @@ def ingest_file(
         known = ", ".join(sorted(catalog.authorities))
         raise UnusableInput(f"未知来源部门 / unknown source authority {source!r} (known: {known})")
     rows = open_rows(path, encoding)
-    validator = RowValidator.for_headers(rtype, rows.headers)
-    sha = file_sha256(path)
-    out = _Rejects(rejects_path or rejects_path_for(path), rows.headers)
     try:
-        with database_errors(), _transaction(target) as conn:
-            result = _load(
-                conn,
-                rows.rows,
-                validator,
-                rtype,
-                source,
-                catalog,
-                out,
-                progress,
-                at,
-                file_name or path.name,
-                sha,
-            )
-    except BaseException:
-        out.discard()
-        raise
+        validator = RowValidator.for_headers(rtype, rows.headers)
+        sha = file_sha256(path)
+        out = _Rejects(
+            rejects_path or rejects_path_for(path),
+            rows.headers,
+            raw=rows.format == "jsonl" and RAW_KEY not in rows.headers,
+        )
+        try:
+            with database_errors(), _transaction(target) as conn:
+                result = _load(
+                    conn,
+                    rows.rows,
+                    validator,
+                    rtype,
+                    source,
+                    catalog,
+                    out,
+                    progress,
+                    at,
+                    file_name or path.name,
+                    sha,
+                )
+        except BaseException:
+            out.discard()
+            raise
+    finally:
+        rows.close()
     return BatchResult(**{**result, "rejects_file": out.publish()})
 
 
@@ -348,7 +356,9 @@ class _ChunkLoader:
                     "subject_id": None,
                     **{c: values.get(c) for c in _COLUMNS},
                     "subject_name": values.get("subject_name") or "",
-                    "valid_from": values.get("decided_on"),
+                    "valid_from": values.get("valid_from")
+                    or values.get("decided_on")
+                    or values.get("published_on"),
                     "valid_to": values.get("valid_until"),
                     "fields": p["fields"],
                     "status": "active",

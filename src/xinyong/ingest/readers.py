@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ class RowSource:
     encoding: str | None
     headers: list[str]
     rows: Iterator[tuple[int, dict[str, str]]]
+    close: Callable[[], None] = lambda: None
 
 
 def detect_format(path: Path) -> str:
@@ -119,7 +120,8 @@ def _open_csv(path: Path, encoding: str | None) -> RowSource:
     if not any(headers):
         handle.close()
         raise UnusableInput(f"缺少表头 / no header line: {path.name}")
-    return RowSource(path, "csv", encoding, headers, _csv_rows(handle, headers, delimiter, path))
+    rows = _csv_rows(handle, headers, delimiter, path)
+    return RowSource(path, "csv", encoding, headers, rows, handle.close)
 
 
 def _csv_rows(
@@ -208,7 +210,7 @@ def _open_xlsx(path: Path) -> RowSource:
         finally:
             book.close()
 
-    return RowSource(path, "xlsx", None, headers, generate())
+    return RowSource(path, "xlsx", None, headers, generate(), book.close)
 
 
 def _open_jsonl(path: Path, encoding: str) -> RowSource:

@@ -105,7 +105,8 @@ def _boolean(_spec: FieldSpec, text: str) -> bool:
 
 
 def _region(_spec: FieldSpec, text: str) -> str:
-    if regions.lookup(text) is None:
+    """A GB/T 2260 code is checked; a name as published (北京, 广东省) is kept as written."""
+    if text.isdigit() and regions.lookup(text) is None:
         raise ValueProblem(f"行政区划代码无效：{text}", f"unknown division code: {text}")
     return text
 

@@ -1,0 +1,301 @@
+"""`xinyong ingest`, checked from outside as the issue writes it, and `ingest_file` inside."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from xinyong.catalog import default_catalog
+from xinyong.cli import app
+from xinyong.codes import ric
+from xinyong.errors import UnusableInput
+from xinyong.ingest import ingest_file, load
+from xinyong.store.engine import opened
+from xinyong.store.queries import records_for, subject_by_code
+from xinyong.store.schema import upgrade
+from xinyong.store.tables import batches, provenance, records, rejects
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+#: Every sample file: (record type, source authority, rows that load).
+SAMPLES = {
+    "judgment_defaulter.gbk.csv": ("judgment_defaulter", "spc", 4),
+    "consumption_restriction_order.csv": ("consumption_restriction_order", "court", 2),
+    "admin_penalty.xlsx": ("admin_penalty", "samr", 2),
+    "admin_license.csv": ("admin_license", "approval_agencies", 1),
+    "professional_penalty.jsonl": ("professional_penalty", "sector_regulators", 1),
+}
+HEADER = "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,失信被执行人行为具体情形,发布时间"
+runner = CliRunner()
+
+
+@pytest.fixture()
+def engine(db_url: str) -> Iterator[Engine]:
+    with opened(db_url) as eng:
+        upgrade(eng)
+        yield eng
+
+
+def count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def ingest(db: str, path: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["ingest", str(path), "--db", db, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_example_loads_shows_and_reloads_as_nothing(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    for name, (rtype, source, rows) in SAMPLES.items():
+        path = tmp_path / name
+        shutil.copy(EXAMPLES / name, path)
+        code, out, err = ingest(db_url, path, "--type", rtype, "--source", source, "--json")
+        assert code == 0, (name, out, err)
+        assert json.loads(out) == {
+            "batch": json.loads(out)["batch"],
+            "accepted": rows,
+            "rejected": 0,
+            "duplicates": 0,
+            "rejects_file": None,
+        }
+        with engine.connect() as conn:
+            linked = (
+                conn.execute(
+                    select(records.c.subject_code).where(
+                        records.c.record_type == rtype, records.c.subject_id.is_not(None)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert linked, name
+        shown = runner.invoke(app, ["subject", "show", linked[0], "--db", db_url, "--json"])
+        assert shown.exit_code == 0, shown.output
+        file = json.loads(shown.stdout)
+        assert any(r["record_type"] == rtype for r in file["records"])
+        assert file["records"][0]["provenance"][0]["source"] == source
+        before = count(engine, records)
+        code, out, _ = ingest(db_url, path, "--type", rtype, "--source", source, "--json")
+        assert code == 0
+        assert json.loads(out)["duplicates"] == rows
+        assert json.loads(out)["accepted"] == 0
+        assert count(engine, records) == before
+
+
+def test_homonyms_in_the_defaulter_file_stay_apart(engine: Engine, db_url: str) -> None:
+    ingest_file(
+        engine,
+        EXAMPLES / "judgment_defaulter.gbk.csv",
+        "judgment_defaulter",
+        "spc",
+        catalog=default_catalog(),
+        rejects_path=None,
+    )
+    with engine.connect() as conn:
+        wang = conn.execute(
+            select(records.c.subject_code, records.c.subject_id).where(
+                records.c.subject_name == "王伟"
+            )
+        ).all()
+    linked = {sid for code, sid in wang if code}
+    assert len(linked) == 2  # two people called 王伟, two subjects
+    assert [sid for code, sid in wang if not code] == [None]  # the name-only row links to nobody
+
+
+def test_bad_rows_are_rejected_with_line_and_reason(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    shutil.copy(EXAMPLES / "judgment_defaulter_bad_rows.csv", path)
+    code, out, _ = ingest(db_url, path, "--type", "judgment_defaulter", "--source", "spc", "--json")
+    assert code == 3
+    result = json.loads(out)
+    assert (result["accepted"], result["rejected"]) == (1, 4)
+    rejects_file = Path(result["rejects_file"])
+    assert rejects_file == tmp_path / "bad.csv.rejects.csv"
+    assert rejects_file.read_bytes().startswith(b"\xef\xbb\xbf")
+    with rejects_file.open(encoding="utf-8-sig") as f:
+        got = list(csv.DictReader(f))
+    reasons = {int(r["row"]): r["reason"] for r in got}
+    assert set(reasons) == {3, 4, 5, 6}
+    assert reasons[3].startswith("subject_code：校验码不正确") and "checksum" in reasons[3]
+    assert "published_on：日期不存在" in reasons[4] and "no such date" in reasons[4]
+    assert "subject_name：必填值为空" in reasons[5]
+    assert "ground：未知取值：欠钱不还的" in reasons[6]
+    assert got[0]["被执行人姓名/名称"] == "钱进"  # the original columns are kept
+    assert count(engine, rejects) == 4
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "words"),
+    [
+        (["--type", "no_such_type", "--source", "spc"], None, "unknown record type"),
+        (["--type", "judgment_defaulter", "--source", "nobody"], None, "unknown source authority"),
+        (
+            ["--type", "judgment_defaulter", "--source", "spc"],
+            "姓名,案号\n王伟,（2024）京01执1号\n",
+            "missing required column",
+        ),
+        (["--type", "judgment_defaulter", "--source", "spc"], "", "empty"),
+        (["--type", "judgment_defaulter", "--source", "spc"], HEADER + "\n", "no data rows"),
+        (
+            ["--type", "judgment_defaulter", "--source", "spc", "--encoding", "ascii"],
+            None,
+            "does not decode",
+        ),
+        (
+            ["--type", "judgment_defaulter", "--source", "spc", "--encoding", "klingon"],
+            None,
+            "unknown encoding",
+        ),
+    ],
+)
+def test_unusable_files_load_nothing_exit_2(
+    engine: Engine, db_url: str, tmp_path: Path, args: list[str], content: str | None, words: str
+) -> None:
+    path = tmp_path / "in.csv"
+    if content is None:
+        shutil.copy(EXAMPLES / "judgment_defaulter.gbk.csv", path)
+    else:
+        write(path, content)
+    code, _, err = ingest(db_url, path, *args)
+    assert code == 2
+    assert words in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert count(engine, batches) == 0 and count(engine, records) == 0
+    assert not (tmp_path / "in.csv.rejects.csv").exists()
+
+
+def test_junk_and_missing_files_are_unusable(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"\x00\x01not a zip at all" * 100)
+    code, _, err = ingest(db_url, junk, "--type", "judgment_defaulter", "--source", "spc")
+    assert code == 2 and "XLSX" in err
+    code, _, err = ingest(
+        db_url, tmp_path / "none.csv", "--type", "judgment_defaulter", "--source", "spc"
+    )
+    assert code == 2 and "no such file" in err
+    binary = write(tmp_path / "bin.csv", "", "utf-8")
+    binary.write_bytes(bytes(range(128, 256)) * 50)
+    code, _, err = ingest(db_url, binary, "--type", "judgment_defaulter", "--source", "spc")
+    assert code == 2 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_encodings_are_detected(engine: Engine, tmp_path: Path, encoding: str) -> None:
+    code = ric.generate(__import__("random").Random(7))
+    path = write(
+        tmp_path / "d.csv",
+        f"{HEADER}\n李娜,{code},北京市海淀区人民法院,（2024）京0108执9号,违反财产报告制度的,2024年3月5日\n",
+        encoding,
+    )
+    result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=default_catalog())
+    assert (result.accepted, result.rejected) == (1, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(records.c.subject_name)).scalar_one() == "李娜"
+
+
+def test_a_changed_row_is_a_new_version_never_an_overwrite(engine: Engine, tmp_path: Path) -> None:
+    code = ric.generate(__import__("random").Random(8))
+    row = f"{HEADER}\n张伟,{code},北京市海淀区人民法院,（2024）京0108执9号,{{ground}},2024-03-05\n"
+    first = write(tmp_path / "a.csv", row.format(ground="违反财产报告制度的"))
+    catalog = default_catalog()
+    ingest_file(engine, first, "judgment_defaulter", "spc", catalog=catalog)
+    with engine.connect() as conn:
+        before = conn.execute(select(records.c.recorded_at)).scalar_one()
+    second = write(tmp_path / "b.csv", row.format(ground="违反限制消费令的"))
+    result = ingest_file(engine, second, "judgment_defaulter", "spc", catalog=catalog)
+    assert (result.accepted, result.duplicates, result.corrections) == (1, 0, 1)
+    with engine.connect() as conn:
+        versions = conn.execute(
+            select(
+                records.c.version, records.c.superseded_at, records.c.supersedes, records.c.id
+            ).order_by(records.c.version)
+        ).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].superseded_at is not None and versions[1].superseded_at is None
+        assert versions[1].supersedes == versions[0].id
+        sid = subject_by_code(conn, "ric", code)
+        assert sid is not None
+        now = records_for(conn, sid)
+        assert [r.fields["ground"] for r in now] == ["violate_consumption_order"]
+        then = records_for(conn, sid, known_at=_aware(before) + timedelta(microseconds=1))
+        assert [r.fields["ground"] for r in then] == ["violate_asset_reporting"]
+
+
+def _aware(value):  # type: ignore[no-untyped-def]
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_a_crash_mid_batch_leaves_nothing_and_a_rerun_completes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = __import__("random").Random(9)
+    lines = (
+        [HEADER]
+        + [
+            f"被执行人{i},{ric.generate(rng)},北京市海淀区人民法院,（2024）京0108执{i}号,违反财产报告制度的,2024-03-05"
+            for i in range(25)
+        ]
+        + ["坏行,123,北京市海淀区人民法院,（2024）京0108执999号,违反财产报告制度的,2024-03-05"]
+    )
+    path = write(tmp_path / "big.csv", "\n".join(lines) + "\n")
+    monkeypatch.setattr(load, "CHUNK_ROWS", 10)
+
+    def killed(rows: int) -> None:
+        if rows >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_file(
+            engine, path, "judgment_defaulter", "spc", catalog=default_catalog(), progress=killed
+        )
+    assert count(engine, records) == count(engine, batches) == count(engine, provenance) == 0
+    assert not list(tmp_path.glob("*.rejects.csv*"))
+    result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=default_catalog())
+    assert (result.accepted, result.rejected) == (25, 1)
+    assert count(engine, records) == 25 and count(engine, provenance) == 25
+
+
+def test_jsonl_bad_line_is_a_rejected_row(engine: Engine, tmp_path: Path) -> None:
+    code = ric.generate(__import__("random").Random(10))
+    good = {
+        "姓名": "王芳",
+        "身份证号码": code,
+        "处罚决定书文号": "京司罚〔2024〕8号",
+        "处罚决定日期": "2024-04-18",
+        "执业类别": "律师",
+        "处罚机关": "北京市司法局",
+    }
+    path = write(tmp_path / "p.jsonl", json.dumps(good, ensure_ascii=False) + "\n{not json\n")
+    result = ingest_file(
+        engine, path, "professional_penalty", "sector_regulators", catalog=default_catalog()
+    )
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert result.rejects_file is not None
+    assert "{not json" in Path(result.rejects_file).read_text(encoding="utf-8-sig")
+
+
+def test_unknown_type_from_the_library_raises_unusable_input(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with pytest.raises(UnusableInput):
+        ingest_file(engine, tmp_path / "x.csv", "nope", "spc", catalog=default_catalog())
