@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,7 +19,6 @@ from xinyong.errors import UnusableInput, XinyongError
 from xinyong.store.engine import opened
 
 app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
-console = Console()
 err_console = Console(stderr=True)
 
 AnchorOption = Annotated[
@@ -92,26 +90,18 @@ def log_command(
     if not events:
         typer.echo("无审计事件 / no audit events")
         return
-    console.print(_table(events))
+    for event in events:
+        typer.echo(_line(event))
 
 
-def _table(events: list[AuditEvent]) -> Table:
-    table = Table("#", "时间 / at (UTC)", "人员 / actor", "角色 / role", "目的 / purpose")
-    for header in ("主体 / subject", "操作 / action", "结果 / outcome"):
-        table.add_column(header)
-    for e in events:
-        when = e.at.strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(
-            str(e.id),
-            when,
-            e.actor,
-            e.role,
-            e.purpose,
-            e.subject or "-",
-            _what(e),
-            e.outcome or "-",
-        )
-    return table
+def _line(event: AuditEvent) -> str:
+    """One event per line, so the log reads the same in a terminal, a pipe or grep."""
+    when = event.at.strftime("%Y-%m-%d %H:%M:%SZ")
+    outcome = f" → {event.outcome}" if event.outcome else ""
+    return (
+        f"#{event.id} {when} {event.actor} ({event.role}) {_what(event)}{outcome} "
+        f"主体 / subject {event.subject or '-'}; 目的 / purpose: {event.purpose}"
+    )
 
 
 def _what(event: AuditEvent) -> str:
