@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import random
-from functools import cache
 from typing import Any, Literal
 
 from xinyong.codes import normalise, regions
@@ -36,22 +35,34 @@ _CHECK = "10X98765432"  # check character for Σ mod 11 over the first 17 digits
 EARLIEST_BIRTH = datetime.date(1880, 1, 1)
 
 
-@cache
-def _dates(today: datetime.date) -> frozenset[str]:
+def _dates(today: datetime.date) -> frozenset[bytes]:
     """Every ``YYYYMMDD`` from 1880-01-01 to ``today``: a real date, not in the future."""
     days = (today - EARLIEST_BIRTH).days
     return frozenset(
-        (EARLIEST_BIRTH + datetime.timedelta(days=n)).strftime("%Y%m%d") for n in range(days + 1)
+        (EARLIEST_BIRTH + datetime.timedelta(days=n)).strftime("%Y%m%d").encode()
+        for n in range(days + 1)
     )
 
 
-@cache
-def _dates_ascii(today: datetime.date) -> frozenset[bytes]:
-    return frozenset(d.encode() for d in _dates(today))
+class _BirthDates:
+    """Membership in the valid birth dates; the set is rebuilt when the day changes, so the hot
+    path is one set lookup and asks for the date only when a code is not in the set."""
+
+    def __init__(self) -> None:
+        self.built_for: datetime.date | None = None
+        self.dates: frozenset[bytes] = frozenset()
+
+    def __contains__(self, yyyymmdd: bytes) -> bool:
+        if yyyymmdd in self.dates:
+            return True
+        today = datetime.date.today()
+        if today != self.built_for:
+            self.dates, self.built_for = _dates(today), today
+            return yyyymmdd in self.dates
+        return False
 
 
-def _birth_ok(yyyymmdd: bytes) -> bool:
-    return yyyymmdd in _dates_ascii(datetime.date.today())
+_BIRTH_DATES = _BirthDates()
 
 
 def compact(code: str) -> str:
@@ -88,7 +99,7 @@ def reason_ascii(code: bytes) -> str | None:
             return "charset"
         if code[:6] not in regions.valid_codes_ascii():
             return "region"
-        if not _birth_ok(code[6:14]):
+        if code[6:14] not in _BIRTH_DATES:
             return "birth_date"
         return None if (2 * int(first17, 13) + check) % 11 == 1 else "checksum"
     if length == 15:
@@ -96,7 +107,7 @@ def reason_ascii(code: bytes) -> str | None:
             return "charset"
         if code[:6] not in regions.valid_codes_ascii():
             return "region"
-        return None if _birth_ok(b"19" + code[6:12]) else "birth_date"
+        return None if b"19" + code[6:12] in _BIRTH_DATES else "birth_date"
     if code.strip(_ALL_BYTES) or b"X" in code[:-1]:
         return "charset"
     return "length"
