@@ -68,7 +68,10 @@ def load_marked(text: str, file_label: str) -> Any:
 
     Raises :class:`CatalogError` naming ``file_label`` and the line for bad YAML.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"YAML 错误 / YAML error: {exc}", file=file_label) from exc
     loader.file_label = file_label
     try:
         return loader.get_single_data()
