@@ -178,12 +178,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
         if not rows:
             continue
         table = Table(title=f"{section} ({len(rows)})", title_justify="left")
-        keys = ["id", "name_zh", "name_en"]
-        extra = sorted({k for row in rows for k in row} - set(keys))
-        for key in keys + extra:
-            table.add_column(key, overflow="fold")
+        table.add_column("id", no_wrap=True)
+        table.add_column("名称 / name", overflow="fold")
+        table.add_column("要点 / key facts", overflow="fold")
         for row in rows:
-            table.add_row(*(str(row.get(k, "")) for k in keys + extra))
+            facts = "  ".join(
+                f"{k}={v}" for k, v in row.items() if k not in {"id", "name_zh", "name_en"}
+            )
+            table.add_row(row["id"], f"{row['name_zh']}\n{row['name_en']}", facts)
         console.print(table)
 
 
