@@ -36,7 +36,13 @@ BY_ID: dict[str, Rate] = {
     "judgment_defaulter": DEFAULTER,
     # Consumption-restriction orders accompany every listing and also reach debtors who are
     # not listed (法释〔2015〕17号 art. 1): assumed 1.5 × the listing rate.
-    "consumption_restriction": Rate(3.2e-3, 7.5e-3, "assumed 1.5 × judgment_defaulter"),
+    "consumption_restriction_order": Rate(3.2e-3, 7.5e-3, "assumed 1.5 × judgment_defaulter"),
+    # Major tax violations are rare next to yearly ratings: assumed.
+    "major_tax_violation": Rate(0.0, 5e-4, "assumed"),
+    # First lists (2018-06-01): 86 air passengers, 31 rail passengers. Real rates are far lower;
+    # 5e-5 keeps a few rows in small runs.
+    "aviation_safety_violation": Rate(5e-5, 0.0, "assumed; first CAAC list 86 people"),
+    "railway_safety_violation": Rate(5e-5, 0.0, "assumed; first railway list 31 people"),
 }
 
 BY_CATEGORY: dict[Category, Rate] = {
