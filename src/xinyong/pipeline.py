@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import Connection
 
@@ -22,15 +23,45 @@ from xinyong.catalog.model import Catalog, Category
 from xinyong.link import link_records
 
 
+@dataclass(frozen=True)
+class ListChange:
+    """A subject's list entry changed: what the feed publishes and subscribers act on."""
+
+    subject_id: int
+    list_id: str
+    entry_id: int
+    kind: Literal["notified", "published", "extended", "expired", "removed"]
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RestrictionChange:
+    """A row of the restriction index appeared or went: one (subject, action, measure)."""
+
+    subject_id: int
+    action: str
+    measure_id: str
+    kind: Literal["added", "lifted"]
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
 @dataclass
 class Change:
-    """What one run of the pipeline is about, and what the steps have derived so far."""
+    """What one run of the pipeline is about, and what the steps have derived so far.
+
+    Each step reads what the steps before it added and adds its own: linking fills
+    ``subject_ids``; the lists step ``list_changes``; the measures step ``restriction_changes``;
+    the feed step turns all of it (and ``record_ids``) into outbox events.
+    """
 
     record_ids: Sequence[int]
     catalog: Catalog
     at: date
     subject_ids: set[int] = field(default_factory=set)
     unlinked_record_ids: list[int] = field(default_factory=list)
+    list_changes: list[ListChange] = field(default_factory=list)
+    restriction_changes: list[RestrictionChange] = field(default_factory=list)
 
 
 Step = Callable[[Connection, Change], None]
