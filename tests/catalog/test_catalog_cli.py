@@ -109,3 +109,23 @@ def test_show_with_operator_catalog(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "购买高尔夫会籍" in result.output
+
+
+def test_the_docs_example_is_a_valid_operator_file(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text(encoding="utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "village.yaml").write_text(example, encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "village.yaml").write_text(
+        example + "    role_linked: [spouse]\n", encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "xinyong", "catalog", "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "village.yaml:16 [measure:defaulter_golf_ban]" in proc.stderr
+    assert "spouse" in proc.stderr
