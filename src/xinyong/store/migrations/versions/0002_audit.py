@@ -4,7 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23
 
-Reserved for xinyong.audit.tables; until its tables land this revision changes nothing.
+Reserved for xinyong.audit.tables;
+until its tables land this revision changes nothing.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23
 
-Reserved for xinyong.lists / xinyong.measures; until its tables land this revision changes nothing.
+Reserved for xinyong.lists / xinyong.measures;
+until its tables land this revision changes nothing.
 """
 
 from __future__ import annotations

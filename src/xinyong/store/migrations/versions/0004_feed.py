@@ -4,7 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
 
-Reserved for xinyong.feed; until its tables land this revision changes nothing.
+Reserved for xinyong.feed;
+until its tables land this revision changes nothing.
 """
 
 from __future__ import annotations

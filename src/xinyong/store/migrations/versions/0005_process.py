@@ -4,7 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
 
-Reserved for xinyong.process / xinyong.disclose; until its tables land this revision changes nothing.
+Reserved for xinyong.process / xinyong.disclose;
+until its tables land this revision changes nothing.
 """
 
 from __future__ import annotations
