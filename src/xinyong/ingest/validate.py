@@ -69,12 +69,28 @@ def _code(schemes: tuple[str, ...]) -> Callable[[FieldSpec, str], str]:
     return check
 
 
+_ENUM_WORDS: dict[int, tuple[FieldSpec, dict[str, str]]] = {}
+
+
+def _enum_words(spec: FieldSpec) -> dict[str, str]:
+    """Every accepted wording of an enum field (normalised) → the value's id, built once."""
+    cached = _ENUM_WORDS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        table = {
+            normalise_header(word): value.id
+            for value in spec.enum or ()
+            for word in (value.id, value.label_zh, value.label_en, *value.aliases)
+        }
+        cached = _ENUM_WORDS[id(spec)] = (spec, table)
+    return cached[1]
+
+
 def _enum(spec: FieldSpec, text: str) -> str:
-    found = spec.lookup(text)
+    found = _enum_words(spec).get(normalise_header(text))
     if found is None:
         ids = ", ".join(v.id for v in spec.enum or ())
         raise ValueProblem(f"未知取值：{text}", f"unknown value {text!r} (one of: {ids})")
-    return found.id
+    return found
 
 
 def _integer(_spec: FieldSpec, text: str) -> int:

@@ -1,0 +1,256 @@
+"""Ingest benchmark: full validation, versioning, provenance and linking vs a bare load.
+
+Generates N judgment-defaulter rows (5% bad of four kinds: bad checksum, impossible date,
+missing name, unknown ground wording) with ``xinyong.codes``, then in the same run:
+
+- SQLite: ``ingest_file`` into a fresh database vs a bare ``sqlite3.executemany`` of the same
+  rows into the same tables (records + provenance, no validation, no linking);
+- PostgreSQL (if running): ``ingest_file`` vs ``COPY`` into the same tables;
+- peak memory (ru_maxrss of a fresh process) for ingesting N/4 and N rows, to show it flat.
+
+Usage: python bench/ingest.py --rows 50000 [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from xinyong.catalog import default_catalog
+from xinyong.codes import ric, uscc
+from xinyong.ingest import ingest_file
+from xinyong.store.engine import opened
+from xinyong.store.schema import upgrade
+
+HEADER = ["被执行人姓名/名称", "身份证号码/组织机构代码", "执行法院", "案号",
+          "失信被执行人行为具体情形", "发布时间", "生效法律文书确定的义务"]  # fmt: skip
+GROUNDS = ["有履行能力而拒不履行生效法律文书确定义务的", "违反财产报告制度的", "违反限制消费令的",
+           "以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行的"]  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    people = [ric.generate(rng) for _ in range(min(rows, 20000))]
+    firms = [uscc.generate(rng, authority="9", category="1") for _ in range(min(rows, 5000))]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(HEADER)
+        for i in range(rows):
+            code = rng.choice(people) if rng.random() < 0.8 else rng.choice(firms)
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 2 else "")
+            ground, day = (
+                rng.choice(GROUNDS),
+                f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            )
+            bad = rng.random()
+            if bad < 0.0125:
+                code = code[:-1] + ("0" if code[-1] != "0" else "1")
+            elif bad < 0.025:
+                day = "2024-02-30"
+            elif bad < 0.0375:
+                name = ""
+            elif bad < 0.05:
+                ground = "欠钱不还"
+            court = "北京市朝阳区人民法院"
+            out.writerow([name, code, court, f"（2024）京0105执{i}号", ground, day, "偿还借款"])
+
+
+def bare_sqlite(db: Path, src: Path) -> float:
+    """The baseline: same rows, same tables, no validation, one transaction."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    start = time.perf_counter()
+    now = datetime.now(UTC).isoformat(" ")
+    cur = conn.execute(
+        "INSERT INTO batches (record_type, source, file_name, file_sha256, started_at, state) "
+        "VALUES ('judgment_defaulter', 'spc', ?, '', ?, 'done')",
+        (src.name, now),
+    )
+    batch = cur.lastrowid
+    with src.open(encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        chunk: list[tuple[object, ...]] = []
+        first_id = 1
+        for number, row in enumerate(reader, start=2):
+            key = hashlib.sha256(("|".join(row)).encode()).hexdigest()
+            chunk.append(
+                (row[1], row[0], row[3], json.dumps(row, ensure_ascii=False), now, key, number)
+            )
+            if len(chunk) == 5000:
+                first_id = _bare_chunk(conn, chunk, batch, first_id)
+                chunk = []
+        _bare_chunk(conn, chunk, batch, first_id)
+    conn.commit()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def _bare_chunk(
+    conn: sqlite3.Connection, chunk: list[tuple[object, ...]], batch: int | None, first: int
+) -> int:
+    conn.executemany(
+        "INSERT INTO records (id, record_type, source, subject_code, subject_name, document_no, "
+        "fields, status, version, recorded_at, record_key, row_hash) VALUES "
+        "(?, 'judgment_defaulter', 'spc', ?, ?, ?, ?, 'active', 1, ?, ?, ?)",
+        [(first + i, *c[:5], c[5], c[5]) for i, c in enumerate(chunk)],
+    )
+    conn.executemany(
+        "INSERT INTO provenance (record_id, batch_id, source, row_number) VALUES (?, ?, 'spc', ?)",
+        [(first + i, batch, c[6]) for i, c in enumerate(chunk)],
+    )
+    return first + len(chunk)
+
+
+def bare_pg(url: str, src: Path) -> float:
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    start = time.perf_counter()
+    now = datetime.now(UTC)
+    with conn.transaction():
+        batch = conn.execute(
+            "INSERT INTO batches (record_type, source, file_name, file_sha256, started_at, state) "
+            "VALUES ('judgment_defaulter', 'spc', %s, '', %s, 'done') RETURNING id",
+            (src.name, now),
+        ).fetchone()[0]  # type: ignore[index]
+        with src.open(encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader)
+            rows = list(enumerate(reader, start=2))
+        with conn.cursor().copy(
+            "COPY records (id, record_type, source, subject_code, subject_name, document_no, "
+            "fields,"
+            " status, version, recorded_at, record_key, row_hash) FROM STDIN"
+        ) as copy:
+            for i, (_, row) in enumerate(rows, start=1):
+                key = hashlib.sha256(("|".join(row)).encode()).hexdigest()
+                copy.write_row((i, "judgment_defaulter", "spc", row[1], row[0], row[3],
+                                json.dumps(row, ensure_ascii=False), "active", 1, now, key,
+                                key))  # fmt: skip
+        with conn.cursor().copy(
+            "COPY provenance (record_id, batch_id, source, row_number) FROM STDIN"
+        ) as copy:
+            for i, (number, _) in enumerate(rows, start=1):
+                copy.write_row((i, batch, "spc", number))
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def ours(url: str, src: Path) -> tuple[float, str]:
+    with opened(url) as engine:
+        upgrade(engine)
+        start = time.perf_counter()
+        result = ingest_file(engine, src, "judgment_defaulter", "spc", catalog=default_catalog())
+        elapsed = time.perf_counter() - start
+    summary = f"accepted {result.accepted}, rejected {result.rejected}, subjects {result.subjects}"
+    return elapsed, summary
+
+
+def fresh_pg() -> str | None:
+    try:
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception:
+        return None
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_pg(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def report(label: str, rows: int, mine: float, bare: float, summary: str) -> None:
+    print(
+        f"{label}: xinyong {rows / mine:,.0f} rows/s ({mine:.1f} s; {summary}); "
+        f"bare baseline {rows / bare:,.0f} rows/s ({bare:.1f} s); "
+        f"xinyong/bare rate ratio {bare / mine:.2f} (goal >= 0.50)"
+    )
+
+
+def memory_child(src: Path) -> None:
+    """In a fresh process: peak RSS while ingesting ``src`` (generated by the parent)."""
+    default_catalog()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ours(f"sqlite:///{src.parent}/m-{src.stem}.db", src)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_kib": peak, "before_kib": base}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    rows = args.rows
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "defaulters.csv"
+        t = time.perf_counter()
+        generate(src, rows)
+        print(
+            f"generated {rows:,} rows ({src.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
+        mine, summary = ours(f"sqlite:///{tmp}/ours.db", src)
+        with opened(f"sqlite:///{tmp}/bare.db") as engine:
+            upgrade(engine)
+        bare = bare_sqlite(Path(tmp) / "bare.db", src)
+        report("SQLite", rows, mine, bare, summary)
+        if not args.no_pg:
+            url, url2 = fresh_pg(), fresh_pg()
+            if url is None or url2 is None:
+                print("PostgreSQL: not running on 127.0.0.1:5432, skipped")
+            else:
+                try:
+                    mine, summary = ours(url, src)
+                    with opened(url2) as engine:
+                        upgrade(engine)
+                    bare = bare_pg(url2, src)
+                    report("PostgreSQL", rows, mine, bare, summary)
+                finally:
+                    drop_pg(url)
+                    drop_pg(url2)
+        for size in (max(rows // 4, 1000), rows):
+            part = Path(tmp) / f"mem{size}.csv"
+            generate(part, size, seed=3)
+            out = subprocess.run(
+                [sys.executable, __file__, "--memory-child", str(part)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+            print(
+                f"peak memory ingesting {size:,} rows: {data['peak_kib'] / 1024:.0f} MiB "
+                f"(after imports and catalog, before loading: {data['before_kib'] / 1024:.0f} MiB)"
+            )
+
+
+if __name__ == "__main__":
+    main()
