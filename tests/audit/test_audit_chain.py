@@ -376,3 +376,12 @@ def test_processes_appending_at_once_keep_one_chain(audit_engine: Engine, db_url
         result = verify(conn)
     assert result.ok, result.explanation
     assert result.count == processes * per_process
+
+
+def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) -> None:
+    events = append(audit_engine, 3)
+    tamper(audit_engine, update(audit_head).values(seq=2, hash=events[1].hash))
+    with pytest.raises(Conflict, match="fork"), audit_engine.begin() as conn:
+        record(conn, actor="u", role="agency", purpose="p", subject="S", action="read")
+    with audit_engine.connect() as conn:
+        assert [e.id for e in list_events(conn)] == [1, 2, 3]

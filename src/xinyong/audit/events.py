@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from xinyong.audit.chain import GENESIS_HASH, canonical_json, canonical_time, event_hash
 from xinyong.audit.tables import audit_events, audit_head
@@ -106,49 +107,29 @@ def record(
     when = when.astimezone(UTC)
 
     seq, prev_hash = _advance_head(conn)
-    digest = event_hash(
-        at=when,
-        actor=actor,
-        role=role,
-        purpose=purpose,
-        subject=subject,
-        action=action,
-        resource=resource,
-        outcome=outcome,
-        detail=detail_text,
-        prev_hash=prev_hash,
-    )
-    conn.execute(
-        insert(audit_events).values(
-            id=seq,
-            at=when,
-            actor=actor,
-            role=role,
-            purpose=purpose,
-            subject=subject,
-            action=action,
-            resource=resource,
-            outcome=outcome,
-            detail=detail_text,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
+    values: dict[str, Any] = {
+        "at": when,
+        "actor": actor,
+        "role": role,
+        "purpose": purpose,
+        "subject": subject,
+        "action": action,
+        "resource": resource,
+        "outcome": outcome,
+        "detail": detail_text,
+        "prev_hash": prev_hash,
+    }
+    digest = event_hash(**values)
+    try:
+        conn.execute(insert(audit_events).values(id=seq, hash=digest, **values))
+    except IntegrityError as error:
+        raise Conflict(
+            f"审计链头与事件不符，拒绝分叉 / the audit head (event {seq - 1}) does not match the "
+            "events; refusing to fork the chain (run `xinyong audit verify`)"
+        ) from error
     conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=digest))
-    return AuditEvent(
-        id=seq,
-        at=when,
-        actor=actor,
-        role=role,
-        purpose=purpose,
-        subject=subject,
-        action=action,
-        resource=resource,
-        outcome=outcome,
-        detail=None if detail_text is None else json.loads(detail_text),
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    values["detail"] = None if detail_text is None else json.loads(detail_text)
+    return AuditEvent(id=seq, hash=digest, **values)
 
 
 def events_for_subject(conn: Connection, subject: str) -> list[AuditEvent]:
