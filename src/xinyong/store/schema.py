@@ -21,7 +21,10 @@ from xinyong.store.engine import database_errors
 from xinyong.store.metadata import metadata
 
 #: Modules that define tables, one line each.
-TABLE_MODULES = ("xinyong.store.tables",)
+TABLE_MODULES = (
+    "xinyong.store.tables",
+    "xinyong.audit.tables",
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
