@@ -169,3 +169,19 @@ def test_help_ends_with_an_example() -> None:
         result = runner.invoke(app, ["audit", command, "--help"])
         assert result.exit_code == 0
         assert "Example: xinyong audit " + command in result.output
+
+
+def test_database_made_by_init_is_verifiable(db_url: str) -> None:
+    # The migration's audit tables (store/migrations/versions/0002_audit.py), not create_all.
+    assert runner.invoke(app, ["init", "--db", db_url]).exit_code == 0
+    empty = runner.invoke(app, ["audit", "verify", "--db", db_url, "--json"])
+    assert empty.exit_code == 0
+    assert json.loads(empty.output)["count"] == 0
+    engine = connect(db_url)
+    try:
+        events = fill(engine, 3)
+    finally:
+        engine.dispose()
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url, "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["head_hash"] == events[-1].hash
