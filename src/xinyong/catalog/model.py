@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_serializer,
     model_validator,
@@ -325,16 +326,19 @@ class FieldSpec(_Frozen):
                             f"wording {word!r} of field {self.name} names both {seen[key]} and "
                             f"{value.id}"
                         )
+        self._index = {
+            normalise_header(word): value
+            for value in self.enum or ()
+            for word in (value.id, value.label_zh, value.label_en, *value.aliases)
+        }
         return self
+
+    # Filled when the model is validated, so equal models have equal caches.
+    _index: dict[str, EnumValue] | None = PrivateAttr(default=None)
 
     def lookup(self, text: str) -> EnumValue | None:
         """The enum value whose id, label or published wording matches ``text`` (normalised)."""
-        key = normalise_header(text)
-        for value in self.enum or ():
-            words = (value.id, value.label_zh, value.label_en, *value.aliases)
-            if any(normalise_header(word) == key for word in words):
-                return value
-        return None
+        return (self._index or {}).get(normalise_header(text))
 
 
 class Extension(_Frozen):
@@ -553,11 +557,19 @@ class RecordType(_Entity):
             f"记录类型 {self.id} 没有字段 {name} / record type {self.id} has no field {name}"
         )
 
+    # Filled when the model is validated (``_headers_unique``), so equal models compare equal.
+    _headers: dict[str, str] | None = PrivateAttr(default=None)
+
     def header_map(self) -> dict[str, str]:
         """Every accepted column header (field name and each Chinese alias, normalised) → field.
 
         An alias shared by two fields is a catalog error (``ValueError`` here, reported by the
         loader with its file and line)."""
+        if self._headers is None:
+            self._headers = self._build_header_map()
+        return dict(self._headers)
+
+    def _build_header_map(self) -> dict[str, str]:
         mapping: dict[str, str] = {}
         for spec in self.fields:
             for header in (spec.name, *spec.aliases):
