@@ -24,6 +24,7 @@ from xinyong.store.metadata import metadata
 TABLE_MODULES = (
     "xinyong.store.tables",
     "xinyong.audit.tables",
+    "xinyong.feed.tables",
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
