@@ -24,6 +24,7 @@ from xinyong.store.metadata import metadata
 TABLE_MODULES = (
     "xinyong.store.tables",
     "xinyong.audit.tables",
+    "xinyong.process.tables",
     "xinyong.feed.tables",
 )
 
