@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,13 +16,13 @@ from typer.testing import CliRunner
 
 from xinyong.catalog import default_catalog
 from xinyong.cli import app
-from xinyong.codes import ric
+from xinyong.codes import ric, uscc
 from xinyong.errors import UnusableInput
 from xinyong.ingest import ingest_file, load
 from xinyong.store.engine import opened
 from xinyong.store.queries import records_for, subject_by_code
 from xinyong.store.schema import upgrade
-from xinyong.store.tables import batches, provenance, records, rejects
+from xinyong.store.tables import batches, provenance, records, rejects, subjects
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -35,6 +36,7 @@ SAMPLES = {
 }
 HEADER = "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,失信被执行人行为具体情形,发布时间"
 runner = CliRunner()
+RNG = random.Random(2014)
 
 
 @pytest.fixture()
@@ -299,3 +301,35 @@ def test_unknown_type_from_the_library_raises_unusable_input(
 ) -> None:
     with pytest.raises(UnusableInput):
         ingest_file(engine, tmp_path / "x.csv", "nope", "spc", catalog=default_catalog())
+
+
+def test_an_officer_file_relates_the_person_and_a_name_only_row_does_not(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    firm, person = uscc.generate(RNG, authority="9", category="1"), ric.generate(RNG)
+    path = tmp_path / "officers.csv"
+    path.write_text(
+        "企业名称,统一社会信用代码,人员姓名,人员身份证号码,职务,任职日期,离任日期\n"
+        f"成都蓉达物流有限公司,{firm},陈刚,{person},法定代表人,2019-04-01,\n"
+        f"成都蓉达物流有限公司,{firm},王伟,,实际控制人,2019-04-01,\n",
+        encoding="utf-8",
+    )
+    code, out, err = ingest(
+        db_url, path, "--type", "enterprise_officer", "--source", "samr", "--json"
+    )
+    assert code == 0, (out, err)
+    shown = runner.invoke(app, ["subject", "show", person, "--db", db_url, "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["kind"] == "individual"
+    assert [n["name"] for n in data["names"]] == ["陈刚"]
+    assert [
+        (r["direction"], r["role"], r["subject_code"], r["valid_from"]) for r in data["relations"]
+    ] == [("incoming", "legal_representative", firm, "2019-04-01")]
+    firm_file = json.loads(
+        runner.invoke(app, ["subject", "show", firm, "--db", db_url, "--json"]).stdout
+    )
+    # 王伟 without an ID number: his row is on the enterprise's file, but no relation, no subject.
+    assert len(firm_file["relations"]) == 1
+    assert sorted(r["fields"]["person_name"] for r in firm_file["records"]) == ["王伟", "陈刚"]
+    assert count(engine, subjects) == 2

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, insert, select
 
+from xinyong.catalog import ROLES
 from xinyong.codes import ric, uscc
 from xinyong.link import candidates, identify, link_records
+from xinyong.link.attach import RELATION_POSTS
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import opened, utcnow
 from xinyong.store.schema import upgrade
 from xinyong.store.tables import (
+    RELATION_ROLES,
     link_leads,
     records,
     subject_identifiers,
@@ -149,25 +152,65 @@ def test_record_type_may_fix_the_kind(conn: Connection) -> None:
     assert conn.execute(select(subjects.c.kind)).scalar_one() == "enterprise"
 
 
-def test_registration_records_create_relations_by_the_persons_code(conn: Connection) -> None:
+def officer(
+    conn: Connection, company: str, role: str, person_code: str | None, **extra: Any
+) -> int:
+    fields = {"person_name": "刘伟", "role": role, **extra}
+    if person_code is not None:
+        fields["person_code"] = person_code
+    return add(conn, "丙有限公司", company, record_type="enterprise_officer", **fields)
+
+
+def person_subject(conn: Connection, code: str) -> int | None:
+    return conn.execute(
+        select(subject_identifiers.c.subject_id).where(subject_identifiers.c.value == code)
+    ).scalar_one_or_none()
+
+
+def test_officer_records_create_relations_by_the_persons_code(conn: Connection) -> None:
     company, person = uscc.generate(RNG, authority="9", category="1"), ric.generate(RNG)
-    rid = add(
-        conn,
-        "丙有限公司",
-        company,
-        record_type="registration",
-        legal_representative_code=person,
-        legal_representative_name="刘伟",
-        principal_name="陈静",  # no code: no relation
-    )
-    link_records(conn, [rid], registration_types={"registration"})
+    rid = officer(conn, company, "legal_representative", person, ended_on="2025-06-30")
+    link_records(conn, [rid], registration_types={"enterprise_officer"})
     rel = conn.execute(select(subject_relations)).one()
-    assert rel.role == "legal_representative"
-    assert rel.from_subject_id == subject_of(conn, rid)
-    person_id = conn.execute(
-        select(subject_identifiers.c.subject_id).where(subject_identifiers.c.value == person)
-    ).scalar_one()
-    assert rel.to_subject_id == person_id
+    assert (rel.role, rel.from_subject_id) == ("legal_representative", subject_of(conn, rid))
+    assert rel.to_subject_id == person_subject(conn, person)
+    assert (rel.valid_from, rel.valid_to) == (date(2024, 3, 5), date(2025, 6, 30))
+    kind = conn.execute(select(subjects.c.kind).where(subjects.c.id == rel.to_subject_id))
+    assert kind.scalar_one() == "individual"
+    # Running the same record through again adds nothing.
+    link_records(conn, [rid], registration_types={"enterprise_officer"})
+    assert len(conn.execute(select(subject_relations)).all()) == 1
+
+
+def test_a_name_only_officer_creates_no_relation_and_no_person(conn: Connection) -> None:
+    company = uscc.generate(RNG, authority="9", category="1")
+    rid = officer(conn, company, "legal_representative", None)
+    link_records(conn, [rid], registration_types={"enterprise_officer"})
+    assert conn.execute(select(subject_relations)).first() is None
+    assert conn.execute(select(subjects.c.kind)).scalars().all() == ["enterprise"]
+
+
+@pytest.mark.parametrize("post", ["director", "supervisor", "manager"])
+def test_posts_no_measure_may_reach_are_no_relation(conn: Connection, post: str) -> None:
+    company, person = uscc.generate(RNG, authority="9", category="1"), ric.generate(RNG)
+    rid = officer(conn, company, post, person)
+    link_records(conn, [rid], registration_types={"enterprise_officer"})
+    assert conn.execute(select(subject_relations)).first() is None
+    assert person_subject(conn, person) is None
+    # The post stays on the enterprise's file, as its record.
+    assert subject_of(conn, rid) == person_subject(conn, company)
+
+
+def test_officer_rows_of_a_type_that_is_not_registration_create_nothing(conn: Connection) -> None:
+    company, person = uscc.generate(RNG, authority="9", category="1"), ric.generate(RNG)
+    rid = officer(conn, company, "principal", person)
+    link_records(conn, [rid], registration_types=set())
+    assert conn.execute(select(subject_relations)).first() is None
+
+
+def test_relation_roles_are_stored_roles_and_reach_no_further_than_measures() -> None:
+    assert set(RELATION_POSTS) == set(ROLES)
+    assert set(ROLES) <= set(RELATION_ROLES)
 
 
 def test_name_normalisation() -> None:

@@ -1,6 +1,8 @@
 """Attach records to subjects: exact code first; names only ever give leads for a person.
 
-- ``link_records(conn, record_ids, kind_for=…, registration_types=…)`` → ``LinkResult``
+- ``link_records(conn, record_ids, kind_for=…, registration_types=…)`` → ``LinkResult``; officer
+  rows (``person_code``, ``role``) of registration types become ``subject_relations`` for the
+  roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``)
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
   ``similarity``

@@ -9,8 +9,15 @@ Order for a record that carries a code:
 A record without a valid code stays unlinked (``subject_id`` NULL) and gets ranked candidate
 subjects in ``link_leads``. An individual is never linked on a name, however close the match.
 
-Registration records also create relations (legal representative, principal, …) to the people
-they name, by each person's code; a person named without a valid code gets no relation.
+Officer records (a registration record type whose rows carry ``person_code``, ``person_name`` and
+``role``, such as ``enterprise_officer``: one row per person and post) create relations from the
+enterprise to the person, by the person's citizen number, valid from ``decided_on`` (appointed)
+to ``ended_on``. Only the roles a measure may ever reach (``xinyong.catalog.ROLES``: legal
+representative, principal, actual controller) become relations; a director, supervisor or
+manager stays what it is, a record on the enterprise's file (``subject show`` of the enterprise
+lists it with the person's name and post), and so can never carry a measure to that person. A
+person named without a valid code gets no relation and no subject. A corrected officer record
+replaces the relations of the version it supersedes.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
+from xinyong.catalog.model import ROLES
 from xinyong.errors import InvalidCode
 from xinyong.link.identifiers import Identifier, identify
 from xinyong.link.names import normalise, pinyin_key, similarity
@@ -35,24 +43,24 @@ from xinyong.store.tables import (
     subjects,
 )
 
-#: Relations a registration record may name: role → (code field, name field).
-RELATION_FIELDS: Mapping[str, tuple[str, str]] = {
-    "legal_representative": ("legal_representative_code", "legal_representative_name"),
-    "principal": ("principal_code", "principal_name"),
-    "actual_controller": ("actual_controller_code", "actual_controller_name"),
-}
+#: Officer posts that become relations: exactly the roles a measure may reach.
+RELATION_POSTS: frozenset[str] = frozenset(ROLES)
 #: Leads below this confidence are not worth a person's time.
 LEAD_THRESHOLD = 0.6
 MAX_LEADS = 5
+#: Ids per ``IN (…)`` query.
+FETCH_ROWS = 5000
 
 
 @dataclass(frozen=True)
 class _Row:
     id: int
     record_type: str
+    subject_id: int | None
     code: str | None
     name: str
     decided_on: date | None
+    supersedes: int | None
     fields: dict[str, Any]
 
 
@@ -157,82 +165,111 @@ def link_records(
     kind_for: Mapping[str, str] | None = None,
     registration_types: Iterable[str] = (),
 ) -> LinkResult:
-    """Link the not-yet-linked records among ``record_ids``; returns who was linked.
+    """Link the records among ``record_ids``; returns who they are about.
+
+    A record already linked (ingest resolves codes before it inserts) counts as linked as it is;
+    the others are linked by code here or get leads. Names and relations are added once, so
+    running the same records through again changes nothing.
 
     ``kind_for``: record type → subject kind, where a record type fixes the kind of the subjects
-    it creates. ``registration_types``: record types whose rows create relations.
+    it creates. ``registration_types``: record types whose rows may name officers (relations).
     """
     kind_for = kind_for or {}
     registration = set(registration_types)
-    rows = _fetch(conn, record_ids)
+    rows = _fetch(conn, record_ids, registration)
     subj = _Subjects(conn)
+    linked: dict[int, int] = {r.id: r.subject_id for r in rows if r.subject_id is not None}
     coded: list[tuple[_Row, Identifier]] = []
     unlinked: list[_Row] = []
     for row in rows:
+        if row.subject_id is not None:
+            continue
         ident = _identify(row.code)
         if ident is None:
             unlinked.append(row)
         else:
             coded.append((row, ident))
     sids = subj.resolve([(ident, kind_for.get(row.record_type)) for row, ident in coded])
-    linked = {row.id: sid for (row, _), sid in zip(coded, sids, strict=True)}
-    if linked:
+    fresh = {row.id: sid for (row, _), sid in zip(coded, sids, strict=True)}
+    if fresh:
         conn.execute(
             update(records)
             .where(records.c.id == bindparam("rid"))
             .values(subject_id=bindparam("sid")),
-            [{"rid": rid, "sid": sid} for rid, sid in linked.items()],
+            [{"rid": rid, "sid": sid} for rid, sid in fresh.items()],
         )
-        pairs = zip(coded, sids, strict=True)
-        _add_names(conn, [(sid, row.name, row.decided_on) for (row, _), sid in pairs])
-    rel_rows = [(row, linked[row.id]) for row, _ in coded if row.record_type in registration]
-    if rel_rows:
-        _add_relations(conn, subj, rel_rows)
-    for row in unlinked:
-        _add_leads(conn, row)
+        linked.update(fresh)
+    add_names(conn, [(linked[r.id], r.name, r.decided_on) for r in rows if r.id in linked])
+    officers = [(r, linked[r.id]) for r in rows if r.id in linked and "role" in r.fields]
+    if officers:
+        _add_relations(conn, subj, officers)
+    _add_leads(conn, unlinked)
     return LinkResult(
         linked=linked, unlinked=[r.id for r in unlinked], created_subjects=subj.created
     )
 
 
-def _fetch(conn: Connection, record_ids: Sequence[int]) -> list[_Row]:
+def _fetch(conn: Connection, record_ids: Sequence[int], registration: set[str]) -> list[_Row]:
+    """The records, without their fields except for registration records (the officers)."""
     out: list[_Row] = []
-    for start in range(0, len(record_ids), 5000):
-        chunk = list(record_ids[start : start + 5000])
+    for start in range(0, len(record_ids), FETCH_ROWS):
+        chunk = list(record_ids[start : start + FETCH_ROWS])
         query = (
             select(
                 records.c.id,
                 records.c.record_type,
+                records.c.subject_id,
                 records.c.subject_code,
                 records.c.subject_name,
                 records.c.decided_on,
-                records.c.fields,
+                records.c.supersedes,
             )
-            .where(records.c.id.in_(chunk), records.c.subject_id.is_(None))
+            .where(records.c.id.in_(chunk))
             .order_by(records.c.id)
         )
+        found = conn.execute(query).all()
+        fields: dict[int, dict[str, Any]] = {}
+        wanted = [r.id for r in found if r.record_type in registration]
+        if wanted:
+            fields = {
+                r.id: dict(r.fields or {})
+                for r in conn.execute(
+                    select(records.c.id, records.c.fields).where(records.c.id.in_(wanted))
+                )
+            }
         out.extend(
-            _Row(r.id, r.record_type, r.subject_code, r.subject_name, r.decided_on, r.fields or {})
-            for r in conn.execute(query)
+            _Row(
+                r.id,
+                r.record_type,
+                r.subject_id,
+                r.subject_code,
+                r.subject_name,
+                r.decided_on,
+                r.supersedes,
+                fields.get(r.id, {}),
+            )
+            for r in found
         )
     return out
 
 
-def _add_names(conn: Connection, names: list[tuple[int, str, date | None]]) -> None:
+def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -> None:
     """Record each (subject, name) pair once; the earliest decision date opens its valid time."""
     first: dict[tuple[int, str], date | None] = {}
     for sid, name, on in names:
         key = (sid, name.strip())
-        if key not in first:
+        if key[1] and key not in first:
             first[key] = on
+    if not first:
+        return
     sids = sorted({sid for sid, _ in first})
     existing: set[tuple[int, str]] = set()
-    for start in range(0, len(sids), 5000):
+    for start in range(0, len(sids), FETCH_ROWS):
         existing.update(
             (r.subject_id, r.name)
             for r in conn.execute(
                 select(subject_names.c.subject_id, subject_names.c.name).where(
-                    subject_names.c.subject_id.in_(sids[start : start + 5000])
+                    subject_names.c.subject_id.in_(sids[start : start + FETCH_ROWS])
                 )
             )
         )
@@ -246,44 +283,67 @@ def _add_names(conn: Connection, names: list[tuple[int, str, date | None]]) -> N
             "valid_to": None,
         }
         for (sid, name), on in first.items()
-        if (sid, name) not in existing and name
+        if (sid, name) not in existing
     ]
     if new:
         conn.execute(insert(subject_names), new)
 
 
 def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int]]) -> None:
-    wanted: list[tuple[_Row, int, str, Identifier, str]] = []
+    """Relations from officer rows: enterprise → person, by the person's code, for one post."""
+    superseded = [row.supersedes for row, _ in rows if row.supersedes is not None]
+    if superseded:
+        conn.execute(delete(subject_relations).where(subject_relations.c.record_id.in_(superseded)))
+    wanted: list[tuple[_Row, int, str, Identifier]] = []
     for row, entity in rows:
-        for role, (code_field, name_field) in RELATION_FIELDS.items():
-            ident = _identify(row.fields.get(code_field))
-            if ident is not None:
-                wanted.append((row, entity, role, ident, str(row.fields.get(name_field) or "")))
+        role = str(row.fields.get("role") or "")
+        ident = _identify(row.fields.get("person_code"))
+        if role in RELATION_POSTS and ident is not None and ident.scheme == "ric":
+            wanted.append((row, entity, role, ident))
     if not wanted:
         return
-    people = subj.resolve([(ident, None) for *_, ident, _ in wanted])
-    conn.execute(
-        insert(subject_relations),
-        [
-            {
-                "from_subject_id": entity,
-                "to_subject_id": person,
-                "role": role,
-                "valid_from": row.decided_on,
-                "valid_to": None,
-                "record_id": row.id,
-            }
-            for (row, entity, role, _, _), person in zip(wanted, people, strict=True)
-        ],
-    )
-    _add_names(
+    people = subj.resolve([(ident, "individual") for *_, ident in wanted])
+    have = {
+        (r.from_subject_id, r.to_subject_id, r.role, r.record_id)
+        for r in conn.execute(
+            select(subject_relations).where(
+                subject_relations.c.record_id.in_(sorted({row.id for row, *_ in wanted}))
+            )
+        )
+    }
+    new = [
+        {
+            "from_subject_id": entity,
+            "to_subject_id": person,
+            "role": role,
+            "valid_from": row.decided_on,
+            "valid_to": _date(row.fields.get("ended_on")),
+            "record_id": row.id,
+        }
+        for (row, entity, role, _), person in zip(wanted, people, strict=True)
+        if (entity, person, role, row.id) not in have
+    ]
+    if new:
+        conn.execute(insert(subject_relations), new)
+    add_names(
         conn,
         [
-            (p, name, row.decided_on)
-            for (row, _, _, _, name), p in zip(wanted, people, strict=True)
-            if name
+            (person, str(row.fields.get("person_name") or ""), row.decided_on)
+            for (row, *_), person in zip(wanted, people, strict=True)
         ],
     )
+
+
+def _date(value: Any) -> date | None:
+    """A date from record fields (stored as ISO text)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def candidates(conn: Connection, name: str, *, limit: int = MAX_LEADS) -> list[tuple[int, float]]:
@@ -311,19 +371,28 @@ def candidates(conn: Connection, name: str, *, limit: int = MAX_LEADS) -> list[t
     return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def _add_leads(conn: Connection, row: _Row) -> None:
-    found = candidates(conn, row.name)
-    if found:
+def _add_leads(conn: Connection, rows: Sequence[_Row]) -> None:
+    """Candidate subjects for unlinked records, once per record (a record re-run keeps its own)."""
+    if not rows:
+        return
+    has = set(
         conn.execute(
-            insert(link_leads),
-            [
-                {
-                    "record_id": row.id,
-                    "subject_id": sid,
-                    "confidence": score,
-                    "method": "name",
-                    "state": "open",
-                }
-                for sid, score in found
-            ],
-        )
+            select(link_leads.c.record_id)
+            .where(link_leads.c.record_id.in_([r.id for r in rows]))
+            .distinct()
+        ).scalars()
+    )
+    new = [
+        {
+            "record_id": row.id,
+            "subject_id": sid,
+            "confidence": score,
+            "method": "name",
+            "state": "open",
+        }
+        for row in rows
+        if row.id not in has
+        for sid, score in candidates(conn, row.name)
+    ]
+    if new:
+        conn.execute(insert(link_leads), new)
