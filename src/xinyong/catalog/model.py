@@ -689,12 +689,155 @@ class Action(_Frozen):
         return _check_id(value)
 
 
+class RecordCondition(_Frozen):
+    """Records of one type, optionally with field conditions and decided ``within`` a period
+    before the scoring date: ``{record_type: tax_credit_rating, where: {grade: D}, within: 1y}``.
+    """
+
+    record_type: str
+    where: dict[str, str | int | bool | list[str]] = {}
+    within: Duration | None = None
+
+
+class PointsRule(RecordCondition):
+    """Points for each record that matches, with its legal basis, an optional cap on the rule's
+    total, and when a record stops counting: at the end of its disclosure period (default),
+    ``never``, or a fixed duration after its decision date."""
+
+    id: str
+    points: int
+    cap: int | None = Field(default=None, gt=0)
+    expires: Literal["disclosure_period", "never"] | Duration = "disclosure_period"
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    reason_zh: str
+    reason_en: str
+    example: bool = False
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, value: str) -> str:
+        return _check_id(value)
+
+
+class GradeBand(_Frozen):
+    """A grade from a minimum score (inclusive); the lowest band has no minimum."""
+
+    grade: str
+    min: int | None = None
+    label_zh: str
+    label_en: str
+    example: bool = False
+
+
+class GradeRule(_Frozen):
+    """An ordered grade rule: where a record matches ``when``, the grade is ``grade`` whatever the
+    points (直接判级), or at most ``at_most`` (a grade it cannot rise above)."""
+
+    when: RecordCondition
+    grade: str | None = None
+    at_most: str | None = None
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    reason_zh: str
+    reason_en: str
+    example: bool = False
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> GradeRule:
+        if (self.grade is None) == (self.at_most is None):
+            raise ValueError("规则须给出 grade 或 at_most 之一 / a rule gives grade or at_most")
+        return self
+
+
+class PointsSpec(_Frozen):
+    """A points ledger (积分): a base, points per record type, caps, expiry tied to disclosure
+    periods, ordered grade rules and grade bands."""
+
+    kind: Literal["points"]
+    base: int
+    floor: int | None = None
+    ceiling: int | None = None
+    rules: list[PointsRule] = Field(min_length=1)
+    grade_rules: list[GradeRule] = []
+    bands: list[GradeBand] = Field(min_length=1)
+    grades: list[str] = []
+    """Every grade, best first, where rules give grades no band has (tax grade M); default: the
+    bands' grades."""
+
+    @property
+    def grade_order(self) -> list[str]:
+        """Every grade the model gives, best first."""
+        return list(self.grades) or [b.grade for b in self.bands]
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> PointsSpec:
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"规则标识重复 / duplicate rule ids in {ids}")
+        mins = [b.min for b in self.bands]
+        if mins[-1] is not None or any(m is None for m in mins[:-1]):
+            raise ValueError(
+                "只有最后一档可以没有 min / every band but the last needs a min, the last has none"
+            )
+        known = [m for m in mins if m is not None]
+        if known != sorted(known, reverse=True) or len(set(known)) != len(known):
+            raise ValueError("等级档须按 min 从高到低 / bands must run from the highest min down")
+        grades = set(self.grade_order)
+        if not {b.grade for b in self.bands} <= grades:
+            raise ValueError("grades 须包含每一档的等级 / grades must hold every band's grade")
+        for rule in self.grade_rules:
+            for grade in (rule.grade, rule.at_most):
+                if grade is not None and grade not in grades:
+                    raise ValueError(
+                        f"等级 {grade!r} 不在 grades 中 / grade {grade!r} is not among the grades"
+                    )
+        return self
+
+
+class ScorecardSpec(_Frozen):
+    """A statistical scorecard trained by ``xinyong score train``: the model file (relative to
+    the catalog file that declares it) holds its binning tables and coefficients."""
+
+    kind: Literal["scorecard"]
+    file: str
+
+
 class ScoringModel(_Entity):
-    """A place for scoring models (a later issue fills in ``spec``)."""
+    """A scoring model: a points ledger with grade rules, or a trained scorecard."""
 
     authority: str
     legal_basis: list[LegalRef] = Field(min_length=1)
-    spec: dict[str, Any] = {}
+    subject_kinds: list[SubjectKind] = Field(min_length=1)
+    example: bool = False
+    spec: PointsSpec | ScorecardSpec = Field(discriminator="kind")
+
+    def conditions(self) -> list[tuple[str, RecordCondition]]:
+        """Every record condition of the model with a path to it, for the loader's pass 2."""
+        if not isinstance(self.spec, PointsSpec):
+            return []
+        found: list[tuple[str, RecordCondition]] = [
+            (f"spec.rules.{i}", rule) for i, rule in enumerate(self.spec.rules)
+        ]
+        found += [
+            (f"spec.grade_rules.{i}.when", rule.when)
+            for i, rule in enumerate(self.spec.grade_rules)
+        ]
+        return found
+
+    def check_references(self, record_types: dict[str, RecordType]) -> None:
+        """Each condition names a record type with the fields and enum values it uses
+        (``ValueError`` otherwise)."""
+        for path, condition in self.conditions():
+            target = record_types.get(condition.record_type)
+            if target is None:
+                raise ValueError(
+                    f"{path}: 未知的记录类型 {condition.record_type!r} / unknown record type "
+                    f"{condition.record_type!r}"
+                )
+            try:
+                check_where(target, dict(condition.where))
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
 
 
 Entity = Authority | Instrument | RecordType | ListDef | Measure | Action | ScoringModel
