@@ -49,8 +49,8 @@ feed_events = Table(
     Column("event_id", String(40), nullable=False, unique=True),
     Column("event_type", String(32), nullable=False),
     Column("origin", String(64), nullable=False),
-    # The event's sequence on its origin (equals ``id`` for our own events).
-    Column("origin_seq", Id, nullable=False),
+    # The event's sequence on its origin platform; NULL for our own events (it is ``id``).
+    Column("origin_seq", Id, nullable=True),
     Column("subject_code", String(32), nullable=True),
     Column("subject_kind", String(16), nullable=True),
     Column("region", String(6), nullable=True),

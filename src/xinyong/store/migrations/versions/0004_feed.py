@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=32), nullable=False),
         sa.Column("origin", sa.String(length=64), nullable=False),
-        sa.Column("origin_seq", Id, nullable=False),
+        sa.Column("origin_seq", Id, nullable=True),
         sa.Column("subject_code", sa.String(length=32), nullable=True),
         sa.Column("subject_kind", sa.String(length=16), nullable=True),
         sa.Column("region", sa.String(length=6), nullable=True),

@@ -1,0 +1,351 @@
+"""Events: what the feed says about a change, written to the outbox in the change's transaction.
+
+An event type has two dot-separated tokens (``record.added``), so a JetStream subject is
+``<prefix>.<type>.<province>``: ``xinyong.events.restriction.added.520000``. A consumer filters
+by family (``xinyong.events.restriction.>``) or by province (``xinyong.events.*.*.520000``).
+Events whose subject has no known region go to province ``000000``.
+
+The registry of event types is below, one line each; ``emit`` refuses any other type.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, insert, select
+
+from xinyong.codes import regions
+from xinyong.errors import UnusableInput
+from xinyong.feed.tables import feed_events, feed_settings
+from xinyong.store.engine import utcnow
+from xinyong.store.tables import records, subject_identifiers, subjects
+
+if TYPE_CHECKING:
+    from xinyong.pipeline import Change
+
+#: Every event type the feed carries, with what it means.
+EVENT_TYPES: dict[str, str] = {
+    "record.added": "记录新增 / a record was added",
+    "record.corrected": "记录更正 / a record was corrected (a new version supersedes the old)",
+    "list.notified": "列入告知 / a subject was notified of an intended list entry",
+    "list.published": "名单公布 / a list entry was published",
+    "list.extended": "名单延期 / a list entry was extended",
+    "list.expired": "名单到期 / a list entry expired",
+    "list.removed": "名单移出 / a list entry was removed",
+    "restriction.added": "限制新增 / a restriction (subject, action, measure) was added",
+    "restriction.lifted": "限制解除 / a restriction was lifted",
+    "objection.outcome": "异议结果 / an objection was decided",
+}
+
+#: Subject kinds whose events are personal data.
+PERSONAL_KINDS = frozenset({"individual"})
+#: Province of events whose subject has no known region.
+NO_REGION = "000000"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event as it travels: the outbox row, the JetStream message body, a webhook body."""
+
+    event_id: str
+    event_type: str
+    origin: str
+    seq: int
+    subject_code: str | None
+    subject_kind: str | None
+    region: str | None
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+    @property
+    def personal(self) -> bool:
+        """About an individual: by kind, or (kind unknown) by an 18-character citizen number."""
+        if self.subject_kind is not None:
+            return self.subject_kind in PERSONAL_KINDS
+        return _looks_like_ric(self.subject_code)
+
+    def subject(self, prefix: str) -> str:
+        """The JetStream subject: ``<prefix>.<type>.<province>``."""
+        return f"{prefix}.{self.event_type}.{self.region or NO_REGION}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "type": self.event_type,
+            "origin": self.origin,
+            "seq": self.seq,
+            "subject_code": self.subject_code,
+            "subject_kind": self.subject_kind,
+            "region": self.region,
+            "occurred_at": self.occurred_at.isoformat(),
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Event:
+        """An event from its JSON form; ``UnusableInput`` if it is not one."""
+        try:
+            event_type = str(data["type"])
+            if event_type not in EVENT_TYPES:
+                raise UnusableInput(f"未知事件类型 / unknown event type {event_type!r}")
+            payload = data["payload"]
+            if not isinstance(payload, dict):
+                raise TypeError("payload")
+            occurred = datetime.fromisoformat(str(data["occurred_at"]))
+            return cls(
+                event_id=str(data["event_id"]),
+                event_type=event_type,
+                origin=str(data["origin"]),
+                seq=int(data["seq"]),
+                subject_code=_opt_str(data.get("subject_code")),
+                subject_kind=_opt_str(data.get("subject_kind")),
+                region=_opt_str(data.get("region")),
+                occurred_at=occurred,
+                payload=payload,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnusableInput(f"不是 xinyong 事件 / not a xinyong event: {exc}") from exc
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _looks_like_ric(code: str | None) -> bool:
+    return code is not None and len(code) == 18 and code[:17].isdigit()
+
+
+def region_of(code: str | None) -> str | None:
+    """The province code of a subject code: a USCC's positions 3–8, a citizen number's 1–6."""
+    if not code:
+        return None
+    if _looks_like_ric(code):
+        area = code[:6]
+    elif len(code) == 18:
+        area = code[2:8]
+    else:
+        return None
+    province = regions.province_of(area) if area.isdigit() else None
+    return province.code if province is not None else None
+
+
+def platform_id(conn: Connection) -> str:
+    """This platform's id, the ``origin`` of its events; made once, on first use."""
+    found = conn.execute(
+        select(feed_settings.c.value).where(feed_settings.c.key == "platform_id")
+    ).scalar()
+    if found is not None:
+        return str(found)
+    new = f"p-{uuid.uuid4().hex[:12]}"
+    conn.execute(insert(feed_settings).values(key="platform_id", value=new))
+    return new
+
+
+def set_platform_id(conn: Connection, value: str) -> None:
+    """Name this platform (``national``, ``guizhou`` …) before it emits its first event."""
+    if not value or not all(c.isalnum() or c in "-_" for c in value) or len(value) > 64:
+        raise UnusableInput(
+            f"平台标识只能含字母、数字、- 和 _ / a platform id is letters, digits, - and _: "
+            f"{value!r}"
+        )
+    current = conn.execute(
+        select(feed_settings.c.value).where(feed_settings.c.key == "platform_id")
+    ).scalar()
+    if current == value:
+        return
+    if current is not None and conn.execute(select(feed_events.c.id).limit(1)).first():
+        raise UnusableInput(
+            f"平台已以 {current} 发出事件，不能改名 / this platform already emitted events as "
+            f"{current}; its id cannot change"
+        )
+    if current is None:
+        conn.execute(insert(feed_settings).values(key="platform_id", value=value))
+    else:
+        conn.execute(
+            feed_settings.update().where(feed_settings.c.key == "platform_id").values(value=value)
+        )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    event_type: str
+    subject_code: str | None
+    subject_kind: str | None
+    region: str | None
+    payload: dict[str, Any]
+
+
+def emit(
+    conn: Connection,
+    event_type: str,
+    subject: str | None,
+    payload: Mapping[str, Any],
+    *,
+    region: str | None = None,
+) -> str:
+    """Write one event to the outbox in the caller's transaction; returns its ``event_id``.
+
+    ``subject`` is the subject's code (USCC or citizen number) or None; its kind is looked up in
+    the store, and ``region`` (a province code) derived from the code unless given.
+    """
+    kind = None
+    if subject is not None:
+        kind = conn.execute(
+            select(subjects.c.kind)
+            .join(subject_identifiers, subject_identifiers.c.subject_id == subjects.c.id)
+            .where(subject_identifiers.c.value == subject)
+            .limit(1)
+        ).scalar()
+    if region is not None:
+        province = regions.province_of(region) if region.isdigit() else None
+        if province is None:
+            raise UnusableInput(f"未知行政区划 / unknown region {region!r}")
+        region = province.code
+    pending = _Pending(event_type, subject, kind, region or region_of(subject), dict(payload))
+    return _write(conn, [pending])[0]
+
+
+def _write(conn: Connection, events: list[_Pending]) -> list[str]:
+    for event in events:
+        if event.event_type not in EVENT_TYPES:
+            raise UnusableInput(f"未知事件类型 / unknown event type {event.event_type!r}")
+    if not events:
+        return []
+    origin = platform_id(conn)
+    now = utcnow()
+    ids = [uuid.uuid4().hex for _ in events]
+    conn.execute(
+        insert(feed_events),
+        [
+            {
+                "event_id": event_id,
+                "event_type": event.event_type,
+                "origin": origin,
+                "origin_seq": None,
+                "subject_code": event.subject_code,
+                "subject_kind": event.subject_kind,
+                "region": event.region,
+                "payload": _jsonable(event.payload),
+                "occurred_at": now,
+            }
+            for event_id, event in zip(ids, events, strict=True)
+        ],
+    )
+    return ids
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def feed_step(conn: Connection, change: Change) -> None:
+    """The pipeline's last step: every record, list and restriction change becomes an event."""
+    subject_ids = set(change.subject_ids)
+    subject_ids |= {c.subject_id for c in change.list_changes}
+    subject_ids |= {c.subject_id for c in change.restriction_changes}
+    rows = _records(conn, change.record_ids)
+    subject_ids |= {r["subject_id"] for r in rows if r["subject_id"] is not None}
+    who = _subjects(conn, subject_ids)
+    pending: list[_Pending] = []
+    for row in rows:
+        code, kind = who.get(row["subject_id"], (row["subject_code"], None))
+        event_type = "record.added" if row["supersedes"] is None else "record.corrected"
+        payload = {k: row[k] for k in _RECORD_FIELDS if k not in ("subject_id",)}
+        pending.append(_Pending(event_type, code, kind, region_of(code), payload))
+    for lc in change.list_changes:
+        code, kind = who.get(lc.subject_id, (None, None))
+        payload = {"list_id": lc.list_id, "entry_id": lc.entry_id, "reason": lc.reason}
+        pending.append(_Pending(f"list.{lc.kind}", code, kind, region_of(code), payload))
+    for rc in change.restriction_changes:
+        code, kind = who.get(rc.subject_id, (None, None))
+        measure = change.catalog.measures.get(rc.measure_id)
+        payload = {
+            "action": rc.action,
+            "measure_id": rc.measure_id,
+            "valid_from": rc.valid_from,
+            "valid_to": rc.valid_to,
+            "effect": measure.effect if measure else None,
+            "implementing_agency": measure.implementing_agency if measure else None,
+            "legal_basis": [change.catalog.cite(ref) for ref in measure.legal_basis]
+            if measure
+            else [],
+        }
+        pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region_of(code), payload))
+    _write(conn, pending)
+
+
+_RECORD_FIELDS = (
+    "id",
+    "record_type",
+    "source",
+    "subject_id",
+    "subject_name",
+    "document_no",
+    "decided_on",
+    "valid_from",
+    "valid_to",
+    "status",
+    "version",
+    "supersedes",
+    "record_key",
+    "row_hash",
+    "fields",
+)
+
+
+def _records(conn: Connection, record_ids: Iterable[int]) -> list[dict[str, Any]]:
+    ids = list(record_ids)
+    found: list[dict[str, Any]] = []
+    columns = [records.c[name] for name in _RECORD_FIELDS] + [records.c.subject_code]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        result = conn.execute(
+            select(*columns).where(records.c.id.in_(chunk)).order_by(records.c.id)
+        )
+        found.extend(dict(row._mapping) for row in result)
+    return found
+
+
+def _subjects(conn: Connection, subject_ids: set[int]) -> dict[int, tuple[str | None, str]]:
+    ids = sorted(subject_ids)
+    out: dict[int, tuple[str | None, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        result = conn.execute(
+            select(subjects.c.id, subjects.c.primary_code, subjects.c.kind).where(
+                subjects.c.id.in_(chunk)
+            )
+        )
+        for sid, code, kind in result:
+            out[sid] = (code, kind)
+    return out
+
+
+def as_utc(at: datetime) -> datetime:
+    """A stored time as an aware UTC time (SQLite hands them back naive)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def event_from_row(row: Mapping[Any, Any]) -> Event:
+    """An ``Event`` from a ``feed_events`` row."""
+    return Event(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        origin=row["origin"],
+        seq=row["origin_seq"] if row["origin_seq"] is not None else row["id"],
+        subject_code=row["subject_code"],
+        subject_kind=row["subject_kind"],
+        region=row["region"],
+        occurred_at=as_utc(row["occurred_at"]),
+        payload=row["payload"],
+    )
