@@ -24,6 +24,8 @@ from xinyong.store.metadata import metadata
 TABLE_MODULES = (
     "xinyong.store.tables",
     "xinyong.audit.tables",
+    "xinyong.lists.tables",
+    "xinyong.measures.tables",
     "xinyong.process.tables",
     "xinyong.feed.tables",
 )

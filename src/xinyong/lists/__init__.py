@@ -1,0 +1,43 @@
+"""Lists (名单): membership derived from records by the catalog's criteria, never by hand.
+
+- ``lists_step(conn, change)`` — the pipeline step: re-derives the entries of every subject the
+  change touches (its records' subjects, and those of the versions they supersede) and fills
+  ``change.list_changes``.
+- ``derive_subjects(conn, catalog, subject_ids, *, at, statuses=LISTING_STATUSES)`` — the same
+  for given subjects; ``statuses`` is the due-process policy hook (which record statuses keep a
+  subject listed).
+- ``rebuild(conn, catalog, *, at)`` — every subject; ``entries_as_of(conn, ids, known_at=…)``.
+- ``entry_terms(list_def, record)`` — the period rules (``xinyong.lists.rules``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from xinyong.lists.derive import derive_subjects, entries_as_of, rebuild, subjects_of
+from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entry_terms
+
+if TYPE_CHECKING:
+    from xinyong.pipeline import Change
+
+
+def lists_step(conn: Connection, change: Change) -> None:
+    """Pipeline step: re-derive the touched subjects' list entries."""
+    change.subject_ids |= subjects_of(conn, change.record_ids)
+    change.list_changes.extend(
+        derive_subjects(conn, change.catalog, change.subject_ids, at=change.at)
+    )
+
+
+__all__ = [
+    "LISTING_STATUSES",
+    "EntryTerms",
+    "RecordView",
+    "derive_subjects",
+    "entries_as_of",
+    "entry_terms",
+    "lists_step",
+    "rebuild",
+]

@@ -1,0 +1,205 @@
+"""From one record to its list entries: which lists it puts its subject on, from when, until when.
+
+Pure functions over the catalog and a record's values; no database. The rules, in order:
+
+1. **Criteria.** A record meets a list's criterion when its record type matches and every
+   ``where`` condition holds on its fields (enum ids, numbers, booleans compared as text).
+2. **Start.** The period runs from the rule's ``from_field`` (the listing decision's date) or,
+   where the file gives only the publication date (发布时间), its ``fallback_from_field``; then
+   the record's own valid-time start. A record with no date at all lists nobody.
+3. **Notice (告知).** Where the list requires notice with a period (e.g. the 7 working days of
+   发改财金〔2018〕384/385号), the subject is *notified* on the start day and the entry takes
+   effect (is *published*) when the notice period ends. Working days come from
+   ``xinyong.process.calendar``; for a year whose holidays nobody knows yet the effective date is
+   left unknown and the entry restricts nothing until it is known (never guess against a person).
+4. **End.** ``valid_to`` is the last day the entry holds (inclusive): effective day + ``length``
+   (or ``max``) − 1 day. A variant that lasts ``until`` an event (performance, an order lifted,
+   removal) has no end date until the record says when it happened (``lifted_on``,
+   ``fare_paid_on``, ``performed_on``) or the record is withdrawn or repaired.
+5. **Early end and extension.** A record's ``valid_until`` before the end ends the entry early
+   (提前删除); after the end, where the list allows an extension, it extends the entry up to the
+   extension's ``max`` (never beyond) and the entry is marked *extended*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from xinyong.catalog.model import Catalog, Criterion, Duration, ListDef
+from xinyong.errors import CalendarUnknown
+
+#: Record statuses that keep a subject on a list. ``under_objection`` keeps measures in force
+#: while the objection is examined (法释〔2017〕7号 art. 12: 复议期间不停止原决定的执行); the
+#: due-process policy may pass another set to ``lists.derive`` (see ``derive_subjects``).
+LISTING_STATUSES: frozenset[str] = frozenset({"active", "under_objection"})
+
+#: Fields that, when a period lasts ``until`` an event, say the day the event happened.
+EVENT_FIELDS = ("lifted_on", "performed_on", "fare_paid_on")
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """What the rules need of a stored record."""
+
+    id: int
+    record_key: str
+    record_type: str
+    subject_id: int
+    status: str
+    decided_on: date | None
+    valid_from: date | None
+    valid_to: date | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EntryTerms:
+    """One subject's entry on one list, as one record makes it."""
+
+    list_id: str
+    subject_id: int
+    record_id: int
+    record_key: str
+    notified_on: date | None
+    valid_from: date | None
+    valid_to: date | None
+    until_event: str | None
+    extended: bool
+
+    def key(self) -> tuple[str, str]:
+        return (self.list_id, self.record_key)
+
+
+def meets(criterion: Criterion, record: RecordView) -> bool:
+    """True if ``record`` meets ``criterion``."""
+    if criterion.record_type != record.record_type:
+        return False
+    for name, wanted in criterion.where.items():
+        actual = record.fields.get(name)
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if actual is None or _text(actual) not in {_text(o) for o in options}:
+            return False
+    return True
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def home_list(catalog: Catalog, record_type: str) -> ListDef | None:
+    """The list a record type is the only criterion of (its own list), if there is one."""
+    for list_def in catalog.lists.values():
+        if [c.record_type for c in list_def.criteria] == [record_type]:
+            return list_def
+    return None
+
+
+def entries_for(catalog: Catalog, record: RecordView) -> list[EntryTerms]:
+    """The list entries one record makes.
+
+    Where a record type has a list of its own (a judgment defaulter's record → the defaulters
+    list) and also meets another list (persons under consumption restriction), the other entry
+    follows the own list's dates: a listed defaulter is restricted for as long as they are listed
+    (法释〔2015〕17号 art. 1), while a consumption restriction order lasts until lifted.
+    """
+    home = home_list(catalog, record.record_type)
+    home_terms = entry_terms(home, record) if home is not None and meets_any(home, record) else None
+    out = [home_terms] if home_terms is not None else []
+    for list_def in catalog.lists.values():
+        if list_def is home or not meets_any(list_def, record):
+            continue
+        terms = entry_terms(list_def, record)
+        if terms is not None and home_terms is not None:
+            terms = replace(
+                terms,
+                notified_on=home_terms.notified_on,
+                valid_from=home_terms.valid_from,
+                valid_to=home_terms.valid_to,
+                until_event=home_terms.until_event,
+                extended=home_terms.extended,
+            )
+        if terms is not None:
+            out.append(terms)
+    return out
+
+
+def meets_any(list_def: ListDef, record: RecordView) -> bool:
+    return any(meets(c, record) for c in list_def.criteria)
+
+
+def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
+    """The entry ``record`` makes on ``list_def``: dates per the rules in this module's doc."""
+    rule = list_def.period
+    values = {**record.fields, "decided_on": record.decided_on or record.fields.get("decided_on")}
+    start = next(
+        (d for d in (as_date(values.get(f)) for f in rule.start_fields()) if d is not None),
+        record.valid_from,
+    )
+    if start is None:
+        return None
+    terms = rule.terms_for(record.fields)
+    notice = list_def.notice
+    notified_on: date | None = None
+    effective: date | None = start
+    if notice is not None and notice.required and notice.period is not None:
+        notified_on = start
+        effective = _after(start, notice.period)
+    length = terms.length or terms.max
+    until_event = terms.until
+    valid_to: date | None = None
+    extended = False
+    if effective is not None and length is not None and until_event is None:
+        valid_to = length.add_to(effective) - ONE_DAY
+    if until_event is not None:
+        happened = next(
+            (d for d in (as_date(record.fields.get(f)) for f in EVENT_FIELDS) if d is not None),
+            None,
+        )
+        if happened is not None:
+            valid_to = happened - ONE_DAY
+    given = record.valid_to
+    if given is not None:
+        if valid_to is None or given < valid_to:
+            valid_to = given
+        elif given > valid_to and rule.extension is not None:
+            valid_to = min(given, rule.extension.max.add_to(valid_to))
+            extended = True
+    return EntryTerms(
+        list_id=list_def.id,
+        subject_id=record.subject_id,
+        record_id=record.id,
+        record_key=record.record_key,
+        notified_on=notified_on,
+        valid_from=effective,
+        valid_to=valid_to,
+        until_event=until_event,
+        extended=extended,
+    )
+
+
+def _after(start: date, period: Duration) -> date | None:
+    if period.unit != "wd":
+        return period.add_to(start)
+    from xinyong.process.calendar import add_working_days
+
+    try:
+        return add_working_days(start, period.amount)
+    except CalendarUnknown:
+        return None

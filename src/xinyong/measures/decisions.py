@@ -1,0 +1,448 @@
+"""Decisions: may this subject do this, on this day, as known on that day — and why.
+
+``check(conn, subject, action, at=None, known_at=None)`` → :class:`Decision`. One indexed lookup
+on the restriction index (``restrictions`` by subject and action), filtered in valid time
+(``valid_from <= at <= valid_to``) and recorded time (the rows known on ``known_at``; default:
+the current rows). Each row becomes a :class:`Reason` with its measure, list, records, legal
+basis, authority, end date and way out, in Chinese and English.
+
+How several reasons combine (``combine``):
+
+1. The outcome is the strongest effect among the reasons, in the order
+   **deny > review > prefer > permit**: a punishment that denies beats one that asks for a
+   manual review, which beats a reward (a subject on a red and a black list is not preferred);
+   no reason at all is ``permit``.
+2. ``until`` is taken over the reasons that carry the winning effect: the **latest** end date
+   among them, since the outcome holds until the last of them ends; if any of them has no end
+   date (it lasts until performance, lifting or removal), ``until`` is ``None``.
+3. ``permit`` has no ``until``.
+
+Every decision gets a ``decision_id`` (a UUID), names the catalog version it was taken under, and
+is written to the ``decisions`` table in the caller's transaction (``log=False`` to skip, e.g.
+for a dry run), so that it can be looked up (``replay``) and explained later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from sqlalchemy import Connection, insert, or_, select
+
+from xinyong.catalog import default_catalog
+from xinyong.catalog.model import Catalog
+from xinyong.errors import NotFound, UnusableInput
+from xinyong.link.identifiers import Identifier, identify
+from xinyong.measures.tables import decisions, restrictions
+from xinyong.store.engine import utcnow
+from xinyong.store.tables import records, subject_identifiers, subjects
+
+Outcome = Literal["permit", "deny", "review", "prefer"]
+
+#: Strongest first. The documented order in which effects combine.
+PRECEDENCE: tuple[Outcome, ...] = ("deny", "review", "prefer", "permit")
+
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {
+    "permit": ("准许", "permit"),
+    "deny": ("拒绝", "deny"),
+    "review": ("人工审查", "review"),
+    "prefer": ("优先 / 便利", "prefer"),
+    "invalid": ("代码无效", "invalid"),
+}
+
+
+@dataclass(frozen=True)
+class Basis:
+    """One legal basis: instrument, article, and how it is cited."""
+
+    instrument: str
+    article: str | None
+    paragraph: int | None
+    item: int | None
+    citation: str
+    title_zh: str
+    title_en: str
+    summary_zh: str | None = None
+    summary_en: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class WayOut:
+    """How the subject gets out from under a restriction, and who decides."""
+
+    objection_zh: str
+    objection_en: str
+    decided_by: str
+    repair_available: bool
+    conditions_zh: tuple[str, ...] = ()
+    conditions_en: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "objection_zh": self.objection_zh,
+            "objection_en": self.objection_en,
+            "decided_by": self.decided_by,
+            "repair_available": self.repair_available,
+            "conditions_zh": list(self.conditions_zh),
+            "conditions_en": list(self.conditions_en),
+        }
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a measure bears on the decision: which rule, record and article, and until when."""
+
+    measure: str
+    measure_zh: str
+    measure_en: str
+    effect: str
+    list: str
+    list_zh: str
+    list_en: str
+    records: tuple[int, ...]
+    legal_basis: tuple[Basis, ...]
+    authority: str
+    authority_zh: str
+    authority_en: str
+    listed_by: str
+    valid_from: date | None
+    until: date | None
+    via_subject: str | None = None
+    via_role: str | None = None
+    way_out: WayOut | None = None
+
+    @property
+    def text_zh(self) -> str:
+        basis = "；".join(b.citation for b in self.legal_basis)
+        via = (
+            f"（作为 {self.via_subject} 的{_ROLE_ZH.get(self.via_role or '', '')}）"
+            if self.via_subject
+            else ""
+        )
+        end = self.until.isoformat() if self.until else "解除或移出为止"
+        return f"{self.list_zh}{via}：{self.measure_zh}，依据 {basis}，至 {end}"
+
+    @property
+    def text_en(self) -> str:
+        basis = "; ".join(b.citation for b in self.legal_basis)
+        via = f" (as {self.via_role} of {self.via_subject})" if self.via_subject else ""
+        end = self.until.isoformat() if self.until else "until lifted or removed"
+        return f"{self.list_en}{via}: {self.measure_en}, under {basis}, until {end}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "list": self.list,
+            "records": list(self.records),
+            "legal_basis": [b.as_json() for b in self.legal_basis],
+            "authority": self.authority,
+            "effect": self.effect,
+            "measure_name": {"zh": self.measure_zh, "en": self.measure_en},
+            "list_name": {"zh": self.list_zh, "en": self.list_en},
+            "authority_name": {"zh": self.authority_zh, "en": self.authority_en},
+            "listed_by": self.listed_by,
+            "valid_from": _iso(self.valid_from),
+            "until": _iso(self.until),
+            "via": {"subject": self.via_subject, "role": self.via_role}
+            if self.via_subject
+            else None,
+            "text": {"zh": self.text_zh, "en": self.text_en},
+            "way_out": self.way_out.as_json() if self.way_out else None,
+        }
+
+
+_ROLE_ZH = {
+    "legal_representative": "法定代表人",
+    "principal": "主要负责人",
+    "actual_controller": "实际控制人",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one check. ``as_json()`` is what ``xinyong check --json`` prints."""
+
+    decision_id: str
+    catalog_version: str
+    subject: str
+    action: str
+    at: date
+    known_at: datetime | None
+    outcome: Outcome
+    until: date | None
+    reasons: tuple[Reason, ...] = field(default=())
+    subject_id: int | None = None
+
+    @property
+    def way_out(self) -> list[dict[str, Any]]:
+        return [r.way_out.as_json() for r in self.reasons if r.way_out and r.effect != "prefer"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "catalog_version": self.catalog_version,
+            "subject": self.subject,
+            "action": self.action,
+            "at": self.at.isoformat(),
+            "known_at": self.known_at.isoformat() if self.known_at else None,
+            "outcome": self.outcome,
+            "until": _iso(self.until),
+            "reasons": [r.as_json() for r in self.reasons],
+            "way_out": self.way_out,
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def combine(reasons: tuple[Reason, ...] | list[Reason]) -> tuple[Outcome, date | None]:
+    """The outcome and ``until`` of several reasons, by the rule in this module's doc."""
+    effects = {r.effect for r in reasons}
+    outcome: Outcome = next((o for o in PRECEDENCE if o in effects), "permit")
+    if outcome == "permit":
+        return outcome, None
+    ends = [r.until for r in reasons if r.effect == outcome]
+    if any(end is None for end in ends):
+        return outcome, None
+    return outcome, max(e for e in ends if e is not None)
+
+
+def known_at_from(value: date | datetime | None) -> datetime | None:
+    """A ``--known-at`` value as a UTC instant: a date means the end of that day (UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.max, tzinfo=UTC)
+
+
+def require_action(catalog: Catalog, action: str) -> None:
+    if action not in catalog.actions:
+        known = ", ".join(sorted(catalog.actions))
+        raise UnusableInput(f"未知行为 / unknown action {action!r} (known: {known})")
+
+
+def find_subject(conn: Connection, ident: Identifier) -> int | None:
+    """The subject an identifier names (a USCC also by the organisation code inside it)."""
+    pairs = [(ident.scheme, ident.value)]
+    if ident.scheme == "uscc" and ident.orgcode:
+        pairs.append(("orgcode", ident.orgcode))
+    for scheme, value in pairs:
+        sid = conn.execute(
+            select(subject_identifiers.c.subject_id).where(
+                subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value
+            )
+        ).scalar_one_or_none()
+        if sid is not None:
+            return int(sid)
+    return None
+
+
+def check(
+    conn: Connection,
+    subject: str,
+    action: str,
+    at: date | None = None,
+    known_at: date | datetime | None = None,
+    *,
+    catalog: Catalog | None = None,
+    actor: str | None = None,
+    log: bool = True,
+) -> Decision:
+    """Decide whether ``subject`` (a code) may do ``action`` on ``at`` as known on ``known_at``.
+
+    Raises ``InvalidCode`` (a subclass naming the failed check) for a malformed code and
+    ``UnusableInput`` for an action the catalog does not know. A well-formed code the store does
+    not know is ``permit`` with no reasons.
+    """
+    catalog = catalog or default_catalog()
+    require_action(catalog, action)
+    ident = identify(subject)
+    day = at or date.today()
+    known = known_at_from(known_at)
+    sid = find_subject(conn, ident)
+    reasons: tuple[Reason, ...] = ()
+    if sid is not None:
+        reasons = tuple(_reasons(conn, catalog, sid, action, day, known))
+    outcome, until = combine(reasons)
+    decision = Decision(
+        decision_id=str(uuid.uuid4()),
+        catalog_version=catalog.version,
+        subject=ident.value,
+        action=action,
+        at=day,
+        known_at=known,
+        outcome=outcome,
+        until=until,
+        reasons=reasons,
+        subject_id=sid,
+    )
+    if log:
+        log_decision(conn, decision, actor=actor)
+    return decision
+
+
+def lookup(
+    conn: Connection, subject_id: int, action: str, at: date, known_at: datetime | None
+) -> list[Any]:
+    """The index rows behind a decision: the one indexed lookup."""
+    r = restrictions.c
+    query = select(restrictions).where(
+        r.subject_id == subject_id,
+        r.action == action,
+        or_(r.valid_from.is_(None), r.valid_from <= at),
+        or_(r.valid_to.is_(None), r.valid_to >= at),
+    )
+    if known_at is None:
+        query = query.where(r.superseded_at.is_(None))
+    else:
+        query = query.where(
+            r.recorded_at <= known_at, or_(r.superseded_at.is_(None), r.superseded_at > known_at)
+        )
+    return list(conn.execute(query.order_by(r.id)))
+
+
+def _reasons(
+    conn: Connection,
+    catalog: Catalog,
+    subject_id: int,
+    action: str,
+    at: date,
+    known_at: datetime | None,
+) -> list[Reason]:
+    rows = lookup(conn, subject_id, action, at, known_at)
+    if not rows:
+        return []
+    codes = _codes(conn, {r.via_subject_id for r in rows if r.via_subject_id is not None})
+    types = _record_types(conn, {r.record_id for r in rows})
+    return [_reason(catalog, row, codes, types) for row in rows]
+
+
+def _codes(conn: Connection, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        r.id: r.primary_code or str(r.id)
+        for r in conn.execute(
+            select(subjects.c.id, subjects.c.primary_code).where(subjects.c.id.in_(ids))
+        )
+    }
+
+
+def _record_types(conn: Connection, ids: set[int]) -> dict[int, str]:
+    return dict(
+        conn.execute(select(records.c.id, records.c.record_type).where(records.c.id.in_(ids))).all()
+    )
+
+
+def _reason(catalog: Catalog, row: Any, codes: dict[int, str], types: dict[int, str]) -> Reason:
+    measure = catalog.measures.get(row.measure_id)
+    list_def = catalog.lists.get(row.list_id)
+    bases: list[Basis] = []
+    if measure is not None:
+        for ref in measure.legal_basis:
+            inst = catalog.instruments[ref.instrument]
+            art = catalog.article(ref)
+            bases.append(
+                Basis(
+                    instrument=ref.instrument,
+                    article=ref.article,
+                    paragraph=ref.paragraph,
+                    item=ref.item,
+                    citation=catalog.cite(ref),
+                    title_zh=inst.title_zh,
+                    title_en=inst.title_en,
+                    summary_zh=art.summary_zh if art else None,
+                    summary_en=art.summary_en if art else None,
+                )
+            )
+    agency_id = measure.implementing_agency if measure else ""
+    agency = catalog.authorities.get(agency_id)
+    listed_by = list_def.authority if list_def else ""
+    return Reason(
+        measure=row.measure_id,
+        measure_zh=measure.name_zh if measure else row.measure_id,
+        measure_en=measure.name_en if measure else row.measure_id,
+        effect=row.effect,
+        list=row.list_id,
+        list_zh=list_def.name_zh if list_def else row.list_id,
+        list_en=list_def.name_en if list_def else row.list_id,
+        records=tuple(r for r in (row.record_id, row.relation_record_id) if r is not None),
+        legal_basis=tuple(bases),
+        authority=agency_id,
+        authority_zh=agency.name_zh if agency else agency_id,
+        authority_en=agency.name_en if agency else agency_id,
+        listed_by=listed_by,
+        valid_from=row.valid_from,
+        until=row.valid_to,
+        via_subject=codes.get(row.via_subject_id) if row.via_subject_id else None,
+        via_role=row.role,
+        way_out=_way_out(catalog, types.get(row.record_id), listed_by),
+    )
+
+
+def _way_out(catalog: Catalog, record_type: str | None, listed_by: str) -> WayOut:
+    rtype = catalog.record_types.get(record_type or "")
+    repair = rtype.repair if rtype else None
+    decider = (repair.decided_by if repair and repair.decided_by else None) or listed_by
+    authority = catalog.authorities.get(decider)
+    name_zh = authority.name_zh if authority else decider
+    name_en = authority.name_en if authority else decider
+    return WayOut(
+        objection_zh=f"认为信息有误的，可向{name_zh}提出异议或申请纠正；异议期间可申请核查",
+        objection_en=f"if the information is wrong, object to or ask {name_en} to correct it",
+        decided_by=decider,
+        repair_available=bool(repair and repair.available),
+        conditions_zh=tuple(repair.conditions_zh) if repair else (),
+        conditions_en=tuple(repair.conditions_en) if repair else (),
+    )
+
+
+def log_decision(conn: Connection, decision: Decision, *, actor: str | None = None) -> None:
+    """Write a decision to the ``decisions`` table (in the caller's transaction)."""
+    conn.execute(insert(decisions), [decision_row(decision, actor=actor)])
+
+
+def decision_row(decision: Decision, *, actor: str | None = None) -> dict[str, Any]:
+    return {
+        "decision_id": decision.decision_id,
+        "catalog_version": decision.catalog_version,
+        "subject": decision.subject,
+        "subject_id": decision.subject_id,
+        "action": decision.action,
+        "at": decision.at,
+        "known_at": decision.known_at,
+        "outcome": decision.outcome,
+        "until": decision.until,
+        "reasons": [r.as_json() for r in decision.reasons],
+        "actor": actor,
+        "decided_at": utcnow(),
+    }
+
+
+def logged(conn: Connection, decision_id: str) -> dict[str, Any]:
+    """A logged decision as it was taken (``NotFound`` if there is none)."""
+    row = conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
+    if row is None:
+        raise NotFound(f"没有这项决定 / no decision {decision_id}")
+    return dict(row._mapping)
+
+
+def replay(conn: Connection, decision_id: str, *, catalog: Catalog | None = None) -> Decision:
+    """Take a logged decision again with the same inputs, as known when it was first taken."""
+    row = logged(conn, decision_id)
+    return check(
+        conn,
+        row["subject"],
+        row["action"],
+        row["at"],
+        row["known_at"] or row["decided_at"],
+        catalog=catalog,
+        log=False,
+    )
