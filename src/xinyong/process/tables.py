@@ -6,8 +6,8 @@
         │                           the source authority, due on a working-day deadline; its
         │                           evidence files (name, size, sha256 and the bytes)
     repairs                         an application for credit repair of one record, and its decision
-    commitments                     a credit commitment (信用承诺) a subject signed; a breach points at
-                                    the record it became
+    commitments                     a credit commitment (信用承诺) a subject signed; a breach
+                                    points at the record it became
     reports                         every credit report issued: verification code, sha256 of the
                                     file (or canonical content) and an HMAC with the platform secret
     platform_secrets                the HMAC key when none is given in ``XINYONG_REPORT_SECRET``

@@ -1,0 +1,113 @@
+"""The objection rule set, in one table: how long the source authority has, and whether the
+measures a record carries are suspended while an objection against it is open.
+
+The catalog declares repair rules per record type (``RecordType.repair``) but has no field for
+objections, so they are declared here, once, per record type, with a default. Each rule cites
+its instrument from the catalog (``instrument`` + ``article``) — never a citation typed in code.
+
+Deadlines (``Duration``): ``wd`` counts Chinese working days with :mod:`xinyong.process.calendar`
+(the filing day not counted); ``d`` counts calendar days and, as 《民法典》第二百零三条 says, a
+period whose last day is a day off ends on the next working day.
+
+| record type | deadline | suspends measures | why |
+| --- | --- | --- | --- |
+| (default) | 10wd | no | 2025 plan: Credit China forwards and answers within 10 working days |
+| judgment_defaulter | 15d | no | 法释〔2017〕7号 art. 12: review in 15 days; listing stands |
+| consumption_restriction_order | 15d | no | same court procedure |
+| railway_safety_violation | 7wd | yes | 384号: 7-working-day objection period before it applies |
+| aviation_safety_violation | 7wd | yes | 385号: same publicity-period rule |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from xinyong.catalog.model import Catalog, Duration, LegalRef
+from xinyong.process.calendar import add_working_days, is_working_day
+
+
+@dataclass(frozen=True)
+class ObjectionRule:
+    """How an objection against records of one type is handled."""
+
+    deadline: Duration
+    suspends_measures: bool
+    legal_basis: LegalRef
+    note_zh: str
+    note_en: str
+
+    def due(self, filed_on: date) -> date:
+        """The last day the source authority has to decide an objection filed on ``filed_on``."""
+        return deadline_after(filed_on, self.deadline)
+
+    def describe(self, catalog: Catalog) -> str:
+        """``10wd · 《关于进一步完善信用修复制度的实施方案》`` — stored with each objection."""
+        return f"{self.deadline} · {catalog.cite(self.legal_basis)}"
+
+
+DEFAULT_RULE = ObjectionRule(
+    deadline=Duration(amount=10, unit="wd"),
+    suspends_measures=False,
+    legal_basis=LegalRef(instrument="credit_repair_plan_2025"),
+    note_zh="信用中国自受理之日起10个工作日内转交并反馈（异议期限未核实，按修复时限）",
+    note_en="Credit China forwards and answers within 10 working days (the objection deadline "
+    "itself is unconfirmed; the repair deadline is used)",
+)
+
+#: Record type → its objection rule. Types not named here take ``DEFAULT_RULE``.
+OBJECTION_RULES: dict[str, ObjectionRule] = {
+    "judgment_defaulter": ObjectionRule(
+        deadline=Duration(amount=15, unit="d"),
+        suspends_measures=False,
+        legal_basis=LegalRef(instrument="spc_defaulter_list_2017", article="12"),
+        note_zh="法院十五日内审查；理由成立的三个工作日内纠正；审查期间名单不停止执行",
+        note_en="the court reviews within 15 days and corrects within 3 working days; the "
+        "listing stands meanwhile",
+    ),
+    "consumption_restriction_order": ObjectionRule(
+        deadline=Duration(amount=15, unit="d"),
+        suspends_measures=False,
+        legal_basis=LegalRef(instrument="spc_defaulter_list_2017", article="12"),
+        note_zh="参照失信被执行人名单纠正程序",
+        note_en="by analogy with the defaulter-list correction procedure",
+    ),
+    "railway_safety_violation": ObjectionRule(
+        deadline=Duration(amount=7, unit="wd"),
+        suspends_measures=True,
+        legal_basis=LegalRef(instrument="ndrc_railway_2018", article="publication"),
+        note_zh="公示期7个工作日内可提出异议，异议期间暂不实施限制",
+        note_en="objections within the 7-working-day publicity period; no restriction meanwhile",
+    ),
+    "aviation_safety_violation": ObjectionRule(
+        deadline=Duration(amount=7, unit="wd"),
+        suspends_measures=True,
+        legal_basis=LegalRef(instrument="ndrc_aviation_2018", article="publication"),
+        note_zh="同铁路名单的公示与异议规则",
+        note_en="the same publicity and objection rule as the railway list",
+    ),
+}
+
+
+def objection_rule(record_type: str) -> ObjectionRule:
+    return OBJECTION_RULES.get(record_type, DEFAULT_RULE)
+
+
+def suspends_during_objection(record_type: str) -> bool:
+    """Whether a record of this type carries no measures while an objection against it is open.
+
+    For the lists and measures steps: a record with status ``under_objection`` keeps its list
+    entries and restrictions unless this says True.
+    """
+    return objection_rule(record_type).suspends_measures
+
+
+def deadline_after(start: date, period: Duration) -> date:
+    """The deadline ``period`` after ``start``, in working days or calendar days (rolled forward
+    to a working day). Raises ``CalendarUnknown`` past the years the calendar knows."""
+    if period.unit == "wd":
+        return add_working_days(start, period.amount)
+    end = period.add_to(start)
+    while not is_working_day(end):
+        end += timedelta(days=1)
+    return end

@@ -1,0 +1,330 @@
+"""Credit repair (信用修复): apply, review, decide within the deadline.
+
+The record type's ``repair`` rule in the catalog says whether repair exists, from when it may be
+applied for (any time, or only after the minimum disclosure period), who decides and on what
+conditions; this module only carries those rules out.
+
+- ``apply_repair`` — refuses a record whose type has no repair, a record not active, and an
+  application before the minimum period ends; the applicant states which of the catalog's
+  conditions are met (all of them are required) and may name a signed commitment. Due in
+  ``DECISION_DEADLINE`` working days (2025 plan: Credit China answers within 10 working days).
+- ``decide_repair`` — granted: a new version with status ``repaired`` flows through the pipeline
+  (its publication ends and the lists and measures it carried go); the record stays for the
+  authorities that may still see it. Refused: with reasons; the record is unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from xinyong import audit
+from xinyong.catalog.model import Catalog, Duration, LegalRef, RepairRule
+from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
+from xinyong.process.objections import normalise_code
+from xinyong.process.policy import deadline_after
+from xinyong.process.records import current_version, emit_feed, new_version, record_by_id
+from xinyong.process.tables import commitments, repairs
+from xinyong.store.tables import records
+
+#: Credit China forwards, the authority decides and the applicant hears within 10 working days.
+DECISION_DEADLINE = Duration(amount=10, unit="wd")
+DEADLINE_BASIS = LegalRef(instrument="credit_repair_plan_2025")
+
+
+@dataclass(frozen=True)
+class Repair:
+    id: int
+    record_id: int
+    record_key: str
+    subject_code: str
+    applied_by: str
+    statement: str
+    conditions_met: list[str]
+    commitment_id: int | None
+    authority: str
+    applied_on: date
+    due_on: date
+    state: str
+    decided_by: str | None
+    decided_on: date | None
+    decision_reason: str | None
+
+    def overdue(self, today: date) -> bool:
+        return self.state == "pending" and today > self.due_on
+
+    def as_json(self, today: date | None = None) -> dict[str, Any]:
+        data = {
+            "id": self.id,
+            "record_id": self.record_id,
+            "subject_code": self.subject_code,
+            "applied_by": self.applied_by,
+            "statement": self.statement,
+            "conditions_met": self.conditions_met,
+            "commitment_id": self.commitment_id,
+            "authority": self.authority,
+            "applied_on": self.applied_on.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "state": self.state,
+            "decided_by": self.decided_by,
+            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
+            "decision_reason": self.decision_reason,
+        }
+        if today is not None:
+            data["overdue"] = self.overdue(today)
+        return data
+
+
+def earliest_repair(catalog: Catalog, record_type: str, fields: dict[str, Any]) -> date | None:
+    """The first day repair may be applied for (None: any time), by the catalog's rule."""
+    rtype = catalog.record_types[record_type]
+    rule = rtype.repair
+    if rule is None or rule.earliest != "after_min_period" or rtype.disclosure_period is None:
+        return None
+    period = rtype.disclosure_period
+    terms = period.terms_for(fields)
+    minimum = terms.min or terms.length
+    for name in period.start_fields():
+        value = fields.get(name)
+        if isinstance(value, str) and value and minimum is not None:
+            return minimum.add_to(date.fromisoformat(value))
+    return None
+
+
+def repair_rule(catalog: Catalog, record_type: str) -> RepairRule:
+    rule = catalog.record_types[record_type].repair
+    if rule is None or not rule.available or rule.earliest == "not_applicable":
+        raise Conflict(
+            f"记录类型 {record_type} 不适用信用修复 / record type {record_type} cannot be repaired"
+            + (f" ({rule.note})" if rule is not None and rule.note else "")
+        )
+    return rule
+
+
+def apply_repair(
+    conn: Connection,
+    *,
+    catalog: Catalog,
+    record_id: int,
+    subject_code: str,
+    applied_by: str,
+    statement: str,
+    conditions_met: Sequence[str],
+    commitment_id: int | None = None,
+    at: date | None = None,
+) -> Repair:
+    """Apply for repair of a record about ``subject_code``.
+
+    ``conditions_met``: the catalog's conditions (``conditions_zh`` or ``conditions_en`` wording,
+    or their 1-based numbers) the applicant attests; every condition must be among them."""
+    today = at or date.today()
+    code = normalise_code(subject_code)
+    record = record_by_id(conn, record_id)
+    key = str(
+        conn.execute(select(records.c.record_key).where(records.c.id == record_id)).scalar_one()
+    )
+    record = current_version(conn, key)
+    if record.subject_code != code:
+        raise Forbidden(
+            f"记录 {record_id} 不是关于 {code} 的 / record {record_id} is not about {code}"
+        )
+    rule = repair_rule(catalog, record.record_type)
+    if record.status != "active":
+        raise Conflict(
+            f"记录 {record.id} 状态为 {record.status}，不能申请修复 / record {record.id} is "
+            f"{record.status}; only an active record can be repaired"
+        )
+    pending = conn.execute(
+        select(repairs.c.id).where(repairs.c.record_key == key, repairs.c.state == "pending")
+    ).first()
+    if pending is not None:
+        raise Conflict(f"已有待决的修复申请 {pending.id} / repair {pending.id} is already pending")
+    earliest = earliest_repair(catalog, record.record_type, record.fields)
+    if earliest is not None and today < earliest:
+        raise Conflict(
+            f"最短公示期至 {earliest} 届满，届满后方可申请 / the minimum disclosure period runs "
+            f"until {earliest}; apply from then"
+        )
+    met = _conditions(rule, conditions_met)
+    if commitment_id is not None:
+        row = conn.execute(
+            select(commitments.c.subject_code).where(commitments.c.id == commitment_id)
+        ).first()
+        if row is None or row.subject_code != code:
+            raise NotFound(
+                f"承诺 {commitment_id} 不存在或不属于 {code} / no such commitment of {code}"
+            )
+    authority = rule.decided_by or record.source
+    due = deadline_after(today, DECISION_DEADLINE)
+    repair_id = conn.execute(
+        insert(repairs).returning(repairs.c.id),
+        {
+            "record_id": record.id,
+            "record_key": key,
+            "subject_code": code,
+            "applied_by": _required("applied_by", applied_by),
+            "statement": _required("statement", statement),
+            "conditions_met": met,
+            "commitment_id": commitment_id,
+            "authority": authority,
+            "applied_at": datetime.now(UTC),
+            "applied_on": today,
+            "due_on": due,
+            "state": "pending",
+        },
+    ).scalar_one()
+    audit.record(
+        conn,
+        actor=applied_by,
+        role="subject",
+        purpose="信用修复申请 / repair application",
+        subject=code,
+        action="repair.apply",
+        resource=f"repair:{repair_id}",
+        outcome="pending",
+        detail={"record": record.id, "authority": authority, "due_on": due.isoformat()},
+    )
+    return get_repair(conn, int(repair_id))
+
+
+def decide_repair(
+    conn: Connection,
+    repair_id: int,
+    *,
+    catalog: Catalog,
+    granted: bool,
+    authority: str,
+    decided_by: str,
+    reason: str,
+    at: date | None = None,
+) -> Repair:
+    """The deciding authority's decision; a grant flows through the pipeline."""
+    today = at or date.today()
+    current = get_repair(conn, repair_id)
+    if current.state != "pending":
+        raise Conflict(f"修复申请 {repair_id} 已决定 / repair {repair_id} is already decided")
+    if authority != current.authority:
+        raise Forbidden(
+            f"修复申请由 {current.authority} 决定，不是 {authority} / repair {repair_id} is for "
+            f"{current.authority} to decide, not {authority}"
+        )
+    reason, decided_by = _required("reason", reason), _required("decided_by", decided_by)
+    new_id = None
+    if granted:
+        record = current_version(conn, current.record_key)
+        if record.status != "active":
+            raise Conflict(
+                f"记录 {record.id} 状态已变为 {record.status} / "
+                f"record {record.id} is now {record.status}"
+            )
+        new_id = new_version(conn, record, status="repaired", catalog=catalog, at=today)
+    state = "granted" if granted else "refused"
+    conn.execute(
+        update(repairs)
+        .where(repairs.c.id == repair_id)
+        .values(
+            state=state,
+            decided_by=decided_by,
+            decided_at=datetime.now(UTC),
+            decided_on=today,
+            decision_reason=reason,
+        )
+    )
+    audit.record(
+        conn,
+        actor=decided_by,
+        role="source",
+        purpose="信用修复决定 / repair decision",
+        subject=current.subject_code,
+        action="repair.decide",
+        resource=f"repair:{repair_id}",
+        outcome=state,
+        detail={"authority": authority, "record": new_id, "late": today > current.due_on},
+    )
+    emit_feed(
+        conn,
+        "repair.decided",
+        current.subject_code,
+        {"repair": repair_id, "outcome": state, "record": new_id},
+    )
+    return get_repair(conn, repair_id)
+
+
+def get_repair(conn: Connection, repair_id: int) -> Repair:
+    row = conn.execute(select(repairs).where(repairs.c.id == repair_id)).first()
+    if row is None:
+        raise NotFound(f"修复申请 {repair_id} 不存在 / no repair application {repair_id}")
+    return _repair(row)
+
+
+def list_repairs(
+    conn: Connection,
+    *,
+    state: str | None = None,
+    subject_code: str | None = None,
+    authority: str | None = None,
+    overdue_on: date | None = None,
+) -> list[Repair]:
+    query = select(repairs).order_by(repairs.c.due_on, repairs.c.id)
+    if state is not None:
+        query = query.where(repairs.c.state == state)
+    if subject_code is not None:
+        query = query.where(repairs.c.subject_code == subject_code)
+    if authority is not None:
+        query = query.where(repairs.c.authority == authority)
+    if overdue_on is not None:
+        query = query.where(repairs.c.state == "pending", repairs.c.due_on < overdue_on)
+    return [_repair(row) for row in conn.execute(query)]
+
+
+def _repair(row: Any) -> Repair:
+    return Repair(
+        id=row.id,
+        record_id=row.record_id,
+        record_key=row.record_key,
+        subject_code=row.subject_code,
+        applied_by=row.applied_by,
+        statement=row.statement,
+        conditions_met=list(row.conditions_met or []),
+        commitment_id=row.commitment_id,
+        authority=row.authority,
+        applied_on=row.applied_on,
+        due_on=row.due_on,
+        state=row.state,
+        decided_by=row.decided_by,
+        decided_on=row.decided_on,
+        decision_reason=row.decision_reason,
+    )
+
+
+def _conditions(rule: RepairRule, attested: Sequence[str]) -> list[str]:
+    """The rule's conditions (in Chinese) the applicant attests; refuses unknown or missing ones."""
+    wanted = list(rule.conditions_zh)
+    met: set[str] = set()
+    for item in attested:
+        text = item.strip()
+        if text.isdigit() and 1 <= int(text) <= len(wanted):
+            met.add(wanted[int(text) - 1])
+        elif text in wanted:
+            met.add(text)
+        elif text in rule.conditions_en:
+            met.add(wanted[rule.conditions_en.index(text)])
+        else:
+            raise UnusableInput(
+                f"{text!r} 不是修复条件之一 / not one of the repair conditions: {'; '.join(wanted)}"
+            )
+    missing = [c for c in wanted if c not in met]
+    if missing:
+        raise Conflict(f"修复条件未满足 / conditions not met: {'; '.join(missing)}")
+    return [c for c in wanted if c in met]
+
+
+def _required(name: str, value: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise UnusableInput(f"{name} 不能为空 / {name} must not be empty")
+    return text
