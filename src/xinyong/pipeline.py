@@ -21,6 +21,8 @@ from sqlalchemy import Connection
 
 from xinyong.catalog.model import Catalog, Category
 from xinyong.link import link_records
+from xinyong.lists import lists_step
+from xinyong.measures import measures_step
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,11 @@ def link_step(conn: Connection, change: Change) -> None:
 
 
 #: The steps, in data-flow order. lists → measures → feed are added here as they land.
-STEPS: tuple[Step, ...] = (link_step,)
+STEPS: tuple[Step, ...] = (
+    link_step,
+    lists_step,
+    measures_step,
+)
 
 
 def apply_records(
