@@ -33,13 +33,33 @@ from xinyong.catalog.model import Catalog, RecordType
 from xinyong.errors import InvalidRecord, UnusableInput
 from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import RowValidator
+from xinyong.link import resolve_codes
+from xinyong.link.bulk import db_value, insert_rows, reserve_ids
 from xinyong.store.engine import database_errors, utcnow
 from xinyong.store.queries import current_versions
 from xinyong.store.tables import batches, provenance, records, rejects
 
 CHUNK_ROWS = 5000
-#: Columns of ``records`` filled from fields of the same name.
-_COLUMNS = ("subject_code", "subject_name", "document_no", "decided_on")
+#: Columns of ``records`` as ``_ChunkLoader`` writes them.
+_RECORD_COLUMNS = (
+    "id",
+    "record_type",
+    "source",
+    "subject_id",
+    "subject_code",
+    "subject_name",
+    "document_no",
+    "decided_on",
+    "valid_from",
+    "valid_to",
+    "fields",
+    "status",
+    "version",
+    "supersedes",
+    "recorded_at",
+    "record_key",
+    "row_hash",
+)
 
 Progress = Callable[[int], None]
 
@@ -82,6 +102,10 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
 def record_identity(record_type: str, source: str, values: dict[str, Any], row_hash: str) -> str:
     subject = values.get("subject_code") or values.get("subject_name") or ""
     parts = [record_type, source, values.get("document_no") or "", subject]
@@ -90,9 +114,13 @@ def record_identity(record_type: str, source: str, values: dict[str, Any], row_h
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def canonical_json(fields: dict[str, Any]) -> str:
+    """The one text form of a record's fields: hashed for its content, and stored as it is."""
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(fields: dict[str, Any]) -> str:
-    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
 class _Rejects:
@@ -304,6 +332,7 @@ class _ChunkLoader:
         self.record_type, self.source, self.catalog, self.at = record_type, source, catalog, at
         self.accepted = self.duplicates = self.corrections = 0
         self.subjects: set[int] = set()
+        self.kind = pipeline.subject_kinds(catalog).get(record_type)
 
     def load(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         if not chunk:
@@ -311,13 +340,14 @@ class _ChunkLoader:
         prepared = []
         for number, values in chunk:
             fields = {k: _json_value(v) for k, v in values.items()}
-            row_hash = content_hash(fields)
+            text = canonical_json(fields)
+            row_hash = hashlib.sha256(text.encode()).hexdigest()
             key = record_identity(self.record_type, self.source, fields, row_hash)
-            prepared.append((number, values, fields, row_hash, key))
+            prepared.append((number, values, text, row_hash, key))
         current = current_versions(self.conn, sorted({p[4] for p in prepared}))
         pending: list[tuple[int, dict[str, Any]]] = []
         pending_keys: set[str] = set()
-        for number, values, fields, row_hash, key in prepared:
+        for number, values, text, row_hash, key in prepared:
             if key in pending_keys:
                 # The same record twice in one chunk: write what came before, then compare.
                 self._write(pending, current)
@@ -328,7 +358,7 @@ class _ChunkLoader:
                 self.duplicates += 1
                 continue
             pending.append(
-                (number, {"values": values, "fields": fields, "row_hash": row_hash, "key": key})
+                (number, {"values": values, "text": text, "row_hash": row_hash, "key": key})
             )
             pending_keys.add(key)
         self._write(pending, current)
@@ -345,46 +375,45 @@ class _ChunkLoader:
                 update(records).where(records.c.id.in_(superseded)).values(superseded_at=now)
             )
             self.corrections += len(superseded)
-        params = []
-        for _, p in pending:
+        codes = [p["values"].get("subject_code") for _, p in pending]
+        sids = resolve_codes(self.conn, codes, kind=self.kind)
+        ids = reserve_ids(self.conn, records, len(pending))
+        recorded = db_value(self.conn, records.c.recorded_at, now)
+        rows = []
+        for rid, sid, (_, p) in zip(ids, sids, pending, strict=True):
             values = p["values"]
             old = current.get(p["key"])
-            params.append(
-                {
-                    "record_type": self.record_type,
-                    "source": self.source,
-                    "subject_id": None,
-                    **{c: values.get(c) for c in _COLUMNS},
-                    "subject_name": values.get("subject_name") or "",
-                    "valid_from": values.get("valid_from")
-                    or values.get("decided_on")
-                    or values.get("published_on"),
-                    "valid_to": values.get("valid_until"),
-                    "fields": p["fields"],
-                    "status": "active",
-                    "version": old[2] + 1 if old else 1,
-                    "supersedes": old[0] if old else None,
-                    "recorded_at": now,
-                    "superseded_at": None,
-                    "record_key": p["key"],
-                    "row_hash": p["row_hash"],
-                }
+            valid_from = (
+                values.get("valid_from") or values.get("decided_on") or values.get("published_on")
             )
-        ids = [
-            row[0]
-            for row in self.conn.execute(
-                insert(records).returning(records.c.id, sort_by_parameter_order=True), params
+            rows.append(
+                (
+                    rid,
+                    self.record_type,
+                    self.source,
+                    sid,
+                    values.get("subject_code"),
+                    values.get("subject_name") or "",
+                    values.get("document_no"),
+                    _iso(values.get("decided_on")),
+                    _iso(valid_from),
+                    _iso(values.get("valid_until")),
+                    p["text"],
+                    "active",
+                    old[2] + 1 if old else 1,
+                    old[0] if old else None,
+                    recorded,
+                    p["key"],
+                    p["row_hash"],
+                )
             )
-        ]
-        self.conn.execute(
-            insert(provenance),
+        insert_rows(self.conn, records, _RECORD_COLUMNS, rows)
+        insert_rows(
+            self.conn,
+            provenance,
+            ("record_id", "batch_id", "source", "row_number"),
             [
-                {
-                    "record_id": rid,
-                    "batch_id": self.batch_id,
-                    "source": self.source,
-                    "row_number": n,
-                }
+                (rid, self.batch_id, self.source, n)
                 for rid, (n, _) in zip(ids, pending, strict=True)
             ],
         )

@@ -3,12 +3,21 @@
 - ``link_records(conn, record_ids, kind_for=…, registration_types=…)`` → ``LinkResult``; officer
   rows (``person_code``, ``role``) of registration types become ``subject_relations`` for the
   roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``)
+- ``resolve_codes(conn, codes, kind=None)`` → subject ids (created if new), None where no code
+- ``confirm_lead(conn, lead_id, actor)`` / ``reject_lead(conn, lead_id, actor)``
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
   ``similarity``
 """
 
-from xinyong.link.attach import LinkResult, candidates, link_records
+from xinyong.link.attach import LinkResult, candidates, link_records, resolve_codes
 from xinyong.link.identifiers import Identifier, identify
 
-__all__ = ["Identifier", "LinkResult", "candidates", "identify", "link_records"]
+__all__ = [
+    "Identifier",
+    "LinkResult",
+    "candidates",
+    "identify",
+    "link_records",
+    "resolve_codes",
+]

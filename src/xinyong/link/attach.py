@@ -31,6 +31,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 
 from xinyong.catalog.model import ROLES
 from xinyong.errors import InvalidCode
+from xinyong.link.bulk import db_value, insert_rows, reserve_ids
 from xinyong.link.identifiers import Identifier, identify
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import utcnow
@@ -128,21 +129,24 @@ class _Subjects:
                 [{"subject_id": s, "scheme": i.scheme, "value": i.value} for s, i in adopt],
             )
         if new:
-            now = utcnow()
-            rows = self.conn.execute(
-                insert(subjects).returning(subjects.c.id, sort_by_parameter_order=True),
-                [{"kind": k, "primary_code": i.value, "created_at": now} for i, k in new.values()],
-            ).all()
-            id_rows = []
-            for (ident, _kind), (sid,) in zip(new.values(), rows, strict=True):
+            created = db_value(self.conn, subjects.c.created_at, utcnow())
+            ids = reserve_ids(self.conn, subjects, len(new))
+            insert_rows(
+                self.conn,
+                subjects,
+                ("id", "kind", "primary_code", "created_at"),
+                [(sid, k, i.value, created) for sid, (i, k) in zip(ids, new.values(), strict=True)],
+            )
+            id_rows: list[tuple[int, str, str]] = []
+            for (ident, _kind), sid in zip(new.values(), ids, strict=True):
                 self.created.append(sid)
                 self.known[(ident.scheme, ident.value)] = sid
-                id_rows.append({"subject_id": sid, "scheme": ident.scheme, "value": ident.value})
+                id_rows.append((sid, ident.scheme, ident.value))
                 org = ident.orgcode
                 if ident.scheme == "uscc" and org and ("orgcode", org) not in self.known:
                     self.known[("orgcode", org)] = sid
-                    id_rows.append({"subject_id": sid, "scheme": "orgcode", "value": org})
-            self.conn.execute(insert(subject_identifiers), id_rows)
+                    id_rows.append((sid, "orgcode", org))
+            insert_rows(self.conn, subject_identifiers, ("subject_id", "scheme", "value"), id_rows)
         out = []
         for (ident, _), sid in zip(idents, found, strict=True):
             out.append(sid if sid is not None else self.known[(ident.scheme, ident.value)])
@@ -156,6 +160,19 @@ def _identify(code: str | None) -> Identifier | None:
         return identify(code)
     except InvalidCode:
         return None
+
+
+def resolve_codes(
+    conn: Connection, codes: Sequence[str | None], *, kind: str | None = None
+) -> list[int | None]:
+    """Subject ids for ``codes``, in order: None for a missing or invalid code; a new subject
+    (of ``kind`` if given, else the kind the code names) for a valid code not yet known.
+
+    Ingest calls this for a chunk before inserting, so records are born linked.
+    """
+    idents = [_identify(code) for code in codes]
+    sids = iter(_Subjects(conn).resolve([(i, kind) for i in idents if i is not None]))
+    return [next(sids) if i is not None else None for i in idents]
 
 
 def link_records(
@@ -274,19 +291,12 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
             )
         )
     new = [
-        {
-            "subject_id": sid,
-            "name": name,
-            "normalised": normalise(name),
-            "pinyin_key": pinyin_key(name),
-            "valid_from": on,
-            "valid_to": None,
-        }
+        (sid, name, normalise(name), pinyin_key(name), on.isoformat() if on else None)
         for (sid, name), on in first.items()
         if (sid, name) not in existing
     ]
-    if new:
-        conn.execute(insert(subject_names), new)
+    columns = ("subject_id", "name", "normalised", "pinyin_key", "valid_from")
+    insert_rows(conn, subject_names, columns, new)
 
 
 def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int]]) -> None:
