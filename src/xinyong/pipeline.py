@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import Connection
 
 from xinyong.catalog.model import Catalog, Category
+from xinyong.feed.events import feed_step
 from xinyong.link import link_records
 from xinyong.lists import lists_step
 from xinyong.measures import measures_step
@@ -86,6 +87,7 @@ STEPS: tuple[Step, ...] = (
     link_step,
     lists_step,
     measures_step,
+    feed_step,
 )
 
 

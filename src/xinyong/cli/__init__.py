@@ -62,6 +62,11 @@ app.add_typer(_lab.app, name="lab")
 from xinyong.cli import audit as _audit  # noqa: E402
 
 app.add_typer(_audit.app, name="audit")
+from xinyong.cli import decisions as _decisions  # noqa: E402
+
+app.command("check")(_decisions.check_command)
+app.command("screen")(_decisions.screen_command)
+app.add_typer(_decisions.apikey_app, name="apikey")
 from xinyong.cli import feed as _feed  # noqa: E402
 
 app.add_typer(_feed.app, name="feed")
