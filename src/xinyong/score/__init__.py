@@ -1,0 +1,38 @@
+"""Scores and grades (评分与评级), each explained.
+
+Models are declared in the catalog (``scoring_models``): a points ledger with grade rules and
+bands (:mod:`.ledger`), or a trained scorecard (:mod:`.scorecard`). Every :class:`Score` carries
+contributions that add up to it, the reasons that lower it (zh, en), what-ifs per record and the
+day it will change by itself. Batch scoring of a points model runs in DuckDB (:mod:`.batch`).
+
+Public API::
+
+    score_subject(conn, subject_id, model_id, at=None, known_at=None) -> Score
+    score_code(conn, code, model_id=None, at=None, known_at=None) -> list[Score]
+    grade_for(conn, subject_id, model_id, at=None, known_at=None) -> str | None
+"""
+
+from __future__ import annotations
+
+from xinyong.score.result import Contribution, GradeDecision, Score, WhatIf
+from xinyong.score.subject import (
+    SubjectRef,
+    find_subject,
+    grade_for,
+    score_code,
+    score_records,
+    score_subject,
+)
+
+__all__ = [
+    "Contribution",
+    "GradeDecision",
+    "Score",
+    "SubjectRef",
+    "WhatIf",
+    "find_subject",
+    "grade_for",
+    "score_code",
+    "score_records",
+    "score_subject",
+]

@@ -112,6 +112,9 @@ class Score:
     changes_on: date | None = None
     example: bool = False
     catalog_version: str | None = None
+    applicable: bool = True
+    """False where the model is not made for the subject's kind (the tax grade of a person):
+    the arithmetic is shown, but no grade is given."""
 
     def reasons(self, top: int = 4) -> list[dict[str, Any]]:
         """The contributions that lower the score most (and any grade rule), worst first."""
@@ -146,5 +149,6 @@ class Score:
             "what_if": [w.as_json() for w in self.what_if],
             "changes_on": self.changes_on.isoformat() if self.changes_on else None,
             "example": self.example,
+            "applicable": self.applicable,
             "catalog_version": self.catalog_version,
         }
