@@ -1,15 +1,39 @@
-"""``create_app()``: the FastAPI application, its routers and its error handlers."""
+"""``create_app()``: the FastAPI application, its routers, its error handlers and the portal.
+
+::
+
+    create_app(db=None, *, demo_logins=False, secret=None, rate_limit=RATE_LIMIT) -> FastAPI
+
+    /api/v1/…        JSON API, one router per resource; errors as RFC 9457 problem details
+    /                the server-rendered portal (xinyong.web), zh-CN first, English by one click
+    /static/…        the portal's CSS and vendored htmx
+
+The database URL comes from ``db``, else ``$XINYONG_DB``, else ``sqlite:///xinyong.db``; the
+engine is opened on first use and kept on ``app.state.engine``. Routers reach it through the
+``xinyong.api.database.engine`` dependency (``Depends(engine)``).
+"""
 
 from __future__ import annotations
+
+import os
 
 from fastapi import APIRouter, FastAPI
 
 from xinyong import __version__
 from xinyong.api import problems
+from xinyong.api.database import engine
+from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
+from xinyong.api.routers import lists as lists_router
+from xinyong.api.routers import subjects as subjects_router
+from xinyong.store.engine import DEFAULT_URL
+from xinyong.web import install_portal
 
 API_PREFIX = "/api/v1"
 
 meta = APIRouter(tags=["meta"])
+
+
+__all__ = ["API_PREFIX", "create_app", "engine"]
 
 
 @meta.get("/health", summary="健康检查 / health")
@@ -17,7 +41,14 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-def create_app() -> FastAPI:
+def create_app(
+    db: str | None = None,
+    *,
+    demo_logins: bool = False,
+    secret: bytes | None = None,
+    rate_limit: int = RATE_LIMIT,
+) -> FastAPI:
+    """The whole application. ``demo_logins`` turns on the demo accounts (``xinyong demo``)."""
     app = FastAPI(
         title="xinyong 信用 API",
         version=__version__,
@@ -25,6 +56,17 @@ def create_app() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
+    app.state.db_url = db or os.environ.get("XINYONG_DB") or DEFAULT_URL
+    app.state.engine = None
+    app.state.demo_logins = demo_logins
+    secret_env = os.environ.get("XINYONG_SECRET")
+    app.state.secret = secret or (secret_env.encode() if secret_env else os.urandom(32))
     problems.install(app)
+    install_rate_limit(app, RateLimiter(rate_limit))
+    # Routers, one line each.
     app.include_router(meta, prefix=API_PREFIX)
+    app.include_router(subjects_router.router, prefix=API_PREFIX)
+    app.include_router(lists_router.router, prefix=API_PREFIX)
+    # The portal last: its catch-all error pages must not shadow the API's problem details.
+    install_portal(app)
     return app

@@ -62,6 +62,10 @@ app.add_typer(_lab.app, name="lab")
 from xinyong.cli import audit as _audit  # noqa: E402
 
 app.add_typer(_audit.app, name="audit")
+from xinyong.cli import serve as _serve  # noqa: E402
+
+app.command("serve")(_serve.serve_command)
+app.command("demo")(_serve.demo_command)
 from xinyong.cli import decisions as _decisions  # noqa: E402
 
 app.command("check")(_decisions.check_command)

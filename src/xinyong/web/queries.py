@@ -1,0 +1,515 @@
+"""What the portal reads from the store: search, public files, published lists, aggregates.
+
+Read-only and shared by the portal pages and the public API routers. Public views follow the
+catalog's disclosure classes: only record types whose ``disclosure`` is ``public`` are shown to
+the public, only while current (not withdrawn or corrected, and not past their ``valid_to``);
+individuals' citizen ID numbers are masked (:mod:`xinyong.web.masking`) and no address is ever
+shown. Region aggregates come from the region code every subject code carries (USCC positions
+3–8, citizen ID positions 1–6); nothing here places a person on a map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from xinyong.catalog import Catalog, ListDef
+from xinyong.codes import normalise, regions
+from xinyong.link.names import normalise as normalise_name
+from xinyong.link.names import pinyin_key
+from xinyong.store.queries import StoredRecord, records_for
+from xinyong.store.tables import (
+    batches,
+    records,
+    rejects,
+    subject_identifiers,
+    subject_names,
+    subjects,
+)
+from xinyong.web.masking import mask_code, mask_pattern
+
+PAGE_SIZE = 50
+SEARCH_LIMIT = 50
+#: Statuses under which a record is still shown to the public.
+PUBLIC_STATUSES = ("active", "under_objection")
+
+
+def public_types(catalog: Catalog) -> list[str]:
+    return sorted(t.id for t in catalog.record_types.values() if t.disclosure == "public")
+
+
+def current_public(catalog: Catalog, at: date) -> ColumnElement[bool]:
+    """Current versions of public record types, still within their valid time on ``at``."""
+    return and_(
+        records.c.superseded_at.is_(None),
+        records.c.record_type.in_(public_types(catalog)),
+        records.c.status.in_(PUBLIC_STATUSES),
+        or_(records.c.valid_to.is_(None), records.c.valid_to >= at),
+    )
+
+
+def region_of(column: Any, kind: Any) -> Any:
+    """SQL: the six-digit region code inside a subject code (USCC 3–8, citizen ID 1–6)."""
+    return case(
+        (kind == "individual", func.substr(column, 1, 6)),
+        else_=func.substr(column, 3, 6),
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    subject_id: int
+    kind: str
+    name: str
+    code: str | None
+    """As the public may see it: masked for individuals."""
+    how: str
+    """exact_code, masked_code, name, pinyin, similar"""
+
+
+def _subject_row(conn: Connection, subject_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    if not subject_ids:
+        return {}
+    rows = conn.execute(
+        select(subjects.c.id, subjects.c.kind, subjects.c.primary_code).where(
+            subjects.c.id.in_(subject_ids)
+        )
+    )
+    return {r.id: (r.kind, r.primary_code) for r in rows}
+
+
+def display_names(conn: Connection, subject_ids: list[int]) -> dict[int, str]:
+    """The latest name of each subject."""
+    if not subject_ids:
+        return {}
+    out: dict[int, str] = {}
+    for r in conn.execute(
+        select(subject_names.c.subject_id, subject_names.c.name)
+        .where(subject_names.c.subject_id.in_(subject_ids))
+        .order_by(subject_names.c.subject_id, subject_names.c.id)
+    ):
+        out[r.subject_id] = r.name
+    return out
+
+
+def _publicly_visible(conn: Connection, catalog: Catalog, at: date, ids: list[int]) -> set[int]:
+    """Individuals appear in public search only while some public record names them."""
+    if not ids:
+        return set()
+    rows = conn.execute(
+        select(records.c.subject_id)
+        .where(records.c.subject_id.in_(ids), current_public(catalog, at))
+        .distinct()
+    )
+    return {r.subject_id for r in rows}
+
+
+_MASKED = re.compile(r"^[0-9]{6}[*＊xX]{4,12}[0-9]{3}[0-9Xx]$")
+
+
+def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[Hit]:
+    """Subjects by code (USCC, citizen ID, organisation code), masked ID, name, pinyin.
+
+    Names match after normalisation (traditional → simplified, full-width, company forms), so
+    繁體 and simplified spellings find the same subject; Latin letters match the pinyin key.
+    """
+    text = query.strip()
+    if not text or len(text) > 100:
+        return []
+    found: list[tuple[int, str]] = []
+    compact = normalise.compact(text) if text.isascii() else ""
+    if compact and len(compact) in (9, 15, 18) and any(c.isdigit() for c in compact):
+        for r in conn.execute(
+            select(subject_identifiers.c.subject_id).where(
+                subject_identifiers.c.value == compact.upper()
+            )
+        ):
+            found.append((r.subject_id, "exact_code"))
+    if not found and _MASKED.match(text.replace("＊", "*")):
+        head, tail = mask_pattern(text)
+        for r in conn.execute(
+            select(subject_identifiers.c.subject_id)
+            .where(
+                subject_identifiers.c.scheme == "ric",
+                subject_identifiers.c.value.like(f"{head}%{tail}"),
+                func.length(subject_identifiers.c.value) == 18,
+            )
+            .limit(SEARCH_LIMIT)
+        ):
+            found.append((r.subject_id, "masked_code"))
+    if not found:
+        norm = normalise_name(text)
+        latin = text.replace(" ", "").lower()
+        conditions = []
+        if norm:
+            conditions.append(subject_names.c.normalised == norm)
+            conditions.append(subject_names.c.normalised.contains(norm, autoescape=True))
+        if latin.isascii() and latin.isalpha():
+            conditions.append(subject_names.c.pinyin_key.startswith(latin, autoescape=True))
+        elif norm:
+            conditions.append(subject_names.c.pinyin_key == pinyin_key(text))
+        if conditions:
+            key = pinyin_key(text) if norm else ""
+            for r in conn.execute(
+                select(
+                    subject_names.c.subject_id,
+                    subject_names.c.normalised,
+                    subject_names.c.pinyin_key,
+                )
+                .where(or_(*conditions))
+                .order_by(func.length(subject_names.c.normalised), subject_names.c.id)
+                .limit(SEARCH_LIMIT * 4)
+            ):
+                if r.normalised == norm:
+                    how = "name"
+                elif (key and r.pinyin_key == key) or (latin.isascii() and latin.isalpha()):
+                    how = "pinyin"
+                else:
+                    how = "similar"
+                found.append((r.subject_id, how))
+    seen: dict[int, str] = {}
+    for sid, how in found:
+        seen.setdefault(sid, how)
+    ids = list(seen)
+    heads = _subject_row(conn, ids)
+    people = [sid for sid in ids if heads.get(sid, ("", None))[0] == "individual"]
+    visible = _publicly_visible(conn, catalog, at, people)
+    names = display_names(conn, ids)
+    hits = []
+    for sid in ids:
+        kind, code = heads.get(sid, ("individual", None))
+        if kind == "individual" and sid not in visible:
+            continue
+        hits.append(
+            Hit(
+                subject_id=sid,
+                kind=kind,
+                name=names.get(sid, ""),
+                code=mask_code(code) if kind == "individual" else code,
+                how=seen[sid],
+            )
+        )
+    order = {"exact_code": 0, "masked_code": 0, "name": 1, "pinyin": 2, "similar": 3}
+    hits.sort(key=lambda h: (order[h.how], len(h.name), h.subject_id))
+    return hits[:SEARCH_LIMIT]
+
+
+@dataclass
+class PublicFile:
+    """A subject's page as the public (or the subject) sees it."""
+
+    subject_id: int
+    kind: str
+    name: str
+    code: str | None
+    region: str | None
+    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
+    relations: list[dict[str, Any]] = field(default_factory=list)
+    hidden: int = 0
+    """Records that exist but are not shown to this audience."""
+
+
+def region_name(code: str | None, kind: str) -> str | None:
+    if not code or len(code) != 18:
+        return None
+    region = regions.lookup(code[0:6] if kind == "individual" else code[2:8])
+    return region.full_name if region else None
+
+
+def subject_view(
+    conn: Connection, catalog: Catalog, subject_id: int, *, at: date, audience: str = "public"
+) -> PublicFile | None:
+    """The subject's file for ``audience``: ``public`` (public types, current, masked) or
+    ``subject`` (everything the store holds about them, unmasked)."""
+    head = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
+    if head is None:
+        return None
+    names = display_names(conn, [subject_id])
+    public = public_types(catalog)
+    shown: dict[str, list[StoredRecord]] = {}
+    hidden = 0
+    for rec in records_for(conn, subject_id, include_withdrawn=audience == "subject"):
+        if audience == "public" and (
+            rec.record_type not in public
+            or rec.status not in PUBLIC_STATUSES
+            or (rec.valid_to is not None and rec.valid_to < at)
+        ):
+            hidden += 1
+            continue
+        shown.setdefault(rec.record_type, []).append(rec)
+    if audience == "public" and head.kind == "individual" and not shown:
+        return None
+    code = head.primary_code
+    view = PublicFile(
+        subject_id=head.id,
+        kind=head.kind,
+        name=names.get(subject_id, ""),
+        code=mask_code(code) if audience == "public" and head.kind == "individual" else code,
+        region=region_name(code, head.kind),
+        records=shown,
+        hidden=hidden,
+    )
+    view.relations = relations_of(shown, audience=audience)
+    return view
+
+
+ROLE_LABELS = {
+    "legal_representative": "法定代表人",
+    "principal": "负责人",
+    "actual_controller": "实际控制人",
+    "shareholder": "股东",
+    "branch": "分支机构",
+    "director": "董事",
+    "supervisor": "监事",
+    "manager": "经理",
+}
+
+
+def relations_of(shown: dict[str, list[StoredRecord]], *, audience: str) -> list[dict[str, Any]]:
+    """Legal representative, officers, shareholders and branches as registration records state
+    them. Names only for the public; officers' ID numbers only to the subject itself."""
+    out: list[dict[str, Any]] = []
+    for rec in shown.get("enterprise_registration", []):
+        name = rec.fields.get("legal_representative_name")
+        if name:
+            out.append(
+                {
+                    "role": "legal_representative",
+                    "name": name,
+                    "code": None,
+                    "since": rec.fields.get("established_on"),
+                    "document_no": rec.document_no,
+                }
+            )
+    for rec in shown.get("enterprise_officer", []):
+        person = rec.fields.get("person_name")
+        if not person:
+            continue
+        code = rec.fields.get("person_code")
+        out.append(
+            {
+                "role": rec.fields.get("role") or "officer",
+                "name": person,
+                "code": code if audience == "subject" else None,
+                "since": rec.decided_on.isoformat() if rec.decided_on else None,
+                "until": rec.fields.get("ended_on"),
+                "document_no": rec.document_no,
+            }
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ListRow:
+    subject_id: int | None
+    kind: str
+    name: str
+    code: str | None
+    record_type: str
+    document_no: str | None
+    decided_on: date | None
+    authority: str | None
+    region: str | None
+
+
+@dataclass
+class ListPage:
+    rows: list[ListRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _criteria(list_def: ListDef) -> ColumnElement[bool]:
+    clauses = []
+    for crit in list_def.criteria:
+        clause: ColumnElement[bool] = records.c.record_type == crit.record_type
+        for key, value in crit.where.items():
+            wanted = value if isinstance(value, list) else [value]
+            clause = and_(clause, records.c.fields[key].as_string().in_([str(v) for v in wanted]))
+        clauses.append(clause)
+    return or_(*clauses)
+
+
+def list_rows(
+    conn: Connection,
+    catalog: Catalog,
+    list_def: ListDef,
+    *,
+    at: date,
+    province: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    name: str | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> ListPage:
+    """The published entries of a list: current public records that meet its criteria.
+
+    Individuals are masked. ``page_size=0``: every row (the CSV export).
+    """
+    region = region_of(subjects.c.primary_code, subjects.c.kind)
+    where = [current_public(catalog, at), _criteria(list_def)]
+    if province and re.fullmatch(r"[0-9]{2}", province):
+        where.append(func.substr(region, 1, 2) == province)
+    if year is not None:
+        where.append(records.c.decided_on >= date(year, 1, 1))
+        where.append(records.c.decided_on <= date(year, 12, 31))
+    if kind in ("individual", "organisation"):
+        where.append(
+            subjects.c.kind == "individual"
+            if kind == "individual"
+            else subjects.c.kind != "individual"
+        )
+    if name:
+        where.append(records.c.subject_name.contains(name.strip()[:50], autoescape=True))
+    base = select(records, subjects.c.kind, region.label("region")).join(
+        subjects, subjects.c.id == records.c.subject_id
+    )
+    total = conn.execute(
+        select(func.count()).select_from(base.where(*where).subquery())
+    ).scalar_one()
+    query = base.where(*where).order_by(records.c.decided_on.desc(), records.c.id.desc())
+    pages = max(1, -(-total // page_size)) if page_size else 1
+    page = min(max(1, page), pages)
+    if page_size:
+        query = query.limit(page_size).offset((page - 1) * page_size)
+    rows = []
+    for r in conn.execute(query):
+        fields = dict(r.fields or {})
+        authority = (
+            fields.get("court")
+            or fields.get("deciding_authority")
+            or fields.get("penalising_authority")
+            or fields.get("basis_issuer")
+        )
+        reg = regions.lookup(r.region) if r.region else None
+        rows.append(
+            ListRow(
+                subject_id=r.subject_id,
+                kind=r.kind,
+                name=r.subject_name,
+                code=mask_code(r.subject_code) if r.kind == "individual" else r.subject_code,
+                record_type=r.record_type,
+                document_no=r.document_no,
+                decided_on=r.decided_on,
+                authority=str(authority) if authority else None,
+                region=reg.full_name if reg else None,
+            )
+        )
+    return ListPage(rows=rows, total=int(total), page=page, pages=pages)
+
+
+def list_counts(conn: Connection, catalog: Catalog, *, at: date) -> dict[str, int]:
+    """Published entries per list."""
+    out: dict[str, int] = {}
+    for list_id, list_def in catalog.lists.items():
+        out[list_id] = int(
+            conn.execute(
+                select(func.count())
+                .select_from(records)
+                .where(current_public(catalog, at), _criteria(list_def))
+            ).scalar_one()
+        )
+    return out
+
+
+@dataclass
+class Dashboard:
+    """Aggregates only: counts by province and by year, never a person."""
+
+    provinces: dict[str, dict[str, int]]
+    """province code (2 digits) → series → count"""
+    years: dict[int, dict[str, int]]
+    """year → series → count"""
+    series: list[str]
+    totals: dict[str, int]
+
+
+#: Series on the dashboard: record types that are listings or measures.
+LISTING_TYPES = (
+    "judgment_defaulter",
+    "serious_illegal_dishonest_enterprise",
+    "major_tax_violation",
+    "abnormal_operation",
+    "railway_safety_violation",
+    "aviation_safety_violation",
+)
+MEASURE_TYPES = ("consumption_restriction_order",)
+
+
+def dashboard(conn: Connection, *, province: str | None = None) -> Dashboard:
+    """Listings and restriction orders by province and by year of decision."""
+    region = region_of(records.c.subject_code, subjects.c.kind)
+    series = case(
+        (records.c.record_type.in_(LISTING_TYPES), literal("listings")),
+        (records.c.record_type.in_(MEASURE_TYPES), literal("measures")),
+        else_=literal("other"),
+    )
+    prov = func.substr(region, 1, 2)
+    year = func.substr(cast(records.c.decided_on, String), 1, 4)
+    where: list[ColumnElement[bool]] = [
+        records.c.superseded_at.is_(None),
+        records.c.record_type.in_(LISTING_TYPES + MEASURE_TYPES),
+        records.c.subject_code.is_not(None),
+    ]
+    if province and re.fullmatch(r"[0-9]{2}", province):
+        where.append(prov == province)
+    query = (
+        select(prov.label("p"), year.label("y"), series.label("s"), func.count().label("n"))
+        .select_from(records.join(subjects, subjects.c.id == records.c.subject_id))
+        .where(*where)
+        .group_by(prov, year, series)
+    )
+    provinces: dict[str, dict[str, int]] = {}
+    years: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    for r in conn.execute(query):
+        provinces.setdefault(r.p, {}).setdefault(r.s, 0)
+        provinces[r.p][r.s] += r.n
+        if r.y and str(r.y).isdigit():
+            years.setdefault(int(r.y), {}).setdefault(r.s, 0)
+            years[int(r.y)][r.s] += r.n
+        totals[r.s] = totals.get(r.s, 0) + r.n
+    return Dashboard(
+        provinces=provinces,
+        years=dict(sorted(years.items())),
+        series=["listings", "measures"],
+        totals=totals,
+    )
+
+
+def batch_list(conn: Connection, *, source: str | None = None, limit: int = 50) -> list[Any]:
+    query = select(batches).order_by(batches.c.id.desc()).limit(limit)
+    if source is not None:
+        query = query.where(batches.c.source == source)
+    return list(conn.execute(query))
+
+
+def batch_rejects(conn: Connection, batch_id: int, *, limit: int = 200) -> list[Any]:
+    return list(
+        conn.execute(
+            select(rejects)
+            .where(rejects.c.batch_id == batch_id)
+            .order_by(rejects.c.row_number)
+            .limit(limit)
+        )
+    )
+
+
+def batch_by_id(conn: Connection, batch_id: int) -> Any:
+    return conn.execute(select(batches).where(batches.c.id == batch_id)).first()
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Headline numbers for the home page."""
+    n_subjects = conn.execute(select(func.count()).select_from(subjects)).scalar_one()
+    n_records = conn.execute(
+        select(func.count()).select_from(records).where(records.c.superseded_at.is_(None))
+    ).scalar_one()
+    return {"subjects": int(n_subjects), "records": int(n_records)}

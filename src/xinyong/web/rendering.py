@@ -1,0 +1,126 @@
+"""Rendering pages: templates, the session and language of the request, error pages.
+
+``render(request, "page.html", **context)`` gives every template ``_`` (the translator),
+``lang``, ``session``, ``catalog``, ``pick`` (name_zh or name_en) and ``csrf``. Error pages are
+the portal's answer to every failure outside ``/api``: a clear message, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from xinyong.catalog import Catalog, default_catalog
+from xinyong.web import i18n
+from xinyong.web.sessions import Session
+
+log = logging.getLogger("xinyong.web")
+
+KIND_LABELS = {
+    "enterprise": "企业",
+    "individual": "个人",
+    "sole_trader": "个体工商户",
+    "organisation": "社会组织等",
+    "government": "机关",
+}
+DISCLOSURE_LABELS = {"public": "向社会公开", "shared": "政务共享", "subject_only": "仅本人"}
+HOW_LABELS = {
+    "exact_code": "代码完全一致",
+    "masked_code": "隐去部分的号码",
+    "name": "名称一致",
+    "pinyin": "拼音",
+    "similar": "名称相近",
+}
+
+
+def template_dir() -> Path:
+    return Path(str(resources.files("xinyong.web").joinpath("templates")))
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(template_dir()),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(kind_labels=KIND_LABELS, disclosure_labels=DISCLOSURE_LABELS)
+    env.globals.update(how_labels=HOW_LABELS)
+    return env
+
+
+def catalog_of(request: Request) -> Catalog:
+    catalog = getattr(request.app.state, "catalog", None)
+    if catalog is None:
+        catalog = default_catalog()
+        request.app.state.catalog = catalog
+    assert isinstance(catalog, Catalog)
+    return catalog
+
+
+def session_of(request: Request) -> Session:
+    session = getattr(request.state, "session", None)
+    return session if isinstance(session, Session) else Session()
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(i18n.COOKIE, "zh")
+    return lang if lang in i18n.LANGS else "zh"
+
+
+def today() -> date:
+    return date.today()
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    session = session_of(request)
+    translate = i18n.translator(lang)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+    def pick(entity: Any, attr: str = "name") -> str:
+        return i18n.pick(lang, getattr(entity, f"{attr}_zh", ""), getattr(entity, f"{attr}_en", ""))
+
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            _=translate,
+            lang=lang,
+            session=session,
+            csrf=session.csrf,
+            catalog=catalog_of(request),
+            pick=pick,
+            here=quote(here, safe="/?=&"),
+            demo=bool(getattr(request.app.state, "demo_logins", False)),
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str, detail: str | None = None) -> Response:
+    """An error as a page, in the visitor's language."""
+    try:
+        return render(request, "error.html", status=status, message=message, detail=detail)
+    except Exception:  # the error page itself must never fail with a trace
+        log.exception("error page failed")
+        return HTMLResponse(
+            f"<!doctype html><title>{status}</title><p>{status}</p>", status_code=status
+        )
+
+
+def login_redirect(request: Request, reason: str) -> Response:
+    here = request.url.path
+    return RedirectResponse(f"/login?next={quote(here)}&reason={reason}", status_code=303)
