@@ -710,13 +710,20 @@ def run_harm(
     at: date | None = None,
     series_points: int = 14,
     catalog: Catalog | None = None,
+    pipeline_url: str | None = None,
 ) -> HarmReport:
-    """Simulate, inject, link under each policy, derive lists and measures, compare."""
+    """Simulate, inject, link under each policy, derive lists and measures, compare.
+
+    ``pipeline_url``: also load the rows through the platform's ingest and link into that
+    (empty) database and compare its code-only links with the arithmetic's (``extra``)."""
     at = at or end
     run = simulate(subjects=subjects, seed=seed, spec=spec, start=start, end=end, catalog=catalog)
     began = time.perf_counter()
     results, series = evaluate(run, policies, at, series_points=series_points)
     run.seconds["evaluate"] = time.perf_counter() - began
+    extra: dict[str, Any] = {}
+    if pipeline_url is not None:
+        extra = compare_pipeline(run, pipeline_url, at)
     return HarmReport(
         subjects=subjects,
         seed=seed,
@@ -729,6 +736,7 @@ def run_harm(
         injected=run.error_counts(),
         rows=len(run.observed),
         seconds={k: round(v, 3) for k, v in run.seconds.items()},
+        extra=extra,
     )
 
 
@@ -740,18 +748,20 @@ def pipeline_links(run: LabRun, url: str, work_dir: Path) -> list[Link]:
     """Load the submitted rows with the platform's ``ingest_file`` (which runs the pipeline's
     link step) into the database at ``url``, and read back which row went to which subject.
 
-    The database should be empty (``xinyong.store.schema.upgrade`` first). Rows are matched
-    back by (record type, document number, code); subjects by their primary code."""
+    The database should be empty; it is created or upgraded (``xinyong init``) first. Rows are
+    matched back by (record type, document number, code); subjects by their primary code."""
     from sqlalchemy import select
 
     from xinyong.ingest import ingest_file
     from xinyong.lab.records import arrow_schema
     from xinyong.lab.writers import open_writer
     from xinyong.store.engine import connect
+    from xinyong.store.schema import upgrade
     from xinyong.store.tables import records as records_table
     from xinyong.store.tables import subjects as subjects_table
 
     engine = connect(url)
+    upgrade(engine)
     by_type: dict[str, list[Row]] = defaultdict(list)
     for row in run.observed:
         by_type[row.record_type].append(row)
@@ -789,6 +799,32 @@ def pipeline_links(run: LabRun, url: str, work_dir: Path) -> list[Link]:
                 links.append(Link(found, sid, "code"))
     engine.dispose()
     return sorted(links, key=lambda link: (link.row, link.subject_id))
+
+
+def compare_pipeline(run: LabRun, url: str, at: date) -> dict[str, Any]:
+    """Code-only through the platform's ingest and link vs the arithmetic: links and counts."""
+    import tempfile
+
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="xinyong-harm-") as work:
+        real = pipeline_links(run, url, Path(work))
+    seconds = time.perf_counter() - began
+    mine = sorted(
+        link_rows(run.population, run.observed, "code_only"),
+        key=lambda link: (link.row, link.subject_id),
+    )
+    truth = _derive(run, None)
+    seen = _Derived(entries(run.catalog, run.observed, real), real)
+    result = _compare(run, "code_only", truth, seen, at)
+    return {
+        "links": len(real),
+        "arithmetic_links": len(mine),
+        "agree": [(x.row, x.subject_id) for x in real] == [(x.row, x.subject_id) for x in mine],
+        "wrongly_restricted": result.wrongly_restricted,
+        "missed": result.missed,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(len(run.observed) / seconds, 1) if seconds else 0.0,
+    }
 
 
 def extrapolate_note(subjects: int) -> str:
