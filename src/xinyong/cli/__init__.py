@@ -62,6 +62,9 @@ app.add_typer(_lab.app, name="lab")
 from xinyong.cli import audit as _audit  # noqa: E402
 
 app.add_typer(_audit.app, name="audit")
+from xinyong.cli import process as _process  # noqa: E402
+
+_process.register(app)
 from xinyong.cli import serve as _serve  # noqa: E402
 
 app.command("serve")(_serve.serve_command)
