@@ -65,6 +65,9 @@ app.add_typer(_audit.app, name="audit")
 from xinyong.cli import process as _process  # noqa: E402
 
 _process.register(app)
+from xinyong.cli import score as _score  # noqa: E402
+
+app.add_typer(_score.app, name="score")
 from xinyong.cli import serve as _serve  # noqa: E402
 
 app.command("serve")(_serve.serve_command)
