@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert, select
 from xinyong.codes import regions
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
+from xinyong.link.identifiers import reason_of
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
 
@@ -116,17 +117,18 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _looks_like_ric(code: str | None) -> bool:
-    return code is not None and len(code) == 18 and code[:17].isdigit()
+    return code is not None and reason_of(code)[0] == "ric"
 
 
 def region_of(code: str | None) -> str | None:
     """The province code of a subject code: a USCC's positions 3–8, a citizen number's 1–6."""
     if not code:
         return None
-    if _looks_like_ric(code):
-        area = code[:6]
-    elif len(code) == 18:
-        area = code[2:8]
+    scheme, value, _problem = reason_of(code)
+    if scheme == "ric" and len(value) == 18:
+        area = value[:6]
+    elif scheme == "uscc":
+        area = value[2:8]
     else:
         return None
     province = regions.province_of(area) if area.isdigit() else None

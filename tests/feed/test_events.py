@@ -1,0 +1,144 @@
+"""The outbox: emit, feed_step, the event's JSON form and its region."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+
+from xinyong.catalog import Catalog
+from xinyong.errors import UnusableInput
+from xinyong.feed import Event, emit, feed_step, platform_id, set_platform_id
+from xinyong.feed.events import event_from_row, region_of
+from xinyong.feed.tables import feed_events
+from xinyong.pipeline import Change, ListChange, RestrictionChange
+
+PERSON = "110101199003074514"
+COMPANY = "911101015366008218"
+TODAY = date(2026, 11, 23)
+AddSubject = Callable[[Engine, str, str], int]
+
+
+def _events(engine: Engine) -> list[Event]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(feed_events).order_by(feed_events.c.id)).mappings().all()
+    return [event_from_row(r) for r in rows]
+
+
+def test_emit_writes_in_the_callers_transaction(engine: Engine, add_subject: AddSubject) -> None:
+    add_subject(engine, "individual", PERSON)
+    with engine.begin() as conn:
+        event_id = emit(conn, "objection.outcome", PERSON, {"objection_id": 7, "outcome": "upheld"})
+    (event,) = _events(engine)
+    assert event.event_id == event_id
+    assert event.subject_kind == "individual" and event.personal
+    assert event.region == "110000"
+    assert event.payload == {"objection_id": 7, "outcome": "upheld"}
+
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        emit(conn, "record.added", COMPANY, {"record_type": "admin_penalty"})
+        raise RuntimeError("the change fails")
+    assert len(_events(engine)) == 1, "a rolled-back change leaves no event behind"
+
+
+def test_emit_refuses_unknown_types_and_regions(engine: Engine) -> None:
+    with engine.begin() as conn:
+        with pytest.raises(UnusableInput, match="unknown event type"):
+            emit(conn, "record.deleted", COMPANY, {})
+        with pytest.raises(UnusableInput, match="unknown region"):
+            emit(conn, "record.added", COMPANY, {}, region="999999")
+        with pytest.raises(UnusableInput, match="unknown region"):
+            emit(conn, "record.added", COMPANY, {}, region="贵州")
+        emit(conn, "record.added", None, {}, region="520102")
+    (event,) = _events(engine)
+    assert event.region == "520000" and event.subject("xinyong.events").endswith(".520000")
+
+
+def test_feed_step_turns_list_and_restriction_changes_into_events(
+    engine: Engine, catalog: Catalog, add_subject: AddSubject
+) -> None:
+    person = add_subject(engine, "individual", PERSON)
+    company = add_subject(engine, "enterprise", COMPANY)
+    change = Change(record_ids=[], catalog=catalog, at=TODAY, subject_ids={person, company})
+    change.list_changes.append(ListChange(person, "consumption_restricted", 1, "published"))
+    change.restriction_changes += [
+        RestrictionChange(
+            person, "buy_flight_ticket", "consumption_restriction_flight", "added", TODAY, None
+        ),
+        RestrictionChange(
+            company, "buy_flight_ticket", "consumption_restriction_flight", "lifted", None, None
+        ),
+    ]
+    with engine.begin() as conn:
+        feed_step(conn, change)
+    events = _events(engine)
+    assert [e.event_type for e in events] == [
+        "list.published",
+        "restriction.added",
+        "restriction.lifted",
+    ]
+    added = events[1]
+    assert added.subject_code == PERSON and added.subject_kind == "individual"
+    assert added.payload["effect"] == "deny"
+    assert added.payload["implementing_agency"] == "caac"
+    assert added.payload["valid_from"] == TODAY.isoformat()
+    assert added.payload["legal_basis"], "the measure's legal basis travels with the event"
+    assert events[2].subject_code == COMPANY and not events[2].personal
+    assert len({e.seq for e in events}) == 3
+
+
+def test_event_json_round_trip_and_junk(engine: Engine) -> None:
+    with engine.begin() as conn:
+        emit(
+            conn, "record.added", COMPANY, {"record_type": "admin_penalty", "on": date(2026, 1, 2)}
+        )
+    (event,) = _events(engine)
+    assert Event.from_json(event.as_json()) == event
+    assert event.payload["on"] == "2026-01-02"
+    for junk in (
+        {},
+        {"type": "record.added"},
+        {**event.as_json(), "type": "x.y"},
+        {**event.as_json(), "payload": []},
+        {**event.as_json(), "seq": "abc"},
+    ):
+        with pytest.raises(UnusableInput):
+            Event.from_json(junk)
+
+
+def test_region_of_codes() -> None:
+    assert region_of(PERSON) == "110000"
+    assert region_of(COMPANY) == "110000"
+    assert region_of("91520102131049875B") == "520000"
+    assert region_of("123") is None and region_of(None) is None and region_of("") is None
+    assert region_of("91999900100000000A") is None
+    assert region_of("11010119900307451") is None
+
+
+def test_platform_id_is_stable_and_cannot_change_after_events(engine: Engine) -> None:
+    with engine.begin() as conn:
+        set_platform_id(conn, "guizhou")
+        assert platform_id(conn) == "guizhou"
+        with pytest.raises(UnusableInput):
+            set_platform_id(conn, "贵州 省")
+        emit(conn, "record.added", COMPANY, {})
+        with pytest.raises(UnusableInput, match="cannot change"):
+            set_platform_id(conn, "national")
+    assert _events(engine)[0].origin == "guizhou"
+
+
+def test_ingest_writes_record_events(engine: Engine, catalog: Catalog) -> None:
+    from pathlib import Path
+
+    from xinyong.ingest import ingest_file
+
+    root = Path(__file__).resolve().parents[2]
+    result = ingest_file(
+        engine, root / "examples/admin_license.csv", "admin_license", "samr", catalog=catalog
+    )
+    records = [e for e in _events(engine) if e.event_type.startswith("record.")]
+    assert len(records) == result.accepted > 0
+    assert {e.event_type for e in records} == {"record.added"}
+    assert all(e.payload["record_type"] == "admin_license" for e in records)
