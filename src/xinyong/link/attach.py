@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
@@ -153,7 +154,9 @@ class _Subjects:
         return out
 
 
+@lru_cache(maxsize=65536)
 def _identify(code: str | None) -> Identifier | None:
+    """The identifier of a code, None for no code or an invalid one (cached: codes repeat)."""
     if not code:
         return None
     try:
