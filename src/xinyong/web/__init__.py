@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web import i18n
-from xinyong.web.rendering import error_page, lang_of, log
+from xinyong.web.rendering import error_page, lang_of, log, one_line
 from xinyong.web.sessions import COOKIE, LIFETIME, Session, decode, encode
 
 __all__ = ["install_portal"]
@@ -80,7 +80,7 @@ def _portal_errors(app: FastAPI) -> None:
             return await _delegate(request, exc, XinyongError)
         assert isinstance(exc, XinyongError)
         status = 404 if isinstance(exc, NotFound) else 400
-        return error_page(request, status, _messages(request, status), exc.bilingual())
+        return error_page(request, status, _messages(request, status), one_line(exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> Any:
         log.error("unexpected error on %s", request.url.path, exc_info=exc)

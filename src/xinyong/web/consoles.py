@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 from xinyong import audit
 from xinyong.api.database import engine
-from xinyong.errors import UnusableInput, XinyongError
+from xinyong.errors import NotFound, UnusableInput, XinyongError
 from xinyong.ingest import ingest_file
+from xinyong.measures import check
+from xinyong.measures.tables import decisions
+from xinyong.process.commitments import commitment_kinds, list_commitments, sign_commitment
+from xinyong.process.objections import file_objection, list_objections
+from xinyong.process.repair import apply_repair, list_repairs, repair_rule
+from xinyong.store.queries import StoredRecord
 from xinyong.web import accounts, i18n, queries
 from xinyong.web.rendering import (
     catalog_of,
     error_page,
     lang_of,
     login_redirect,
+    one_line,
     render,
     session_of,
     today,
@@ -122,37 +129,260 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") ->
     return RedirectResponse("/", status_code=303)
 
 
+def _decisions(
+    conn: Connection, *, subject: str | None = None, actor: str | None = None
+) -> list[Any]:
+    query = select(decisions).order_by(decisions.c.id.desc()).limit(50)
+    if subject is not None:
+        query = query.where(decisions.c.subject == subject)
+    if actor is not None:
+        query = query.where(decisions.c.actor == actor)
+    return list(conn.execute(query))
+
+
+def _own_record(view: queries.PublicFile | None, record_id: int) -> StoredRecord | None:
+    if view is None:
+        return None
+    for recs in view.records.values():
+        for rec in recs:
+            if rec.id == record_id:
+                return rec
+    return None
+
+
 @router.get("/me")
-def my_file(request: Request, db: Db) -> Response:
+def my_file(request: Request, db: Db, done: str = "") -> Response:
     if (denied := _guard(request, "subject")) is not None:
         return denied
     session = session_of(request)
     assert session.subject_id is not None and session.subject_code is not None
     catalog = catalog_of(request)
+    code = session.subject_code
     with db.begin() as conn:
         view = queries.subject_view(
             conn, catalog, session.subject_id, at=today(), audience="subject"
         )
         audit.record(
             conn,
-            actor=session.login or session.subject_code,
+            actor=session.login or code,
             role="subject",
             purpose="self_service",
-            subject=session.subject_code,
+            subject=code,
             action="read_file",
             resource="portal:/me",
         )
-        looked = audit.events_for_subject(conn, session.subject_code)
+        looked = audit.events_for_subject(conn, code)
+        mine = {
+            "objections": list_objections(conn, subject_code=code),
+            "repairs": list_repairs(conn, subject_code=code),
+            "commitments": list_commitments(conn, subject_code=code),
+            "decisions": _decisions(conn, subject=code),
+        }
     if view is None:
         return error_page(request, 404, i18n.translator(lang_of(request))("未找到该主体。"))
-    return render(request, "me.html", view=view, looked=list(reversed(looked))[:50])
+    repairable = {
+        type_id: repair_rule(catalog, type_id)
+        for type_id in view.records
+        if _repair_available(catalog, type_id)
+    }
+    return render(
+        request,
+        "me.html",
+        view=view,
+        looked=list(reversed(looked))[:50],
+        mine=mine,
+        repairable=repairable,
+        kinds=commitment_kinds(catalog),
+        done=done,
+        today=today(),
+    )
+
+
+def _repair_available(catalog: Any, type_id: str) -> bool:
+    try:
+        return bool(repair_rule(catalog, type_id).available)
+    except XinyongError:
+        return False
+
+
+def _subject_action(request: Request, csrf: str) -> Response | None:
+    if (denied := _guard(request, "subject")) is not None:
+        return denied
+    return _csrf_failed(request, csrf)
+
+
+def _action_failed(request: Request, error: XinyongError) -> Response:
+    return error_page(request, 400, one_line(error))
+
+
+@router.post("/me/objections")
+def object_to_record(
+    request: Request,
+    db: Db,
+    record_id: Annotated[int, Form(ge=1, le=2**53)],
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if (stop := _subject_action(request, csrf)) is not None:
+        return stop
+    session = session_of(request)
+    assert session.subject_code is not None
+    try:
+        with db.begin() as conn:
+            file_objection(
+                conn,
+                catalog=catalog_of(request),
+                subject_code=session.subject_code,
+                reason=reason,
+                filed_by=session.login or session.subject_code,
+                record_id=record_id,
+            )
+    except XinyongError as error:
+        return _action_failed(request, error)
+    return RedirectResponse("/me?done=objection#objections", status_code=303)
+
+
+@router.post("/me/repairs")
+def apply_for_repair(
+    request: Request,
+    db: Db,
+    record_id: Annotated[int, Form(ge=1, le=2**53)],
+    statement: Annotated[str, Form(min_length=1, max_length=2000)],
+    attest: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if (stop := _subject_action(request, csrf)) is not None:
+        return stop
+    session = session_of(request)
+    assert session.subject_code is not None and session.subject_id is not None
+    catalog = catalog_of(request)
+    try:
+        with db.begin() as conn:
+            view = queries.subject_view(
+                conn, catalog, session.subject_id, at=today(), audience="subject"
+            )
+            record = _own_record(view, record_id)
+            if record is None:
+                raise NotFound(f"记录 / record {record_id}")
+            rule = repair_rule(catalog, record.record_type)
+            met = [str(i + 1) for i in range(len(rule.conditions_zh))] if attest else []
+            apply_repair(
+                conn,
+                catalog=catalog,
+                record_id=record_id,
+                subject_code=session.subject_code,
+                applied_by=session.login or session.subject_code,
+                statement=statement,
+                conditions_met=met,
+            )
+    except XinyongError as error:
+        return _action_failed(request, error)
+    return RedirectResponse("/me?done=repair#repairs", status_code=303)
+
+
+@router.post("/me/commitments")
+def sign(
+    request: Request,
+    db: Db,
+    kind: Annotated[str, Form(max_length=64)],
+    matter: Annotated[str, Form(min_length=1, max_length=2000)],
+    authority: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if (stop := _subject_action(request, csrf)) is not None:
+        return stop
+    session = session_of(request)
+    assert session.subject_code is not None
+    try:
+        with db.begin() as conn:
+            sign_commitment(
+                conn,
+                catalog=catalog_of(request),
+                subject_code=session.subject_code,
+                subject_name=session.name or session.subject_code,
+                kind=kind,
+                matter=matter,
+                authority=authority,
+            )
+    except XinyongError as error:
+        return _action_failed(request, error)
+    return RedirectResponse("/me?done=commitment#commitments", status_code=303)
+
+
+@router.get("/me/report.pdf")
+def my_report(request: Request, db: Db) -> Response:
+    if (denied := _guard(request, "subject")) is not None:
+        return denied
+    session = session_of(request)
+    assert session.subject_code is not None
+    _ = i18n.translator(lang_of(request))
+    try:
+        from xinyong.disclose import issue_report
+    except ImportError:
+        return error_page(request, 501, _("此功能尚未上线。"))
+    try:
+        with db.begin() as conn:
+            data, code = issue_report(
+                conn,
+                catalog_of(request),
+                session.subject_code,
+                fmt="pdf",
+                audience="subject",
+                lang=lang_of(request),
+                actor=session.login or session.subject_code,
+                purpose="self_service",
+            )
+    except XinyongError as error:
+        return error_page(request, 503, one_line(error))
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="xinyong-report-{code}.pdf"'},
+    )
 
 
 @router.get("/agency")
-def agency_console(request: Request) -> Response:
+def agency_console(request: Request, db: Db) -> Response:
     if (denied := _guard(request, "agency")) is not None:
         return denied
-    return render(request, "agency.html")
+    session = session_of(request)
+    with db.connect() as conn:
+        history = _decisions(conn, actor=session.login)
+    return render(request, "agency.html", decision=None, history=history, problem=None)
+
+
+@router.post("/agency/check")
+def agency_check(
+    request: Request,
+    db: Db,
+    subject: Annotated[str, Form(max_length=64)] = "",
+    action: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if (denied := _guard(request, "agency")) is not None:
+        return denied
+    if (failed := _csrf_failed(request, csrf)) is not None:
+        return failed
+    session = session_of(request)
+    decision = None
+    problem = None
+    try:
+        with db.begin() as conn:
+            decision = check(
+                conn, subject.strip(), action, catalog=catalog_of(request), actor=session.login
+            )
+    except XinyongError as error:
+        problem = one_line(error)
+    with db.connect() as conn:
+        history = _decisions(conn, actor=session.login)
+    return render(
+        request,
+        "agency.html",
+        status=200 if problem is None else 400,
+        decision=decision,
+        history=history,
+        problem=problem,
+    )
 
 
 @router.get("/department")
@@ -162,7 +392,16 @@ def department_console(request: Request, db: Db) -> Response:
     session = session_of(request)
     with db.connect() as conn:
         batches = queries.batch_list(conn, source=session.authority)
-    return render(request, "department.html", batches=batches, result=None, problem=None)
+        routed = list_objections(conn, authority=session.authority)
+    return render(
+        request,
+        "department.html",
+        batches=batches,
+        routed=routed,
+        result=None,
+        problem=None,
+        today=today(),
+    )
 
 
 @router.post("/department/upload")
@@ -205,14 +444,17 @@ async def department_upload(
                         file_name=Path(file.filename).name[:200],
                     )
                 except XinyongError as error:
-                    problem = error.bilingual()
+                    problem = one_line(error)
     with db.connect() as conn:
         batches = queries.batch_list(conn, source=session.authority)
+        routed = list_objections(conn, authority=session.authority)
     return render(
         request,
         "department.html",
         status=200 if problem is None else 400,
         batches=batches,
+        routed=routed,
+        today=today(),
         result=result,
         problem=problem,
     )
@@ -245,4 +487,13 @@ def operator_console(request: Request, db: Db) -> Response:
             verified = audit.verify(conn)
         except UnusableInput:
             verified = None
-    return render(request, "operator.html", batches=batches, verified=verified)
+        overdue_objections = list_objections(conn, overdue_on=today())
+        overdue_repairs = list_repairs(conn, overdue_on=today())
+    return render(
+        request,
+        "operator.html",
+        batches=batches,
+        verified=verified,
+        overdue_objections=overdue_objections,
+        overdue_repairs=overdue_repairs,
+    )

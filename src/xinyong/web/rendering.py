@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from xinyong.catalog import Catalog, default_catalog
+from xinyong.errors import XinyongError
 from xinyong.web import i18n
 from xinyong.web.sessions import Session
 
@@ -119,6 +120,12 @@ def error_page(request: Request, status: int, message: str, detail: str | None =
         return HTMLResponse(
             f"<!doctype html><title>{status}</title><p>{status}</p>", status_code=status
         )
+
+
+def one_line(error: XinyongError) -> str:
+    """``中文 / English: detail``, as the CLI prints it (details are already bilingual)."""
+    head = f"{error.message_zh} / {error.message_en}"
+    return f"{head}: {error.detail}" if error.detail else head
 
 
 def login_redirect(request: Request, reason: str) -> Response:
