@@ -54,7 +54,10 @@ def test_defaulter_is_denied_a_flight_with_the_spc_article_until_the_period_ends
 def test_name_only_record_permits_and_leaves_a_lead(
     db_url: str, load: Load, engine: Engine
 ) -> None:
-    load("judgment_defaulter", [defaulter(PERSON_C, "张伟", "（2024）浙0106执2号", 失信被执行人行为具体情形="违反限制消费令的")])  # fmt: skip
+    own = defaulter(
+        PERSON_C, "张伟", "（2024）浙0106执2号", 失信被执行人行为具体情形="违反限制消费令的"
+    )
+    load("judgment_defaulter", [own])
     load("judgment_defaulter", [defaulter(None, "张伟", "（2024）浙0106执3号")])
     # PERSON_C is restricted by their own coded record; a second person of that name is not.
     load("enterprise_officer", [_officer(PERSON_A, "张伟", "法定代表人")])
@@ -99,7 +102,8 @@ def test_enterprise_order_restricts_its_legal_representative_and_nobody_else(
         ],
     )
     # Another 李强 with a different code, and a defaulter case for nobody else.
-    load("judgment_defaulter", [defaulter(PERSON_C, "李强", "（2024）浙0106执9号", 决定日期="2019-01-01")])  # fmt: skip
+    other = defaulter(PERSON_C, "李强", "（2024）浙0106执9号", 决定日期="2019-01-01")
+    load("judgment_defaulter", [other])
     load(
         "consumption_restriction_order",
         [
@@ -148,9 +152,11 @@ def test_a_grade_taxpayer_is_preferred(db_url: str, load: Load) -> None:
 def test_rebuild_gives_the_incremental_index(db_url: str, load: Load, engine: Engine) -> None:
     load("enterprise_officer", [_officer(PERSON_A, "李强", "法定代表人")])
     load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
-    load("judgment_defaulter", [defaulter(ENTERPRISE, "杭州某某贸易有限公司", "（2024）浙0106执5号")])  # fmt: skip
+    firm = defaulter(ENTERPRISE, "杭州某某贸易有限公司", "（2024）浙0106执5号")
+    load("judgment_defaulter", [firm])
     # A correction (same case, new date) re-derives the entry and its restrictions.
-    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号", 决定日期="2024-05-01")])  # fmt: skip
+    corrected = defaulter(PERSON_D, "王五", "（2024）浙0106执1号", 决定日期="2024-05-01")
+    load("judgment_defaulter", [corrected])
     catalog = default_catalog()
     with engine.begin() as conn:
         incremental = index_rows(conn)

@@ -23,8 +23,10 @@ from xinyong import __version__
 from xinyong.api import problems
 from xinyong.api.database import engine
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
+from xinyong.api.routers import check as check_router
 from xinyong.api.routers import lists as lists_router
 from xinyong.api.routers import score as score_router
+from xinyong.api.routers import screen as screen_router
 from xinyong.api.routers import subjects as subjects_router
 from xinyong.store.engine import DEFAULT_URL
 from xinyong.web import install_portal
@@ -69,6 +71,8 @@ def create_app(
     app.include_router(subjects_router.router, prefix=API_PREFIX)
     app.include_router(lists_router.router, prefix=API_PREFIX)
     app.include_router(score_router.router, prefix=API_PREFIX)
+    app.include_router(check_router.router, prefix=API_PREFIX)
+    app.include_router(screen_router.router, prefix=API_PREFIX)
     # The portal last: its catch-all error pages must not shadow the API's problem details.
     install_portal(app)
     return app

@@ -1,0 +1,90 @@
+"""API keys as FastAPI dependencies: who is calling, and may they do this.
+
+- ``client`` — ``Depends(client)``: the caller's :class:`~xinyong.measures.clients.Client`, from
+  ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; a missing, unknown or revoked key is
+  a 401 problem.
+- ``require_roles("agency", "operator")`` — a dependency that also refuses other roles (403).
+- ``may_check(client, action, catalog)`` — an implementing agency may check only the actions of
+  the measures it implements (403 ``Forbidden`` otherwise); an operator may check any action.
+
+Keys are looked up by their SHA-256; a found client is remembered for ``CACHE_SECONDS`` so that
+a busy check endpoint does not read the table on every request (a revocation takes effect
+within that time).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException
+from sqlalchemy import Engine
+
+from xinyong.api.database import engine
+from xinyong.catalog.model import Catalog
+from xinyong.errors import Forbidden
+from xinyong.measures.clients import Client, actions_of, client_for_key, key_hash
+
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Client]] = {}
+_cache_lock = threading.Lock()
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def client(
+    db: Annotated[Engine, Depends(engine)],
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Client:
+    """The calling client; 401 without a live key."""
+    key = x_api_key
+    if key is None and authorization:
+        scheme, _, value = authorization.partition(" ")
+        key = value.strip() if scheme.lower() == "bearer" else None
+    if not key:
+        raise _unauthorised("缺少 API 密钥 / missing API key (Authorization: Bearer …)")
+    digest = key_hash(key)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(digest)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    with db.connect() as conn:
+        found = client_for_key(conn, key)
+    if found is None:
+        with _cache_lock:
+            _cache.pop(digest, None)
+        raise _unauthorised("API 密钥无效或已吊销 / unknown or revoked API key")
+    with _cache_lock:
+        _cache[digest] = (now, found)
+    return found
+
+
+def require_roles(*roles: str) -> Callable[[Client], Client]:
+    """A dependency: the client, if its role is one of ``roles``; else 403."""
+
+    def dependency(caller: Annotated[Client, Depends(client)]) -> Client:
+        if caller.role not in roles:
+            raise Forbidden(
+                f"角色 {caller.role} 无权调用 / role {caller.role} may not call this "
+                f"(needs {', '.join(roles)})"
+            )
+        return caller
+
+    return dependency
+
+
+def may_check(caller: Client, action: str, catalog: Catalog) -> None:
+    """Refuse (``Forbidden``) an agency checking an action none of its measures governs."""
+    if caller.role == "operator":
+        return
+    if caller.role != "agency" or action not in actions_of(catalog, caller.authority):
+        raise Forbidden(
+            f"{caller.authority} 不实施涉及 {action} 的措施 / {caller.authority} implements no "
+            f"measure on {action}"
+        )
