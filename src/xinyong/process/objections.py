@@ -275,7 +275,7 @@ def decide_objection(
     )
     emit_feed(
         conn,
-        "objection.decided",
+        "objection.outcome",
         current.subject_code,
         {"objection": objection_id, "outcome": state, "remedy": remedy, "records": new_ids},
     )

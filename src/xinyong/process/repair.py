@@ -9,7 +9,7 @@ conditions; this module only carries those rules out.
   conditions are met (all of them are required) and may name a signed commitment. Due in
   ``DECISION_DEADLINE`` working days (2025 plan: Credit China answers within 10 working days).
 - ``decide_repair`` — granted: a new version with status ``repaired`` flows through the pipeline
-  (its publication ends and the lists and measures it carried go); the record stays for the
+  (its publication ends and the lists and measures it carried go, and the pipeline's feed step publishes them); the record stays for the
   authorities that may still see it. Refused: with reasons; the record is unchanged.
 """
 
@@ -27,7 +27,7 @@ from xinyong.catalog.model import Catalog, Duration, LegalRef, RepairRule
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.process.objections import normalise_code
 from xinyong.process.policy import deadline_after
-from xinyong.process.records import current_version, emit_feed, new_version, record_by_id
+from xinyong.process.records import current_version, new_version, record_by_id
 from xinyong.process.tables import commitments, repairs
 from xinyong.store.tables import records
 
@@ -244,12 +244,6 @@ def decide_repair(
         resource=f"repair:{repair_id}",
         outcome=state,
         detail={"authority": authority, "record": new_id, "late": today > current.due_on},
-    )
-    emit_feed(
-        conn,
-        "repair.decided",
-        current.subject_code,
-        {"repair": repair_id, "outcome": state, "record": new_id},
     )
     return get_repair(conn, repair_id)
 
