@@ -125,8 +125,8 @@ EN: dict[str, str] = {
     "下一页": "Next",
     "认定机关": "Authority",
     "名单依据记录": "Record",
-    "本页名单由符合名单标准的现行公开记录得出。": (
-        "This page lists the current public records that meet the list's criteria."
+    "本页列出名单的现行条目及其所依据的公开记录。": (
+        "This page shows the list's current entries and the public records behind them."
     ),
     "认定标准": "Criteria",
     # catalog

@@ -22,6 +22,7 @@ from xinyong.catalog import Catalog, ListDef
 from xinyong.codes import normalise, regions
 from xinyong.link.names import normalise as normalise_name
 from xinyong.link.names import pinyin_key
+from xinyong.lists.tables import list_entries
 from xinyong.store.queries import StoredRecord, records_for
 from xinyong.store.tables import (
     batches,
@@ -325,15 +326,23 @@ class ListPage:
     pages: int
 
 
-def _criteria(list_def: ListDef) -> ColumnElement[bool]:
-    clauses = []
-    for crit in list_def.criteria:
-        clause: ColumnElement[bool] = records.c.record_type == crit.record_type
-        for key, value in crit.where.items():
-            wanted = value if isinstance(value, list) else [value]
-            clause = and_(clause, records.c.fields[key].as_string().in_([str(v) for v in wanted]))
-        clauses.append(clause)
-    return or_(*clauses)
+def _published() -> ColumnElement[bool]:
+    """A list is published as a whole (its legal basis says so); its records' current versions
+    are shown while not withdrawn, whatever the record type's own disclosure class."""
+    return and_(records.c.superseded_at.is_(None), records.c.status.in_(PUBLIC_STATUSES))
+
+
+def _criteria(list_def: ListDef, at: date) -> ColumnElement[bool]:
+    """Records behind the list's current entries (``xinyong.lists`` derives them)."""
+    return records.c.id.in_(
+        select(list_entries.c.record_id).where(
+            list_entries.c.list_id == list_def.id,
+            list_entries.c.state == "listed",
+            list_entries.c.superseded_at.is_(None),
+            or_(list_entries.c.valid_from.is_(None), list_entries.c.valid_from <= at),
+            or_(list_entries.c.valid_to.is_(None), list_entries.c.valid_to >= at),
+        )
+    )
 
 
 def list_rows(
@@ -349,12 +358,12 @@ def list_rows(
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> ListPage:
-    """The published entries of a list: current public records that meet its criteria.
+    """The published entries of a list: its current entries, with their public records.
 
     Individuals are masked. ``page_size=0``: every row (the CSV export).
     """
     region = region_of(subjects.c.primary_code, subjects.c.kind)
-    where = [current_public(catalog, at), _criteria(list_def)]
+    where = [_published(), _criteria(list_def, at)]
     if province and re.fullmatch(r"[0-9]{2}", province):
         where.append(func.substr(region, 1, 2) == province)
     if year is not None:
@@ -413,7 +422,7 @@ def list_counts(conn: Connection, catalog: Catalog, *, at: date) -> dict[str, in
             conn.execute(
                 select(func.count())
                 .select_from(records)
-                .where(current_public(catalog, at), _criteria(list_def))
+                .where(_published(), _criteria(list_def, at))
             ).scalar_one()
         )
     return out
