@@ -15,7 +15,7 @@ from xinyong.catalog import Catalog
 from xinyong.disclose import subject_view
 from xinyong.errors import Conflict, Forbidden
 from xinyong.measures import check
-from xinyong.process.objections import decide_objection, file_objection, list_objections, Evidence
+from xinyong.process.objections import Evidence, decide_objection, file_objection, list_objections
 from xinyong.process.repair import apply_repair, decide_repair
 from xinyong.store.tables import records
 
