@@ -11,6 +11,7 @@ import contextlib
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import nats
 import pytest
@@ -44,6 +45,14 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture()
 def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def second_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A second platform's database (SQLite, a file of its own)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'second.db'}")
     yield engine
     engine.dispose()
 

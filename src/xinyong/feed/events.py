@@ -10,6 +10,7 @@ The registry of event types is below, one line each; ``emit`` refuses any other 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ def platform_id(conn: Connection) -> str:
 
 def set_platform_id(conn: Connection, value: str) -> None:
     """Name this platform (``national``, ``guizhou`` …) before it emits its first event."""
-    if not value or not all(c.isalnum() or c in "-_" for c in value) or len(value) > 64:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
         raise UnusableInput(
             f"平台标识只能含字母、数字、- 和 _ / a platform id is letters, digits, - and _: "
             f"{value!r}"
