@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,6 +20,15 @@ from xinyong.measures.decisions import require_action
 
 router = APIRouter(tags=["decisions"])
 
+#: SQLite has one writer: threads that queue here wait microseconds, where SQLite's own busy
+#: handler would sleep for milliseconds between retries (each check writes its decision and an
+#: audit event).
+_sqlite_writes = threading.Lock()
+
+
+def _writer(db: Engine) -> AbstractContextManager[object]:
+    return _sqlite_writes if db.dialect.name == "sqlite" else nullcontext()
+
 
 @router.get("/check", summary="查询决定 / a decision with its legal basis and way out")
 def check_endpoint(
@@ -32,7 +43,7 @@ def check_endpoint(
     catalog = default_catalog()
     require_action(catalog, action)
     may_check(caller, action, catalog)
-    with db.begin() as conn:
+    with _writer(db), db.begin() as conn:
         decision = check(
             conn, subject, action, at, known_at, catalog=catalog, actor=f"api:{caller.name}"
         )

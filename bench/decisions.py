@@ -1,0 +1,266 @@
+# ruff: noqa: E501
+"""Bench: single checks (in-process and over HTTP) and bulk screening, each against a baseline.
+
+    python bench/decisions.py --subjects 1000000 --restrictions 100000 --screen-rows 10000000
+
+A synthetic SQLite store: ``--subjects`` individuals (valid citizen numbers), ``--restrictions``
+index rows for ``buy_flight_ticket`` inserted directly. Prints:
+
+- in-process ``check`` (decision logged, one transaction each): p50 / p99 latency; baseline: the
+  bare indexed SELECT on the same rows;
+- HTTP: ``uvicorn`` in its own process, an asyncio httpx load generator in another: requests/s,
+  p99, errors (every request writes its decision and an audit event);
+- ``screen`` of ``--screen-rows`` codes (Parquet, 0.1% invalid) against a bare DuckDB join of
+  the same codes with the same restriction table, in the same run; the ratio and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import insert, select, text
+
+from xinyong.catalog import default_catalog
+from xinyong.codes import ric
+from xinyong.measures import check
+from xinyong.measures.clients import create_client
+from xinyong.measures.decisions import lookup
+from xinyong.measures.screen import restriction_table, screen
+from xinyong.measures.tables import restrictions
+from xinyong.store.engine import connect
+from xinyong.store.schema import upgrade
+from xinyong.store.tables import batches, records, subject_identifiers, subjects
+
+ACTION = "buy_flight_ticket"
+
+
+def build(url: str, n_subjects: int, n_restrictions: int, rng: random.Random) -> list[str]:
+    engine = connect(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    codes: list[str] = []
+    seen: set[str] = set()
+    while len(codes) < n_subjects:
+        code = ric.generate(rng)
+        if code not in seen:
+            seen.add(code)
+            codes.append(code)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(batches),
+            [{"id": 1, "record_type": "judgment_defaulter", "source": "court", "file_name": "x",
+              "file_sha256": "0" * 64, "started_at": now, "state": "done"}],
+        )  # fmt: skip
+        step = 100_000
+        for start in range(0, n_subjects, step):
+            part = codes[start : start + step]
+            conn.execute(
+                insert(subjects),
+                [{"id": start + i + 1, "kind": "individual", "primary_code": c, "created_at": now}
+                 for i, c in enumerate(part)],
+            )  # fmt: skip
+            conn.execute(
+                insert(subject_identifiers),
+                [{"subject_id": start + i + 1, "scheme": "ric", "value": c}
+                 for i, c in enumerate(part)],
+            )  # fmt: skip
+        conn.execute(
+            insert(records),
+            [{"id": 1, "record_type": "judgment_defaulter", "source": "court", "subject_id": 1,
+              "subject_code": codes[0], "subject_name": "x", "fields": {}, "status": "active",
+              "recorded_at": now, "record_key": "k", "row_hash": "h"}],
+        )  # fmt: skip
+        chosen = rng.sample(range(1, n_subjects + 1), n_restrictions)
+        for start in range(0, n_restrictions, step):
+            conn.execute(
+                insert(restrictions),
+                [{"subject_id": sid, "action": ACTION, "measure_id": "consumption_restriction_flight",
+                  "effect": "deny", "list_id": "consumption_restricted", "entry_id": 1,
+                  "source_subject_id": sid, "record_id": 1, "valid_from": date(2024, 1, 1),
+                  "valid_to": date(2030, 1, 1) if sid % 2 else None, "recorded_at": now}
+                 for sid in chosen[start : start + step]],
+            )  # fmt: skip
+    engine.dispose()
+    return codes
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> None:
+    engine = connect(url)
+    catalog = default_catalog()
+    sample = [rng.choice(codes) for _ in range(n)]
+    today = date.today()
+    timings: list[float] = []
+    bare: list[float] = []
+    with engine.connect() as conn:
+        sid_of = dict(conn.execute(select(subject_identifiers.c.value, subject_identifiers.c.subject_id)
+                                   .where(subject_identifiers.c.value.in_(sample[:5000]))).all())  # fmt: skip
+    for code in sample:
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            check(conn, code, ACTION, catalog=catalog, actor="bench")
+        timings.append(time.perf_counter() - t0)
+    for code in sample[:5000]:
+        t0 = time.perf_counter()
+        with engine.connect() as conn:
+            lookup(conn, sid_of[code], ACTION, today, None)
+        bare.append(time.perf_counter() - t0)
+    engine.dispose()
+    print(f"in-process check (logged), n={n}: p50 {pct(timings, .5) * 1e3:.3f} ms, "
+          f"p99 {pct(timings, .99) * 1e3:.3f} ms")  # fmt: skip
+    print(f"  baseline bare indexed lookup: p50 {pct(bare, .5) * 1e3:.3f} ms, "
+          f"p99 {pct(bare, .99) * 1e3:.3f} ms; ratio p99 {pct(timings, .99) / pct(bare, .99):.1f}x")  # fmt: skip
+
+
+async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int) -> None:
+    import httpx
+
+    lat: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
+                                 headers={"X-API-Key": key}, timeout=10) as client:  # fmt: skip
+
+        async def worker(seed: int) -> None:
+            nonlocal errors
+            r = random.Random(seed)
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    resp = await client.get("/api/v1/check",
+                                            params={"subject": r.choice(codes), "action": ACTION})  # fmt: skip
+                    ok = resp.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                lat.append(time.perf_counter() - t0)
+                errors += 0 if ok else 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(conc)))
+        elapsed = time.perf_counter() - start
+    print(f"HTTP check: {len(lat) / elapsed:,.0f} req/s, p50 {pct(lat, .5) * 1e3:.1f} ms, "
+          f"p99 {pct(lat, .99) * 1e3:.1f} ms, errors {errors} of {len(lat)} "
+          f"(concurrency {conc}, {seconds:.0f}s)")  # fmt: skip
+
+
+def bench_http(url: str, codes: list[str], seconds: float, conc: int) -> None:
+    engine = connect(url)
+    with engine.begin() as conn:
+        _, key = create_client(conn, default_catalog(), authority="caac", role="agency")
+    engine.dispose()
+    port = 8765
+    env = {**os.environ, "XINYONG_DB": url}
+    server = subprocess.Popen(
+        [sys.executable, "-c",
+         "import uvicorn; from xinyong.api.app import create_app; "
+         f"uvicorn.run(create_app(rate_limit=10**9), host='127.0.0.1', port={port}, "
+         "log_level='warning', access_log=False)"],
+        env=env,
+    )  # fmt: skip
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        sample = codes[:100_000]
+        driver = subprocess.run(
+            [sys.executable, __file__, "--drive", str(port), key, str(seconds), str(conc)],
+            input="\n".join(sample), text=True, check=True,
+        )  # fmt: skip
+        del driver
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bench_screen(url: str, codes: list[str], rows: int, tmp: Path, rng: random.Random) -> None:
+    path = tmp / "buyers.parquet"
+    writer = None
+    step = 1_000_000
+    for start in range(0, rows, step):
+        n = min(step, rows - start)
+        part = [rng.choice(codes) for _ in range(n)]
+        for i in range(0, n, 1000):  # 0.1% invalid: a changed last character
+            part[i] = part[i][:-1] + ("0" if part[i][-1] != "0" else "1")
+        table = pa.table({"code": part})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+    engine = connect(url)
+    t0 = time.perf_counter()
+    result = screen(engine, path, ACTION, tmp / "out.csv")
+    ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = restriction_table(engine, ACTION, date.today(), None)
+    con = duckdb.connect()
+    con.register("idx", index)
+    con.execute(
+        f"COPY (SELECT b.code, coalesce(i.effect, 'permit') AS outcome, i.until, i.measure "
+        f"FROM read_parquet('{path}') b LEFT JOIN idx i ON i.code = b.code) "
+        f"TO '{tmp / 'bare.csv'}' (FORMAT CSV, HEADER)"
+    )
+    bare = time.perf_counter() - t0
+    engine.dispose()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"screen {rows:,} codes: {ours:.2f} s ({result.outcomes}); bare DuckDB join "
+          f"{bare:.2f} s; ratio {ours / bare:.2f}x; peak RSS {rss:,.0f} MB")  # fmt: skip
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--drive":
+        port, key, seconds, conc = sys.argv[2:6]
+        codes = sys.stdin.read().split()
+        asyncio.run(_load(int(port), key, codes, float(seconds), int(conc)))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--restrictions", type=int, default=10_000)
+    parser.add_argument("--checks", type=int, default=5_000)
+    parser.add_argument("--http-seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--screen-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(2024)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        t0 = time.perf_counter()
+        codes = build(url, args.subjects, args.restrictions, rng)
+        print(f"store: {args.subjects:,} subjects, {args.restrictions:,} restrictions "
+              f"({time.perf_counter() - t0:.1f} s to build)")  # fmt: skip
+        engine = connect(url)
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        engine.dispose()
+        bench_in_process(url, codes, args.checks, rng)
+        if not args.skip_http:
+            bench_http(url, codes, args.http_seconds, args.concurrency)
+        bench_screen(url, codes, args.screen_rows, tmp, rng)
+
+
+if __name__ == "__main__":
+    main()
