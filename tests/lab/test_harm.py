@@ -18,10 +18,12 @@ from xinyong.lab.harm import (
     POLICIES,
     LabRun,
     Row,
+    entries,
     evaluate,
     link_rows,
     parse_policies,
-    pipeline_links,
+    restrictions,
+    run_pipeline,
     simulate,
     window,
 )
@@ -120,14 +122,14 @@ def test_seeded_runs_repeat() -> None:
 def test_windows_follow_the_catalog(run: LabRun) -> None:
     lists = run.catalog.lists
     start = date(2020, 3, 1)
-    assert window(lists["judgment_defaulters"], {"decided_on": start}) == (start, date(2022, 3, 1))
+    assert window(lists["judgment_defaulters"], {"decided_on": start}) == (start, date(2022, 2, 28))
     assert window(
         lists["judgment_defaulters"], {"decided_on": start, "ground": "refuse_despite_ability"}
     ) == (start, None)
     lifted = date(2021, 1, 1)
     assert window(lists["consumption_restricted"], {"decided_on": start, "lifted_on": lifted}) == (
         start,
-        lifted,
+        date(2020, 12, 31),
     )
     assert window(lists["consumption_restricted"], {"published_on": start}) == (start, None)
     assert window(lists["consumption_restricted"], {}) is None
@@ -145,20 +147,29 @@ def test_policies_parse_in_order() -> None:
     assert parse_policies(["name_fuzzy", "code_only"]) == ["code_only", "name_fuzzy"]
 
 
-def test_arithmetic_links_agree_with_the_real_ingest_and_link(
+def test_arithmetic_agrees_with_the_real_pipeline_and_decisions(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     small = simulate(subjects=4_000, seed=11, spec=HEAVY)
-    real = pipeline_links(small, sqlite_url, tmp_path / "rows")
+    real = run_pipeline(small, sqlite_url, tmp_path / "rows", AT)
     mine = sorted(
         link_rows(small.population, small.observed, "code_only"),
         key=lambda link: (link.row, link.subject_id),
     )
-    assert len(real) > 100
-    assert [(x.row, x.subject_id) for x in real] == [(x.row, x.subject_id) for x in mine]
+    assert len(real.links) > 100
+    assert [(x.row, x.subject_id) for x in real.links] == [(x.row, x.subject_id) for x in mine]
     # Rows whose code was broken or left out are linked by neither.
     broken = {r.index for r in small.observed if r.error in ("wrong_digit", "name_only")}
-    assert broken and not broken & {x.row for x in real}
+    assert broken and not broken & {x.row for x in real.links}
+    # The restriction index and the decisions match the arithmetic's measures.
+    derived = entries(small.catalog, small.observed, mine)
+    pairs = {
+        (x.subject_id, x.measure_id)
+        for x in restrictions(small.catalog, small.population, [e for e in derived if e.holds(AT)])
+    }
+    assert real.pairs and real.pairs == pairs
+    assert real.restricted == {s for s, _ in pairs}
+    assert real.decisions > len(real.restricted)
 
 
 runner = CliRunner()

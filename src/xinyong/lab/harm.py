@@ -62,6 +62,7 @@ from xinyong.lab.errors import ERROR_KINDS, ErrorSpec, NamesakeIndex, inject
 from xinyong.lab.generator import split
 from xinyong.lab.population import organisations, people
 from xinyong.lab.records import RecordBatch, SubjectPool, records
+from xinyong.lists.rules import RecordView, entries_for, entry_terms
 
 __all__ = [
     "POLICIES",
@@ -72,8 +73,8 @@ __all__ = [
     "evaluate",
     "link_rows",
     "parse_policies",
-    "pipeline_links",
     "run_harm",
+    "run_pipeline",
     "simulate",
 ]
 
@@ -241,6 +242,9 @@ def simulate(
     folk = people(rng, n_people, at=end)
     orgs = organisations(rng, n_orgs, folk, at=end, first_id=n_people + 1)
     population = Population.from_tables(folk, orgs)
+    officer = catalog.record_types.get("enterprise_officer")
+    kinds = set(officer.subject_kinds) if officer is not None else set()
+    population.rep = {o: p for o, p in population.rep.items() if population.kind[o] in kinds}
     seconds["population"] = time.perf_counter() - began
     began = time.perf_counter()
     wanted = listed_types(catalog)
@@ -402,73 +406,75 @@ def truth_links(rows: Sequence[Row]) -> list[Link]:
 
 @dataclass(frozen=True)
 class Entry:
-    """A subject on a list, from ``start`` until ``end`` (None: open), because of one row."""
+    """A subject on a list from ``valid_from`` to ``valid_to`` (inclusive; None: open), because
+    of one row linked by ``method``."""
 
     subject_id: int
     list_id: str
-    start: date
-    end: date | None
+    valid_from: date | None
+    valid_to: date | None
     row: int
     method: str
 
-
-def _criteria(catalog: Catalog) -> dict[str, list[tuple[ListDef, dict[str, Any]]]]:
-    out: dict[str, list[tuple[ListDef, dict[str, Any]]]] = defaultdict(list)
-    for list_def in catalog.lists.values():
-        if list_def.polarity != "black":
-            continue
-        for criterion in list_def.criteria:
-            out[criterion.record_type].append((list_def, dict(criterion.where)))
-    return out
+    def holds(self, at: date) -> bool:
+        return (
+            self.valid_from is not None
+            and self.valid_from <= at
+            and (self.valid_to is None or at <= self.valid_to)
+        )
 
 
-def _where(values: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
-    for key, wanted in where.items():
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if values.get(key) is None or str(values[key]) not in [str(o) for o in options]:
-            return False
-    return True
-
-
-_ENDING = {"lifted": ("lifted_on",), "removal": ("removed_on",), "performance": ("fare_paid_on",)}
-
-
-def window(list_def: ListDef, values: Mapping[str, Any]) -> tuple[date, date | None] | None:
-    """When a record puts its subject on ``list_def``: ``(start, end)``, end None if open."""
-    rule = list_def.period
-    start = next((values[f] for f in rule.start_fields() if isinstance(values.get(f), date)), None)
-    if start is None:
-        return None
-    terms = rule.terms_for(dict(values))
-    end: date | None = None
-    span = terms.length or terms.max
-    if span is not None and span.unit != "wd":
-        end = span.add_to(start)
-    for name in _ENDING.get(terms.until or "", ()):
-        ended = values.get(name)
-        if isinstance(ended, date) and (end is None or ended < end):
-            end = max(ended, start)
-    until = values.get("valid_until")
-    if isinstance(until, date) and (end is None or until < end):
-        end = max(until, start)
-    return start, end
+def record_view(row: Row, subject_id: int) -> RecordView:
+    """A submitted row as the list rules see a stored record (as ``ingest`` stores it)."""
+    values = row.values
+    return RecordView(
+        id=row.index,
+        record_key=str(row.index),
+        record_type=row.record_type,
+        subject_id=subject_id,
+        status="active",
+        decided_on=values.get("decided_on"),
+        valid_from=values.get("valid_from")
+        or values.get("decided_on")
+        or values.get("published_on"),
+        valid_to=values.get("valid_until"),
+        fields=values,
+    )
 
 
 def entries(catalog: Catalog, rows: Sequence[Row], links: Sequence[Link]) -> list[Entry]:
-    """Every list entry the linked rows make (black lists only)."""
-    by_type = _criteria(catalog)
+    """Every black-list entry the linked rows make, by the platform's own list rules
+    (``xinyong.lists.entries_for``), given these links."""
+    black = {k for k, v in catalog.lists.items() if v.polarity == "black"}
+    listed = {c.record_type for k in black for c in catalog.lists[k].criteria}
     out: list[Entry] = []
     for link in links:
         row = rows[link.row]
-        for list_def, where in by_type.get(row.record_type, ()):
-            if where and not _where(row.values, where):
-                continue
-            span = window(list_def, row.values)
-            if span is not None:
+        if row.record_type not in listed:
+            continue
+        for terms in entries_for(catalog, record_view(row, link.subject_id)):
+            if terms.list_id in black:
                 out.append(
-                    Entry(link.subject_id, list_def.id, span[0], span[1], link.row, link.method)
+                    Entry(
+                        link.subject_id,
+                        terms.list_id,
+                        terms.valid_from,
+                        terms.valid_to,
+                        link.row,
+                        link.method,
+                    )
                 )
     return out
+
+
+def window(list_def: ListDef, values: Mapping[str, Any]) -> tuple[date, date | None] | None:
+    """``(valid_from, valid_to)`` of the entry a record with ``values`` makes on ``list_def``
+    by itself (the platform's rule, ``xinyong.lists.entry_terms``)."""
+    view = RecordView(0, "0", "", 0, "active", values.get("decided_on"), None, None, dict(values))
+    terms = entry_terms(list_def, view)
+    if terms is None or terms.valid_from is None:
+        return None
+    return terms.valid_from, terms.valid_to
 
 
 def _measures(catalog: Catalog) -> dict[str, list[Measure]]:
@@ -480,7 +486,7 @@ def _measures(catalog: Catalog) -> dict[str, list[Measure]]:
 
 @dataclass(frozen=True)
 class Restriction:
-    """A (subject, measure) in force, reached through one entry (``via``: the listed subject)."""
+    """A (subject, measure) in force, reached through one entry."""
 
     subject_id: int
     measure_id: str
@@ -488,10 +494,22 @@ class Restriction:
     entry: Entry
 
 
+def reaches(measure: Measure, kind: str) -> bool:
+    """Whether a measure on an entry of a ``kind`` subject reaches its legal representative
+    (as the restriction index does: role-linked, the listed subject not a person)."""
+    return (
+        "legal_representative" in measure.role_linked
+        and kind != "individual"
+        and "individual" in measure.applies_to
+    )
+
+
 def restrictions(
     catalog: Catalog, population: Population, active: Iterable[Entry]
 ) -> list[Restriction]:
-    """The measures that entries in force trigger (and reach through roles)."""
+    """The punishment measures that entries in force put on subjects and, for role-linked
+    measures, on an organisation's legal representative (``xinyong.measures`` does the same
+    from the relations registration records make)."""
     measures = _measures(catalog)
     out: list[Restriction] = []
     for entry in active:
@@ -502,13 +520,13 @@ def restrictions(
                     Restriction(entry.subject_id, measure.id, measure.implementing_agency, entry)
                 )
             rep = population.rep.get(entry.subject_id)
-            if rep is not None and "legal_representative" in measure.role_linked:
+            if rep is not None and reaches(measure, kind):
                 out.append(Restriction(rep, measure.id, measure.implementing_agency, entry))
     return out
 
 
 def _in_force(all_entries: Iterable[Entry], at: date) -> list[Entry]:
-    return [e for e in all_entries if e.start <= at and (e.end is None or at < e.end)]
+    return [e for e in all_entries if e.holds(at)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,9 +628,8 @@ def _compare(run: LabRun, policy: str, truth: _Derived, seen: _Derived, at: date
     for subject_id, list_id in wrong_listings:
         kind = population.kind[subject_id]
         reach = [m for m in measures.get(list_id, ()) if kind in m.applies_to]
-        reps = [m for m in measures.get(list_id, ()) if "legal_representative" in m.role_linked]
         if subject_id in population.rep:
-            reach += reps
+            reach += [m for m in measures.get(list_id, ()) if reaches(m, kind)]
         counts.append(len(reach))
         agencies.append(len({m.implementing_agency for m in reach}))
     objections = {
@@ -744,9 +761,49 @@ def run_harm(
 # The platform's own pipeline, for code_only on a database
 
 
-def pipeline_links(run: LabRun, url: str, work_dir: Path) -> list[Link]:
-    """Load the submitted rows with the platform's ``ingest_file`` (which runs the pipeline's
-    link step) into the database at ``url``, and read back which row went to which subject.
+def officer_rows(run: LabRun) -> list[dict[str, Any]]:
+    """One ``enterprise_officer`` row per organisation naming its legal representative by code:
+    the registration facts from which the platform learns whom role-linked measures reach."""
+    orgs = run.population.organisations
+    out = []
+    for sid, registered in zip(
+        orgs.column("subject_id").to_pylist(), orgs.column("registered_on").to_pylist(), strict=True
+    ):
+        rep = run.population.rep.get(sid)
+        if rep is None:
+            continue
+        out.append(
+            {
+                "subject_name": run.population.name[sid],
+                "subject_code": run.population.code[sid],
+                "document_no": f"登记〔{registered.year}〕{sid:08d}号",
+                "decided_on": registered,
+                "person_name": run.population.name[rep],
+                "person_code": run.population.code[rep],
+                "role": "legal_representative",
+            }
+        )
+    return out
+
+
+@dataclass
+class PipelineRun:
+    """What the platform's own pipeline made of the submitted rows."""
+
+    links: list[Link]
+    pairs: set[tuple[int, str]]
+    """(subject id, measure id) in the restriction index at the run's date."""
+    restricted: set[int]
+    """Subjects that ``xinyong.measures.check`` denies or reviews for some action."""
+    decisions: int
+    seconds: float
+
+
+def run_pipeline(run: LabRun, url: str, work_dir: Path, at: date) -> PipelineRun:
+    """Load the officer rows, then the submitted rows, with the platform's ``ingest_file``
+    (link → lists → measures in one transaction per batch) into the database at ``url``; read
+    back the links and the restriction index, and ask ``check`` for every subject the index or
+    the truth restricts, for every action a punishment measure governs.
 
     The database should be empty; it is created or upgraded (``xinyong init``) first. Rows are
     matched back by (record type, document number, code); subjects by their primary code."""
@@ -755,32 +812,38 @@ def pipeline_links(run: LabRun, url: str, work_dir: Path) -> list[Link]:
     from xinyong.ingest import ingest_file
     from xinyong.lab.records import arrow_schema
     from xinyong.lab.writers import open_writer
+    from xinyong.measures import check
+    from xinyong.measures.tables import restrictions as index_table
     from xinyong.store.engine import connect
     from xinyong.store.schema import upgrade
     from xinyong.store.tables import records as records_table
     from xinyong.store.tables import subjects as subjects_table
 
+    began = time.perf_counter()
     engine = connect(url)
     upgrade(engine)
-    by_type: dict[str, list[Row]] = defaultdict(list)
+    batches: list[tuple[str, list[dict[str, Any]]]] = []
+    if "enterprise_officer" in run.catalog.record_types:
+        batches.append(("enterprise_officer", officer_rows(run)))
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in run.observed:
-        by_type[row.record_type].append(row)
-    source_of = {rt.id: rt.authority for rt in run.catalog.record_types.values()}
+        by_type[row.record_type].append(row.values)
+    batches.extend(sorted(by_type.items()))
     work_dir.mkdir(parents=True, exist_ok=True)
-    for type_id, rows in sorted(by_type.items()):
+    for type_id, values in batches:
         rtype = run.catalog.record_types[type_id]
         schema = arrow_schema(rtype)
         writer = open_writer("csv", work_dir / type_id, schema, rtype)
-        writer.write(pa.Table.from_pylist([r.values for r in rows], schema=schema))
+        writer.write(pa.Table.from_pylist(values, schema=schema))
         writer.close()
-        ingest_file(
-            engine, writer.path, type_id, source_of[type_id], catalog=run.catalog, at=run.end
-        )
+        ingest_file(engine, writer.path, type_id, rtype.authority, catalog=run.catalog, at=at)
     index = {
         (r.record_type, r.values.get("document_no"), r.values.get("subject_code") or None): r.index
         for r in run.observed
     }
+    by_code = run.population.by_code
     links: list[Link] = []
+    pairs: set[tuple[int, str]] = set()
     with engine.connect() as conn:
         query = (
             select(
@@ -794,36 +857,82 @@ def pipeline_links(run: LabRun, url: str, work_dir: Path) -> list[Link]:
         )
         for type_id, doc, code, primary in conn.execute(query):
             found = index.get((type_id, doc, code or None))
-            sid = run.population.by_code.get(primary)
+            sid = by_code.get(primary)
             if found is not None and sid is not None:
                 links.append(Link(found, sid, "code"))
+        r = index_table.c
+        query = (
+            select(subjects_table.c.primary_code, r.measure_id)
+            .join(subjects_table, subjects_table.c.id == r.subject_id)
+            .where(
+                r.superseded_at.is_(None),
+                r.effect.in_(("deny", "review")),
+                (r.valid_from.is_(None)) | (r.valid_from <= at),
+                (r.valid_to.is_(None)) | (r.valid_to >= at),
+            )
+        )
+        for hit in conn.execute(query):
+            if hit[0] in by_code:
+                pairs.add((by_code[hit[0]], str(hit[1])))
+        truth = _derive(run, None)
+        t_restr = restrictions(run.catalog, run.population, _in_force(truth.entries, at))
+        asked = sorted({s for s, _ in pairs} | {x.subject_id for x in t_restr})
+        actions = sorted(
+            {
+                a
+                for m in run.catalog.measures.values()
+                if m.polarity == "punishment"
+                for a in m.actions
+            }
+        )
+        restricted: set[int] = set()
+        decisions = 0
+        for sid in asked:
+            for action in actions:
+                decision = check(
+                    conn, run.population.code[sid], action, at, catalog=run.catalog, log=False
+                )
+                decisions += 1
+                if decision.outcome in ("deny", "review"):
+                    restricted.add(sid)
     engine.dispose()
-    return sorted(links, key=lambda link: (link.row, link.subject_id))
+    links.sort(key=lambda link: (link.row, link.subject_id))
+    return PipelineRun(links, pairs, restricted, decisions, time.perf_counter() - began)
 
 
 def compare_pipeline(run: LabRun, url: str, at: date) -> dict[str, Any]:
-    """Code-only through the platform's ingest and link vs the arithmetic: links and counts."""
+    """Code-only through the platform's ingest → link → lists → measures → check, against the
+    arithmetic: links, restriction index, people restricted, and the harm counts."""
     import tempfile
 
-    began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="xinyong-harm-") as work:
-        real = pipeline_links(run, url, Path(work))
-    seconds = time.perf_counter() - began
+        real = run_pipeline(run, url, Path(work), at)
     mine = sorted(
         link_rows(run.population, run.observed, "code_only"),
         key=lambda link: (link.row, link.subject_id),
     )
     truth = _derive(run, None)
-    seen = _Derived(entries(run.catalog, run.observed, real), real)
-    result = _compare(run, "code_only", truth, seen, at)
+    seen = _Derived(entries(run.catalog, run.observed, mine), mine)
+    arithmetic_pairs = {
+        (x.subject_id, x.measure_id)
+        for x in restrictions(run.catalog, run.population, _in_force(seen.entries, at))
+    }
+    real_seen = _Derived(entries(run.catalog, run.observed, real.links), real.links)
+    real_result = _compare(run, "code_only", truth, real_seen, at)
     return {
-        "links": len(real),
-        "arithmetic_links": len(mine),
-        "agree": [(x.row, x.subject_id) for x in real] == [(x.row, x.subject_id) for x in mine],
-        "wrongly_restricted": result.wrongly_restricted,
-        "missed": result.missed,
-        "seconds": round(seconds, 3),
-        "rows_per_second": round(len(run.observed) / seconds, 1) if seconds else 0.0,
+        "links_agree": [(x.row, x.subject_id) for x in real.links]
+        == [(x.row, x.subject_id) for x in mine],
+        "index_agrees": real.pairs == arithmetic_pairs,
+        "decisions_agree": real.restricted == {s for s, _ in arithmetic_pairs},
+        "links": len(real.links),
+        "index_rows": len(real.pairs),
+        "decisions": real.decisions,
+        "restricted_by_decisions": len(real.restricted),
+        "wrongly_restricted": real_result.wrongly_restricted,
+        "wrongly_restricted_by_source": real_result.wrongly_restricted_by_source,
+        "missed": real_result.missed,
+        "seconds": round(real.seconds, 3),
+        "rows_per_second": round(len(run.observed) / real.seconds, 1) if real.seconds else 0.0,
     }
 
 
