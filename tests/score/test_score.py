@@ -1,0 +1,278 @@
+"""Scoring, checked from outside as the issue writes it: every shipped model on the examples."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from xinyong.api.app import create_app
+from xinyong.catalog import default_catalog
+from xinyong.cli import app
+from xinyong.score import score_code
+from xinyong.score.ledger import Ledger
+from xinyong.store.engine import opened
+from xinyong.store.queries import StoredRecord
+from xinyong.store.schema import upgrade
+from xinyong.store.tables import records, subjects
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = {
+    "judgment_defaulter.gbk.csv": ("judgment_defaulter", "spc"),
+    "consumption_restriction_order.csv": ("consumption_restriction_order", "court"),
+    "admin_penalty.xlsx": ("admin_penalty", "samr"),
+    "admin_license.csv": ("admin_license", "approval_agencies"),
+    "professional_penalty.jsonl": ("professional_penalty", "sector_regulators"),
+}
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture()
+def loaded(db_url: str, tmp_path: Path) -> Iterator[str]:
+    with opened(db_url) as engine:
+        upgrade(engine)
+    for name, (rtype, source) in SAMPLES.items():
+        shutil.copy(ROOT / "examples" / name, tmp_path / name)
+        code, out, err = run(
+            "ingest", str(tmp_path / name), "--type", rtype, "--source", source, "--db", db_url
+        )
+        assert code == 0, (name, out, err)
+    yield db_url
+
+
+def test_every_shipped_model_scores_the_examples_and_adds_up(loaded: str) -> None:
+    catalog = default_catalog()
+    assert set(catalog.scoring_models) == {"rongcheng_points", "tax_credit_grade"}
+    with opened(loaded) as engine, engine.connect() as conn:
+        codes = [r[0] for r in conn.exec_driver_sql("SELECT primary_code FROM subjects")]
+    assert len(codes) >= 5
+    for code in codes:
+        out = run("score", code, "--db", loaded, "--at", "2024-06-01", "--json")
+        assert out[0] == 0, out
+        body = json.loads(out[1])
+        assert [b["model"] for b in body] == sorted(catalog.scoring_models)
+        for one in body:
+            assert {"subject", "model", "at", "score", "grade", "contributions", "reasons"} <= set(
+                one
+            )
+            assert one["subject"] == code and one["at"] == "2024-06-01"
+            assert sum(c["points"] for c in one["contributions"]) == one["score"]
+            assert one["contributions"][0]["source"] == "base"
+            assert all(" / " in c["reason"] for c in one["contributions"])
+
+
+def code_with(db_url: str, record_type: str, kind: str | None = None) -> tuple[str, dict[str, str]]:
+    """The code of a subject with a record of this type (and kind), and that record's fields."""
+    with opened(db_url) as engine, engine.connect() as conn:
+        rows = conn.execute(
+            select(subjects.c.primary_code, subjects.c.kind, records.c.fields)
+            .join(records, records.c.subject_id == subjects.c.id)
+            .where(records.c.record_type == record_type)
+            .order_by(subjects.c.id)
+        ).all()
+    row = next(r for r in rows if kind is None or r.kind == kind)
+    return row.primary_code, dict(row.fields)
+
+
+def test_a_defaulter_loses_points_with_reasons_and_a_what_if(loaded: str) -> None:
+    defaulter, _ = code_with(loaded, "judgment_defaulter", "individual")
+    code, out, err = run(
+        "score", defaulter, "--model", "rongcheng_points", "--json", "--db", loaded
+    )
+    assert code == 0, (out, err)
+    body = json.loads(out)
+    assert body["score"] == 900 and body["grade"] == "B"
+    assert body["reasons"][0]["points"] == -100
+    assert "失信被执行人" in body["reasons"][0]["zh"] and "defaulter" in body["reasons"][0]["en"]
+    (what,) = body["what_if"]
+    assert what["grade"] == "A" and what["changes_grade"] is True
+    assert what["repairable"] is False  # removed by the court, not by credit repair
+
+
+def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
+    penalised, fields = code_with(loaded, "admin_penalty")
+    assert fields["severity"] == "general"  # the example: one year of disclosure
+    decided = date.fromisoformat(fields["decided_on"])
+    assert decided.year == 2024
+    with opened(loaded) as engine, engine.connect() as conn:
+        then = score_code(conn, penalised, "rongcheng_points", at=date(2024, 6, 1))[0]
+        later = score_code(conn, penalised, "rongcheng_points", at=date(2025, 6, 1))[0]
+        before = score_code(conn, penalised, "rongcheng_points", at=date(2023, 6, 1))[0]
+        unknown = score_code(
+            conn,
+            penalised,
+            "rongcheng_points",
+            at=date(2024, 6, 1),
+            known_at=datetime(2000, 1, 1, tzinfo=UTC),
+        )[0]
+    # A general penalty counts for its one-year disclosure period, then stops by itself.
+    assert then.score == 980 and then.changes_on == decided.replace(year=2025)
+    assert later.score == 1000 and before.score == 1000
+    assert unknown.score == 1000  # the platform did not know the penalty in 2000
+
+
+def test_exit_codes(loaded: str) -> None:
+    defaulter, _ = code_with(loaded, "judgment_defaulter")
+    assert run("score", "123", "--db", loaded)[0] == 2
+    assert run("score", "91350100M000100Y4X", "--db", loaded)[0] == 2
+    code, out, err = run("score", "91350100M000100Y43", "--db", loaded)
+    assert code == 1 and "no such subject" in out + err
+    assert run("score", defaulter, "--model", "nope", "--db", loaded)[0] == 2
+    assert run("score", defaulter, "--at", "2024-13-01", "--db", loaded)[0] == 2
+    assert run("score", "--all", "--db", loaded)[0] == 2
+
+
+def test_batch_matches_one_by_one(loaded: str, tmp_path: Path) -> None:
+    for model in ("rongcheng_points", "tax_credit_grade"):
+        out = tmp_path / f"{model}.csv"
+        code, _, err = run(
+            "score", "--all", "--model", model, "--out", str(out), "--at", "2024-06-01",
+            "--db", loaded,
+        )  # fmt: skip
+        assert code == 0, err
+        with out.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) >= 5
+        with opened(loaded) as engine, engine.connect() as conn:
+            for row in rows:
+                one = score_code(conn, row["subject"], model, at=date(2024, 6, 1))[0]
+                assert int(row["score"]) == one.score
+                assert (row["grade"] or None) == one.grade
+
+
+def test_api_scores_a_subject(loaded: str) -> None:
+    defaulter, _ = code_with(loaded, "judgment_defaulter")
+    client = TestClient(create_app(loaded))
+    got = client.get(f"/api/v1/subjects/{defaulter}/score", params={"model": "rongcheng_points"})
+    assert got.status_code == 200
+    assert got.json()["score"] == sum(c["points"] for c in got.json()["contributions"])
+    assert len(client.get(f"/api/v1/subjects/{defaulter}/score").json()) == 2
+    bad = client.get("/api/v1/subjects/123/score")
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem")
+    assert client.get("/api/v1/subjects/91350100M000100Y43/score").status_code == 404
+
+
+# -- the ledger's rules, on records made in memory ------------------------------------------
+
+
+def record(rid: int, rtype: str, decided: date, **fields: object) -> StoredRecord:
+    return StoredRecord(
+        id=rid,
+        record_type=rtype,
+        source="sta",
+        subject_id=1,
+        subject_code=None,
+        subject_name="x",
+        document_no=f"doc{rid}",
+        decided_on=decided,
+        valid_from=decided,
+        valid_to=None,
+        fields=dict(fields),
+        status="active",
+        version=1,
+        supersedes=None,
+        recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
+        superseded_at=None,
+    )
+
+
+def test_major_tax_violation_gives_d_whatever_the_points() -> None:
+    catalog = default_catalog()
+    ledger = Ledger(catalog.scoring_models["tax_credit_grade"], catalog)
+    at = date(2025, 6, 1)
+    score, grade, _, decisions = ledger.evaluate(
+        [record(1, "major_tax_violation", date(2025, 3, 1), violation="tax_evasion")], at
+    )
+    assert score == 100 and grade == "D" and decisions[0].effect == "direct"
+    # A year later the evaluation-year window has closed.
+    assert ledger.evaluate([record(1, "major_tax_violation", date(2024, 3, 1))], at)[1] == "A"
+    # D last year: cannot be A however high the score.
+    last_year_d = [record(2, "tax_credit_rating", date(2025, 4, 1), grade="D", year=2024)]
+    assert ledger.evaluate(last_year_d, at)[:2] == (100, "B")
+    # Newly established: M.
+    new = [record(3, "enterprise_registration", date(2025, 2, 1))]
+    assert ledger.evaluate(new, at)[1] == "M"
+
+
+def test_caps_and_floor_are_contributions_so_the_sum_holds() -> None:
+    catalog = default_catalog()
+    ledger = Ledger(catalog.scoring_models["rongcheng_points"], catalog)
+    at = date(2025, 6, 1)
+    many = [
+        record(i, "admin_penalty", date(2025, 1, 1), severity="serious") for i in range(1, 6)
+    ] + [record(10 + i, "judgment_defaulter", date(2024, 1, 1)) for i in range(12)]
+    score, grade, parts, _ = ledger.evaluate(many, at)
+    assert sum(int(c.points) for c in parts) == score == 0
+    sources = {c.source for c in parts}
+    assert "cap:penalty_serious" in sources and "floor" in sources
+    cap = next(c for c in parts if c.source == "cap:penalty_serious")
+    assert cap.points == 5 * 50 - 150
+    assert grade == "D"
+
+
+def test_repaired_records_do_not_count() -> None:
+    catalog = default_catalog()
+    ledger = Ledger(catalog.scoring_models["rongcheng_points"], catalog)
+    rec = record(1, "judgment_defaulter", date(2024, 1, 1))
+    assert ledger.evaluate([rec], date(2025, 1, 1))[0] == 900
+    assert ledger.evaluate([replace(rec, status="repaired")], date(2025, 1, 1))[0] == 1000
+
+
+# -- scorecards ------------------------------------------------------------------------------
+
+
+def test_train_refuses_a_column_outside_the_catalog(tmp_path: Path) -> None:
+    data = tmp_path / "train.csv"
+    data.write_text("judgment_defaulter.count,monthly_income,bad\n1,5000,1\n0,9000,0\n")
+    code, _, err = run("score", "train", str(data), "--target", "bad")
+    assert code == 2 and "monthly_income" in err and "catalog" in err
+    data.write_text("admin_penalty.address.sum,bad\n1,1\n0,0\n")
+    code, _, err = run("score", "train", str(data), "--target", "bad")
+    assert code == 2 and "address" in err
+    assert run("score", "train", str(tmp_path / "none.csv"), "--target", "bad")[0] == 2
+    data.write_bytes("judgment_defaulter.count,bad\n1,1\n".encode("utf-16"))
+    assert run("score", "train", str(data), "--target", "bad")[0] == 2
+
+
+def test_train_save_and_score_with_a_scorecard(loaded: str, tmp_path: Path) -> None:
+    defaulter, _ = code_with(loaded, "judgment_defaulter")
+    rng = np.random.default_rng(7)
+    n = 2000
+    defaults = rng.poisson(0.3, n)
+    fines = rng.gamma(1.0, 10.0, n) * (rng.random(n) < 0.3)
+    logit = -1.5 + 1.2 * defaults + 0.03 * fines
+    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    data = tmp_path / "train.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["judgment_defaulter.count", "admin_penalty.fine_amount.sum", "bad"])
+        writer.writerows(zip(defaults, fines.round(2), bad, strict=True))
+    model = tmp_path / "card.json"
+    code, out, err = run(
+        "score", "train", str(data), "--target", "bad", "--out", str(model), "--json"
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["train_auc"] > 0.65 and len(summary["version"]) == 12
+    saved = json.loads(model.read_text(encoding="utf-8"))
+    assert saved["format"] == "xinyong-scorecard" and saved["binning"][0]["bins"]
+    code, out, err = run("score", defaulter, "--model", str(model), "--json", "--db", loaded)
+    assert code == 0, err
+    body = json.loads(out)
+    assert round(sum(c["points"] for c in body["contributions"]), 2) == body["score"]
+    assert body["contributions"][0]["source"] == "base"
