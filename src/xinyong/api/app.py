@@ -25,6 +25,9 @@ from xinyong.api.database import engine
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import check as check_router
 from xinyong.api.routers import lists as lists_router
+from xinyong.api.routers import objections as objections_router
+from xinyong.api.routers import repairs as repairs_router
+from xinyong.api.routers import reports as reports_router
 from xinyong.api.routers import score as score_router
 from xinyong.api.routers import screen as screen_router
 from xinyong.api.routers import subjects as subjects_router
@@ -73,6 +76,9 @@ def create_app(
     app.include_router(score_router.router, prefix=API_PREFIX)
     app.include_router(check_router.router, prefix=API_PREFIX)
     app.include_router(screen_router.router, prefix=API_PREFIX)
+    app.include_router(objections_router.router, prefix=API_PREFIX)
+    app.include_router(repairs_router.router, prefix=API_PREFIX)
+    app.include_router(reports_router.router, prefix=API_PREFIX)
     # The portal last: its catch-all error pages must not shadow the API's problem details.
     install_portal(app)
     return app

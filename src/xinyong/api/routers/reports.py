@@ -1,0 +1,42 @@
+"""``/api/v1/reports``: the public credit report of a subject, and verification of any report.
+
+Non-public reports go through the portal or the CLI, where the reader and purpose are known and
+audited; the API issues the public one only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import Engine
+
+from xinyong.api.database import engine
+from xinyong.catalog import default_catalog
+from xinyong.disclose import issue_report, verify_report
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+@router.get("/{code}", summary="公共信用信息报告 / a subject's public credit report")
+def report(
+    code: Annotated[str, Path(min_length=1, max_length=32)],
+    db: Annotated[Engine, Depends(engine)],
+    fmt: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    at: Annotated[date | None, Query()] = None,
+) -> Response:
+    with db.begin() as conn:
+        data, verification = issue_report(
+            conn, default_catalog(), code, fmt=fmt, audience="public", lang=lang, at=at
+        )
+    return Response(data, media_type=MEDIA[fmt], headers={"X-Verification-Code": verification})
+
+
+@router.post("/verify", summary="查验报告 / verify a report (the file as the request body)")
+async def verify(request: Request, db: Annotated[Engine, Depends(engine)]) -> dict[str, Any]:
+    data = await request.body()
+    with db.begin() as conn:
+        return verify_report(conn, data).as_json()

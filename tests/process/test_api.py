@@ -1,0 +1,60 @@
+"""The objection, repair and report routes: thin over the library, errors as problem details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from tests.process.conftest import PERSON, defaulter, make_loader
+
+from xinyong.api.app import create_app
+from xinyong.catalog import default_catalog
+from xinyong.measures.clients import create_client
+from xinyong.store.tables import records
+
+
+def test_objection_filed_listed_and_decided_over_http(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    make_loader(sqlite_engine, tmp_path)(
+        "judgment_defaulter", [defaulter(PERSON, "王伟", "（2024）闽0102执9号")], source="court"
+    )
+    with sqlite_engine.begin() as conn:
+        rid = conn.execute(select(records.c.id)).scalar_one()
+        _, court_key = create_client(
+            conn, default_catalog(), name="鼓楼法院", authority="court", role="department"
+        )
+        _, samr_key = create_client(
+            conn, default_catalog(), name="市场监管", authority="samr", role="department"
+        )
+    client = TestClient(create_app(str(sqlite_engine.url)))
+    court = {"Authorization": f"Bearer {court_key}"}
+    body = {
+        "subject_code": PERSON, "record_id": rid, "reason": "同名他人", "filed_by": "王伟",
+        "filer_role": "wrongly_matched", "at": "2024-09-20",
+    }  # fmt: skip
+    assert client.post("/api/v1/objections", json=body).status_code == 401
+    created = client.post("/api/v1/objections", json=body, headers=court)
+    assert created.status_code == 201, created.text
+    oid = created.json()["id"]
+    assert created.json()["due_on"] == "2024-10-08"
+    late = client.get("/api/v1/objections?overdue=true&at=2024-10-09", headers=court).json()
+    assert [o["id"] for o in late] == [oid]
+    decision = {"upheld": True, "remedy": "withdraw", "reason": "错配", "decided_by": "执行局"}
+    wrong = client.post(
+        f"/api/v1/objections/{oid}/decision", json=decision,
+        headers={"Authorization": f"Bearer {samr_key}"},
+    )  # fmt: skip
+    assert wrong.status_code == 403
+    assert wrong.headers["content-type"] == "application/problem+json"
+    done = client.post(f"/api/v1/objections/{oid}/decision", json=decision, headers=court)
+    assert done.status_code == 200 and done.json()["state"] == "upheld"
+    again = client.post(f"/api/v1/objections/{oid}/decision", json=decision, headers=court)
+    assert again.status_code == 409
+    report = client.get(f"/api/v1/reports/{PERSON}?format=json")
+    assert report.status_code == 200 and report.json()["records"] == []
+    verified = client.post("/api/v1/reports/verify", content=report.content)
+    assert verified.json()["genuine"] is True
+    assert client.get("/api/v1/reports/123").status_code in (400, 422)
+    assert client.post("/api/v1/reports/verify", content=b"junk").status_code == 400
