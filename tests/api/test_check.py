@@ -1,0 +1,130 @@
+"""``/api/v1/check`` and ``/api/v1/screen``: keys, roles, audit, and the decision itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from tests.measures import conftest as measures
+from tests.measures.conftest import PERSON_D, Load, defaulter
+
+from xinyong.api.app import create_app
+from xinyong.audit.tables import audit_events
+from xinyong.catalog import default_catalog
+from xinyong.measures.clients import create_client, revoke_client
+
+#: The decisions fixtures (a fresh database; ingest of small files), shared with tests/measures.
+engine = measures.engine
+load = measures.load
+
+
+@pytest.fixture()
+def api(db_url: str) -> Iterator[TestClient]:
+    """The whole app on the test database; its engine is closed afterwards."""
+    app = create_app(db_url)
+    with TestClient(app) as client:
+        yield client
+    if app.state.engine is not None:
+        app.state.engine.dispose()
+
+
+def _key(engine: Engine, authority: str, role: str = "agency") -> tuple[int, str]:
+    with engine.begin() as conn:
+        client, key = create_client(conn, default_catalog(), authority=authority, role=role)
+    return client.id, key
+
+
+def test_check_with_an_agency_key_is_decided_and_audited(
+    api: TestClient, db_url: str, load: Load, engine: Engine
+) -> None:
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    _, key = _key(engine, "caac")
+    answer = api.get(
+        "/api/v1/check",
+        params={"subject": PERSON_D, "action": "buy_flight_ticket", "at": "2025-01-01"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["outcome"] == "deny" and body["until"] == "2026-03-04"
+    with engine.connect() as conn:
+        event = conn.execute(select(audit_events).order_by(audit_events.c.id.desc())).first()
+    assert event is not None
+    assert (event.subject, event.outcome, event.resource) == (
+        PERSON_D,
+        "deny",
+        body["decision_id"],
+    )
+    assert event.actor == "caac-agency" and event.purpose == "check"
+
+
+def test_missing_bad_or_revoked_key_is_401_problem(
+    api: TestClient, db_url: str, engine: Engine
+) -> None:
+    client_id, key = _key(engine, "caac")
+    params = {"subject": PERSON_D, "action": "buy_flight_ticket"}
+    for headers in ({}, {"X-API-Key": "xy_not-a-key"}, {"Authorization": "Basic abc"}):
+        answer = api.get("/api/v1/check", params=params, headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    with engine.begin() as conn:
+        revoke_client(conn, client_id)
+    from xinyong.api import auth
+
+    auth._cache.clear()
+    assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 401
+
+
+def test_agency_may_check_only_its_own_measures_actions(
+    api: TestClient, db_url: str, engine: Engine
+) -> None:
+    _, railway = _key(engine, "china_railway")
+    _, department = _key(engine, "court", role="department")
+    flight = {"subject": PERSON_D, "action": "buy_flight_ticket"}
+    answer = api.get("/api/v1/check", params=flight, headers={"X-API-Key": railway})
+    assert answer.status_code == 403
+    assert answer.json()["type"].endswith("/forbidden")
+    train = {"subject": PERSON_D, "action": "buy_train_seat_premium"}
+    assert api.get("/api/v1/check", params=train, headers={"X-API-Key": railway}).json()[
+        "outcome"
+    ] == ("permit")
+    assert api.get(
+        "/api/v1/check", params=train, headers={"X-API-Key": department}
+    ).status_code == (403)
+
+
+def test_bad_code_and_unknown_action_are_problems(
+    api: TestClient, db_url: str, engine: Engine
+) -> None:
+    _, key = _key(engine, "caac")
+    headers = {"X-API-Key": key}
+    bad = api.get(
+        "/api/v1/check", params={"subject": "340405199011034462", "action": "buy_flight_ticket"},
+        headers=headers,
+    )  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["reason"] == "checksum"
+    unknown = api.get(
+        "/api/v1/check", params={"subject": PERSON_D, "action": "fly"}, headers=headers
+    )
+    assert unknown.status_code == 400
+
+
+def test_screen_upload_streams_decisions_in_order(
+    api: TestClient, db_url: str, load: Load, engine: Engine
+) -> None:
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    _, key = _key(engine, "caac")
+    upload = f"code\n110101199003077777\n{PERSON_D}\n\n".encode()
+    answer = api.post(
+        "/api/v1/screen",
+        params={"action": "buy_flight_ticket", "at": "2025-01-01"},
+        files={"file": ("buyers.csv", upload, "text/csv")},
+        headers={"X-API-Key": key},
+    )
+    assert answer.status_code == 200, answer.text
+    lines = answer.text.strip().splitlines()
+    assert lines[0] == "code,outcome,until,measures"
+    assert lines[1].startswith("110101199003077777,invalid,,checksum")
+    assert lines[2].startswith(f"{PERSON_D},deny,2026-03-04,")
