@@ -1,0 +1,231 @@
+"""The feed end to end, against a bare nats-py loop on the same payloads, same run, same server.
+
+    python bench/feed.py [--events 10000] [--changes 300] [--db URL] [--nats URL]
+
+1. Throughput. ``--events`` restriction events (realistic subjects: generated citizen numbers and
+   USCCs across provinces, measure ids and legal bases from the shipped catalog) are written to
+   the outbox, then the publisher (outbox → JetStream with ``Nats-Msg-Id``, marked published)
+   runs while a consumer reads the stream: events/s from the first publish to the last message
+   consumed. Baseline: the same message bodies published with nats-py's ``publish_async`` (same
+   headers, same stream settings) while a consumer reads them. Prints both and the ratio
+   (goal: at least 0.5).
+2. Latency. With the publisher and a replica (``replica.sync --follow``) running, ``--changes``
+   restriction changes are committed one by one (20 ms apart); for each, the time from the
+   commit to the moment the replica has applied it (a ``replica check`` would see it). Prints
+   p50, p99 and max.
+
+Setup (writing the outbox) is not timed. Streams are the bench's own and deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from xinyong.catalog import default_catalog
+from xinyong.codes import ric, uscc
+from xinyong.codes.regions import sample
+from xinyong.feed import emit
+from xinyong.feed import publisher as pub
+from xinyong.feed.events import Event
+from xinyong.feed.replica import Replica
+from xinyong.feed.replica import sync as replica_sync
+from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.store.engine import connect
+from xinyong.store.schema import upgrade
+
+
+def subjects(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        region = sample(rng).code
+        if rng.random() < 0.6:
+            out.append(ric.generate(rng, region=region))
+        else:
+            out.append(uscc.generate(rng, region=region))
+    return out
+
+
+def payloads(rng: random.Random, n: int) -> list[tuple[str, dict[str, object]]]:
+    catalog = default_catalog()
+    measures = [m for m in catalog.measures.values() if m.polarity == "punishment"]
+    codes = subjects(rng, max(1, n // 3))
+    out = []
+    for _ in range(n):
+        m = rng.choice(measures)
+        out.append(
+            (
+                rng.choice(codes),
+                {
+                    "action": rng.choice(m.actions),
+                    "measure_id": m.id,
+                    "effect": m.effect,
+                    "implementing_agency": m.implementing_agency,
+                    "legal_basis": [catalog.cite(ref) for ref in m.legal_basis],
+                    "valid_from": "2026-01-01",
+                    "valid_to": None,
+                },
+            )
+        )
+    return out
+
+
+async def consume(feed: FeedStream, n: int) -> float:
+    """Read ``n`` messages from the stream; returns the time the last one arrived."""
+    async with connected(feed) as (_nc, js):
+        await ensure_stream(js, feed)
+        sub = await js.pull_subscribe(
+            f"{feed.prefix}.>", stream=feed.stream, config=ConsumerConfig(ack_policy=AckPolicy.NONE)
+        )
+        got = 0
+        while got < n:
+            try:
+                got += len(await sub.fetch(1000, timeout=2))
+            except TimeoutError:
+                continue
+        return time.perf_counter()
+
+
+async def ours(engine_url: str, feed: FeedStream, n: int) -> float:
+    engine = connect(engine_url)
+    consumer = asyncio.create_task(consume(feed, n))
+    start = time.perf_counter()
+    result = await pub.run(engine, feed, once=True, batch=1000)
+    end = await consumer
+    assert result.published == n, result
+    engine.dispose()
+    return n / (end - start)
+
+
+async def bare(feed: FeedStream, bodies: Sequence[tuple[str, bytes, str]]) -> float:
+    consumer = asyncio.create_task(consume(feed, len(bodies)))
+    async with connected(feed) as (_nc, js):
+        await ensure_stream(js, feed)
+        start = time.perf_counter()
+        for i in range(0, len(bodies), 1000):
+            futures = [
+                await js.publish_async(subject, body, headers={"Nats-Msg-Id": msg_id})
+                for subject, body, msg_id in bodies[i : i + 1000]
+            ]
+            await asyncio.gather(*futures)
+    end = await consumer
+    return len(bodies) / (end - start)
+
+
+async def latency(engine_url: str, feed: FeedStream, changes: int, replica: Path) -> list[float]:
+    engine = connect(engine_url)
+    rng = random.Random(7)
+    items = payloads(rng, changes)
+    committed: dict[str, float] = {}
+    applied: dict[str, float] = {}
+    stop = asyncio.Event()
+
+    def seen(batch: Sequence[tuple[int, Event]]) -> None:
+        now = time.perf_counter()
+        for _seq, event in batch:
+            applied.setdefault(event.event_id, now)
+
+    publisher = asyncio.create_task(pub.run(engine, feed, once=False, poll=0.02, stop=stop))
+    follower = asyncio.create_task(
+        replica_sync(replica, feed, follow=True, stop=stop, on_applied=seen)
+    )
+    await asyncio.sleep(0.5)
+    for code, payload in items:
+        with engine.begin() as conn:
+            event_id = emit(conn, "restriction.added", code, payload)
+        committed[event_id] = time.perf_counter()
+        await asyncio.sleep(0.02)
+    deadline = time.perf_counter() + 30
+    while len(applied.keys() & committed.keys()) < changes and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await publisher
+    await follower
+    engine.dispose()
+    with Replica(replica) as rep:
+        code, payload = items[-1]
+        decision = rep.check(code, str(payload["action"]))
+        assert decision.decision != "permit", decision
+    return [applied[e] - committed[e] for e in committed if e in applied]
+
+
+async def drop(feed: FeedStream) -> None:
+    nc = await nats.connect(feed.url)
+    with contextlib.suppress(nats.js.errors.NotFoundError):
+        await nc.jetstream().delete_stream(feed.stream)
+    await nc.drain()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--changes", type=int, default=300)
+    parser.add_argument("--db", default=None, help="database URL (default: temporary SQLite)")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    args = parser.parse_args()
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        engine = connect(url)
+        upgrade(engine)
+        rng = random.Random(1)
+        items = payloads(rng, args.events)
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            for code, payload in items:
+                emit(conn, "restriction.added", code, payload)
+        print(f"outbox: {args.events} events written in {time.perf_counter() - t0:.1f}s (setup)")
+        with engine.connect() as conn:
+            from sqlalchemy import select
+
+            from xinyong.feed.events import event_from_row
+            from xinyong.feed.tables import feed_events
+
+            rows = conn.execute(select(feed_events).order_by(feed_events.c.id)).mappings().all()
+            prefix_b = f"bb{tag}.events"
+            bodies = [
+                (
+                    event_from_row(r).subject(prefix_b),
+                    json.dumps(event_from_row(r).as_json(), ensure_ascii=False).encode(),
+                    uuid.uuid4().hex,
+                )
+                for r in rows
+            ]
+        engine.dispose()
+
+        feed_a = FeedStream(url=args.nats, stream=f"BA{tag}", prefix=f"ba{tag}.events")
+        feed_b = FeedStream(url=args.nats, stream=f"BB{tag}", prefix=prefix_b)
+        feed_c = FeedStream(url=args.nats, stream=f"BC{tag}", prefix=f"bc{tag}.events")
+        try:
+            rate_bare = asyncio.run(bare(feed_b, bodies))
+            rate_ours = asyncio.run(ours(url, feed_a, args.events))
+            lat = asyncio.run(latency(url, feed_c, args.changes, Path(tmp) / "replica.db"))
+        finally:
+            for f in (feed_a, feed_b, feed_c):
+                asyncio.run(drop(f))
+    print(f"bare nats-py JetStream publish+consume: {rate_bare:,.0f} events/s")
+    print(f"xinyong outbox → JetStream → consumer:  {rate_ours:,.0f} events/s")
+    print(f"ratio (goal ≥ 0.5): {rate_ours / rate_bare:.2f}")
+    lat.sort()
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    p50 = statistics.median(lat)
+    print(
+        f"change → replica decision over {len(lat)} changes: p50 {p50 * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
