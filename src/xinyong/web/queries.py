@@ -23,6 +23,7 @@ from xinyong.codes import normalise, regions
 from xinyong.link.names import normalise as normalise_name
 from xinyong.link.names import pinyin_key
 from xinyong.lists.tables import list_entries
+from xinyong.process.tables import objections, repairs
 from xinyong.store.queries import StoredRecord, records_for
 from xinyong.store.tables import (
     batches,
@@ -453,7 +454,7 @@ MEASURE_TYPES = ("consumption_restriction_order",)
 
 
 def dashboard(conn: Connection, *, province: str | None = None) -> Dashboard:
-    """Listings and restriction orders by province and by year of decision."""
+    """Listings, restriction orders, objections and repairs by province and by year."""
     region = region_of(records.c.subject_code, subjects.c.kind)
     series = case(
         (records.c.record_type.in_(LISTING_TYPES), literal("listings")),
@@ -485,10 +486,30 @@ def dashboard(conn: Connection, *, province: str | None = None) -> Dashboard:
             years.setdefault(int(r.y), {}).setdefault(r.s, 0)
             years[int(r.y)][r.s] += r.n
         totals[r.s] = totals.get(r.s, 0) + r.n
+    for table, day, name in (
+        (objections, objections.c.filed_on, "objections"),
+        (repairs, repairs.c.applied_on, "repairs"),
+    ):
+        p_region = func.substr(region_of(table.c.subject_code, subjects.c.kind), 1, 2)
+        p_year = func.substr(cast(day, String), 1, 4)
+        q = (
+            select(p_region.label("p"), p_year.label("y"), func.count().label("n"))
+            .select_from(table.join(subjects, subjects.c.primary_code == table.c.subject_code))
+            .group_by(p_region, p_year)
+        )
+        if province and re.fullmatch(r"[0-9]{2}", province):
+            q = q.where(p_region == province)
+        for r in conn.execute(q):
+            provinces.setdefault(r.p, {}).setdefault(name, 0)
+            provinces[r.p][name] += r.n
+            if r.y and str(r.y).isdigit():
+                years.setdefault(int(r.y), {}).setdefault(name, 0)
+                years[int(r.y)][name] += r.n
+            totals[name] = totals.get(name, 0) + r.n
     return Dashboard(
         provinces=provinces,
         years=dict(sorted(years.items())),
-        series=["listings", "measures"],
+        series=["listings", "measures", "objections", "repairs"],
         totals=totals,
     )
 
