@@ -72,12 +72,14 @@ def compile_sql(model: ScoringModel, at: date) -> str:
         elif rule.expires != "never":
             live += f" AND decided_on + {_interval(rule.expires)} > {day}"
         rule_case.append(f"WHEN {live} THEN {i}")
-    sums = []
+    # Uncapped rules add up in one SUM; each capped rule needs a filtered SUM of its own.
+    point_case = " ".join(f"WHEN {i} THEN {r.points}" for i, r in enumerate(spec.rules))
+    sums = ["COALESCE(SUM(CASE WHEN capped THEN 0 ELSE pts END), 0)"]
     for i, rule in enumerate(spec.rules):
-        total = f"COALESCE(SUM({rule.points}) FILTER (WHERE rule = {i}), 0)"
         if rule.cap is not None:
-            total = f"GREATEST(LEAST({total}, {rule.cap}), -{rule.cap})"
-        sums.append(total)
+            total = f"COALESCE(SUM(pts) FILTER (WHERE rule = {i}), 0)"
+            sums.append(f"GREATEST(LEAST({total}, {rule.cap}), -{rule.cap})")
+    capped = ", ".join(str(i) for i, r in enumerate(spec.rules) if r.cap is not None) or "-1"
     flags = [
         f"BOOL_OR({_condition_sql(g.when, day)}) AS g{i}" for i, g in enumerate(spec.grade_rules)
     ]
@@ -108,11 +110,15 @@ def compile_sql(model: ScoringModel, at: date) -> str:
     flag_cols = "".join(f", {f}" for f in flags)
     flag_names = ", ".join(f"g{i}" for i in range(len(spec.grade_rules)))
     return f"""
-WITH counted AS (
+WITH ruled AS (
     SELECT *, CASE {" ".join(rule_case)} END AS rule
     FROM records
     WHERE status NOT IN ('repaired', 'withdrawn')
       AND (decided_on IS NULL OR decided_on <= {day})
+),
+counted AS (
+    SELECT *, CASE rule {point_case} ELSE 0 END AS pts, rule IN ({capped}) AS capped
+    FROM ruled
 ),
 per_subject AS (
     SELECT subject_id, {" + ".join(sums)} AS points{flag_cols}
