@@ -214,6 +214,8 @@ class PublicFile:
     relations: list[dict[str, Any]] = field(default_factory=list)
     hidden: int = 0
     """Records that exist but are not shown to this audience."""
+    lists: set[str] = field(default_factory=set)
+    """Lists the subject is on today (``xinyong.lists`` entries)."""
 
 
 def region_name(code: str | None, kind: str) -> str | None:
@@ -257,6 +259,18 @@ def subject_view(
         hidden=hidden,
     )
     view.relations = relations_of(shown, audience=audience)
+    view.lists = {
+        r.list_id
+        for r in conn.execute(
+            select(list_entries.c.list_id).where(
+                list_entries.c.subject_id == subject_id,
+                list_entries.c.state == "listed",
+                list_entries.c.superseded_at.is_(None),
+                or_(list_entries.c.valid_from.is_(None), list_entries.c.valid_from <= at),
+                or_(list_entries.c.valid_to.is_(None), list_entries.c.valid_to >= at),
+            )
+        )
+    }
     return view
 
 
