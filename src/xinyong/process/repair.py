@@ -9,7 +9,8 @@ conditions; this module only carries those rules out.
   conditions are met (all of them are required) and may name a signed commitment. Due in
   ``DECISION_DEADLINE`` working days (2025 plan: Credit China answers within 10 working days).
 - ``decide_repair`` — granted: a new version with status ``repaired`` flows through the pipeline
-  (its publication ends and the lists and measures it carried go, and the pipeline's feed step publishes them); the record stays for the
+  (its publication ends;
+  the lists and measures it carried go, and the feed step publishes that); the record stays for the
   authorities that may still see it. Refused: with reasons; the record is unchanged.
 """
 
