@@ -2,6 +2,22 @@
 
 One file per shipped record type, each in a format departments really send, with valid codes
 drawn from ``xinyong.codes``; plus one file of bad rows. Run: ``python examples/make_examples.py``.
+
+The files tell one story, so a demo has something to show. The same enterprises and people appear
+in several files (``CAST``):
+
+- 成都蓉达物流有限公司 is under a consumption restriction order; its legal representative 陈刚 is
+  in the officer file with his ID number (so ``subject show`` of 陈刚 lists the relation), and it
+  was listed as abnormal (unreachable at its address);
+- 广州市恒信建材有限公司 is a judgment defaulter, a major tax violator and a D-grade taxpayer;
+  its legal representative and actual controller 李强 is in the officer file; a county bureau
+  (澧县交通运输局, a made-up case) owes it money under a judgment it has not performed
+  (government dishonesty);
+- 南京瑞康大药房连锁有限公司 and 苏州恒达精密机械有限公司 are A-grade taxpayers (red list);
+- 东莞市鑫源五金制品有限公司 did not file annual reports: abnormal operation, then, three years
+  on, the serious illegal and dishonest enterprise list; its legal representative changed;
+- 王伟: two people of that name are judgment defaulters (each with an ID number), and records that
+  give only the name (a defaulter row, a railway fare-evasion row, an officer row) link to nobody.
 """
 
 from __future__ import annotations
@@ -20,12 +36,44 @@ HERE = Path(__file__).resolve().parent
 rng = random.Random(2014)
 
 
-def company() -> str:
-    return uscc.generate(rng, authority="9", category="1")
+def company(region: str | None = None) -> str:
+    return uscc.generate(rng, region=region, authority="9", category="1")
 
 
-def person(born: date | None = None) -> str:
-    return ric.generate(rng, birth_date=born or date(rng.randint(1960, 1995), rng.randint(1, 12), 1))
+def person(born: date | None = None, region: str | None = None) -> str:
+    born = born or date(rng.randint(1960, 1995), rng.randint(1, 12), 1)
+    return ric.generate(rng, region=region, birth_date=born)
+
+
+#: Who appears in more than one file: name → code, drawn once (seeded).
+CAST: dict[str, str] = {}
+
+
+#: Where each enterprise is registered (GB/T 2260), so its code matches its address.
+REGION = {
+    "成都蓉达物流有限公司": "510107",
+    "广州市恒信建材有限公司": "440106",
+    "深圳市新锐电子科技有限公司": "440300",
+    "杭州味源餐饮管理有限公司": "330106",
+    "南京瑞康大药房连锁有限公司": "320100",
+    "苏州恒达精密机械有限公司": "320500",
+    "东莞市鑫源五金制品有限公司": "441900",
+}
+
+
+def cast(name: str, make: str = "company", born: date | None = None, region: str = "") -> str:
+    if name not in CAST:
+        if make == "company":
+            CAST[name] = company(REGION.get(name))
+        else:
+            CAST[name] = person(born, region or None)
+    return CAST[name]
+
+
+RONGDA, HENGXIN = "成都蓉达物流有限公司", "广州市恒信建材有限公司"
+XINRUI, WEIYUAN = "深圳市新锐电子科技有限公司", "杭州味源餐饮管理有限公司"
+RUIKANG, HENGDA = "南京瑞康大药房连锁有限公司", "苏州恒达精密机械有限公司"
+XINYUAN = "东莞市鑫源五金制品有限公司"
 
 
 ZXGK = [  # 中国执行信息公开网's columns for 失信被执行人
@@ -36,8 +84,9 @@ ZXGK = [  # 中国执行信息公开网's columns for 失信被执行人
 
 
 def defaulters() -> None:
-    wang_1, wang_2 = person(date(1982, 5, 17)), person(date(1990, 11, 3))
-    firm = company()
+    wang_1 = cast("王伟（北京）", "person", date(1982, 5, 17), "110105")
+    wang_2 = cast("王伟（上海）", "person", date(1990, 11, 3), "310115")
+    firm = cast(HENGXIN)
     rows = [
         ["王伟", wang_1, "男", "43", "", "北京市朝阳区人民法院", "北京",
          "（2023）京0105民初12345号", "（2024）京0105执1234号", "北京市朝阳区人民法院",
@@ -92,7 +141,7 @@ def restrictions() -> None:
     rows = [
         ["刘洋", person(), "成都市武侯区人民法院", "（2024）川0107执455号", "2024-02-20", "",
          "2024-02-22"],
-        ["成都蓉达物流有限公司", company(), "成都市武侯区人民法院", "（2024）川0107执456号",
+        [RONGDA, cast(RONGDA), "成都市武侯区人民法院", "（2024）川0107执456号",
          "2024-02-21", "陈刚", "2024-02-23"],
     ]
     with (HERE / "consumption_restriction_order.csv").open("w", encoding="utf-8-sig", newline="") as f:
@@ -108,11 +157,11 @@ def penalties() -> None:
     sheet.append(["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型",
                   "违法事实", "处罚依据", "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期",
                   "处罚机关", "法定代表人", "失信程度"])
-    sheet.append(["深圳市新锐电子科技有限公司", company(), "深市监罚〔2024〕118号", "虚假宣传",
+    sheet.append([XINRUI, cast(XINRUI), "深市监罚〔2024〕118号", "虚假宣传",
                   "在网店页面宣传产品获得国家专利，经查无此专利", "《中华人民共和国反不正当竞争法》第二十条",
                   "罚款", "罚款人民币二十万元", "20", date(2024, 1, 15), "深圳市市场监督管理局",
                   "黄志明", "一般"])
-    sheet.append(["杭州味源餐饮管理有限公司", company(), "杭西市监罚〔2024〕52号", "食品安全",
+    sheet.append([WEIYUAN, cast(WEIYUAN), "杭西市监罚〔2024〕52号", "食品安全",
                   "经营超过保质期的食品原料", "《中华人民共和国食品安全法》第一百二十四条",
                   "罚款;没收违法所得", "罚款人民币五万元", "5", "2024年2月6日",
                   "杭州市西湖区市场监督管理局", "吴海燕", "general"])
@@ -123,7 +172,7 @@ def licenses() -> None:
     header = ["行政相对人名称", "统一社会信用代码", "行政许可决定文书号", "行政许可决定文书名称",
               "许可编号", "许可类别", "许可内容", "许可决定日期", "有效期至", "许可机关"]
     rows = [
-        ["南京瑞康大药房连锁有限公司", company(), "苏宁药许〔2024〕16号", "药品经营许可证",
+        [RUIKANG, cast(RUIKANG), "苏宁药许〔2024〕16号", "药品经营许可证",
          "苏AA0250016", "general", "药品零售（处方药、非处方药）", "2024-03-11", "2029-03-10",
          "南京市市场监督管理局"],
     ]
@@ -144,6 +193,156 @@ def professional() -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def write_csv(name: str, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
+    with (HERE / name).open("w", encoding=encoding, newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_jsonl(name: str, rows: list[dict[str, str]]) -> None:
+    with (HERE / name).open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def registrations() -> None:
+    header = ["企业名称", "统一社会信用代码", "成立日期", "法定代表人", "企业类型",
+              "注册资本（万元）", "登记机关", "所属地区", "住所", "登记状态", "核准日期"]
+    rows = [
+        [RONGDA, cast(RONGDA), "2015-06-18", "陈刚", "有限责任公司（自然人投资或控股）", "500",
+         "成都市武侯区市场监督管理局", "510107", "成都市武侯区武科西二路188号", "存续",
+         "2019-04-01"],
+        [HENGXIN, cast(HENGXIN), "2012-03-09", "李强", "有限责任公司（自然人独资）", "2000",
+         "广州市天河区市场监督管理局", "440106", "广州市天河区黄埔大道西76号1203房", "存续",
+         "2016-08-15"],
+        [RUIKANG, cast(RUIKANG), "2008-11-20", "王芳", "有限责任公司", "3000",
+         "南京市市场监督管理局", "320100", "南京市鼓楼区中山北路105号", "存续", "2021-01-05"],
+        [HENGDA, cast(HENGDA), "2010-05-12", "徐建国", "有限责任公司（外商投资企业与内资合资）",
+         "8000", "苏州工业园区市场监督管理局", "320500", "苏州工业园区星湖街328号", "存续",
+         "2022-09-30"],
+        [XINYUAN, cast(XINYUAN), "2017-02-27", "马丽", "有限责任公司（自然人投资或控股）", "100",
+         "东莞市市场监督管理局", "441900", "东莞市长安镇振安中路28号", "吊销未注销",
+         "2021-07-01"],
+    ]
+    write_csv("enterprise_registration.csv", header, rows, "utf-8-sig")
+
+
+def officers() -> None:
+    """One row per person and post, as an XLSX sheet with the ID numbers stored as text."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["企业名称", "统一社会信用代码", "人员姓名", "人员身份证号码", "职务", "任职日期",
+                  "离任日期"])
+    chen = cast("陈刚", "person", date(1978, 9, 2), "510107")
+    li = cast("李强", "person", date(1971, 1, 23), "440106")
+    rows = [
+        [RONGDA, cast(RONGDA), "陈刚", chen, "法定代表人", "2019-04-01", ""],
+        [RONGDA, cast(RONGDA), "赵磊", person(), "董事", "2019-04-01", ""],
+        [HENGXIN, cast(HENGXIN), "李强", li, "法定代表人", "2016-08-15", ""],
+        [HENGXIN, cast(HENGXIN), "李强", li, "实际控制人", "2016-08-15", ""],
+        [HENGXIN, cast(HENGXIN), "周敏", person(), "经理", "2018-03-01", ""],
+        [HENGXIN, cast(HENGXIN), "王伟", "", "负责人", "2020-05-10", ""],  # name only: no relation
+        [RUIKANG, cast(RUIKANG), "王芳", person(), "法定代表人", "2021-01-05", ""],
+        [HENGDA, cast(HENGDA), "徐建国", person(), "法定代表人", "2022-09-30", ""],
+        [XINYUAN, cast(XINYUAN), "马超", person(), "法定代表人", "2017-02-27", "2021-06-30"],
+        [XINYUAN, cast(XINYUAN), "马丽", person(), "法定代表人", "2021-07-01", ""],
+    ]
+    for row in rows:
+        sheet.append(row)
+    book.save(HERE / "enterprise_officer.xlsx")
+
+
+def abnormal() -> None:
+    rows = [
+        {"企业名称": XINYUAN, "统一社会信用代码": cast(XINYUAN),
+         "列入决定书文号": "东市监异〔2020〕0731号", "列入日期": "2020-07-15",
+         "列入经营异常名录原因": "未依照规定期限公示年度报告",
+         "作出决定机关": "东莞市市场监督管理局", "公示日期": "2020-07-16"},
+        {"企业名称": RONGDA, "统一社会信用代码": cast(RONGDA),
+         "列入决定书文号": "成武市监异〔2024〕112号", "列入日期": "2024-05-08",
+         "列入经营异常名录原因": "通过登记的住所或者经营场所无法联系",
+         "作出决定机关": "成都市武侯区市场监督管理局", "公示日期": "2024-05-09"},
+    ]
+    write_jsonl("abnormal_operation.jsonl", rows)
+
+
+def serious_dishonest() -> None:
+    header = ["企业名称", "统一社会信用代码", "列入决定书文号", "列入日期",
+              "列入严重违法失信名单原因", "作出决定机关", "法定代表人", "公示日期"]
+    rows = [
+        [XINYUAN, cast(XINYUAN), "东市监严〔2023〕0716号", "2023-07-20",
+         "被列入经营异常名录届满3年仍未履行相关义务", "东莞市市场监督管理局", "马丽", "2023-07-21"],
+    ]
+    write_csv("serious_illegal_dishonest_enterprise.gb18030.csv", header, rows, "gb18030")
+
+
+def tax_violations() -> None:
+    header = ["纳税人名称", "纳税人识别号", "税务行政处罚决定书文号", "决定日期", "案件性质",
+              "主要违法事实", "涉案金额（元）", "法定代表人或者负责人姓名",
+              "负有直接责任的财务负责人", "是否缴清", "公布日期"]
+    rows = [
+        [HENGXIN, cast(HENGXIN), "穗天税稽罚〔2023〕45号", "2023-11-20", "虚开增值税专用发票",
+         "2021年1月至2022年6月，在没有真实交易的情况下为他人虚开增值税专用发票38份",
+         "3,862,400.00", "李强", "周敏", "否", "2023-12-05"],
+    ]
+    write_csv("major_tax_violation.csv", header, rows)
+
+
+def tax_ratings() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["纳税人识别号", "纳税人名称", "评价年度", "纳税信用等级", "评价日期"])
+    for name, grade in ((RUIKANG, "A"), (HENGDA, "A"), (XINRUI, "B"), (WEIYUAN, "M"),
+                        (HENGXIN, "D")):
+        sheet.append([cast(name), name, 2023, grade, date(2024, 4, 18)])
+    book.save(HERE / "tax_credit_rating.xlsx")
+
+
+def railway() -> None:
+    header = ["姓名", "身份证号码", "失信行为", "处罚决定书文号", "处罚日期", "公布日期"]
+    rows = [
+        ["张磊", person(date(1986, 4, 9)), "在动车组列车上吸烟或者在其他列车的禁烟区域吸烟", "成铁公（治）罚决字〔2024〕0315号",
+         "2024-03-15", "2024-04-01"],
+        ["王伟", "", "无票乘车、越站（席）乘车且拒不补票", "", "", "2024-04-01"],  # name only: links to nobody
+    ]
+    write_csv("railway_safety_violation.csv", header, rows)
+
+
+def aviation() -> None:
+    rows = [
+        {"姓名": "孙浩", "身份证号码": person(date(1992, 8, 30)), "失信行为": "强占座位、行李架，打架斗殴、寻衅滋事等扰乱客舱秩序",
+         "处罚决定书文号": "京首机公（治）行罚决字〔2024〕221号", "处罚日期": "2024-02-11",
+         "公布日期": "2024-03-01"},
+    ]
+    write_jsonl("aviation_safety_violation.jsonl", rows)
+
+
+def government() -> None:
+    header = ["失信主体名称", "统一社会信用代码", "案号", "认定日期", "失信类型", "相对方",
+              "涉及金额（元）", "执行法院", "发布时间"]
+    bureau = uscc.generate(rng, region="430723", authority="1", category="1")
+    rows = [
+        ["澧县交通运输局", bureau, "（2023）粤0106执1877号", "2024-01-22", "judgment_unperformed",
+         HENGXIN, "1,250,000", "广州市天河区人民法院", "2024-02-01"],
+    ]
+    write_csv("government_dishonesty.csv", header, rows)
+
+
+def commitment_breach() -> None:
+    header = ["承诺人名称", "统一社会信用代码", "承诺书编号", "承诺类型", "承诺日期", "承诺事项",
+              "违诺情形", "违诺认定日期", "认定部门", "公示日期"]
+    rows = [
+        [XINRUI, cast(XINRUI), "深市监承〔2023〕0892号", "告知承诺", "2023-06-02",
+         "以告知承诺方式办理食品经营许可，承诺具备与经营规模相适应的场所和设备",
+         "核查发现经营场所与承诺不符，未设置食品原料专用库房", "2023-09-14",
+         "深圳市市场监督管理局", "2023-09-20"],
+    ]
+    write_csv("commitment_breach.csv", header, rows)
+
+
 if __name__ == "__main__":
     defaulters()
     defaulters_bad()
@@ -151,3 +350,13 @@ if __name__ == "__main__":
     penalties()
     licenses()
     professional()
+    registrations()
+    officers()
+    abnormal()
+    serious_dishonest()
+    tax_violations()
+    tax_ratings()
+    railway()
+    aviation()
+    government()
+    commitment_breach()

@@ -160,7 +160,8 @@ class _Rejects:
         """Move the file into place; with no rejects, remove a stale one from an earlier run."""
         self.close()
         if self.count == 0:
-            self.final.unlink(missing_ok=True)
+            if self.final.is_file():  # a regular file only: never a device such as /dev/null
+                self.final.unlink()
             return None
         self.temp.replace(self.final)
         return str(self.final)
