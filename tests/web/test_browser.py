@@ -7,7 +7,6 @@ README's screenshots are copies of these.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +29,7 @@ ARGS = [
 ]
 
 pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed at /usr/bin/chromium"
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed at /usr/bin/chromium"
 )
 
 
@@ -69,7 +68,7 @@ def test_search_open_object_and_download(
     from playwright.sync_api import Browser, expect
 
     assert isinstance(browser, Browser)
-    sid, code, name = _defaulter(demo_db)
+    _sid, code, name = _defaulter(demo_db)
     page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="zh-CN")
 
     page.goto(live_server + "/")
