@@ -428,3 +428,29 @@ def test_an_officer_file_relates_the_person_and_a_name_only_row_does_not(
     assert len(firm_file["relations"]) == 1
     assert sorted(r["fields"]["person_name"] for r in firm_file["records"]) == ["王伟", "陈刚"]
     assert count(engine, subjects) == 2
+
+
+def test_xlsx_codes_stored_as_numbers(engine: Engine, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    good, lost = ric.generate(RNG), ric.generate(RNG)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "身份证号码", "处罚决定书文号", "处罚决定日期", "执业类别", "处罚机关"])
+    sheet.append(["张静", good, "京司罚〔2024〕7号", "2024-04-18", "lawyer", "北京市司法局"])
+    sheet.append(
+        ["李娜", int(lost[:17] + "0"), "京司罚〔2024〕8号", "2024-04-18", "lawyer", "北京市司法局"]
+    )
+    path = tmp_path / "numbers.xlsx"
+    book.save(path)
+    result = ingest_file(
+        engine, path, "professional_penalty", "sector_regulators", catalog=default_catalog()
+    )
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert result.rejects_file is not None
+    with Path(result.rejects_file).open(encoding="utf-8-sig") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["row"] == "3"
+    assert "Excel 把证件号码存成了数字" in row["reason"]
+    assert "Excel stored the ID number as a number" in row["reason"]

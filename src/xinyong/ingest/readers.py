@@ -25,6 +25,12 @@ from xinyong.errors import UnusableInput
 SNIFF_BYTES = 256 * 1024
 #: A JSON Lines row that is not an object carries its text under this key.
 RAW_KEY = "_raw"
+#: An XLSX row names, under this key, the columns whose cell Excel stored as a number too long
+#: to keep every digit (more than 15 significant digits): an 18-digit ID number typed in as a
+#: number has already lost its last digits. The validator rejects such a code with that reason.
+LOST_KEY = "_excel_number"
+#: Excel keeps 15 significant digits; a number at or above this has lost some.
+EXCEL_EXACT_LIMIT = 10**15
 
 
 @dataclass
@@ -206,7 +212,17 @@ def _open_xlsx(path: Path) -> RowSource:
                 cells = [_cell_text(v) for v in values]
                 if not any(c.strip() for c in cells):
                     continue
-                yield number, _zip_cells(headers, cells)
+                row = _zip_cells(headers, cells)
+                lost = [
+                    headers[i]
+                    for i, v in enumerate(values[: len(headers)])
+                    if isinstance(v, int | float)
+                    and not isinstance(v, bool)
+                    and abs(v) >= EXCEL_EXACT_LIMIT
+                ]
+                if lost:
+                    row[LOST_KEY] = "\x1f".join(lost)
+                yield number, row
         finally:
             book.close()
 

@@ -18,7 +18,7 @@ from typing import Any
 from xinyong.catalog.model import FieldSpec, FieldType, RecordType, normalise_header
 from xinyong.codes import regions
 from xinyong.errors import InvalidRecord, UnusableInput
-from xinyong.ingest.readers import RAW_KEY
+from xinyong.ingest.readers import LOST_KEY, RAW_KEY
 from xinyong.link.identifiers import code_error, reason_of
 
 _DATE_FORMS = (
@@ -27,6 +27,7 @@ _DATE_FORMS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _TRUE = {"是", "true", "yes", "y", "1"}
+_CODE_TYPES = frozenset({FieldType.USCC, FieldType.RIC, FieldType.ORGCODE, FieldType.SUBJECT_CODE})
 _FALSE = {"否", "false", "no", "n", "0"}
 
 
@@ -50,6 +51,14 @@ def parse_date(text: str) -> date:
     raise ValueProblem(
         f"日期格式无法识别：{text}（可用 2024-03-05、2024/3/5、2024年3月5日、20240305）",
         f"unrecognised date: {text} (use 2024-03-05, 2024/3/5, 2024年3月5日 or 20240305)",
+    )
+
+
+def _excel_number(text: str) -> ValueProblem:
+    return ValueProblem(
+        f"Excel 把证件号码存成了数字，后几位已丢失，请将该列设为文本后重新导出：{text}",
+        "Excel stored the ID number as a number and lost its last digits; format the column "
+        f"as text and export again: {text}",
     )
 
 
@@ -198,9 +207,13 @@ class RowValidator:
         values: dict[str, Any] = {}
         problems: list[tuple[str, ValueProblem]] = []
         given = set()
+        lost = set(row[LOST_KEY].split("\x1f")) if LOST_KEY in row else set()
         for header, spec in self.columns:
             given.add(spec.name)
             text = (row.get(header) or "").strip()
+            if header in lost and spec.type in _CODE_TYPES:
+                problems.append((spec.name, _excel_number(text)))
+                continue
             if not text:
                 if spec.required:
                     problems.append(
