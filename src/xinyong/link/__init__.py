@@ -4,7 +4,6 @@
   rows (``person_code``, ``role``) of registration types become ``subject_relations`` for the
   roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``)
 - ``resolve_codes(conn, codes, kind=None)`` → subject ids (created if new), None where no code
-- ``confirm_lead(conn, lead_id, actor)`` / ``reject_lead(conn, lead_id, actor)``
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
   ``similarity``
