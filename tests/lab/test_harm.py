@@ -230,3 +230,16 @@ def test_cli_bad_usage_is_one_line_exit_2(args: list[str]) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_report_without_a_cjk_font_falls_back_to_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xinyong.lab import report
+    from xinyong.lab.harm import run_harm
+
+    result = run_harm(subjects=2_000, seed=1, spec=HEAVY, policies=POLICIES, series_points=2)
+    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    page = report.render_html(result)
+    assert "No CJK font found" in page
+    assert page.count("data:image/png;base64,") == 3

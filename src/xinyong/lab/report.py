@@ -131,11 +131,17 @@ def _policies_chart(plt: Any, results: Sequence[PolicyResult], chinese: bool) ->
 
 def _series_chart(plt: Any, report: HarmReport, chinese: bool) -> str:
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
-    for policy, points in report.series.items():
+    # Distinct line styles and marker sizes: policies at the same count (often 0) stay visible.
+    styles = [("-", 9), ("--", 6), (":", 4)]
+    for i, (policy, points) in enumerate(report.series.items()):
         xs = [p["at"] for p in points]
         label = _label(POLICY_LABELS[policy], chinese)
-        axes[0].plot(xs, [p["wrongly_restricted"] for p in points], marker="o", label=label)
-        axes[1].plot(xs, [p["missed"] for p in points], marker="o", label=label)
+        line, size = styles[i % len(styles)]
+        for ax, key in ((axes[0], "wrongly_restricted"), (axes[1], "missed")):
+            ax.plot(
+                xs, [p[key] for p in points], linestyle=line, marker="o", markersize=size,
+                linewidth=2, label=label,
+            )  # fmt: skip
     axes[0].set_title(_label(COUNT_LABELS["wrongly_restricted"], chinese), fontsize=10)
     axes[1].set_title(_label(COUNT_LABELS["missed"], chinese), fontsize=10)
     for ax in axes:
