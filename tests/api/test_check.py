@@ -14,6 +14,7 @@ from xinyong.api.app import create_app
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
 from xinyong.measures.clients import create_client, revoke_client
+from xinyong.measures.writer import MODE_ENV
 
 #: The decisions fixtures (a fresh database; ingest of small files), shared with tests/measures.
 engine = measures.engine
@@ -21,8 +22,10 @@ load = measures.load
 
 
 @pytest.fixture()
-def api(db_url: str) -> Iterator[TestClient]:
-    """The whole app on the test database; its engine is closed afterwards."""
+def api(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The whole app on the test database, decisions logged synchronously (so a test reads
+    them at once); its engine is closed afterwards."""
+    monkeypatch.setenv(MODE_ENV, "sync")
     app = create_app(db_url)
     with TestClient(app) as client:
         yield client

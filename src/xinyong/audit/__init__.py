@@ -2,6 +2,8 @@
 
 - ``record(conn, *, actor, role, purpose, subject, action, resource=None, outcome=None,
   detail=None, at=None) -> AuditEvent`` — append in the caller's transaction.
+- ``record_many(conn, events) -> list[AuditEvent]`` — several ``record`` calls' arguments,
+  appended in order under one lock (the decision writer's batches).
 - ``verify(conn, *, anchors=None) -> VerifyResult`` — walk the chain: ok, count, head hash,
   first broken event and why.
 - ``events_for_subject(conn, subject) -> list[AuditEvent]`` — a subject's 查询记录.
@@ -12,7 +14,13 @@ How the chain works and its limits: docs/audit.md.
 """
 
 from xinyong.audit.chain import GENESIS_HASH
-from xinyong.audit.events import AuditEvent, events_for_subject, list_events, record
+from xinyong.audit.events import (
+    AuditEvent,
+    events_for_subject,
+    list_events,
+    record,
+    record_many,
+)
 from xinyong.audit.verify import VerifyResult, verify
 
 __all__ = [
@@ -22,5 +30,6 @@ __all__ = [
     "events_for_subject",
     "list_events",
     "record",
+    "record_many",
     "verify",
 ]

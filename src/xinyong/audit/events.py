@@ -9,7 +9,7 @@ record late in a transaction and keep audited transactions short.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -95,6 +95,45 @@ def record(
     without a stated purpose is not recorded, it is refused (``ValueError``). ``detail`` is any
     JSON object; ``at`` (timezone-aware) defaults to now.
     """
+    values = prepare_event(
+        actor=actor,
+        role=role,
+        purpose=purpose,
+        subject=subject,
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        detail=detail,
+        at=at,
+    )
+    return _append(conn, [values])[0]
+
+
+def record_many(conn: Connection, events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events, in the order given, in ``conn``'s transaction.
+
+    Each mapping holds ``record``'s keyword arguments and is checked the same way (one bad
+    event refuses the whole lot). The head is taken once for all of them, so a batch costs one
+    lock and one statement per table instead of three statements per event; the chain is the
+    same as ``record`` called once per event.
+    """
+    prepared = [prepare_event(**event) for event in events]
+    return _append(conn, prepared) if prepared else []
+
+
+def prepare_event(
+    *,
+    actor: str,
+    role: str,
+    purpose: str,
+    subject: str | None,
+    action: str,
+    resource: str | None = None,
+    outcome: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One event's checked column values (without its place in the chain)."""
     fields = {"actor": actor, "role": role, "purpose": purpose, "action": action}
     for name, value in fields.items():
         _check_text(name, value, required=True)
@@ -104,11 +143,8 @@ def record(
     when = datetime.now(UTC) if at is None else at
     if not isinstance(when, datetime) or when.tzinfo is None:
         raise ValueError("at must be a timezone-aware datetime")
-    when = when.astimezone(UTC)
-
-    seq, prev_hash = _advance_head(conn)
-    values: dict[str, Any] = {
-        "at": when,
+    return {
+        "at": when.astimezone(UTC),
         "actor": actor,
         "role": role,
         "purpose": purpose,
@@ -117,19 +153,32 @@ def record(
         "resource": resource,
         "outcome": outcome,
         "detail": detail_text,
-        "prev_hash": prev_hash,
     }
-    digest = event_hash(**values)
+
+
+def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Chain ``prepared`` events after the head, write them, move the head; in order."""
+    last, prev_hash = _advance_head(conn, len(prepared))
+    rows: list[dict[str, Any]] = []
+    for seq, values in enumerate(prepared, start=last - len(prepared) + 1):
+        digest = event_hash(**values, prev_hash=prev_hash)
+        rows.append({"id": seq, "hash": digest, "prev_hash": prev_hash, **values})
+        prev_hash = digest
     try:
-        conn.execute(insert(audit_events).values(id=seq, hash=digest, **values))
+        conn.execute(insert(audit_events), rows)
     except IntegrityError as error:
         raise Conflict(
-            f"审计链头与事件不符，拒绝分叉 / the audit head (event {seq - 1}) does not match the "
-            "events; refusing to fork the chain (run `xinyong audit verify`)"
+            f"审计链头与事件不符，拒绝分叉 / the audit head (event {rows[0]['id'] - 1}) does not "
+            "match the events; refusing to fork the chain (run `xinyong audit verify`)"
         ) from error
-    conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=digest))
-    values["detail"] = None if detail_text is None else json.loads(detail_text)
-    return AuditEvent(id=seq, hash=digest, **values)
+    conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=prev_hash))
+    events = []
+    for row in rows:
+        detail = row["detail"]
+        events.append(
+            AuditEvent(**{**row, "detail": None if detail is None else json.loads(detail)})
+        )
+    return events
 
 
 def events_for_subject(conn: Connection, subject: str) -> list[AuditEvent]:
@@ -154,8 +203,9 @@ def list_events(
     return [AuditEvent.from_row(row) for row in rows]
 
 
-def _advance_head(conn: Connection) -> tuple[int, str]:
-    """Take the next position in the chain: lock the head row, count it up; (seq, prev hash).
+def _advance_head(conn: Connection, count: int = 1) -> tuple[int, str]:
+    """Take the next ``count`` positions in the chain: lock the head row, count it up; (last
+    seq taken, hash of the event before the first).
 
     The UPDATE is the serialising step: a concurrent appender waits on it until this
     transaction ends, then sees the new head.
@@ -163,7 +213,7 @@ def _advance_head(conn: Connection) -> tuple[int, str]:
     bump = (
         update(audit_head)
         .where(audit_head.c.id == HEAD_ID)
-        .values(seq=audit_head.c.seq + 1)
+        .values(seq=audit_head.c.seq + count)
         .returning(audit_head.c.seq, audit_head.c.hash)
     )
     row = conn.execute(bump).one_or_none()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, insert, or_, select
 
@@ -259,7 +259,9 @@ def check(
 
     Raises ``InvalidCode`` (a subclass naming the failed check) for a malformed code and
     ``UnusableInput`` for an action the catalog does not know. A well-formed code the store does
-    not know is ``permit`` with no reasons.
+    not know is ``permit`` with no reasons. The decision is logged in ``conn``'s transaction;
+    a busy caller on a long-lived engine uses ``xinyong.measures.checker.Checker`` instead
+    (prepared lookups, logging in batches).
     """
     catalog = catalog or default_catalog()
     require_action(catalog, action)
@@ -267,11 +269,42 @@ def check(
     day = at or date.today()
     known = known_at_from(known_at)
     sid = find_subject(conn, ident)
-    reasons: tuple[Reason, ...] = ()
-    if sid is not None:
-        reasons = tuple(_reasons(conn, catalog, sid, action, day, known))
+    rows = index_rows_for(conn, sid, action, day, known) if sid is not None else []
+    decision = decide(catalog, ident, action, day, known, sid, rows)
+    if log:
+        log_decision(conn, decision, actor=actor)
+    return decision
+
+
+class IndexRow(NamedTuple):
+    """One index row behind a decision, with its record's type and the linking subject's code."""
+
+    measure_id: str
+    effect: str
+    list_id: str
+    record_id: int
+    relation_record_id: int | None
+    valid_from: date | None
+    valid_to: date | None
+    via_subject_id: int | None
+    role: str | None
+    record_type: str | None
+    via_code: str | None
+
+
+def decide(
+    catalog: Catalog,
+    ident: Identifier,
+    action: str,
+    day: date,
+    known: datetime | None,
+    subject_id: int | None,
+    rows: list[IndexRow],
+) -> Decision:
+    """The decision the index rows give (a new ``decision_id``; not logged)."""
+    reasons = tuple(reason_for(catalog, row) for row in rows)
     outcome, until = combine(reasons)
-    decision = Decision(
+    return Decision(
         decision_id=str(uuid.uuid4()),
         catalog_version=catalog.version,
         subject=ident.value,
@@ -281,11 +314,8 @@ def check(
         outcome=outcome,
         until=until,
         reasons=reasons,
-        subject_id=sid,
+        subject_id=subject_id,
     )
-    if log:
-        log_decision(conn, decision, actor=actor)
-    return decision
 
 
 def lookup(
@@ -308,20 +338,24 @@ def lookup(
     return list(conn.execute(query.order_by(r.id)))
 
 
-def _reasons(
-    conn: Connection,
-    catalog: Catalog,
-    subject_id: int,
-    action: str,
-    at: date,
-    known_at: datetime | None,
-) -> list[Reason]:
+def index_rows_for(
+    conn: Connection, subject_id: int, action: str, at: date, known_at: datetime | None
+) -> list[IndexRow]:
+    """``lookup`` with each row's record type and linking subject's code."""
     rows = lookup(conn, subject_id, action, at, known_at)
     if not rows:
         return []
     codes = _codes(conn, {r.via_subject_id for r in rows if r.via_subject_id is not None})
     types = _record_types(conn, {r.record_id for r in rows})
-    return [_reason(catalog, row, codes, types) for row in rows]
+    return [
+        IndexRow(
+            row.measure_id, row.effect, row.list_id, row.record_id, row.relation_record_id,
+            row.valid_from, row.valid_to, row.via_subject_id, row.role,
+            types.get(row.record_id),
+            codes.get(row.via_subject_id) if row.via_subject_id else None,
+        )
+        for row in rows
+    ]  # fmt: skip
 
 
 def _codes(conn: Connection, ids: set[int]) -> dict[int, str]:
@@ -341,9 +375,33 @@ def _record_types(conn: Connection, ids: set[int]) -> dict[int, str]:
     )
 
 
-def _reason(catalog: Catalog, row: Any, codes: dict[int, str], types: dict[int, str]) -> Reason:
-    measure = catalog.measures.get(row.measure_id)
-    list_def = catalog.lists.get(row.list_id)
+def reason_for(catalog: Catalog, row: IndexRow) -> Reason:
+    """The reason one index row gives, in Chinese and English."""
+    static = _static_reason(catalog, row.measure_id, row.list_id, row.record_type)
+    return Reason(
+        **static,
+        effect=row.effect,
+        records=tuple(r for r in (row.record_id, row.relation_record_id) if r is not None),
+        valid_from=row.valid_from,
+        until=row.valid_to,
+        via_subject=(row.via_code or str(row.via_subject_id)) if row.via_subject_id else None,
+        via_role=row.role,
+    )
+
+
+#: The parts of a reason that depend only on the catalog, its measure, list and record type.
+_STATIC: dict[tuple[int, str, str, str | None], dict[str, Any]] = {}
+
+
+def _static_reason(
+    catalog: Catalog, measure_id: str, list_id: str, record_type: str | None
+) -> dict[str, Any]:
+    key = (id(catalog), measure_id, list_id, record_type)
+    found = _STATIC.get(key)
+    if found is not None and found["_catalog"] is catalog:
+        return {k: v for k, v in found.items() if k != "_catalog"}
+    measure = catalog.measures.get(measure_id)
+    list_def = catalog.lists.get(list_id)
     bases: list[Basis] = []
     if measure is not None:
         for ref in measure.legal_basis:
@@ -365,26 +423,24 @@ def _reason(catalog: Catalog, row: Any, codes: dict[int, str], types: dict[int, 
     agency_id = measure.implementing_agency if measure else ""
     agency = catalog.authorities.get(agency_id)
     listed_by = list_def.authority if list_def else ""
-    return Reason(
-        measure=row.measure_id,
-        measure_zh=measure.name_zh if measure else row.measure_id,
-        measure_en=measure.name_en if measure else row.measure_id,
-        effect=row.effect,
-        list=row.list_id,
-        list_zh=list_def.name_zh if list_def else row.list_id,
-        list_en=list_def.name_en if list_def else row.list_id,
-        records=tuple(r for r in (row.record_id, row.relation_record_id) if r is not None),
-        legal_basis=tuple(bases),
-        authority=agency_id,
-        authority_zh=agency.name_zh if agency else agency_id,
-        authority_en=agency.name_en if agency else agency_id,
-        listed_by=listed_by,
-        valid_from=row.valid_from,
-        until=row.valid_to,
-        via_subject=codes.get(row.via_subject_id) if row.via_subject_id else None,
-        via_role=row.role,
-        way_out=_way_out(catalog, types.get(row.record_id), listed_by),
-    )
+    static: dict[str, Any] = {
+        "measure": measure_id,
+        "measure_zh": measure.name_zh if measure else measure_id,
+        "measure_en": measure.name_en if measure else measure_id,
+        "list": list_id,
+        "list_zh": list_def.name_zh if list_def else list_id,
+        "list_en": list_def.name_en if list_def else list_id,
+        "legal_basis": tuple(bases),
+        "authority": agency_id,
+        "authority_zh": agency.name_zh if agency else agency_id,
+        "authority_en": agency.name_en if agency else agency_id,
+        "listed_by": listed_by,
+        "way_out": _way_out(catalog, record_type, listed_by),
+    }
+    if len(_STATIC) > 10_000:
+        _STATIC.clear()
+    _STATIC[key] = {**static, "_catalog": catalog}
+    return static
 
 
 def _way_out(catalog: Catalog, record_type: str | None, listed_by: str) -> WayOut:

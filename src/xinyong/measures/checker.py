@@ -1,0 +1,212 @@
+"""Checks on a long-lived engine: the API's and any busy caller's hot path.
+
+``Checker(engine).check(subject, action, at, known_at, actor=…, audit=…)`` gives the same
+``Decision`` as ``decisions.check`` (same reasons, same combination), but does no per-call work
+that can be done once:
+
+- the two lookups (identifier → subject; subject, action, day → index rows with their record
+  types and linking codes) are fixed SQL text run on the driver's cursor, on a connection each
+  thread keeps (no pool checkout, no SQL compilation per call);
+- the catalog's part of each reason (measure, list, legal basis, way out) is built once per
+  measure, list and record type;
+- the decision and its audit event go to the engine's ``DecisionWriter`` (appended in batches by
+  one background thread; ``decision_id`` is assigned here, so the answer can name it at once).
+
+Reads see every committed change: SQLite's connections run each SELECT outside a transaction
+(WAL: readers never wait for the writer), PostgreSQL's run in autocommit. The connections are
+closed when the engine is disposed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from xinyong.catalog import default_catalog
+from xinyong.catalog.model import Catalog
+from xinyong.link.identifiers import Identifier, identify
+from xinyong.measures.decisions import (
+    Decision,
+    IndexRow,
+    decide,
+    known_at_from,
+    require_action,
+)
+from xinyong.measures.writer import DecisionWriter, writer_for
+from xinyong.store.engine import database_errors
+
+_SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
+
+_ROWS_SQL = """
+SELECT r.measure_id, r.effect, r.list_id, r.record_id, r.relation_record_id,
+       r.valid_from, r.valid_to, r.via_subject_id, r.role, rec.record_type, v.primary_code
+FROM restrictions r
+LEFT JOIN records rec ON rec.id = r.record_id
+LEFT JOIN subjects v ON v.id = r.via_subject_id
+WHERE r.subject_id = ? AND r.action = ?
+  AND (r.valid_from IS NULL OR r.valid_from <= ?)
+  AND (r.valid_to IS NULL OR r.valid_to >= ?)
+  AND {known}
+ORDER BY r.id
+"""
+_CURRENT = "r.superseded_at IS NULL"
+_AS_KNOWN = "r.recorded_at <= ? AND (r.superseded_at IS NULL OR r.superseded_at > ?)"
+
+
+class Checker:
+    """Decisions for one engine and catalog; thread-safe, meant to live as long as the engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: Catalog | None = None,
+        *,
+        writer: DecisionWriter | None = None,
+    ) -> None:
+        self.engine = engine
+        self.catalog = catalog or default_catalog()
+        self.writer = writer or writer_for(engine)
+        self._sqlite = engine.dialect.name == "sqlite"
+        mark = "?" if self._sqlite else "%s"
+        self._subject_sql = _SUBJECT_SQL.replace("?", mark)
+        self._rows_sql = {
+            known: _ROWS_SQL.format(known=known).replace("?", mark)
+            for known in (_CURRENT, _AS_KNOWN)
+        }
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", self._on_dispose)
+        weakref.finalize(self, _close_all, self._connections)
+
+    def check(
+        self,
+        subject: str,
+        action: str,
+        at: date | None = None,
+        known_at: date | datetime | None = None,
+        *,
+        actor: str | None = None,
+        audit: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """``decide`` and log the decision (and ``audit``, ``xinyong.audit.record``'s keyword
+        arguments without ``outcome``/``resource``/``subject``, which come from the decision)."""
+        decision = self.decide(subject, action, at, known_at)
+        event_args = None
+        if audit is not None:
+            event_args = {
+                "subject": decision.subject,
+                "resource": decision.decision_id,
+                "outcome": decision.outcome,
+                **audit,
+            }
+        self.writer.submit(decision, actor=actor, audit=event_args)
+        return decision
+
+    def decide(
+        self,
+        subject: str,
+        action: str,
+        at: date | None = None,
+        known_at: date | datetime | None = None,
+    ) -> Decision:
+        """The decision, not logged. Raises like ``decisions.check``."""
+        require_action(self.catalog, action)
+        ident = identify(subject)
+        day = at or date.today()
+        known = known_at_from(known_at)
+        with database_errors():
+            sid, rows = self._lookup(ident, action, day, known)
+        return decide(self.catalog, ident, action, day, known, sid, rows)
+
+    def _lookup(
+        self, ident: Identifier, action: str, day: date, known: datetime | None
+    ) -> tuple[int | None, list[IndexRow]]:
+        cursor = self._cursor()
+        sid = None
+        pairs = [(ident.scheme, ident.value)]
+        if ident.scheme == "uscc" and ident.orgcode:
+            pairs.append(("orgcode", ident.orgcode))
+        for pair in pairs:
+            cursor.execute(self._subject_sql, pair)
+            found = cursor.fetchone()
+            if found is not None:
+                sid = int(found[0])
+                break
+        if sid is None:
+            return None, []
+        if self._sqlite:
+            day_param: Any = day.isoformat()
+            known_param: Any = (
+                known.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if known else None
+            )
+        else:
+            day_param, known_param = day, known
+        params: tuple[Any, ...] = (sid, action, day_param, day_param)
+        if known is None:
+            cursor.execute(self._rows_sql[_CURRENT], params)
+        else:
+            cursor.execute(self._rows_sql[_AS_KNOWN], (*params, known_param, known_param))
+        fetched = cursor.fetchall()
+        if not fetched:
+            return sid, []
+        if self._sqlite:
+            return sid, [
+                IndexRow._make((*row[:5], _day(row[5]), _day(row[6]), *row[7:])) for row in fetched
+            ]
+        return sid, [IndexRow._make(row) for row in fetched]
+
+    def _cursor(self) -> Any:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            return cursor
+        with database_errors():
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours for as long as this thread lives; never back in the pool
+            dbapi = fairy.dbapi_connection
+            if not self._sqlite:
+                dbapi.autocommit = True  # type: ignore[union-attr]
+        with self._lock:
+            self._connections.append(dbapi)
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
+        self._local.cursor = cursor
+        return cursor
+
+    def _on_dispose(self, _engine: Engine) -> None:
+        self._local = threading.local()
+        with self._lock:
+            _close_all(self._connections)
+
+
+def _day(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _close_all(connections: list[Any]) -> None:
+    while connections:
+        # closing at shutdown (maybe from another thread): nothing useful to do with a failure
+        with contextlib.suppress(Exception):
+            connections.pop().close()
+
+
+_checkers: weakref.WeakKeyDictionary[Engine, Checker] = weakref.WeakKeyDictionary()
+_checkers_lock = threading.Lock()
+
+
+def checker_for(engine: Engine) -> Checker:
+    """The engine's checker (shipped catalog) in this process, made on first use."""
+    found = _checkers.get(engine)
+    if found is None:
+        with _checkers_lock:
+            found = _checkers.get(engine)
+            if found is None:
+                found = _checkers[engine] = Checker(engine)
+    return found
