@@ -23,6 +23,7 @@ from xinyong import __version__
 from xinyong.api import problems
 from xinyong.api.database import engine
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
+from xinyong.api.routers import batches as batches_router
 from xinyong.api.routers import check as check_router
 from xinyong.api.routers import lists as lists_router
 from xinyong.api.routers import objections as objections_router
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(objections_router.router, prefix=API_PREFIX)
     app.include_router(repairs_router.router, prefix=API_PREFIX)
     app.include_router(reports_router.router, prefix=API_PREFIX)
+    app.include_router(batches_router.router, prefix=API_PREFIX)
     # The portal last: its catch-all error pages must not shadow the API's problem details.
     install_portal(app)
     return app

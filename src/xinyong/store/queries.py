@@ -17,6 +17,7 @@ from xinyong.store.tables import (
     batches,
     provenance,
     records,
+    rejects,
     subject_identifiers,
     subject_names,
     subject_relations,
@@ -248,3 +249,31 @@ def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, 
         )
     )
     return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
+
+
+def batch_list(conn: Connection, *, source: str | None = None, limit: int = 50) -> list[Any]:
+    """The newest batches, of one source authority or of all."""
+    query = select(batches).order_by(batches.c.id.desc()).limit(limit)
+    if source is not None:
+        query = query.where(batches.c.source == source)
+    return list(conn.execute(query))
+
+
+def batch_by_id(conn: Connection, batch_id: int) -> Any:
+    """One batch row, or None."""
+    return conn.execute(select(batches).where(batches.c.id == batch_id)).first()
+
+
+def batch_rejects(
+    conn: Connection, batch_id: int, *, limit: int = 200, offset: int = 0
+) -> list[Any]:
+    """A batch's rejected rows in file order, one page."""
+    return list(
+        conn.execute(
+            select(rejects)
+            .where(rejects.c.batch_id == batch_id)
+            .order_by(rejects.c.row_number)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
