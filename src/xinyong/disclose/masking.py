@@ -1,9 +1,16 @@
-"""Masking for public output: ID numbers of individuals, their addresses and phones.
+"""Masking for public output: individuals' citizen ID numbers, their addresses and phones.
 
-``mask_ric("35010219900101123X")`` → ``3501**********123X``: the first four and last four
-characters stay (region prefix and the check group), the birth date and sequence do not. A
-15-digit number keeps four and three. Any value anywhere in a public record that looks like a
-citizen ID number is masked, whatever field it sits in.
+What is masked is decided by what a value IS, never by its length alone: a citizen ID number
+(``xinyong.codes.detect_kind`` says ``ric``: 18 characters with a province digit and a birth
+year, or a 15-digit legacy number) is masked wherever it appears; a unified social credit code
+is a public registration fact and is shown whole, even when it happens to be all digits.
+
+``mask_ric("35010219900101123X")`` → ``3501**********123X``: the first four characters (province
+and city) and the last four (sequence end and check character) stay; the county, birth date and
+sequence do not. A 15-digit number keeps four and three (``3501********123``).
+
+The portal's search accepts a masked number as shown here (or with six leading digits, as some
+published lists print it): :func:`masked_parts` turns it into the head and tail to look up.
 """
 
 from __future__ import annotations
@@ -12,33 +19,77 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from xinyong.codes import detect_kind, ric, uscc
 from xinyong.disclose.policy import is_private_field
 
-RIC_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-RIC15_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
+MASK = "*"
+
+#: Candidates inside free text: runs of 18 (17 digits and a digit or X) or 15 digits.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
+_MASKED = re.compile(r"^([0-9]{4,6})([*＊]{4,14})([0-9]{3}[0-9Xx]|[0-9]{3})$")
+
+
+def is_citizen_number(value: str) -> bool:
+    """Whether ``value`` is a citizen ID number (18-character or legacy 15-digit).
+
+    By shape first (``detect_kind``); an all-digit value that is a valid USCC and not a valid
+    citizen number is a USCC.
+    """
+    text = value.strip()
+    if detect_kind(text) != "ric":
+        return False
+    return not (len(text) == 18 and uscc.is_valid(text) and not ric.is_valid(text))
 
 
 def mask_ric(value: str) -> str:
-    """An individual's ID number with the middle starred; other text unchanged."""
+    """A citizen ID number with the middle starred (the caller knows it is one)."""
     text = value.strip()
     if len(text) == 18:
-        return text[:4] + "*" * 10 + text[-4:]
+        return text[:4] + MASK * 10 + text[-4:]
     if len(text) == 15:
-        return text[:4] + "*" * 8 + text[-3:]
-    return "*" * len(text)
+        return text[:4] + MASK * 8 + text[-3:]
+    return MASK * len(text)
+
+
+def mask_code(code: str | None) -> str | None:
+    """A code as the public may see it: masked if it is a citizen ID number, else whole."""
+    if code is None:
+        return None
+    return mask_ric(code) if is_citizen_number(code) else code
 
 
 def mask_text(value: str) -> str:
-    """Every ID-number-like run inside ``value`` masked."""
-    value = RIC_LIKE.sub(lambda m: mask_ric(m.group(0)), value)
-    return RIC15_LIKE.sub(lambda m: mask_ric(m.group(0)), value)
+    """Every citizen ID number inside ``value`` masked; codes of organisations left alone."""
+    return _CANDIDATE.sub(
+        lambda m: mask_ric(m.group(0)) if is_citizen_number(m.group(0)) else m.group(0), value
+    )
 
 
 def public_fields(fields: Mapping[str, Any], *, individual: bool) -> dict[str, Any]:
-    """A record's fields as the public may see them."""
+    """A record's fields as the public may see them.
+
+    Every citizen ID number is masked, whoever the record is about (an enterprise's record may
+    name its legal representative's number); an individual's address and phone are dropped.
+    """
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if individual and is_private_field(name):
             continue
         out[name] = mask_text(value) if isinstance(value, str) else value
     return out
+
+
+def masked_parts(text: str) -> tuple[str, str, int] | None:
+    """A masked number as typed → (head, tail, full length) to search by; None if not one.
+
+    ``3501**********123X`` → ``("3501", "123X", 18)``; ``110101********1234`` works too.
+    """
+    cleaned = text.strip().replace("＊", MASK).upper()
+    match = _MASKED.match(cleaned)
+    if match is None:
+        return None
+    head, stars, tail = match.groups()
+    length = len(head) + len(stars) + len(tail)
+    if length not in (15, 18) or (length == 15) != (len(tail) == 3):
+        return None
+    return head, tail, length

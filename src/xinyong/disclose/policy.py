@@ -17,9 +17,11 @@ A record is shown to an audience when all of these hold:
    violations, the railway and aviation lists). Other penalties on individuals are in principle
    not displayed (58号, per the catalog's note on ``admin_penalty``).
 
-Fields: the public never sees an individual's full ID number (``3501**********123X``), address
-or phone; enterprises are shown as the law publishes them (their legal representative's ID
-number is still masked). The other audiences see the fields in full, and are audited.
+Fields: the public never sees a citizen ID number whole (``3501**********123X``), nor an
+individual's address or phone; enterprises are shown as the law publishes them, their unified
+social credit code in full (a legal representative's ID number inside their records is still
+masked). What is masked goes by what a value is, not by its length (:mod:`.masking`). The other
+audiences see the fields in full, and are audited. Labels for all these codes: :mod:`.labels`.
 """
 
 from __future__ import annotations
@@ -67,22 +69,6 @@ PRIVATE_FIELD_PARTS: tuple[str, ...] = ("address", "residence", "domicile", "pho
 
 #: Audiences whose reads write an audit event.
 AUDITED: frozenset[str] = frozenset(AUDIENCES) - {"public"}
-
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "active": ("有效", "in force"),
-    "under_objection": ("异议处理中", "under objection"),
-    "corrected": ("已更正", "corrected"),
-    "withdrawn": ("已撤销", "withdrawn"),
-    "repaired": ("已修复（停止公示）", "repaired (no longer published)"),
-}
-
-AUDIENCE_LABELS: dict[str, tuple[str, str]] = {
-    "public": ("社会公众", "public"),
-    "agency": ("实施部门", "implementing agency"),
-    "source": ("来源部门", "source department"),
-    "subject": ("信用主体本人", "the subject itself"),
-    "operator": ("平台运营方", "platform operator"),
-}
 
 
 def check_audience(audience: str) -> str:

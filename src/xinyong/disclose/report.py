@@ -29,6 +29,7 @@ import jinja2
 from sqlalchemy import Connection
 
 from xinyong.catalog.model import Catalog
+from xinyong.disclose import labels
 from xinyong.disclose.policy import check_audience
 from xinyong.disclose.verification import new_code, register
 from xinyong.disclose.view import subject_view
@@ -74,6 +75,7 @@ def build_report(
         source=source,
         action="report.issue",
     )
+    _readable(view, catalog, lang)
     issued = datetime.now(UTC).replace(microsecond=0)
     return {
         "report": "公共信用信息报告 / public credit information report",
@@ -86,6 +88,45 @@ def build_report(
         },
         **view,
     }
+
+
+def _readable(view: dict[str, Any], catalog: Catalog, lang: str) -> None:
+    """Add what a person reads in ``lang`` beside the codes: each record's details as
+    (heading, value) pairs, labels of states, authorities, roles and actions (in place)."""
+    by_id = {rec["id"]: rec for rec in view["records"]}
+    for rec in view["records"]:
+        rec["details"] = [
+            list(pair) for pair in labels.details(catalog, rec["record_type"], rec["fields"], lang)
+        ]
+
+    def authority(authority_id: str | None) -> str:
+        found = catalog.authorities.get(authority_id or "")
+        if found is None:
+            return authority_id or ""
+        return found.name_en if lang == "en" else found.name_zh
+
+    def about(item: dict[str, Any]) -> str:
+        rec = by_id.get(item.get("record_id"))
+        if rec is not None:
+            name = rec["name_en"] if lang == "en" else rec["name_zh"]
+            return f"{name} {rec['document_no'] or ''}".strip()
+        listed = catalog.lists.get(item.get("list_id") or "")
+        if listed is not None:
+            return listed.name_en if lang == "en" else listed.name_zh
+        return ""
+
+    for item in view["objections"]:
+        item["state_label"] = labels.label(labels.OBJECTION_STATES, item["state"], lang)
+        item["authority_label"] = authority(item.get("authority"))
+        item["about"] = about(item)
+    for item in view["repairs"]:
+        item["state_label"] = labels.label(labels.REPAIR_STATES, item["state"], lang)
+        item["authority_label"] = authority(item.get("authority"))
+        item["about"] = about(item)
+    for query in view["queries"] or ():
+        query["role_label"] = labels.label(labels.ROLES, query["role"], lang)
+        query["action_label"] = labels.label(labels.ACTIONS, query["action"], lang)
+        query["purpose_label"] = labels.label(labels.PURPOSES, query["purpose"], lang)
 
 
 def render_json(report: dict[str, Any]) -> bytes:

@@ -20,16 +20,10 @@ from sqlalchemy import Connection, select
 
 from xinyong import audit
 from xinyong.catalog.model import Catalog
+from xinyong.disclose import labels
 from xinyong.disclose.masking import mask_ric, public_fields
 from xinyong.disclose.periods import period_open, publication_ends
-from xinyong.disclose.policy import (
-    AUDIENCE_LABELS,
-    AUDITED,
-    STATUS_LABELS,
-    UNMASKED,
-    check_audience,
-    may_see,
-)
+from xinyong.disclose.policy import AUDITED, UNMASKED, check_audience, may_see
 from xinyong.errors import InvalidCode, NotFound, UnusableInput
 from xinyong.link.identifiers import identify
 from xinyong.process.objections import list_objections
@@ -106,16 +100,16 @@ def subject_view(
         shown.append(_record(catalog, rec, masked=masked, individual=individual, at=today))
     view: dict[str, Any] = {
         "audience": audience,
-        "audience_label": list(AUDIENCE_LABELS[audience]),
+        "audience_label": list(labels.AUDIENCES[audience]),
         "as_of": today.isoformat(),
         "catalog_version": catalog.version,
         "identity": _identity(conn, sid, kind, primary, masked=masked and individual),
         "records": shown,
         "categories": _categories(catalog, shown),
         "lists": _lists(conn, catalog, sid, today, visible_ids, audience),
-        "score": _score(conn, catalog, sid, today)
+        "score": _score(conn, catalog, sid, kind, today)
         if audience != "public"
-        else _unavailable("评分不向社会公开 / scores are not published"),
+        else _unavailable("评分不向社会公开", "scores are not published"),
     }
     if audience == "public":
         view["objections"] = []
@@ -165,6 +159,8 @@ def _identity(
         "name": name,
         "code": mask_ric(primary) if masked else primary,
         "kind": kind,
+        "kind_zh": labels.label(labels.KINDS, kind, "zh"),
+        "kind_en": labels.label(labels.KINDS, kind, "en"),
     }
 
 
@@ -191,8 +187,8 @@ def _record(
         "decided_on": rec.decided_on.isoformat() if rec.decided_on else None,
         "subject_code": code,
         "status": rec.status,
-        "status_zh": STATUS_LABELS[rec.status][0],
-        "status_en": STATUS_LABELS[rec.status][1],
+        "status_zh": labels.label(labels.STATUSES, rec.status, "zh"),
+        "status_en": labels.label(labels.STATUSES, rec.status, "en"),
         "publication_ends": ends.isoformat() if ends else None,
         "publication_over": ends is not None and at > ends,
         "legal_basis": [catalog.cite(ref) for ref in rtype.legal_basis],
@@ -230,10 +226,10 @@ def _lists(
     try:
         lists_module = importlib.import_module("xinyong.lists")
     except ImportError:
-        return _unavailable("名单模块尚未安装 / the lists module is not available")
+        return _unavailable("名单模块尚未安装", "the lists module is not available")
     entries_as_of = getattr(lists_module, "entries_as_of", None)
     if entries_as_of is None:
-        return _unavailable("名单模块尚未提供查询 / the lists module offers no query")
+        return _unavailable("名单模块尚未提供查询", "the lists module offers no query")
     items = []
     for entry in entries_as_of(conn, [sid]):
         if entry.state != "listed":
@@ -273,21 +269,55 @@ def _lists(
     return {"available": True, "entries": items}
 
 
-def _score(conn: Connection, catalog: Catalog, sid: int, at: date) -> dict[str, Any]:
+def _score(conn: Connection, catalog: Catalog, sid: int, kind: str, at: date) -> dict[str, Any]:
+    """The subject's score under each catalog model made for its kind, with the reasons."""
     try:
         score_module = importlib.import_module("xinyong.score")
     except ImportError:
-        return _unavailable("评分模块尚未提供 / scoring is not available yet")
+        return _unavailable("评分模块尚未提供", "scoring is not available yet")
     scorer = getattr(score_module, "score_subject", None)
     if scorer is None:
-        return _unavailable("评分模块尚未提供 / scoring is not available yet")
-    try:
-        result = scorer(conn, catalog, sid, at=at)
-    except Exception as error:  # a report must not fail because a model could not score
-        return _unavailable(f"评分失败 / scoring failed: {type(error).__name__}")
-    as_json = getattr(result, "as_json", None)
-    return {"available": True, **(as_json() if callable(as_json) else {"value": str(result)})}
+        return _unavailable("评分模块尚未提供", "scoring is not available yet")
+    models = [
+        m
+        for m in sorted(catalog.scoring_models.values(), key=lambda m: m.id)
+        if kind in m.subject_kinds
+    ]
+    if not models:
+        return _unavailable("没有适用于该类主体的评分模型", "no scoring model fits this subject")
+    out: list[dict[str, Any]] = []
+    for model in models:
+        try:
+            result = scorer(conn, sid, model.id, at, catalog=catalog)
+        except Exception as error:  # a report must not fail because a model could not score
+            out.append(
+                {
+                    "model": model.id,
+                    "name_zh": model.name_zh,
+                    "name_en": model.name_en,
+                    "failed": type(error).__name__,
+                }
+            )
+            continue
+        out.append(
+            {
+                "model": model.id,
+                "name_zh": model.name_zh,
+                "name_en": model.name_en,
+                "score": result.score,
+                "grade": result.grade,
+                "grade_label_zh": result.grade_label_zh,
+                "grade_label_en": result.grade_label_en,
+                "example": result.example,
+                "applicable": result.applicable,
+                "changes_on": result.changes_on.isoformat() if result.changes_on else None,
+                "reasons": [
+                    {"zh": r["zh"], "en": r["en"], "points": r["points"]} for r in result.reasons()
+                ],
+            }
+        )
+    return {"available": True, "models": out}
 
 
-def _unavailable(why: str) -> dict[str, Any]:
-    return {"available": False, "note": why}
+def _unavailable(zh: str, en: str) -> dict[str, Any]:
+    return {"available": False, "note": f"{zh} / {en}", "note_zh": zh, "note_en": en}
