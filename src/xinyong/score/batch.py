@@ -1,36 +1,73 @@
 """Batch scoring of a points model in DuckDB: one vectorised query, no Python loop per subject.
 
 The model compiles to one SQL statement of the shape a person would write by hand: a
-``GROUP BY subject_id`` over the records with one filtered ``SUM`` per rule (the first rule that
-a record meets, as in :mod:`.ledger`), each held to the rule's cap, plus ``BOOL_OR`` per grade
-rule; then base + sum, the floor and ceiling, the band and the grade rules, joined to every
+``GROUP BY subject_id`` over the records with one ``SUM`` for every uncapped rule together and one
+``SUM`` per capped rule, each held to its cap, plus ``BOOL_OR`` per grade rule; then the score
+once (base + sum, floor, ceiling), the band and the grade rules as ranks, joined to every
 subject (a subject without records scores the base).
 
+A record counts under the *first* rule it meets (as in :mod:`.ledger`). Rules of different record
+types never compete, so the first-match order is written per record type
+(``CASE record_type WHEN … THEN CASE WHEN <first rule> … END``) and a capped rule carries only the
+earlier rules of its own type; where every rule expires the same way the liveness test is
+written once, outside the ``CASE``.
+
 Input relations (DuckDB tables or views): ``subjects(subject_id, kind)`` and
-``records(subject_id, record_type, decided_on DATE, ends_on DATE, status, <one VARCHAR column per
-field a condition names>)`` where ``ends_on`` is the first day the record is no longer disclosed
-(NULL: no known end). :func:`load_store` fills them from the store as of ``at``/``known_at``.
+``records(subject_id, record_type, decided_on DATE, ends_on DATE, status, <one VARCHAR column
+``f_NAME`` per field a condition names>)`` where ``ends_on`` is the first day the record is no
+longer disclosed (NULL: no known end). :func:`load_store` fills them from the store as of
+``at``/``known_at``: the rows leave the store through Arrow untouched (fields as JSON text), and
+DuckDB computes the disclosure ends and extracts the fields in one statement
+(:func:`records_sql`), with the same rules as :func:`xinyong.score.periods.disclosure_end`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, Text, cast, func, or_, select
 
-from xinyong.catalog.model import Catalog, Duration, PointsSpec, RecordCondition, ScoringModel
+from xinyong.catalog.model import (
+    Catalog,
+    Duration,
+    PeriodRule,
+    PointsRule,
+    PointsSpec,
+    RecordCondition,
+    RecordType,
+    ScoringModel,
+)
 from xinyong.errors import UnusableInput
-from xinyong.score.periods import disclosure_end
-from xinyong.store.queries import StoredRecord, _record, _utc
+from xinyong.score.periods import END_FIELDS
+from xinyong.store.queries import _utc
 from xinyong.store.tables import records, subjects
+
+#: The store's columns copied to DuckDB (``fields`` as JSON text), in this order.
+RAW_COLUMNS = ("subject_id", "record_type", "decided_on", "valid_from", "valid_to", "status")
+RAW_SCHEMA = pa.schema(
+    [
+        ("subject_id", pa.int64()),
+        ("record_type", pa.string()),
+        ("decided_on", pa.date32()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("status", pa.string()),
+        ("fields", pa.string()),
+    ]
+)
+_BATCH_ROWS = 100_000
 
 
 def _lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _interval(duration: Duration) -> str:
@@ -40,107 +77,254 @@ def _interval(duration: Duration) -> str:
     return f"INTERVAL {duration.amount} {unit}"
 
 
+def _points_spec(model: ScoringModel) -> PointsSpec:
+    if not isinstance(model.spec, PointsSpec):
+        raise UnusableInput(
+            f"批量评分只支持积分模型 / batch scoring needs a points model: {model.id}"
+        )
+    return model.spec
+
+
 def condition_fields(spec: PointsSpec) -> list[str]:
     conds: list[RecordCondition] = [*spec.rules, *(g.when for g in spec.grade_rules)]
     return sorted({k for c in conds for k in c.where})
 
 
-def _condition_sql(cond: RecordCondition, at: str) -> str:
-    parts = [f"record_type = {_lit(cond.record_type)}"]
+def record_types_read(spec: PointsSpec) -> list[str]:
+    """The record types a points model's rules and grade rules read."""
+    return sorted(
+        {r.record_type for r in spec.rules} | {g.when.record_type for g in spec.grade_rules}
+    )
+
+
+# -- the compiled model --------------------------------------------------------------------------
+
+
+def _where_sql(cond: RecordCondition, at: str) -> list[str]:
+    """The condition's field values and window, without its record type."""
+    parts = []
     for key, wanted in cond.where.items():
         options = wanted if isinstance(wanted, list) else [wanted]
         values = ", ".join(_lit(str(o).lower() if isinstance(o, bool) else o) for o in options)
-        parts.append(f'"f_{key}" IN ({values})')
+        parts.append(f"{_ident('f_' + key)} IN ({values})")
     if cond.within is not None:
         parts.append(f"decided_on + {_interval(cond.within)} > {at}")
-    return " AND ".join(parts)
+    return parts
+
+
+def _condition_sql(cond: RecordCondition, at: str) -> str:
+    return " AND ".join([f"record_type = {_lit(cond.record_type)}", *_where_sql(cond, at)])
+
+
+def _alive_sql(rule: PointsRule, at: str) -> str | None:
+    """The rule's expiry as a test on the record (None: it never expires)."""
+    if rule.expires == "disclosure_period":
+        return f"(ends_on IS NULL OR ends_on > {at})"
+    if rule.expires == "never":
+        return None
+    return f"decided_on + {_interval(rule.expires)} > {at}"
+
+
+def _and(parts: Sequence[str | None]) -> str:
+    kept = [p for p in parts if p]
+    return " AND ".join(kept) if kept else "true"
+
+
+def _first_match(
+    rules: Sequence[tuple[PointsRule, int]], at: str, alive_outside: bool
+) -> str | None:
+    """``CASE WHEN <rule> THEN points …`` over rules of one record type, in model order: the first
+    rule a record meets decides (0 for a rule whose points are summed elsewhere). None when every
+    branch gives 0."""
+    while rules and rules[-1][1] == 0:
+        rules = rules[:-1]
+    if not rules:
+        return None
+    whens = []
+    for rule, points in rules:
+        alive = None if alive_outside else _alive_sql(rule, at)
+        whens.append(f"WHEN {_and([*_where_sql(rule, at), alive])} THEN {points}")
+    if len(whens) == 1 and whens[0].startswith("WHEN true THEN "):
+        return whens[0].removeprefix("WHEN true THEN ")
+    return f"CASE {' '.join(whens)} ELSE 0 END"
+
+
+def _by_type(rules: Iterable[PointsRule]) -> dict[str, list[PointsRule]]:
+    grouped: dict[str, list[PointsRule]] = {}
+    for rule in rules:
+        grouped.setdefault(rule.record_type, []).append(rule)
+    return grouped
+
+
+def _points_sql(spec: PointsSpec, at: str) -> str:
+    """The points of one subject's records: uncapped rules in one SUM, each capped rule in a
+    SUM of its own held to its cap."""
+    alives = {_alive_sql(r, at) for r in spec.rules}
+    shared = alives.pop() if len(alives) == 1 else None
+    outside = len(alives) == 0  # every rule expires the same way
+    grouped = _by_type(spec.rules)
+
+    def guarded(expr: str, rtype: str | None) -> str:
+        tests = [f"record_type = {_lit(rtype)}" if rtype is not None else None]
+        tests.append(shared if outside else None)
+        test = _and(tests)
+        return expr if test == "true" else f"CASE WHEN {test} THEN {expr} ELSE 0 END"
+
+    sums: list[str] = []
+    branches = []
+    for rtype, rules in grouped.items():
+        body = _first_match([(r, 0 if r.cap is not None else r.points) for r in rules], at, outside)
+        if body is not None:
+            branches.append(f"WHEN {_lit(rtype)} THEN {body}")
+    if branches:
+        case = f"CASE record_type {' '.join(branches)} ELSE 0 END"
+        sums.append(f"SUM({guarded(case, None)})")
+    for rtype, rules in grouped.items():
+        for n, rule in enumerate(rules):
+            if rule.cap is None:
+                continue
+            earlier = [(r, 0) for r in rules[:n]]
+            body = _first_match([*earlier, (rule, rule.points)], at, outside)
+            assert body is not None
+            total = f"SUM({guarded(body, rtype)})"
+            sums.append(f"GREATEST(LEAST({total}, {rule.cap}), -{rule.cap})")
+    return " + ".join(sums) if sums else "0"
 
 
 def compile_sql(model: ScoringModel, at: date) -> str:
-    """The one query that scores every subject under ``model`` on ``at``."""
-    spec = model.spec
-    if not isinstance(spec, PointsSpec):
-        raise UnusableInput(
-            f"批量评分只支持积分模型 / batch scoring needs a points model: {model.id}"
-        )
+    """The one query that scores every subject under ``model`` on ``at``: rows of
+    ``(subject_id, score, grade)``, grade NULL for a kind of subject the model is not made for."""
+    spec = _points_spec(model)
     day = f"DATE {_lit(at.isoformat())}"
-    rule_case = []
-    for i, rule in enumerate(spec.rules):
-        live = _condition_sql(rule, day)
-        if rule.expires == "disclosure_period":
-            live += f" AND (ends_on IS NULL OR ends_on > {day})"
-        elif rule.expires != "never":
-            live += f" AND decided_on + {_interval(rule.expires)} > {day}"
-        rule_case.append(f"WHEN {live} THEN {i}")
-    # Uncapped rules add up in one SUM; each capped rule needs a filtered SUM of its own.
-    point_case = " ".join(f"WHEN {i} THEN {r.points}" for i, r in enumerate(spec.rules))
-    sums = ["COALESCE(SUM(CASE WHEN capped THEN 0 ELSE pts END), 0)"]
-    for i, rule in enumerate(spec.rules):
-        if rule.cap is not None:
-            total = f"COALESCE(SUM(pts) FILTER (WHERE rule = {i}), 0)"
-            sums.append(f"GREATEST(LEAST({total}, {rule.cap}), -{rule.cap})")
-    capped = ", ".join(str(i) for i, r in enumerate(spec.rules) if r.cap is not None) or "-1"
-    flags = [
-        f"BOOL_OR({_condition_sql(g.when, day)}) AS g{i}" for i, g in enumerate(spec.grade_rules)
-    ]
-    raw = f"{spec.base} + COALESCE(a.points, 0)"
-    score = raw
+    flags = "".join(
+        f", BOOL_OR({_condition_sql(g.when, day)}) AS g{i}" for i, g in enumerate(spec.grade_rules)
+    )
+    flag_names = "".join(f", COALESCE(a.g{i}, false) AS g{i}" for i in range(len(spec.grade_rules)))
+    score = f"{spec.base} + COALESCE(a.points, 0)"
     if spec.floor is not None:
         score = f"GREATEST({score}, {spec.floor})"
     if spec.ceiling is not None:
         score = f"LEAST({score}, {spec.ceiling})"
-    bands = " ".join(
-        f"WHEN score >= {b.min} THEN {_lit(b.grade)}" for b in spec.bands if b.min is not None
-    )
-    band = f"CASE {bands} ELSE {_lit(spec.bands[-1].grade)} END"
+    # Grades as ranks, best first: an ``at_most`` rule raises the rank to its grade's.
     order = spec.grade_order
-    grade = band
-    for i, g in enumerate(spec.grade_rules):
-        if g.at_most is not None:
-            rank = {k: n for n, k in enumerate(order)}
-            worse = ", ".join(_lit(k) for k in order if rank[k] < rank[g.at_most])
-            grade = (
-                f"CASE WHEN COALESCE(g{i}, false) AND ({grade}) IN ({worse}) "
-                f"THEN {_lit(g.at_most)} ELSE ({grade}) END"
-            )
-    for i, g in reversed(list(enumerate(spec.grade_rules))):
-        if g.grade is not None:
-            grade = f"CASE WHEN COALESCE(g{i}, false) THEN {_lit(g.grade)} ELSE ({grade}) END"
+    rank = {g: n for n, g in enumerate(order)}
+    bands = " ".join(
+        f"WHEN score >= {b.min} THEN {rank[b.grade]}" for b in spec.bands if b.min is not None
+    )
+    band = f"CASE {bands} ELSE {rank[spec.bands[-1].grade]} END" if bands else "0"
+    lowered = [
+        f"CASE WHEN g{i} THEN {rank[g.at_most]} ELSE 0 END"
+        for i, g in enumerate(spec.grade_rules)
+        if g.at_most is not None
+    ]
+    worst = f"GREATEST(band, {', '.join(lowered)})" if lowered else "band"
+    names = " ".join(f"WHEN {n} THEN {_lit(g)}" for n, g in enumerate(order))
+    direct = " ".join(
+        f"WHEN g{i} THEN {_lit(g.grade)}"
+        for i, g in enumerate(spec.grade_rules)
+        if g.grade is not None
+    )
+    grade = (
+        f"CASE {direct} ELSE CASE {worst} {names} END END"
+        if direct
+        else (f"CASE {worst} {names} END")
+    )
     kinds = ", ".join(_lit(k) for k in model.subject_kinds)
-    flag_cols = "".join(f", {f}" for f in flags)
-    flag_names = ", ".join(f"g{i}" for i in range(len(spec.grade_rules)))
     return f"""
-WITH ruled AS (
-    SELECT *, CASE {" ".join(rule_case)} END AS rule
+WITH per_subject AS (
+    SELECT subject_id, {_points_sql(spec, day)} AS points{flags}
     FROM records
     WHERE status NOT IN ('repaired', 'withdrawn')
       AND (decided_on IS NULL OR decided_on <= {day})
-),
-counted AS (
-    SELECT *, CASE rule {point_case} ELSE 0 END AS pts, rule IN ({capped}) AS capped
-    FROM ruled
-),
-per_subject AS (
-    SELECT subject_id, {" + ".join(sums)} AS points{flag_cols}
-    FROM counted
     GROUP BY subject_id
 ),
 scored AS (
-    SELECT s.subject_id, s.kind, {score} AS score{", " + flag_names if flag_names else ""}
+    SELECT s.subject_id, s.kind, {score} AS score{flag_names}
     FROM subjects s LEFT JOIN per_subject a USING (subject_id)
+),
+banded AS (
+    SELECT *, {band} AS band FROM scored
 )
-SELECT subject_id, {_lit(model.id)} AS model, {day} AS at, score,
-       CASE WHEN kind IN ({kinds}) THEN {grade} END AS grade
-FROM scored
+SELECT subject_id, score, CASE WHEN kind IN ({kinds}) THEN {grade} END AS grade
+FROM banded
 """
 
 
-def records_held(
+# -- from the store to DuckDB --------------------------------------------------------------------
+
+
+def _field(name: str) -> str:
+    return f"json_extract_string(fields, {_lit('$.' + _ident(name))})"
+
+
+def _as_date(name: str) -> str:
+    """A field as a date, as :func:`xinyong.score.periods.as_date` reads it."""
+    if name == "decided_on":
+        return "decided_on"
+    return f"TRY_CAST(substr({_field(name)}, 1, 10) AS DATE)"
+
+
+def _period_end_sql(rule: PeriodRule) -> str | None:
+    """The end of a record type's disclosure period (``disclosure_end`` without ``valid_to``)."""
+    start = (
+        f"COALESCE({', '.join(_as_date(f) for f in rule.start_fields())}, decided_on, valid_from)"
+    )
+    until = [_as_date(f) for f in END_FIELDS]
+
+    def term_end(length: Duration | None, open_ended: bool) -> str:
+        ends = []
+        if length is not None and length.unit != "wd":
+            ends.append(f"({start} + {_interval(length)})::DATE")
+        if open_ended:
+            ends += until
+        if not ends:
+            return "NULL::DATE"
+        return ends[0] if len(ends) == 1 else f"LEAST({', '.join(ends)})"
+
+    whens = []
+    for variant in rule.variants:
+        tests = []
+        for key, wanted in variant.when.items():
+            options = wanted if isinstance(wanted, list) else [wanted]
+            tests.append(f"{_field(key)} IN ({', '.join(_lit(o) for o in options)})")
+        end = term_end(
+            variant.max or variant.length, variant.until is not None or rule.until is not None
+        )
+        whens.append(f"WHEN {_and(tests)} THEN {end}")
+    own = term_end(rule.max or rule.length, rule.until is not None)
+    return f"CASE {' '.join(whens)} ELSE {own} END" if whens else own
+
+
+def records_sql(model: ScoringModel, catalog: Catalog, raw: str = "records_raw") -> str:
+    """The ``records`` input of :func:`compile_sql` from the store's rows in ``raw``
+    (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL."""
+    spec = _points_spec(model)
+    ends = []
+    for rtype_id in record_types_read(spec):
+        rtype: RecordType | None = catalog.record_types.get(rtype_id)
+        if rtype is None or rtype.disclosure_period is None:
+            continue
+        end = _period_end_sql(rtype.disclosure_period)
+        if end is not None:
+            ends.append(f"WHEN {_lit(rtype_id)} THEN {end}")
+    period_end = f"CASE record_type {' '.join(ends)} END" if ends else "NULL::DATE"
+    fields = "".join(
+        f", {_field(name)} AS {_ident('f_' + name)}" for name in condition_fields(spec)
+    )
+    return f"""
+SELECT subject_id, record_type, COALESCE(decided_on, valid_from) AS decided_on,
+       LEAST(valid_to + 1, {period_end}) AS ends_on, status{fields}
+FROM {raw}
+"""
+
+
+def store_rows(
     conn: Connection, at: date, known_at: datetime | None, record_types: list[str]
-) -> list[StoredRecord]:
+) -> pa.Table:
     """Every linked record of these types that held on ``at``, as known on ``known_at`` (the
-    filters of ``records_for``, for all subjects in one query)."""
-    query = select(records).where(
+    filters of ``records_for``, for all subjects in one query), as an Arrow table of
+    :data:`RAW_SCHEMA`: no per-record work in Python."""
+    query = select(*(records.c[name] for name in RAW_COLUMNS), cast(records.c.fields, Text)).where(
         records.c.subject_id.is_not(None),
         records.c.record_type.in_(record_types),
         records.c.status != "withdrawn",
@@ -158,7 +342,36 @@ def records_held(
         or_(start.is_(None), start <= at),
         or_(records.c.valid_to.is_(None), records.c.valid_to >= at),
     )
-    return [_record(row) for row in conn.execute(query)]
+    result = conn.execute(query)
+    batches = []
+    while rows := result.fetchmany(_BATCH_ROWS):
+        columns = list(zip(*rows, strict=True))
+        batches.append(
+            pa.record_batch(
+                [pa.array(c, f.type) for c, f in zip(columns, RAW_SCHEMA, strict=True)],
+                schema=RAW_SCHEMA,
+            )
+        )
+    return pa.Table.from_batches(batches, schema=RAW_SCHEMA)
+
+
+def load_tables(
+    duck: duckdb.DuckDBPyConnection,
+    subject_table: pa.Table,
+    raw: pa.Table,
+    model: ScoringModel,
+    catalog: Catalog,
+) -> None:
+    """Create the ``subjects`` and ``records`` inputs of :func:`compile_sql` in ``duck`` from
+    Arrow tables: ``subject_table(subject_id, kind[, code])`` and ``raw`` (:data:`RAW_SCHEMA`)."""
+    duck.register("subjects_arrow", subject_table)
+    duck.register("records_raw", raw)
+    try:
+        duck.execute("CREATE OR REPLACE TABLE subjects AS SELECT * FROM subjects_arrow")
+        duck.execute(f"CREATE OR REPLACE TABLE records AS {records_sql(model, catalog)}")
+    finally:
+        duck.unregister("subjects_arrow")
+        duck.unregister("records_raw")
 
 
 def load_store(
@@ -170,11 +383,7 @@ def load_store(
     known_at: datetime | None = None,
 ) -> int:
     """Copy the subjects and their records held on ``at`` into DuckDB (through Arrow)."""
-    assert isinstance(model.spec, PointsSpec)
-    fields = condition_fields(model.spec)
-    wanted = {r.record_type for r in model.spec.rules} | {
-        g.when.record_type for g in model.spec.grade_rules
-    }
+    spec = _points_spec(model)
     people = conn.execute(select(subjects.c.id, subjects.c.kind, subjects.c.primary_code)).all()
     subject_table = pa.table(
         {
@@ -183,35 +392,8 @@ def load_store(
             "code": pa.array([p.primary_code for p in people], pa.string()),
         }
     )
-    columns: dict[str, list[Any]] = {
-        k: [] for k in ("subject_id", "record_type", "decided_on", "ends_on", "status")
-    }
-    for name in fields:
-        columns[f"f_{name}"] = []
-    for rec in records_held(conn, at, known_at, sorted(wanted)):
-        if rec.subject_id is None:
-            continue
-        rtype = catalog.record_types[rec.record_type]
-        columns["subject_id"].append(rec.subject_id)
-        columns["record_type"].append(rec.record_type)
-        columns["decided_on"].append(rec.decided_on or rec.valid_from)
-        columns["ends_on"].append(disclosure_end(rtype, rec))
-        columns["status"].append(rec.status)
-        for name in fields:
-            value = rec.fields.get(name)
-            columns[f"f_{name}"].append(
-                None
-                if value is None
-                else str(value).lower()
-                if isinstance(value, bool)
-                else str(value)
-            )
-    types = {"subject_id": pa.int64(), "decided_on": pa.date32(), "ends_on": pa.date32()}
-    record_table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in columns.items()})
-    duck.register("subjects_arrow", subject_table)
-    duck.register("records_arrow", record_table)
-    duck.execute("CREATE OR REPLACE TABLE subjects AS SELECT * FROM subjects_arrow")
-    duck.execute("CREATE OR REPLACE TABLE records AS SELECT * FROM records_arrow")
+    raw = store_rows(conn, at, known_at, record_types_read(spec))
+    load_tables(duck, subject_table, raw, model, catalog)
     return len(people)
 
 
@@ -232,7 +414,8 @@ def score_all(
     try:
         count = load_store(duck, conn, model, catalog, at, known_at)
         query = (
-            "SELECT s.code AS subject, r.model, r.at, r.score, r.grade "
+            f"SELECT s.code AS subject, {_lit(model.id)} AS model, DATE {_lit(at.isoformat())} "
+            "AS at, r.score, r.grade "
             f"FROM ({compile_sql(model, at)}) r JOIN subjects s USING (subject_id) ORDER BY s.code"
         )
         kind = "PARQUET" if out.suffix == ".parquet" else "CSV, HEADER"
