@@ -21,6 +21,7 @@ import asyncio
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,13 +32,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 
 from xinyong.catalog import default_catalog
 from xinyong.codes import ric
 from xinyong.measures import check
+from xinyong.measures.checker import Checker
 from xinyong.measures.clients import create_client
-from xinyong.measures.decisions import lookup
 from xinyong.measures.screen import restriction_table, screen
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import connect
@@ -107,26 +108,49 @@ def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> 
     catalog = default_catalog()
     sample = [rng.choice(codes) for _ in range(n)]
     today = date.today()
+    checker = Checker(engine, catalog)
+    audit = {"actor": "bench", "role": "agency", "purpose": "bench", "action": "check:" + ACTION}
+    for code in sample[:200]:  # warm: the per-thread connection, the reason cache
+        checker.decide(code, ACTION)
     timings: list[float] = []
-    bare: list[float] = []
-    with engine.connect() as conn:
-        sid_of = dict(conn.execute(select(subject_identifiers.c.value, subject_identifiers.c.subject_id)
-                                   .where(subject_identifiers.c.value.in_(sample[:5000]))).all())  # fmt: skip
     for code in sample:
+        t0 = time.perf_counter()
+        checker.check(code, ACTION, actor="bench", audit=audit)
+        timings.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    checker.writer.flush()
+    drained = time.perf_counter() - t0
+    # Baseline: the bare indexed SELECT (identifier → subject → index rows) on the same driver.
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    bare: list[float] = []
+    for code in sample:
+        t0 = time.perf_counter()
+        cursor.execute(
+            "SELECT subject_id FROM subject_identifiers WHERE scheme = 'ric' AND value = ?", (code,)
+        )
+        sid = cursor.fetchone()[0]
+        cursor.execute("SELECT * FROM restrictions WHERE subject_id = ? AND action = ? AND superseded_at IS NULL "
+                       "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
+                       (sid, ACTION, today.isoformat(), today.isoformat()))  # fmt: skip
+        cursor.fetchall()
+        bare.append(time.perf_counter() - t0)
+    raw.close()
+    # The transactional path (CLI): decision written in the caller's transaction.
+    tx: list[float] = []
+    for code in sample[: min(n, 1000)]:
         t0 = time.perf_counter()
         with engine.begin() as conn:
             check(conn, code, ACTION, catalog=catalog, actor="bench")
-        timings.append(time.perf_counter() - t0)
-    for code in sample[:5000]:
-        t0 = time.perf_counter()
-        with engine.connect() as conn:
-            lookup(conn, sid_of[code], ACTION, today, None)
-        bare.append(time.perf_counter() - t0)
+        tx.append(time.perf_counter() - t0)
     engine.dispose()
-    print(f"in-process check (logged), n={n}: p50 {pct(timings, .5) * 1e3:.3f} ms, "
-          f"p99 {pct(timings, .99) * 1e3:.3f} ms")  # fmt: skip
-    print(f"  baseline bare indexed lookup: p50 {pct(bare, .5) * 1e3:.3f} ms, "
+    print(f"in-process Checker.check (logged + audited via the writer), n={n}: "
+          f"p50 {pct(timings, .5) * 1e3:.3f} ms, p99 {pct(timings, .99) * 1e3:.3f} ms "
+          f"(writer drained {drained * 1e3:.0f} ms after the last)")  # fmt: skip
+    print(f"  baseline bare indexed SELECTs: p50 {pct(bare, .5) * 1e3:.3f} ms, "
           f"p99 {pct(bare, .99) * 1e3:.3f} ms; ratio p99 {pct(timings, .99) / pct(bare, .99):.1f}x")  # fmt: skip
+    print(f"  check(conn) in its own transaction (CLI path), n={len(tx)}: "
+          f"p50 {pct(tx, .5) * 1e3:.3f} ms, p99 {pct(tx, .99) * 1e3:.3f} ms")  # fmt: skip
 
 
 async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int) -> None:
@@ -156,43 +180,97 @@ async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int
         start = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(conc)))
         elapsed = time.perf_counter() - start
-    print(f"HTTP check: {len(lat) / elapsed:,.0f} req/s, p50 {pct(lat, .5) * 1e3:.1f} ms, "
+    print(f"  httpx (asyncio) check: {len(lat) / elapsed:,.0f} req/s, p50 {pct(lat, .5) * 1e3:.1f} ms, "
           f"p99 {pct(lat, .99) * 1e3:.1f} ms, errors {errors} of {len(lat)} "
           f"(concurrency {conc}, {seconds:.0f}s)")  # fmt: skip
 
 
-def bench_http(url: str, codes: list[str], seconds: float, conc: int) -> None:
+def bench_app() -> object:
+    """The app as ``uvicorn --factory`` builds it in each worker (no rate limit: one client)."""
+    from xinyong.api.app import create_app
+
+    return create_app(rate_limit=10**9)
+
+
+_WRK_SCRIPT = """
+local codes = {}
+for line in io.lines("%s") do codes[#codes + 1] = line end
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local code = codes[math.random(#codes)]
+  return wrk.format("GET", "/api/v1/check?action=buy_flight_ticket&subject=" .. code)
+end
+"""
+
+
+def bench_http(url: str, codes: list[str], seconds: float, conc: int, tmp: Path) -> None:
     engine = connect(url)
     with engine.begin() as conn:
         _, key = create_client(conn, default_catalog(), authority="caac", role="agency")
     engine.dispose()
-    port = 8765
-    env = {**os.environ, "XINYONG_DB": url}
-    server = subprocess.Popen(
-        [sys.executable, "-c",
-         "import uvicorn; from xinyong.api.app import create_app; "
-         f"uvicorn.run(create_app(rate_limit=10**9), host='127.0.0.1', port={port}, "
-         "log_level='warning', access_log=False)"],
-        env=env,
-    )  # fmt: skip
-    try:
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        sample = codes[:100_000]
-        driver = subprocess.run(
-            [sys.executable, __file__, "--drive", str(port), key, str(seconds), str(conc)],
-            input="\n".join(sample), text=True, check=True,
+    sample = codes[:100_000]
+    (tmp / "codes.txt").write_text("\n".join(sample))
+    (tmp / "check.lua").write_text(_WRK_SCRIPT % (tmp / "codes.txt"))
+    wrk = shutil.which("wrk")
+    for workers in (1, 2):
+        port = 8765 + workers
+        env = {**os.environ, "XINYONG_DB": url}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "decisions:bench_app",
+             "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+            env=env,
         )  # fmt: skip
-        del driver
-    finally:
-        server.terminate()
-        server.wait()
+        try:
+            import httpx
+
+            for _ in range(150):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            for code in sample[:50]:  # warm every worker: engine, checker, key cache
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/check",
+                          params={"subject": code, "action": ACTION}, headers={"X-API-Key": key})  # fmt: skip
+            print(f"HTTP, uvicorn --workers {workers}:")
+            if wrk:
+                _wrk(wrk, port, key, tmp / "check.lua", seconds, conc)
+            subprocess.run(
+                [sys.executable, __file__, "--drive", str(port), key, str(seconds), str(conc)],
+                input="\n".join(sample), text=True, check=True,
+            )  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait()
+    engine = connect(url)
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT count(*) FROM decisions")).scalar_one()
+        events = conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+        from xinyong.audit import verify
+
+        chain = verify(conn)
+    engine.dispose()
+    print(f"  after shutdown: {logged:,} decisions logged, {events:,} audit events, "
+          f"chain ok={chain.ok} ({chain.count:,} events)")  # fmt: skip
+
+
+def _wrk(wrk: str, port: int, key: str, script: Path, seconds: float, conc: int) -> None:
+    """``wrk`` (C, one thread) as the load generator: requests/s, latency percentiles, errors."""
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{conc}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
+         "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    pcts = {
+        parts[0]: parts[1]
+        for line in out.splitlines()
+        if (parts := line.split()) and len(parts) == 2 and parts[0] in ("50%", "99%")
+    }
+    errors = [line.strip() for line in out.splitlines() if "Non-2xx" in line or "errors" in line]
+    print(f"  wrk -c{conc}: {float(rate):,.0f} req/s, p50 {pcts.get('50%')}, "
+          f"p99 {pcts.get('99%')}, errors: {'; '.join(errors) or 'none'}")  # fmt: skip
 
 
 def bench_screen(url: str, codes: list[str], rows: int, tmp: Path, rng: random.Random) -> None:
@@ -240,7 +318,7 @@ def main() -> None:
     parser.add_argument("--restrictions", type=int, default=10_000)
     parser.add_argument("--checks", type=int, default=5_000)
     parser.add_argument("--http-seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--screen-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
@@ -258,7 +336,7 @@ def main() -> None:
         engine.dispose()
         bench_in_process(url, codes, args.checks, rng)
         if not args.skip_http:
-            bench_http(url, codes, args.http_seconds, args.concurrency)
+            bench_http(url, codes, args.http_seconds, args.concurrency, tmp)
         bench_screen(url, codes, args.screen_rows, tmp, rng)
 
 

@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI
 from xinyong import __version__
 from xinyong.api import problems
 from xinyong.api.database import engine
+from xinyong.api.fastpath import install_api_key_fast_path
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import batches as batches_router
 from xinyong.api.routers import check as check_router
@@ -83,4 +84,6 @@ def create_app(
     app.include_router(batches_router.router, prefix=API_PREFIX)
     # The portal last: its catch-all error pages must not shadow the API's problem details.
     install_portal(app)
+    # Last: API calls with a key skip the portal's sessions and per-address limit (fastpath.py).
+    install_api_key_fast_path(app)
     return app
