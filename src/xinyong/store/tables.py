@@ -110,6 +110,8 @@ batches = Table(
     Column("accepted", Integer, nullable=False, server_default=text("0")),
     Column("rejected", Integer, nullable=False, server_default=text("0")),
     Column("duplicates", Integer, nullable=False, server_default=text("0")),
+    # Why a batch failed (state ``failed``), zh / en; written after the load's rollback.
+    Column("failure", Text, nullable=True),
     CheckConstraint(_one_of("state", BATCH_STATES), name="state"),
 )
 
@@ -199,6 +201,10 @@ link_leads = Table(
     Column("confidence", Float, nullable=False),
     Column("method", String(32), nullable=False),
     Column("state", String(16), nullable=False, server_default=text("'open'")),
+    # Who confirmed or rejected the lead, when and why (also in the audit log).
+    Column("decided_by", Text, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
     UniqueConstraint("record_id", "subject_id"),
