@@ -75,7 +75,7 @@ def test_search_open_object_and_download(
     expect(page.locator("h1")).to_have_text("信用信息查询")
     page.screenshot(path=str(screenshots_dir / "home.png"), full_page=True)
 
-    masked = code[:6] + "********" + code[-4:]
+    masked = code[:4] + "*" * 10 + code[-4:]
     page.get_by_label("名称、统一社会信用代码或身份证号码").fill(masked)
     page.keyboard.press("Enter")
     expect(page.locator("#results")).to_contain_text(name)
@@ -103,7 +103,7 @@ def test_search_open_object_and_download(
     details.get_by_role("button", name="提出异议").click()
     expect(page.locator("#done")).to_be_visible()
     expect(page.locator("#objections")).to_contain_text("本人已全部履行，请核实")
-    expect(page.locator("body")).to_contain_text("under_objection")
+    expect(page.locator("body")).to_contain_text("异议处理中")
     page.screenshot(path=str(screenshots_dir / "my-file.png"), full_page=True)
 
     with page.expect_download() as download_info:

@@ -66,11 +66,14 @@ def test_individuals_are_masked_and_found_by_masked_number(
 ) -> None:
     sid, code, _name = _one(demo_db, "judgment_defaulter", "individual")
     page = client.get(f"/subjects/{sid}").text
-    masked = code[:6] + "********" + code[-4:]
+    masked = code[:4] + "*" * 10 + code[-4:]
     assert masked in page
     assert code not in page
     hits = client.get("/search", params={"q": masked}).text
     assert f'href="/subjects/{sid}"' in hits
+    # As some published lists print it, with six leading digits, also finds them.
+    six = client.get("/search", params={"q": code[:6] + "*" * 8 + code[-4:]}).text
+    assert f'href="/subjects/{sid}"' in six
     assert code not in client.get("/lists/judgment_defaulters", params={"kind": "individual"}).text
 
 
@@ -80,13 +83,19 @@ def test_defaulter_list_csv_is_masked_and_filters(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert len(rows) > 1
-    for row in rows[1:]:
-        if row[2] == "individual":
-            assert re.fullmatch(r"[0-9]{6}\*{8}[0-9]{3}[0-9X]", row[1]), row[1]
+    assert {row[2] for row in rows[1:]} <= {"个人", "企业", "个体工商户", "社会组织等", "机关"}
+    assert {row[7] for row in rows[1:]} == {"失信被执行人"}
+    people = [row for row in rows[1:] if row[2] == "个人"]
+    assert people
+    for row in people:
+        assert re.fullmatch(r"[0-9]{4}\*{10}[0-9]{3}[0-9X]", row[1]), row[1]
     organisations = client.get(
         "/lists/judgment_defaulters", params={"format": "csv", "kind": "organisation"}
     ).text
-    assert ",individual," not in organisations
+    assert ",个人," not in organisations
+    client.get("/lang", params={"to": "en", "next": "/"})
+    english = client.get("/lists/judgment_defaulters", params={"format": "csv"}).text
+    assert ",individual," in english and "judgment defaulter" in english.lower()
 
 
 def test_unknown_things_are_clear_404_pages(client: TestClient) -> None:
@@ -141,9 +150,10 @@ def test_subject_objects_and_sees_the_status_change(client: TestClient, demo_db:
         data={"record_id": record_id.group(1), "reason": "金额有误", "csrf": csrf_of(page)},
     )
     assert response.status_code == 200
-    assert "under_objection" in response.text
+    assert "异议处理中" in response.text
+    assert '"status-under_objection">异议处理中<' in response.text
     assert "金额有误" in response.text
-    assert "self_service" in response.text  # who looked at my file
+    assert "本人查询" in response.text  # who looked at my file: the subject itself
 
 
 def test_department_upload_of_junk_is_a_clear_error(client: TestClient) -> None:

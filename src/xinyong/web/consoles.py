@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
 
@@ -21,6 +22,7 @@ from xinyong.api.database import engine
 from xinyong.errors import NotFound, UnusableInput, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.measures import check
+from xinyong.measures.screen import screen
 from xinyong.measures.tables import decisions
 from xinyong.process.commitments import commitment_kinds, list_commitments, sign_commitment
 from xinyong.process.objections import file_objection, list_objections
@@ -348,7 +350,9 @@ def agency_console(request: Request, db: Db) -> Response:
     session = session_of(request)
     with db.connect() as conn:
         history = _decisions(conn, actor=session.login)
-    return render(request, "agency.html", decision=None, history=history, problem=None)
+    return render(
+        request, "agency.html", decision=None, history=history, problem=None, screen_problem=None
+    )
 
 
 @router.post("/agency/check")
@@ -382,7 +386,79 @@ def agency_check(
         decision=decision,
         history=history,
         problem=problem,
+        screen_problem=None,
     )
+
+
+#: Files the agency console screens: CSV or Parquet, as ``xinyong screen`` reads them.
+SCREEN_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
+
+
+@router.post("/agency/screen")
+async def agency_screen(
+    request: Request,
+    db: Db,
+    file: UploadFile | None = None,
+    action: Annotated[str, Form(max_length=64)] = "",
+    column: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Screen an uploaded column of codes (``xinyong.measures.screen``): the result CSV back,
+    one row per input row in input order (``code,outcome,until,measures``)."""
+    if (denied := _guard(request, "agency")) is not None:
+        return denied
+    if (failed := _csrf_failed(request, csrf)) is not None:
+        return failed
+    _ = i18n.translator(lang_of(request))
+    problem: str | None = None
+    if file is None or not file.filename:
+        problem = _("请选择文件。")
+    else:
+        suffix = Path(file.filename).suffix.lower()[:8]
+        data = await file.read(MAX_UPLOAD + 1)
+        if suffix not in SCREEN_SUFFIXES:
+            problem = "只支持 CSV 或 Parquet / CSV or Parquet only"
+        elif len(data) > MAX_UPLOAD:
+            problem = "文件过大 / file too large (50 MB)"
+        else:
+            try:
+                result = await run_in_threadpool(
+                    _screen, db, data, suffix, action, column.strip() or None, catalog_of(request)
+                )
+            except XinyongError as error:
+                problem = one_line(error)
+            else:
+                # screen() refused any action not in the catalog: the name is a safe id.
+                return Response(
+                    result,
+                    media_type="text/csv; charset=utf-8",
+                    headers={
+                        "Content-Disposition": f'attachment; filename="screened-{action}.csv"'
+                    },
+                )
+    session = session_of(request)
+    with db.connect() as conn:
+        history = _decisions(conn, actor=session.login)
+    return render(
+        request,
+        "agency.html",
+        status=400,
+        decision=None,
+        history=history,
+        problem=None,
+        screen_problem=problem,
+    )
+
+
+def _screen(
+    db: Engine, data: bytes, suffix: str, action: str, column: str | None, catalog: Any
+) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="xinyong-screen-") as tmp:
+        source = Path(tmp) / f"upload{suffix}"
+        source.write_bytes(data)
+        out = Path(tmp) / "screened.csv"
+        screen(db, source, action, out, column=column, catalog=catalog, at=today())
+        return out.read_bytes()
 
 
 @router.get("/department")

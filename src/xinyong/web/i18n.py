@@ -190,6 +190,15 @@ EN: dict[str, str] = {
     "行为": "Action",
     "核查": "Check",
     "上传文件批量核查": "Upload a file to screen",
+    "上传一列代码（CSV 或 Parquet），下载每行的核查结果：代码、结果、有效期至、措施；"
+    "无效代码标为 invalid 并写明原因。": (
+        "Upload a column of codes (CSV or Parquet) and download the result of each row: code, "
+        "outcome, until, measures; an invalid code is marked invalid with the reason."
+    ),
+    "代码所在列（可不填）": "Column with the codes (optional)",
+    "批量核查": "Screen",
+    "决定编号": "Decision ID",
+    "目录版本": "Catalog version",
     "核查历史": "History of checks",
     "数据报送部门控制台": "Department console",
     "上传一批记录": "Upload a batch",

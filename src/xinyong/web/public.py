@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from xinyong.api.database import engine
 from xinyong.catalog import Catalog
 from xinyong.codes import regions
+from xinyong.disclose import labels
 from xinyong.web import i18n, queries
 from xinyong.web.rendering import catalog_of, error_page, lang_of, render, today
 
@@ -167,7 +168,7 @@ def list_page(
             page_size=0 if format == "csv" else queries.PAGE_SIZE,
         )
     if format == "csv":
-        return _csv(list_id, result)
+        return _csv(list_id, result, catalog, lang_of(request))
     query = "&".join(
         f"{k}={quote(str(v))}"
         for k, v in (("province", prov), ("year", yr), ("kind", knd), ("name", name))
@@ -188,7 +189,8 @@ def list_page(
     )
 
 
-def _csv(list_id: str, result: queries.ListPage) -> Response:
+def _csv(list_id: str, result: queries.ListPage, catalog: Catalog, lang: str) -> Response:
+    """The list as CSV: headers in both languages, values in the portal's language."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -196,16 +198,17 @@ def _csv(list_id: str, result: queries.ListPage) -> Response:
          "决定日期 decided_on", "认定机关 authority", "记录类型 record_type"]
     )  # fmt: skip
     for row in result.rows:
+        rtype = catalog.record_types.get(row.record_type)
         writer.writerow(
             [
                 row.name,
                 row.code or "",
-                row.kind,
+                labels.label(labels.KINDS, row.kind, lang),
                 row.region or "",
                 row.document_no or "",
                 row.decided_on.isoformat() if row.decided_on else "",
                 row.authority or "",
-                row.record_type,
+                i18n.pick(lang, rtype.name_zh, rtype.name_en) if rtype else row.record_type,
             ]
         )
     # UTF-8 with BOM so that spreadsheet programs open the Chinese correctly.

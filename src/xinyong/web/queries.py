@@ -1,17 +1,19 @@
 """What the portal reads from the store: search, public files, published lists, aggregates.
 
 Read-only and shared by the portal pages and the public API routers. Public views follow the
-catalog's disclosure classes: only record types whose ``disclosure`` is ``public`` are shown to
-the public, only while current (not withdrawn or corrected, and not past their ``valid_to``);
-individuals' citizen ID numbers are masked (:mod:`xinyong.web.masking`) and no address is ever
-shown. Region aggregates come from the region code every subject code carries (USCC positions
-3–8, citizen ID positions 1–6); nothing here places a person on a map.
+disclosure policy of :mod:`xinyong.disclose.policy` (one policy for the portal, the API and the
+credit report): record types whose ``disclosure`` is ``public``, in the statuses the public may
+see, within their disclosure period, and for individuals only the types whose instruments
+publish people by name; citizen ID numbers are masked and an individual's address and phone
+dropped by :mod:`xinyong.disclose.masking`. Region aggregates come from the region code every
+subject code carries (USCC positions 3–8, citizen ID positions 1–6); nothing here places a
+person on a map.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -20,6 +22,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog import Catalog, ListDef
 from xinyong.codes import normalise, regions
+from xinyong.disclose.masking import mask_code, mask_ric, masked_parts, public_fields
+from xinyong.disclose.periods import period_open
+from xinyong.disclose.policy import DISCLOSURE_FOR, PUBLIC_FOR_INDIVIDUALS, STATUSES_FOR, may_see
 from xinyong.link.names import normalise as normalise_name
 from xinyong.link.names import pinyin_key
 from xinyong.lists.tables import list_entries
@@ -33,16 +38,16 @@ from xinyong.store.tables import (
     subject_names,
     subjects,
 )
-from xinyong.web.masking import mask_code, mask_pattern
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
-#: Statuses under which a record is still shown to the public.
-PUBLIC_STATUSES = ("active", "under_objection")
+#: Statuses under which a record is still shown to the public (the disclosure policy's).
+PUBLIC_STATUSES = tuple(sorted(STATUSES_FOR["public"]))
 
 
 def public_types(catalog: Catalog) -> list[str]:
-    return sorted(t.id for t in catalog.record_types.values() if t.disclosure == "public")
+    shown = DISCLOSURE_FOR["public"]
+    return sorted(t.id for t in catalog.record_types.values() if t.disclosure in shown)
 
 
 def current_public(catalog: Catalog, at: date) -> ColumnElement[bool]:
@@ -105,13 +110,14 @@ def _publicly_visible(conn: Connection, catalog: Catalog, at: date, ids: list[in
         return set()
     rows = conn.execute(
         select(records.c.subject_id)
-        .where(records.c.subject_id.in_(ids), current_public(catalog, at))
+        .where(
+            records.c.subject_id.in_(ids),
+            current_public(catalog, at),
+            records.c.record_type.in_(sorted(PUBLIC_FOR_INDIVIDUALS)),
+        )
         .distinct()
     )
     return {r.subject_id for r in rows}
-
-
-_MASKED = re.compile(r"^[0-9]{6}[*＊xX]{4,12}[0-9]{3}[0-9Xx]$")
 
 
 def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[Hit]:
@@ -132,16 +138,17 @@ def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[
             )
         ):
             found.append((r.subject_id, "exact_code"))
-    if not found and _MASKED.match(text.replace("＊", "*")):
-        head, tail = mask_pattern(text)
+    parts = masked_parts(text) if not found else None
+    if parts is not None:
+        head, tail, length = parts
         for r in conn.execute(
             select(subject_identifiers.c.subject_id)
             .where(
                 subject_identifiers.c.scheme == "ric",
                 subject_identifiers.c.value.like(f"{head}%{tail}"),
-                func.length(subject_identifiers.c.value) == 18,
+                func.length(subject_identifiers.c.value) == length,
             )
-            .limit(SEARCH_LIMIT)
+            .limit(SEARCH_LIMIT * 4)
         ):
             found.append((r.subject_id, "masked_code"))
     if not found:
@@ -192,7 +199,7 @@ def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[
                 subject_id=sid,
                 kind=kind,
                 name=names.get(sid, ""),
-                code=mask_code(code) if kind == "individual" else code,
+                code=public_code(code, kind),
                 how=seen[sid],
             )
         )
@@ -218,43 +225,74 @@ class PublicFile:
     """Lists the subject is on today (``xinyong.lists`` entries)."""
 
 
-def region_name(code: str | None, kind: str) -> str | None:
+def public_code(code: str | None, kind: str) -> str | None:
+    """A subject's code as the public sees it: an individual's always masked, an organisation's
+    whole unless it is itself a citizen number (by value, not by length)."""
+    if code is None:
+        return None
+    return mask_ric(code) if kind == "individual" else mask_code(code)
+
+
+def region_name(code: str | None, kind: str, *, coarse: bool = False) -> str | None:
+    """The region a code names. ``coarse``: an individual's only to the city, as far as the
+    four digits the masked number shows."""
     if not code or len(code) != 18:
         return None
-    region = regions.lookup(code[0:6] if kind == "individual" else code[2:8])
+    if kind == "individual":
+        region = regions.lookup(code[0:4] + "00" if coarse else code[0:6])
+        if region is None and coarse:
+            region = regions.lookup(code[0:2] + "0000")
+    else:
+        region = regions.lookup(code[2:8])
     return region.full_name if region else None
 
 
 def subject_view(
     conn: Connection, catalog: Catalog, subject_id: int, *, at: date, audience: str = "public"
 ) -> PublicFile | None:
-    """The subject's file for ``audience``: ``public`` (public types, current, masked) or
-    ``subject`` (everything the store holds about them, unmasked)."""
+    """The subject's file for ``audience``: ``public`` (what the disclosure policy lets the
+    public see on ``at``, masked) or ``subject`` (everything the store holds about them).
+
+    Which records show is decided by :func:`xinyong.disclose.policy.may_see`, the same rule the
+    credit report follows; public fields pass through :func:`~xinyong.disclose.masking.
+    public_fields`.
+    """
     head = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
     if head is None:
         return None
     names = display_names(conn, [subject_id])
-    public = public_types(catalog)
+    public = audience == "public"
     shown: dict[str, list[StoredRecord]] = {}
     hidden = 0
-    for rec in records_for(conn, subject_id, include_withdrawn=audience == "subject"):
-        if audience == "public" and (
-            rec.record_type not in public
-            or rec.status not in PUBLIC_STATUSES
-            or (rec.valid_to is not None and rec.valid_to < at)
-        ):
+    for rec in records_for(conn, subject_id, include_withdrawn=not public):
+        rtype = catalog.record_types.get(rec.record_type)
+        visible = rtype is not None and may_see(
+            audience,
+            disclosure=rtype.disclosure,
+            record_type=rec.record_type,
+            status=rec.status,
+            subject_kind=head.kind,
+            period_open=period_open(rtype, rec.fields, at),
+        )
+        if not visible:
             hidden += 1
             continue
+        if public:
+            rec = replace(
+                rec,
+                fields=public_fields(rec.fields, individual=head.kind == "individual"),
+                subject_code=public_code(rec.subject_code, head.kind),
+            )
         shown.setdefault(rec.record_type, []).append(rec)
-    if audience == "public" and head.kind == "individual" and not shown:
+    if public and head.kind == "individual" and not shown:
         return None
     code = head.primary_code
     view = PublicFile(
         subject_id=head.id,
         kind=head.kind,
         name=names.get(subject_id, ""),
-        code=mask_code(code) if audience == "public" and head.kind == "individual" else code,
-        region=region_name(code, head.kind),
+        code=public_code(code, head.kind) if public else code,
+        region=region_name(code, head.kind, coarse=public),
         records=shown,
         hidden=hidden,
     )
@@ -272,18 +310,6 @@ def subject_view(
         )
     }
     return view
-
-
-ROLE_LABELS = {
-    "legal_representative": "法定代表人",
-    "principal": "负责人",
-    "actual_controller": "实际控制人",
-    "shareholder": "股东",
-    "branch": "分支机构",
-    "director": "董事",
-    "supervisor": "监事",
-    "manager": "经理",
-}
 
 
 def relations_of(shown: dict[str, list[StoredRecord]], *, audience: str) -> list[dict[str, Any]]:
@@ -418,7 +444,7 @@ def list_rows(
                 subject_id=r.subject_id,
                 kind=r.kind,
                 name=r.subject_name,
-                code=mask_code(r.subject_code) if r.kind == "individual" else r.subject_code,
+                code=public_code(r.subject_code, r.kind),
                 record_type=r.record_type,
                 document_no=r.document_no,
                 decided_on=r.decided_on,

@@ -1,7 +1,10 @@
 """Rendering pages: templates, the session and language of the request, error pages.
 
 ``render(request, "page.html", **context)`` gives every template ``_`` (the translator),
-``lang``, ``session``, ``catalog``, ``pick`` (name_zh or name_en) and ``csrf``. Error pages are
+``lang``, ``session``, ``catalog``, ``pick`` (name_zh or name_en), ``csrf``, and for codes
+``label(labels.KINDS, code)``, ``details(record_type, fields)`` (a record's fields as
+(heading, value) pairs) and ``authority(id)`` — words from :mod:`xinyong.disclose.labels`, in
+the page's language, never a bare code. Error pages are
 the portal's answer to every failure outside ``/api``: a clear message, never a stack trace.
 """
 
@@ -20,20 +23,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from xinyong.catalog import Catalog, default_catalog
+from xinyong.disclose import labels
 from xinyong.errors import XinyongError
 from xinyong.web import i18n
 from xinyong.web.sessions import Session
 
 log = logging.getLogger("xinyong.web")
 
-KIND_LABELS = {
-    "enterprise": "企业",
-    "individual": "个人",
-    "sole_trader": "个体工商户",
-    "organisation": "社会组织等",
-    "government": "机关",
-}
-DISCLOSURE_LABELS = {"public": "向社会公开", "shared": "政务共享", "subject_only": "仅本人"}
 HOW_LABELS = {
     "exact_code": "代码完全一致",
     "masked_code": "隐去部分的号码",
@@ -55,8 +51,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(kind_labels=KIND_LABELS, disclosure_labels=DISCLOSURE_LABELS)
-    env.globals.update(how_labels=HOW_LABELS)
+    env.globals.update(how_labels=HOW_LABELS, labels=labels)
     return env
 
 
@@ -92,6 +87,17 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     def pick(entity: Any, attr: str = "name") -> str:
         return i18n.pick(lang, getattr(entity, f"{attr}_zh", ""), getattr(entity, f"{attr}_en", ""))
 
+    def label(table: labels.Labels, code: Any) -> str:
+        return labels.label(table, None if code is None else str(code), lang)
+
+    def details(record_type: str, fields: Any, skip: Any = ()) -> list[tuple[str, str]]:
+        hidden = set(labels.SHOWN_ELSEWHERE) | set(skip)
+        return labels.details(catalog_of(request), record_type, fields, lang, skip=hidden)
+
+    def authority(authority_id: str | None) -> str:
+        found = catalog_of(request).authorities.get(authority_id or "")
+        return pick(found) if found is not None else (authority_id or "")
+
     html = (
         environment()
         .get_template(template)
@@ -103,6 +109,9 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
             csrf=session.csrf,
             catalog=catalog_of(request),
             pick=pick,
+            label=label,
+            details=details,
+            authority=authority,
             here=quote(here, safe="/?=&"),
             demo=bool(getattr(request.app.state, "demo_logins", False)),
             **context,
