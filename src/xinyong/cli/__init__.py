@@ -53,6 +53,7 @@ from xinyong.cli import store as _store  # noqa: E402
 
 app.command("init")(_store.init_command)
 app.add_typer(_store.subject_app, name="subject")
+app.command("batches")(_store.batches_command)
 from xinyong.cli import ingest as _ingest  # noqa: E402
 
 app.command("ingest")(_ingest.ingest_command)

@@ -1,4 +1,5 @@
-"""``xinyong init`` and ``xinyong subject show``: the store from the command line."""
+"""``xinyong init``, ``xinyong subject show|leads|confirm-lead|reject-lead`` and
+``xinyong batches``: the store from the command line."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.catalog import default_catalog
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.errors import InvalidCode, UnusableInput, XinyongError
 from xinyong.link.identifiers import identify
+from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
 from xinyong.store.engine import database_errors, opened
-from xinyong.store.queries import subject_by_code, subject_file
+from xinyong.store.queries import batch_list, subject_by_code, subject_file
 from xinyong.store.schema import require_current, upgrade
 
 console = Console()
@@ -144,3 +147,205 @@ def _print_file(data: dict[str, Any]) -> None:
             prov,
         )
     console.print(recs)
+
+
+LeadArg = Annotated[int, typer.Argument(help="线索编号 / lead id (xinyong subject leads)")]
+ActorOption = Annotated[
+    str, typer.Option("--actor", help="处理人姓名 / the person who decides (named, audited)")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="理由 / why (kept and audited)")]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="处理人角色 / role of the person: operator or department")
+]
+
+
+@subject_app.command("leads")
+def leads_command(
+    open_only: Annotated[
+        bool, typer.Option("--open", help="只列未处理的 / open leads only")
+    ] = False,
+    record: Annotated[
+        int | None, typer.Option("--record", help="只列此记录的 / leads of one record")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 / most rows")] = 200,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """待确认线索 / leads: candidate subjects for records that carry only a name.
+
+    A name never links a record by itself; a person confirms or rejects each lead.
+
+    Example: xinyong subject leads --open
+    """
+    with (
+        one_line_errors(),
+        opened(db, create=False) as engine,
+        database_errors(db),
+        engine.connect() as conn,
+    ):
+        require_current(engine)
+        found = list_leads(conn, open_only=open_only, record_id=record, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([lead.as_json() for lead in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        typer.echo("没有线索 / no leads")
+        return
+    table = Table(
+        "线索 / lead",
+        "记录 / record",
+        "记录名称 / name on record",
+        "候选主体 / candidate",
+        "相似度 / confidence",
+        "状态 / state",
+        "处理人 / decided by",
+    )
+    for lead in found:
+        table.add_row(
+            str(lead.id),
+            f"{lead.record_id} {lead.record_type}",
+            lead.record_name,
+            f"{lead.subject_code or lead.subject_id} {'、'.join(lead.subject_names)}",
+            f"{lead.confidence:.2f}",
+            lead.state,
+            _decided(lead),
+        )
+    console.print(table)
+
+
+def _decided(lead: Lead) -> str:
+    if lead.decided_by is None:
+        return ""
+    return f"{lead.decided_by}: {lead.reason or ''}"
+
+
+@subject_app.command("confirm-lead")
+def confirm_lead_command(
+    lead_id: LeadArg,
+    actor: ActorOption,
+    reason: ReasonOption,
+    role: RoleOption = "operator",
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """确认线索 / confirm a lead: link its record to the subject, then lists and measures follow.
+
+    The person and the reason are kept with the lead and in the audit log; the record's other
+    open leads close as rejected. Exit 2 for an unknown or already decided lead.
+
+    Example: xinyong subject confirm-lead 3 --actor 张三 --reason "判决书载明身份证号码一致"
+    """
+    with one_line_errors(), opened(db, create=False) as engine, database_errors(db):
+        require_current(engine)
+        with engine.begin() as conn:
+            done = confirm_lead(
+                conn, lead_id, actor=actor, reason=reason, role=role, catalog=default_catalog()
+            )
+    if as_json:
+        typer.echo(json.dumps(done.as_json(), ensure_ascii=False))
+        return
+    lead = done.lead
+    typer.echo(
+        f"线索 {lead.id} 已确认：记录 {lead.record_id} 关联到主体 {lead.subject_code}，"
+        f"关闭其他线索 {len(done.closed)} 条 / lead {lead.id} confirmed: record "
+        f"{lead.record_id} linked to subject {lead.subject_code}; {len(done.closed)} other "
+        f"lead(s) closed (audit event {done.audit_event})"
+    )
+
+
+@subject_app.command("reject-lead")
+def reject_lead_command(
+    lead_id: LeadArg,
+    actor: ActorOption,
+    reason: ReasonOption,
+    role: RoleOption = "operator",
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """否定线索 / reject a lead: the record stays unlinked; who and why are audited.
+
+    Exit 2 for an unknown or already decided lead.
+
+    Example: xinyong subject reject-lead 4 --actor 张三 --reason "出生日期不符"
+    """
+    with one_line_errors(), opened(db, create=False) as engine, database_errors(db):
+        require_current(engine)
+        with engine.begin() as conn:
+            done = reject_lead(conn, lead_id, actor=actor, reason=reason, role=role)
+    if as_json:
+        typer.echo(json.dumps(done.as_json(), ensure_ascii=False))
+        return
+    typer.echo(f"线索 {lead_id} 已否定 / lead {lead_id} rejected (audit event {done.audit_event})")
+
+
+def batches_command(
+    source: Annotated[
+        str | None, typer.Option("--source", help="只列此来源部门 / one source authority")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 / most rows")] = 50,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """载入批次 / the newest batches: state, counts, and why a failed batch failed.
+
+    Example: xinyong batches --source spc
+    """
+    with (
+        one_line_errors(),
+        opened(db, create=False) as engine,
+        database_errors(db),
+        engine.connect() as conn,
+    ):
+        require_current(engine)
+        rows = batch_list(conn, source=source, limit=limit)
+    data = [batch_json(row) for row in rows]
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not data:
+        typer.echo("没有批次 / no batches")
+        return
+    table = Table(
+        "批次 / batch",
+        "文件 / file",
+        "类型 / type",
+        "来源 / source",
+        "状态 / state",
+        "载入 / loaded",
+        "拒收 / rejected",
+        "重复 / duplicates",
+        "开始 / started",
+        "失败原因 / failure",
+    )
+    for b in data:
+        table.add_row(
+            str(b["batch"]),
+            b["file_name"],
+            b["record_type"],
+            b["source"],
+            b["state"],
+            str(b["accepted"]),
+            str(b["rejected"]),
+            str(b["duplicates"]),
+            (b["started_at"] or "")[:19],
+            b["failure"] or "",
+        )
+    console.print(table)
+
+
+def batch_json(row: Any) -> dict[str, Any]:
+    """One ``batches`` row as ``xinyong batches --json`` prints it."""
+    return {
+        "batch": row.id,
+        "record_type": row.record_type,
+        "source": row.source,
+        "file_name": row.file_name,
+        "file_sha256": row.file_sha256,
+        "state": row.state,
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "accepted": row.accepted,
+        "rejected": row.rejected,
+        "duplicates": row.duplicates,
+        "failure": row.failure,
+    }

@@ -7,16 +7,25 @@
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
   ``similarity``
+- ``list_leads(conn, …)``, ``confirm_lead(conn, lead_id, *, actor, reason, catalog, …)``,
+  ``reject_lead(conn, lead_id, *, actor, reason, …)``: a person decides a name-only record's
+  leads; confirming links it (audited) and runs it through the pipeline
 """
 
 from xinyong.link.attach import LinkResult, candidates, link_records, resolve_codes
 from xinyong.link.identifiers import Identifier, identify
+from xinyong.link.leads import Lead, LeadDecision, confirm_lead, list_leads, reject_lead
 
 __all__ = [
     "Identifier",
+    "Lead",
+    "LeadDecision",
     "LinkResult",
     "candidates",
+    "confirm_lead",
     "identify",
     "link_records",
+    "list_leads",
+    "reject_lead",
     "resolve_codes",
 ]
