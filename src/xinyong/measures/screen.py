@@ -11,18 +11,22 @@ read out of the store once, combined per code by the same rule as a single check
 prefer; latest ``until``), and handed to DuckDB as an Arrow table; DuckDB streams the file, checks
 the codes and joins. No DuckDB extension is loaded (no network at run time).
 
-Checking codes: an 18-character citizen number in canonical form is checked in SQL (format,
-region, birth date, check digit — the same checks as ``xinyong.codes.ric``, tested to agree);
-anything else (USCC, organisation codes, 15-digit numbers, separators, lower case, junk) goes to
-``xinyong.link.identifiers.reason_of`` through a Python function, so each code gets exactly the
-verdict ``xinyong code check`` gives it.
+Checking codes happens in DuckDB SQL for every kind, never row by row in Python: the same
+compaction as ``xinyong.codes.normalise`` (separators removed, full-width and lower case folded,
+one ``translate``), the same choice of scheme as ``xinyong.codes.detect_kind``, then the checks
+in ``xinyong.codes``' order — USCC (characters, authority and category, region, organisation
+code mod 11, check character mod 31 with weights 3^i), organisation code (mod 11 with weights
+3, 7, 9, 10, 5, 8, 4, 2), citizen number (characters, region by a join against the shipped
+region table, birth date, ISO 7064 mod 11-2; the 15-digit form is widened to 18). A test holds
+the SQL to ``xinyong.link.identifiers.reason_of`` on thousands of valid and corrupted codes.
+Input order is kept by the row number each input row gets as it is read.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,9 +37,8 @@ from sqlalchemy import Engine, or_, select
 
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
-from xinyong.codes import regions, ric
+from xinyong.codes import normalise, orgcode, regions, ric, uscc
 from xinyong.errors import UnusableInput
-from xinyong.link.identifiers import reason_of
 from xinyong.measures.decisions import known_at_from, require_action
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import database_errors
@@ -101,27 +104,165 @@ def restriction_table(engine: Engine, action: str, at: date, known_at: datetime 
     )
 
 
-def _slow_check(code: str | None) -> str:
-    """``scheme|value`` for a valid code, ``!|reason`` otherwise (the exact, Python path)."""
-    scheme, value, problem = reason_of(code or "")
-    if problem is not None or scheme is None:
-        return f"!|{problem or 'invalid'}"
-    if scheme == "ric" and len(value) == 15:
-        value = ric.to_18(value)
-    return f"{scheme}|{value}"
+def _compact_sql(col: str) -> str:
+    """SQL: ``normalise.compact`` — one ``translate`` (mapped characters, then removed ones)."""
+    mapped = {k: v for k, v in normalise.COMPACT_TABLE.items() if v is not None}
+    removed = [k for k, v in normalise.COMPACT_TABLE.items() if v is None]
+    source = "".join(chr(k) for k in mapped) + "".join(chr(k) for k in removed)
+    target = "".join(chr(v) for v in mapped.values())
+    plain = f"regexp_full_match({col}, '[0-9A-Z]*')"  # most codes: nothing to translate
+    translated = f"translate({col}, {_lit(source)}, {_lit(target)})"
+    return f"CASE WHEN {col} IS NULL THEN '' WHEN {plain} THEN {col} ELSE {translated} END"
 
 
-def _ric_sql(col: str) -> str:
-    """SQL: TRUE when ``col`` is a canonical, valid 18-digit citizen number (region aside)."""
-    total = " + ".join(
-        f"{w} * (ascii(substr({col}, {i + 1}, 1)) - 48)" for i, w in enumerate(_WEIGHTS)
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _weighted(v: str, start: int, weights: tuple[int, ...], value: str) -> str:
+    """SQL: Σ value(character at ``start`` + i) · weights[i]; ``value`` maps ``{c}`` to a number."""
+    return " + ".join(
+        f"{w} * ({value.format(c=f'substr({v}, {start + i}, 1)')})" for i, w in enumerate(weights)
     )
+
+
+_BODY_VALUE = f"(instr({_lit(orgcode.BODY_ALPHABET)}, {{c}}) - 1)"
+_USCC_VALUE = f"(instr({_lit(uscc.ALPHABET)}, {{c}}) - 1)"
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _org_check(v: str, start: int) -> str:
+    """SQL: the organisation-code check character of the 8-character body at ``start``."""
     return (
-        f"(regexp_full_match({col}, '[0-9]{{17}}[0-9X]') "
-        f"AND try_strptime(substr({col}, 7, 8), '%Y%m%d')::DATE "
-        f"BETWEEN DATE '{ric.EARLIEST_BIRTH.isoformat()}' AND current_date "
-        f"AND substr('{_CHECK}', (({total}) % 11) + 1, 1) = substr({col}, 18, 1))"
+        f"substr('0X987654321', (({_weighted(v, start, _ORG_WEIGHTS, _BODY_VALUE)}) % 11) + 1, 1)"
     )
+
+
+def _ric_check(x: str) -> str:
+    """SQL: the check character of 17 digits whose value (BIGINT) is ``x``, by integer
+    arithmetic (no string slicing per digit): digit i is ``(x // 10^(16 - i)) % 10``."""
+    total = " + ".join(f"{w} * (({x} // {10 ** (16 - i)}) % 10)" for i, w in enumerate(_WEIGHTS))
+    return f"substr('{_CHECK}', (({total}) % 11)::INTEGER + 1, 1)"
+
+
+def _in(expr: str, values: Collection[str]) -> str:
+    return f"{expr} IN ({', '.join(_lit(x) for x in sorted(values))})"
+
+
+def _ric_reason(v: str) -> str:
+    """SQL: ``ric.reason`` of a compacted ``v`` (NULL when valid); ``g1`` is its region join,
+    ``len``, ``d18`` (17 digits and a digit or X) and ``x17`` (their value) columns of ``k``."""
+    born18 = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')::DATE"
+    born15 = f"try_strptime('19' || substr({v}, 7, 6), '%Y%m%d')::DATE"
+    earliest = f"DATE '{ric.EARLIEST_BIRTH.isoformat()}'"
+    return f"""CASE
+        WHEN len = 18 THEN CASE
+            WHEN NOT d18 THEN 'charset'
+            WHEN g1.code IS NULL THEN 'region'
+            WHEN coalesce(NOT ({born18} BETWEEN {earliest} AND current_date), TRUE)
+                THEN 'birth_date'
+            WHEN {_ric_check("x17")} <> substr({v}, 18, 1) THEN 'checksum' END
+        WHEN len = 15 THEN CASE
+            WHEN NOT regexp_full_match({v}, '[0-9]{{15}}') THEN 'charset'
+            WHEN g1.code IS NULL THEN 'region'
+            WHEN coalesce(NOT ({born15} BETWEEN {earliest} AND current_date), TRUE)
+                THEN 'birth_date' END
+        WHEN regexp_full_match({v}, '[0-9X]*') AND NOT contains(left({v}, -1), 'X')
+            THEN 'length'
+        ELSE 'charset' END"""
+
+
+def _uscc_reason(v: str) -> str:
+    """SQL: ``uscc.reason`` of a compacted 18-character ``v``; ``g2`` is its region join."""
+    alphabet = uscc.ALPHABET
+    checksum = _weighted(v, 1, tuple(pow(3, i, 31) for i in range(17)), _USCC_VALUE)
+    return f"""CASE
+        WHEN NOT regexp_full_match({v}, '[{alphabet}]{{18}}') THEN 'charset'
+        WHEN NOT {_in(f"substr({v}, 1, 2)", uscc._PREFIXES)} THEN CASE
+            WHEN {_in(f"substr({v}, 1, 1)", uscc.AUTHORITIES)} THEN 'category'
+            ELSE 'authority' END
+        WHEN g2.code IS NULL AND substr({v}, 3, 6) <> '{uscc.CENTRAL_REGION}' THEN 'region'
+        WHEN {_org_check(v, 9)} <> substr({v}, 17, 1) THEN 'org_checksum'
+        WHEN ({checksum} + {_USCC_VALUE.format(c=f"substr({v}, 18, 1)")}) % 31 <> 0
+            THEN 'checksum' END"""
+
+
+def _orgcode_reason(v: str) -> str:
+    return f"""CASE
+        WHEN NOT regexp_full_match({v}, '[0-9A-Z]{{8}}[0-9X]') THEN 'charset'
+        WHEN {_org_check(v, 1)} <> substr({v}, 9, 1) THEN 'checksum' END"""
+
+
+def _kind(v: str) -> str:
+    """SQL: ``codes.detect_kind`` by shape (NULL for none)."""
+    digit_prefixes = [p for p in uscc._PREFIXES if p.isdigit()]
+    return f"""CASE
+        WHEN len = 18 THEN CASE
+            WHEN NOT d18 THEN 'uscc'
+            WHEN substr({v}, 1, 1) BETWEEN '1' AND '8' AND substr({v}, 7, 2) IN ('18', '19', '20')
+                THEN 'ric'
+            WHEN substr({v}, 18, 1) <> 'X' OR {_in(f"substr({v}, 1, 2)", digit_prefixes)}
+                THEN 'uscc'
+            ELSE 'ric' END
+        WHEN len = 15 AND regexp_full_match({v}, '[0-9]{{15}}') THEN 'ric'
+        WHEN len = 9 THEN 'orgcode' END"""
+
+
+def codes_sql(source: str) -> str:
+    """SQL over ``source`` (columns ``n``, ``raw``): ``n, raw, scheme, value, reason`` per row.
+
+    ``reason`` is what ``xinyong.link.identifiers.reason_of`` says (NULL when valid); ``value``
+    the identifier a valid code is found by (a 15-digit citizen number widened to 18). Needs the
+    table ``xy_regions(code)``.
+    """
+    v = "c.v"
+    widened = "substr(v, 1, 6) || '19' || substr(v, 7, 9)"
+    return f"""
+WITH c0 AS (
+    SELECT n, raw, {_compact_sql("raw")} AS v FROM ({source})
+), c AS (
+    SELECT n, raw, v, length(v) AS len, regexp_full_match(v, '[0-9]{{17}}[0-9X]') AS d18
+    FROM c0
+), k AS (
+    SELECT c.n, c.raw, c.v, c.len, c.d18, {_kind(v)} AS kind,
+           CASE WHEN c.d18 THEN TRY_CAST(substr(c.v, 1, 17) AS BIGINT) END AS x17,
+           CASE WHEN g1.code IS NULL THEN NULL ELSE 1 END AS r1,
+           CASE WHEN g2.code IS NULL THEN NULL ELSE 1 END AS r2
+    FROM c
+    LEFT JOIN xy_regions g1 ON g1.code = substr({v}, 1, 6)
+    LEFT JOIN xy_regions g2 ON g2.code = substr({v}, 3, 6)
+), r AS (
+    SELECT n, raw, v, len, d18, x17, kind,
+           CASE kind
+               WHEN 'ric' THEN {_ric_reason("v").replace("g1.code", "r1")}
+               WHEN 'uscc' THEN {_uscc_reason("v").replace("g2.code", "r2")}
+               WHEN 'orgcode' THEN {_orgcode_reason("v")}
+           END AS first_reason, r1, r2
+    FROM k
+), f AS (
+    SELECT n, raw, v, len, kind, first_reason,
+           CASE WHEN first_reason IS NOT NULL AND len = 18 THEN CASE kind
+               WHEN 'ric' THEN {_uscc_reason("v").replace("g2.code", "r2")}
+               ELSE {_ric_reason("v").replace("g1.code", "r1")} END
+           END AS other_reason
+    FROM r
+)
+SELECT n, raw,
+       CASE WHEN kind IS NULL THEN NULL
+            WHEN first_reason IS NULL THEN kind
+            WHEN len = 18 AND other_reason IS NULL
+                THEN CASE kind WHEN 'ric' THEN 'uscc' ELSE 'ric' END
+       END AS scheme,
+       CASE WHEN kind IS NULL THEN
+                CASE WHEN regexp_full_match(v, '[0-9A-Z]*') THEN 'length' ELSE 'charset' END
+            WHEN first_reason IS NULL THEN NULL
+            WHEN len = 18 AND other_reason IS NULL THEN NULL
+            ELSE first_reason
+       END AS reason,
+       CASE WHEN len = 15 THEN {widened} || {_ric_check(f"TRY_CAST({widened} AS BIGINT)")}
+            ELSE v END AS value
+FROM f
+"""
 
 
 def _source(path: Path, column: str | None, con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
@@ -178,12 +319,12 @@ def screen(
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         reader, col = _source(path, column, con)
-        con.create_function("xy_check", _slow_check, ["VARCHAR"], "VARCHAR", side_effects=False)
         con.register("xy_index", index)
         con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
         con.execute(_COMBINE)
         quoted = '"' + col.replace('"', '""') + '"'
-        query = _QUERY.format(reader=reader, col=quoted, ric=_ric_sql("raw"))
+        source = f"SELECT row_number() OVER () AS n, CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
+        query = _QUERY.format(codes=codes_sql(source))
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
         target = str(out).replace("'", "''")
         _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
@@ -254,27 +395,17 @@ GROUP BY r.code
 """
 
 _QUERY = """
-WITH input AS (
-    SELECT row_number() OVER () AS n, CAST({col} AS VARCHAR) AS raw FROM {reader}
-), fast AS (
-    SELECT i.n, i.raw, CASE WHEN {ric} AND g.code IS NOT NULL THEN i.raw END AS value
-    FROM input i LEFT JOIN xy_regions g ON g.code = substr(i.raw, 1, 6)
-), checked AS (
-    SELECT n, raw, 'ric' AS scheme, value, NULL AS reason FROM fast WHERE value IS NOT NULL
-    UNION ALL
-    SELECT n, raw,
-           split_part(v, '|', 1) AS scheme,
-           CASE WHEN v[1] <> '!' THEN split_part(v, '|', 2) END AS value,
-           CASE WHEN v[1] = '!' THEN split_part(v, '|', 2) END AS reason
-    FROM (SELECT n, raw, xy_check(coalesce(raw, '')) AS v FROM fast WHERE value IS NULL)
-)
+WITH checked AS ({codes})
 SELECT c.raw AS code,
        CASE WHEN c.reason IS NOT NULL THEN 'invalid'
-            ELSE coalesce(d.outcome, o.outcome, 'permit') END AS outcome,
-       coalesce(d.until, o.until) AS until,
-       coalesce(c.reason, d.measures, o.measures, '') AS measures
+            WHEN d.code IS NOT NULL THEN d.outcome
+            ELSE coalesce(o.outcome, 'permit') END AS outcome,
+       CASE WHEN d.code IS NOT NULL THEN d.until ELSE o.until END AS until,
+       coalesce(c.reason, CASE WHEN d.code IS NOT NULL THEN d.measures ELSE o.measures END, '')
+           AS measures
 FROM checked c
-LEFT JOIN xy_decided d ON d.code = c.value
-LEFT JOIN xy_decided o ON c.scheme = 'uscc' AND d.code IS NULL AND o.code = substr(c.value, 9, 9)
+LEFT JOIN xy_decided d ON c.reason IS NULL AND d.code = c.value
+LEFT JOIN xy_decided o
+       ON c.reason IS NULL AND c.scheme = 'uscc' AND o.code = substr(c.value, 9, 9)
 ORDER BY c.n
 """
