@@ -1,0 +1,182 @@
+"""``screen``: codes checked in DuckDB SQL exactly as ``xinyong.codes`` checks them; the CLI.
+
+The agreement test draws a few thousand valid codes of every kind with a fixed seed, corrupts
+them in the ways people do (a changed character, a dropped or extra one, separators, lower and
+full-width case, junk) and holds the SQL verdict to ``reason_of`` code by code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tests.measures.conftest import PERSON_D, Load, defaulter, runner
+
+from xinyong.cli import app
+from xinyong.codes import orgcode, regions, ric, uscc
+from xinyong.link.identifiers import reason_of
+from xinyong.measures.screen import codes_sql
+
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if c != 0x2D}
+
+
+def _variants(code: str, rng: random.Random) -> list[str]:
+    i = rng.randrange(len(code))
+    changed = code[:i] + rng.choice("0123456789ABCXZIOS@中ａ") + code[i + 1 :]
+    return [
+        code,
+        changed,
+        code[:-1],
+        code + rng.choice("19X"),
+        code.lower(),
+        f"{code[:6]}-{code[6:]}",
+        f" {code[:4]} {code[4:]}\t",
+        "".join(_FULL_WIDTH.get(ch, ch) for ch in code),
+        code[::-1],
+    ]
+
+
+def _sample() -> list[str | None]:
+    rng = random.Random(2024)
+    codes: list[str | None] = []
+    for _ in range(400):
+        person = ric.generate(rng)
+        for code in (
+            uscc.generate(rng),
+            uscc.generate(rng, region=uscc.CENTRAL_REGION),
+            orgcode.generate(rng),
+            person,
+            person[:6] + person[8:17],  # the 15-digit form
+        ):
+            codes.extend(_variants(code, rng))
+    codes += [None, "", "   ", "Ｘ", "9" * 18, "1" * 17 + "X", "ß" * 9, "12345678-9", "１２３"]
+    codes += ["110101188001010019", "110101" + "29991231" + "0011"]  # too early; future
+    return codes
+
+
+def test_sql_code_checks_agree_with_xinyong_codes() -> None:
+    codes = _sample()
+    con = duckdb.connect()
+    con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
+    con.register("t", pa.table({"n": list(range(len(codes))), "raw": codes}))
+    rows = sorted(con.execute(codes_sql("SELECT n, raw FROM t")).fetchall())
+    assert [r[0] for r in rows] == list(range(len(codes)))
+    kinds = set()
+    reasons = set()
+    for (_, raw, scheme, reason, value), code in zip(rows, codes, strict=True):
+        assert raw == code
+        kind, compacted, problem = reason_of(code or "")
+        if problem is not None:
+            assert reason == problem, code
+            reasons.add(problem)
+            continue
+        assert reason is None, (code, reason)
+        expected = ric.to_18(compacted) if kind == "ric" and len(compacted) == 15 else compacted
+        assert (scheme, value) == (kind, expected), code
+        kinds.add(kind)
+    assert kinds == {"uscc", "orgcode", "ric"}
+    # Every reason the Python checks give turns up, so each SQL branch was exercised.
+    assert reasons >= {
+        "length", "charset", "authority", "category", "region", "org_checksum", "checksum",
+        "birth_date",
+    }  # fmt: skip
+
+
+def _write_csv(path: Path, header: str, codes: list[str]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([header, "name"])
+        writer.writerows([c, f"buyer {i}"] for i, c in enumerate(codes))
+    return path
+
+
+def _screen(db_url: str, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["screen", *args, "--db", db_url])
+    return result.exit_code, result.output
+
+
+#: Others than the defaulter: a bad check digit, a valid number, a 15-digit number born in
+#: month 13, an empty cell.
+_OTHERS = ["110101199003077777", "340405199011034461", "130203911301060", ""]
+
+
+def test_screen_csv_keeps_order_reports_invalid_codes_and_denies_the_defaulter(
+    db_url: str, load: Load, tmp_path: Path
+) -> None:
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    spaced = f"{PERSON_D[:6]} {PERSON_D[6:14]} {PERSON_D[14:]}"
+    codes = [_OTHERS[0], PERSON_D, _OTHERS[1], spaced, _OTHERS[2], _OTHERS[3], "junk!"]
+    source = _write_csv(tmp_path / "buyers.csv", "身份证号码", codes)
+    out = tmp_path / "out.csv"
+    code, output = _screen(
+        db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out),
+        "--at", "2025-01-01", "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    summary = json.loads(output)
+    assert summary["rows"] == len(codes) and summary["invalid"] == 4
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["code"] for r in rows] == [c or "" for c in codes]
+    assert [r["outcome"] for r in rows] == [
+        "invalid", "deny", "permit", "deny", "invalid", "invalid", "invalid",
+    ]  # fmt: skip
+    assert rows[0]["measures"] == "checksum"
+    assert rows[4]["measures"] == "birth_date"
+    assert rows[5]["measures"] == "length" and rows[6]["measures"] == "charset"
+    assert rows[1]["until"] == "2026-03-04"
+    assert "consumption_restriction_flight" in rows[1]["measures"].split(";")
+    assert rows[2]["until"] == "" and rows[2]["measures"] == ""
+
+
+def test_screen_parquet_in_and_out_and_the_legacy_number_of_a_defaulter(
+    db_url: str, load: Load, tmp_path: Path
+) -> None:
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    legacy = PERSON_D[:6] + PERSON_D[8:17]  # the same person's 15-digit number
+    codes = [_OTHERS[1], legacy, PERSON_D.lower(), _OTHERS[0]] * 50
+    source = tmp_path / "buyers.parquet"
+    pq.write_table(pa.table({"证件号码": codes, "n": list(range(len(codes)))}), source)
+    out = tmp_path / "out.parquet"
+    code, output = _screen(
+        db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out),
+        "--at", "2025-01-01",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "200" in output
+    table = pq.read_table(out).to_pylist()
+    assert [r["code"] for r in table] == codes
+    assert [r["outcome"] for r in table[:4]] == ["permit", "deny", "deny", "invalid"]
+
+
+def test_screen_column_option_and_unusable_input_exit_2_with_one_line(
+    db_url: str, load: Load, tmp_path: Path
+) -> None:
+    source = _write_csv(tmp_path / "buyers.csv", "buyer", [PERSON_D, _OTHERS[0]])
+    out = tmp_path / "out.csv"
+    ok, output = _screen(
+        db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out),
+        "--column", "buyer",
+    )  # fmt: skip
+    assert ok == 0, output
+    assert out.read_text(encoding="utf-8").splitlines()[2].split(",")[1] == "invalid"
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(b"\x00\x01 not parquet \xff" * 10)
+    cases = [
+        (str(tmp_path / "missing.csv"), "buy_flight_ticket", []),
+        (str(source), "fly_to_the_moon", []),
+        (str(source), "buy_flight_ticket", ["--column", "nope"]),
+        (str(junk), "buy_flight_ticket", []),
+        (str(tmp_path / "buyers.xlsx"), "buy_flight_ticket", []),
+    ]
+    (tmp_path / "buyers.xlsx").write_bytes(b"PK")
+    for path, action, extra in cases:
+        code, output = _screen(db_url, path, "--action", action, "--out", str(out), *extra)
+        assert code == 2, (path, action, output)
+        assert "Traceback" not in output
+        assert len(output.strip().splitlines()) == 1, output
