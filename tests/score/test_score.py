@@ -4,55 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from typer.testing import CliRunner
+from tests.score.conftest import code_with, run
 
 from xinyong.api.app import create_app
 from xinyong.catalog import default_catalog
-from xinyong.cli import app
+from xinyong.measures.clients import create_client
 from xinyong.score import score_code
 from xinyong.score.ledger import Ledger
 from xinyong.store.engine import opened
 from xinyong.store.queries import StoredRecord
-from xinyong.store.schema import upgrade
-from xinyong.store.tables import records, subjects
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = {
-    "judgment_defaulter.gbk.csv": ("judgment_defaulter", "spc"),
-    "consumption_restriction_order.csv": ("consumption_restriction_order", "court"),
-    "admin_penalty.xlsx": ("admin_penalty", "samr"),
-    "admin_license.csv": ("admin_license", "approval_agencies"),
-    "professional_penalty.jsonl": ("professional_penalty", "sector_regulators"),
-}
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture()
-def loaded(db_url: str, tmp_path: Path) -> Iterator[str]:
-    with opened(db_url) as engine:
-        upgrade(engine)
-    for name, (rtype, source) in SAMPLES.items():
-        shutil.copy(ROOT / "examples" / name, tmp_path / name)
-        code, out, err = run(
-            "ingest", str(tmp_path / name), "--type", rtype, "--source", source, "--db", db_url
-        )
-        assert code == 0, (name, out, err)
-    yield db_url
 
 
 def test_every_shipped_model_scores_the_examples_and_adds_up(loaded: str) -> None:
@@ -62,7 +28,7 @@ def test_every_shipped_model_scores_the_examples_and_adds_up(loaded: str) -> Non
         codes = [r[0] for r in conn.exec_driver_sql("SELECT primary_code FROM subjects")]
     assert len(codes) >= 5
     for code in codes:
-        out = run("score", code, "--db", loaded, "--at", "2024-06-01", "--json")
+        out = run("score", code, "--db", loaded, "--at", "2024-06-01", "--json", "--purpose", "t")
         assert out[0] == 0, out
         body = json.loads(out[1])
         assert [b["model"] for b in body] == sorted(catalog.scoring_models)
@@ -76,24 +42,12 @@ def test_every_shipped_model_scores_the_examples_and_adds_up(loaded: str) -> Non
             assert all(" / " in c["reason"] for c in one["contributions"])
 
 
-def code_with(db_url: str, record_type: str, kind: str | None = None) -> tuple[str, dict[str, str]]:
-    """The code of a subject with a record of this type (and kind), and that record's fields."""
-    with opened(db_url) as engine, engine.connect() as conn:
-        rows = conn.execute(
-            select(subjects.c.primary_code, subjects.c.kind, records.c.fields)
-            .join(records, records.c.subject_id == subjects.c.id)
-            .where(records.c.record_type == record_type)
-            .order_by(subjects.c.id)
-        ).all()
-    row = next(r for r in rows if kind is None or r.kind == kind)
-    return row.primary_code, dict(row.fields)
-
-
 def test_a_defaulter_loses_points_with_reasons_and_a_what_if(loaded: str) -> None:
     defaulter, _ = code_with(loaded, "judgment_defaulter", "individual")
     code, out, err = run(
-        "score", defaulter, "--model", "rongcheng_points", "--json", "--db", loaded
-    )
+        "score", defaulter, "--model", "rongcheng_points", "--json", "--db", loaded,
+        "--purpose", "t",
+    )  # fmt: skip
     assert code == 0, (out, err)
     body = json.loads(out)
     assert body["score"] == 900 and body["grade"] == "B"
@@ -130,7 +84,7 @@ def test_exit_codes(loaded: str) -> None:
     defaulter, _ = code_with(loaded, "judgment_defaulter")
     assert run("score", "123", "--db", loaded)[0] == 2
     assert run("score", "91350100M000100Y4X", "--db", loaded)[0] == 2
-    code, out, err = run("score", "91350100M000100Y43", "--db", loaded)
+    code, out, err = run("score", "91350100M000100Y43", "--db", loaded, "--purpose", "t")
     assert code == 1 and "no such subject" in out + err
     assert run("score", defaulter, "--model", "nope", "--db", loaded)[0] == 2
     assert run("score", defaulter, "--at", "2024-13-01", "--db", loaded)[0] == 2
@@ -142,7 +96,7 @@ def test_batch_matches_one_by_one(loaded: str, tmp_path: Path) -> None:
         out = tmp_path / f"{model}.csv"
         code, _, err = run(
             "score", "--all", "--model", model, "--out", str(out), "--at", "2024-06-01",
-            "--db", loaded,
+            "--db", loaded, "--purpose", "batch test",
         )  # fmt: skip
         assert code == 0, err
         with out.open(encoding="utf-8") as handle:
@@ -157,14 +111,21 @@ def test_batch_matches_one_by_one(loaded: str, tmp_path: Path) -> None:
 
 def test_api_scores_a_subject(loaded: str) -> None:
     defaulter, _ = code_with(loaded, "judgment_defaulter")
-    client = TestClient(create_app(loaded))
-    got = client.get(f"/api/v1/subjects/{defaulter}/score", params={"model": "rongcheng_points"})
-    assert got.status_code == 200
-    assert got.json()["score"] == sum(c["points"] for c in got.json()["contributions"])
-    assert len(client.get(f"/api/v1/subjects/{defaulter}/score").json()) == 2
-    bad = client.get("/api/v1/subjects/123/score")
-    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem")
-    assert client.get("/api/v1/subjects/91350100M000100Y43/score").status_code == 404
+    with opened(loaded) as engine, engine.begin() as conn:
+        _, key = create_client(conn, default_catalog(), authority="pboc", role="agency")
+    app = create_app(loaded)
+    with TestClient(app, headers={"X-API-Key": key}) as client:
+        url = f"/api/v1/subjects/{defaulter}/score"
+        got = client.get(url, params={"model": "rongcheng_points", "purpose": "授信审查"})
+        assert got.status_code == 200, got.text
+        assert got.json()["score"] == sum(c["points"] for c in got.json()["contributions"])
+        assert len(client.get(url, params={"purpose": "授信审查"}).json()) == 2
+        bad = client.get("/api/v1/subjects/123/score", params={"purpose": "x"})
+        assert bad.status_code == 400
+        assert bad.headers["content-type"].startswith("application/problem")
+        missing = client.get("/api/v1/subjects/91350100M000100Y43/score", params={"purpose": "x"})
+        assert missing.status_code == 404
+    app.state.engine.dispose()
 
 
 # -- the ledger's rules, on records made in memory ------------------------------------------
@@ -271,7 +232,9 @@ def test_train_save_and_score_with_a_scorecard(loaded: str, tmp_path: Path) -> N
     assert summary["train_auc"] > 0.65 and len(summary["version"]) == 12
     saved = json.loads(model.read_text(encoding="utf-8"))
     assert saved["format"] == "xinyong-scorecard" and saved["binning"][0]["bins"]
-    code, out, err = run("score", defaulter, "--model", str(model), "--json", "--db", loaded)
+    code, out, err = run(
+        "score", defaulter, "--model", str(model), "--json", "--db", loaded, "--purpose", "t"
+    )
     assert code == 0, err
     body = json.loads(out)
     assert round(sum(c["points"] for c in body["contributions"]), 2) == body["score"]

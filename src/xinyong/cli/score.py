@@ -7,6 +7,7 @@ is a sub-command. A first argument that is not a sub-command's name is a subject
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -17,11 +18,13 @@ from rich.console import Console
 from typer._click.core import Context
 from typer.core import TyperGroup
 
+from xinyong import audit
 from xinyong.catalog import default_catalog
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import NotFound, UnusableInput
-from xinyong.score import Score, find_subject, score_subject
+from xinyong.score import Score, find_subject
+from xinyong.score.access import SCORE_READ, read_scores
 from xinyong.score.batch import score_all
 from xinyong.score.features import parse_feature
 from xinyong.score.models import engine_for, model_ids
@@ -31,6 +34,8 @@ from xinyong.store.schema import require_current
 
 console = Console()
 DEFAULT_COMMAND = "subject"
+#: The CLI reads the database directly: whoever runs it acts as an operator.
+CLI_ROLE = "operator"
 
 
 class _ScoreGroup(TyperGroup):
@@ -45,8 +50,10 @@ class _ScoreGroup(TyperGroup):
 app = typer.Typer(
     cls=_ScoreGroup,
     help="评分与评级 / scores and grades: xinyong score SUBJECT [--model ID] [--at DATE] | "
-    "xinyong score --all --model ID --out FILE | xinyong score train DATA --target COL.\n\n"
-    "Example: xinyong score 91350100M000100Y43 --model rongcheng_points --at 2025-06-30",
+    "xinyong score --all --model ID --out FILE | xinyong score train DATA --target COL. "
+    "Non-public reads need --purpose and are audited.\n\n"
+    "Example: xinyong score 91350100M000100Y43 --model rongcheng_points --at 2025-06-30 "
+    "--purpose 授信审查",
     no_args_is_help=True,
 )
 
@@ -94,16 +101,29 @@ def subject_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="批量输出 / batch output (.parquet or .csv)")
     ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="查询目的（非公开评分与 --all 必填，记入审计）/ purpose"),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="查询人 / who reads it; default the login name")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """一个主体的评分 / a subject's score, or --all in batch.
 
-    Exit 0 scored, 1 unknown subject, 2 bad usage (invalid code, unknown model, bad date).
+    A score is a read of non-public data unless it is a public model's score of a subject that
+    is not a natural person (no shipped model is public): such a read needs --purpose and
+    writes an audit event (score.read, role operator, actor --by). --all always does.
 
-    Example: xinyong score 91350100M000100Y43 --model rongcheng_points --json
+    Exit 0 scored, 1 unknown subject, 2 bad usage (invalid code, unknown model, bad date,
+    no --purpose).
+
+    Example: xinyong score 91350100M000100Y43 --model rongcheng_points --purpose 授信审查 --json
     """
     catalog = default_catalog()
+    actor = by or f"cli:{getpass.getuser()}"
     with one_line_errors():
         day = _date(at, "--at") or date.today()
         known = _datetime(known_at)
@@ -116,9 +136,24 @@ def subject_command(
             found = catalog.scoring_models.get(model)
             if found is None:
                 raise UnusableInput(f"没有评分模型 / no scoring model {model!r}")
-            with opened(db, create=False) as engine, database_errors(db), engine.connect() as conn:
+            if not (purpose and purpose.strip()):
+                raise UnusableInput(
+                    "批量评分须说明目的 / batch scoring needs a purpose (--purpose), for the audit"
+                )
+            with opened(db, create=False) as engine, database_errors(db), engine.begin() as conn:
                 require_current(engine)
                 count = score_all(conn, found, catalog, day, out, known)
+                audit.record(
+                    conn,
+                    actor=actor,
+                    role=CLI_ROLE,
+                    purpose=purpose.strip(),
+                    subject=None,
+                    action=SCORE_READ,
+                    resource=model,
+                    outcome=f"{count} subjects",
+                    detail={"at": day.isoformat(), "out": str(out), "batch": True},
+                )
             if as_json:
                 typer.echo(
                     json.dumps(
@@ -136,7 +171,7 @@ def subject_command(
             except NotFound as error:
                 raise UnusableInput(error.detail) from error
         ids = [model] if model else model_ids(catalog)
-        with opened(db, create=False) as engine, database_errors(db), engine.connect() as conn:
+        with opened(db, create=False) as engine, database_errors(db), engine.begin() as conn:
             require_current(engine)
             try:
                 ref = find_subject(conn, subject)
@@ -145,7 +180,17 @@ def subject_command(
                     typer.echo(json.dumps({"subject": subject, "found": False}))
                 typer.echo(f"{error.detail}", err=True)
                 raise typer.Exit(1) from error
-            scores = [score_subject(conn, ref, m, day, known, catalog=catalog) for m in ids]
+            scores = read_scores(
+                conn,
+                ref,
+                ids,
+                day,
+                known,
+                actor=actor,
+                role=CLI_ROLE,
+                purpose=purpose,
+                catalog=catalog,
+            )
     if as_json:
         body: Any = scores[0].as_json() if model else [s.as_json() for s in scores]
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))

@@ -10,10 +10,17 @@ Public API::
     score_subject(conn, subject_id, model_id, at=None, known_at=None) -> Score
     score_code(conn, code, model_id=None, at=None, known_at=None) -> list[Score]
     grade_for(conn, subject_id, model_id, at=None, known_at=None) -> str | None
+    read_scores(conn, subject_ref, model_ids, at, known_at=None, *, actor, role, purpose,
+                catalog) -> list[Score]      # access-checked, audited (score.read)
+    public_model(model, catalog) -> bool
+
+``score_subject``/``score_code`` compute without checking who reads: a caller that shows a score
+to a person goes through ``read_scores`` (:mod:`.access`).
 """
 
 from __future__ import annotations
 
+from xinyong.score.access import public_model, read_scores
 from xinyong.score.result import Contribution, GradeDecision, Score, WhatIf
 from xinyong.score.subject import (
     SubjectRef,
@@ -32,6 +39,8 @@ __all__ = [
     "WhatIf",
     "find_subject",
     "grade_for",
+    "public_model",
+    "read_scores",
     "score_code",
     "score_records",
     "score_subject",
