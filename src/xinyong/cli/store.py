@@ -315,7 +315,6 @@ def batches_command(
         "拒收 / rejected",
         "重复 / duplicates",
         "开始 / started",
-        "失败原因 / failure",
     )
     for b in data:
         table.add_row(
@@ -328,9 +327,11 @@ def batches_command(
             str(b["rejected"]),
             str(b["duplicates"]),
             (b["started_at"] or "")[:19],
-            b["failure"] or "",
         )
     console.print(table)
+    for b in data:
+        if b["failure"]:
+            typer.echo(f"批次 {b['batch']} 失败原因 / batch {b['batch']} failed: {b['failure']}")
 
 
 def batch_json(row: Any) -> dict[str, Any]:

@@ -11,18 +11,24 @@
 - Rows stream in chunks (``CHUNK_ROWS``) written with ``executemany``; memory stays flat.
 - Rejected rows go to ``FILE.rejects.csv`` (UTF-8 with BOM): the original columns, then ``row``
   and ``reason``; and to the ``rejects`` table.
+- A file that cannot be used at all (unknown type, missing column, undecodable header, no data
+  row) leaves nothing. A load that fails once it has started (the file turns out unreadable at
+  row 40,001, the database or a pipeline step raises) rolls back, and then a ``failed`` batch
+  row with its ``failure`` (zh / en, and the row reached) is written in a transaction of its
+  own, so operators see it in ``xinyong batches`` and ``GET /api/v1/batches``.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +36,7 @@ from sqlalchemy import Connection, Engine, insert, update
 
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
-from xinyong.errors import InvalidRecord, UnusableInput
+from xinyong.errors import InvalidRecord, UnusableInput, XinyongError
 from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import RowValidator
 from xinyong.link import resolve_codes
@@ -40,6 +46,8 @@ from xinyong.store.queries import current_versions
 from xinyong.store.tables import batches, provenance, records, rejects
 
 CHUNK_ROWS = 5000
+#: Longest failure reason kept on a failed batch.
+MAX_FAILURE = 2000
 #: Columns of ``records`` as ``_ChunkLoader`` writes them.
 _RECORD_COLUMNS = (
     "id",
@@ -167,6 +175,58 @@ class _Rejects:
         return str(self.final)
 
 
+@dataclass
+class _Attempt:
+    """One load of a file: what a failed batch row says about it."""
+
+    record_type: str
+    source: str
+    file_name: str
+    sha: str
+    catalog_version: str | None
+    started_at: datetime
+    seen: int = 0
+    last_row: int = 0
+
+
+def failure_text(error: BaseException, attempt: _Attempt) -> str:
+    """Why a load failed, zh / en, with the row it had reached."""
+    if isinstance(error, XinyongError):
+        what = error.detail or error.bilingual()
+    else:
+        what = f"内部错误 / internal error: {type(error).__name__}: {error}"
+    where = (
+        f"已读 {attempt.seen} 行，至第 {attempt.last_row} 行 / after {attempt.seen} rows, "
+        f"at row {attempt.last_row}"
+    )
+    return f"{where}: {what}"[:MAX_FAILURE]
+
+
+def _record_failure(target: Engine | Connection, attempt: _Attempt, failure: str) -> int | None:
+    """Write the ``failed`` batch row after the load rolled back; None if even that fails.
+
+    On an engine or an idle connection this is a transaction of its own. A caller that handed
+    in a connection inside its own transaction gets the row in that transaction (it decides).
+    """
+    values = {
+        "record_type": attempt.record_type,
+        "source": attempt.source,
+        "file_name": attempt.file_name,
+        "file_sha256": attempt.sha,
+        "catalog_version": attempt.catalog_version,
+        "started_at": attempt.started_at,
+        "finished_at": utcnow(),
+        "state": "failed",
+        "failure": failure,
+    }
+    query = insert(batches).returning(batches.c.id)
+    try:
+        with _transaction(target) as conn:
+            return int(conn.execute(query, values).scalar_one())
+    except Exception:  # the database itself may be what failed: keep the first error
+        return None
+
+
 @contextmanager
 def _transaction(target: Engine | Connection) -> Iterator[Connection]:
     if isinstance(target, Engine):
@@ -210,28 +270,45 @@ def ingest_file(
     rows = open_rows(path, encoding)
     try:
         validator = RowValidator.for_headers(rtype, rows.headers)
-        sha = file_sha256(path)
+        first = next(rows.rows, None)
+        if first is None:
+            raise UnusableInput("文件没有数据行 / the file has no data rows")
         out = _Rejects(
             rejects_path or rejects_path_for(path),
             rows.headers,
             raw=rows.format == "jsonl" and RAW_KEY not in rows.headers,
         )
+        attempt = _Attempt(
+            rtype.id,
+            source,
+            file_name or path.name,
+            file_sha256(path),
+            catalog.version,
+            utcnow(),
+        )
         try:
             with database_errors(), _transaction(target) as conn:
                 result = _load(
                     conn,
-                    rows.rows,
+                    itertools.chain([first], rows.rows),
                     validator,
                     rtype,
-                    source,
                     catalog,
                     out,
                     progress,
                     at,
-                    file_name or path.name,
-                    sha,
+                    attempt,
                 )
-        except BaseException:
+        except Exception as error:
+            out.discard()
+            batch_id = _record_failure(target, attempt, failure_text(error, attempt))
+            if isinstance(error, UnusableInput) and batch_id is not None:
+                raise UnusableInput(
+                    f"批次 {batch_id} 已记为失败，未载入任何记录 / batch {batch_id} marked failed, "
+                    f"nothing loaded: {error.detail or error.bilingual()}"
+                ) from error
+            raise
+        except BaseException:  # interrupted (Ctrl-C): like a kill, it leaves nothing
             out.discard()
             raise
     finally:
@@ -244,33 +321,34 @@ def _load(
     rows: Iterator[tuple[int, dict[str, str]]],
     validator: RowValidator,
     rtype: RecordType,
-    source: str,
     catalog: Catalog,
     out: _Rejects,
     progress: Progress | None,
     at: date | None,
-    file_name: str,
-    sha: str,
+    attempt: _Attempt,
 ) -> dict[str, Any]:
-    started = utcnow()
+    source = attempt.source
     batch_id = conn.execute(
         insert(batches).returning(batches.c.id),
         {
             "record_type": rtype.id,
             "source": source,
-            "file_name": file_name,
-            "file_sha256": sha,
+            "file_name": attempt.file_name,
+            "file_sha256": attempt.sha,
             "catalog_version": catalog.version,
-            "started_at": started,
+            "started_at": attempt.started_at,
             "state": "loading",
         },
     ).scalar_one()
-    loader = _ChunkLoader(conn, batch_id, rtype.id, source, catalog, at or started.date())
+    loader = _ChunkLoader(
+        conn, batch_id, rtype.id, source, catalog, at or attempt.started_at.date()
+    )
     seen = 0
     chunk: list[tuple[int, dict[str, Any]]] = []
     reject_rows: list[dict[str, Any]] = []
     for number, row in rows:
         seen += 1
+        attempt.seen, attempt.last_row = seen, number
         try:
             values = validator.validate(row)
         except InvalidRecord as error:
@@ -291,8 +369,6 @@ def _load(
     _flush_rejects(conn, reject_rows)
     if progress:
         progress(seen)
-    if seen == 0:
-        raise UnusableInput("文件没有数据行 / the file has no data rows")
     conn.execute(
         update(batches)
         .where(batches.c.id == batch_id)

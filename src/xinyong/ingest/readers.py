@@ -13,6 +13,8 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -182,14 +184,24 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _open_xlsx(path: Path) -> RowSource:
-    import zipfile
+#: What a damaged XLSX raises while it is read: a truncated or corrupt zip member, bad XML.
+_XLSX_BROKEN: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError
+    KeyError,
+    OSError,
+    ValueError,
+)
 
+
+def _open_xlsx(path: Path) -> RowSource:
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+    except _XLSX_BROKEN as error:
         raise UnusableInput(
             f"不是可读的 XLSX 文件 / not a readable XLSX file: {path.name}"
         ) from error
@@ -207,6 +219,7 @@ def _open_xlsx(path: Path) -> RowSource:
         raise UnusableInput(f"缺少表头 / no header row: {path.name}")
 
     def generate() -> Iterator[tuple[int, dict[str, str]]]:
+        number = 1
         try:
             for number, values in enumerate(rows, start=2):
                 cells = [_cell_text(v) for v in values]
@@ -223,6 +236,12 @@ def _open_xlsx(path: Path) -> RowSource:
                 if lost:
                     row[LOST_KEY] = "\x1f".join(lost)
                 yield number, row
+        except _XLSX_BROKEN as error:
+            # A damaged worksheet is found only when streaming reaches the damage.
+            raise UnusableInput(
+                f"XLSX 文件在第 {number} 行之后无法读取 / {path.name} cannot be read after row "
+                f"{number}: {type(error).__name__}: {error}"
+            ) from error
         finally:
             book.close()
 
