@@ -197,6 +197,7 @@ EN: dict[str, str] = {
     ),
     "代码所在列（可不填）": "Column with the codes (optional)",
     "批量核查": "Screen",
+    "批量核查的行为": "Action to screen for",
     "决定编号": "Decision ID",
     "目录版本": "Catalog version",
     "核查历史": "History of checks",
