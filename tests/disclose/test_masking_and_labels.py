@@ -159,3 +159,10 @@ def test_public_report_of_a_person_masks_only_the_person(
     text = html.decode()
     assert PERSON not in text and "3501**********4620" in text
     assert "个人" in text and "身份证号码" in text
+
+
+def test_stored_bilingual_text_shows_the_half_in_the_language() -> None:
+    assert labels.label(labels.PURPOSES, "异议申请 / objection") == "异议申请"
+    assert labels.label(labels.PURPOSES, "异议申请 / objection", "en") == "objection"
+    assert labels.label(labels.PURPOSES, "self_service", "en") == "own file"
+    assert labels.bilingual("a/b") == "a/b"

@@ -1,8 +1,9 @@
 """Words a person reads instead of codes: subject kinds, statuses, fields, enum values, roles.
 
 One table per kind of code, each code → ``(中文, English)``; ``label(TABLE, code, lang)`` picks
-one, and an unknown code comes back as it is (never an error: a new status in the store must
-not break a page). The report, the portal and the API all read from here.
+one. An unknown code comes back as it is, or, when stored as ``中文 / English``, the half in
+``lang`` — never an error: a new status in the store must not break a page. The report, the
+portal and the API all read from here.
 
 Field names come from the catalog: in Chinese a field's first alias (the column heading
 departments send, e.g. ``处罚决定书文号``), in English the field name made readable
@@ -127,8 +128,16 @@ def label(table: Labels, code: str | None, lang: str = "zh") -> str:
         return ""
     pair = table.get(str(code))
     if pair is None:
-        return str(code)
+        return bilingual(str(code), lang)
     return pair[1] if lang == "en" else pair[0]
+
+
+def bilingual(text: str, lang: str = "zh") -> str:
+    """One half of a stored ``中文 / English`` text; any other text as it is."""
+    if " / " not in text:
+        return text
+    zh, en = text.split(" / ", 1)
+    return en.strip() if lang == "en" else zh.strip()
 
 
 def humanise(name: str) -> str:

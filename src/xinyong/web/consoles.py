@@ -195,6 +195,7 @@ def my_file(request: Request, db: Db, done: str = "") -> Response:
         mine=mine,
         repairable=repairable,
         kinds=commitment_kinds(catalog),
+        record_docs={rec.id: rec.document_no for recs in view.records.values() for rec in recs},
         done=done,
         today=today(),
     )
