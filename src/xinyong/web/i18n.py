@@ -40,8 +40,8 @@ EN: dict[str, str] = {
     # search / home
     "信用信息查询": "Credit information search",
     "名称、统一社会信用代码或身份证号码": "Name, unified social credit code or ID number",
-    "例如：北京、wangwei、91350100M000100Y43、110101********1234": (
-        "e.g. 北京, wangwei, 91350100M000100Y43, 110101********1234"
+    "例如：北京、wangwei、91350100M000100Y43、1101**********1234": (
+        "e.g. 北京, wangwei, 91350100M000100Y43, 1101**********1234"
     ),
     "可用简体、繁体或拼音；个人只能按已公示的信息查到。": (
         "Simplified or traditional characters or pinyin; individuals are found only through "
