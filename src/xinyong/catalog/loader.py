@@ -3,9 +3,9 @@
 Pass 1 reads every file (the shipped ones under ``catalog/data/``, then each operator directory
 in order), turns each entity into its typed model and refuses bad shapes and duplicate ids.
 Pass 2 resolves every reference once: authorities, instruments and their articles, record types,
-lists, actions, the fields that conditions and periods name, and whether a measure may reach
-people through their role. Every refusal is a :class:`~xinyong.errors.CatalogError` naming the
-file, the line and the entity.
+lists, actions, the fields that conditions and periods name (scoring rules' too), and whether a
+measure may reach people through their role. Every refusal is a
+:class:`~xinyong.errors.CatalogError` naming the file, the line and the entity.
 """
 
 from __future__ import annotations
@@ -298,6 +298,14 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
 
     for item in parsed["scoring_models"].values():
         need(item, "authorities", item.entity.authority, ("authority",), "机关")
+        # ScoringModel.check_references, condition by condition, for the line of each.
+        for name, condition in item.entity.conditions():
+            path = tuple(int(p) if p.isdigit() else p for p in name.split("."))
+            need(item, "record_types", condition.record_type, (*path, "record_type"), "记录类型")
+            try:
+                check_where(record_types[condition.record_type].entity, dict(condition.where))
+            except ValueError as exc:
+                raise item.error(f"{name}: {exc}", (*path, "where")) from None
 
 
 def legal_refs(
