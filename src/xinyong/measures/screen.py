@@ -48,6 +48,8 @@ Progress = Callable[[float], None]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+#: DuckDB's memory budget for one screen (beyond it, it spills to disk).
+MEMORY_LIMIT = "1GB"
 DEFAULT_COLUMNS = ("code", "subject", "subject_code", "统一社会信用代码", "身份证号码", "证件号码")
 
 
@@ -306,8 +308,13 @@ def screen(
     catalog: Catalog | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> ScreenResult:
-    """Check every code in a column of ``path`` (CSV or Parquet) and write ``out``."""
+    """Check every code in a column of ``path`` (CSV or Parquet) and write ``out``.
+
+    DuckDB works within ``memory_limit`` and spills the rest (the sort that restores input
+    order) to a temporary directory beside ``out``, so memory stays bounded for any file size.
+    """
     started = time.perf_counter()
     catalog = catalog or default_catalog()
     require_action(catalog, action)
@@ -318,6 +325,10 @@ def screen(
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        spill = str(out.parent / f".{out.name}.tmp").replace("'", "''")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute("SET preserve_insertion_order = false")  # the ORDER BY restores it
         reader, col = _source(path, column, con)
         con.register("xy_index", index)
         con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
