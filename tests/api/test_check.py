@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from tests.measures import conftest as measures
 from tests.measures.conftest import PERSON_D, Load, defaulter
 
+from xinyong import audit
 from xinyong.api.app import create_app
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
@@ -131,3 +132,30 @@ def test_screen_upload_streams_decisions_in_order(
     assert lines[0] == "code,outcome,until,measures"
     assert lines[1].startswith("110101199003077777,invalid,,checksum")
     assert lines[2].startswith(f"{PERSON_D},deny,2026-03-04,")
+
+
+def test_keyed_api_calls_skip_the_per_address_limit_and_the_portal_session(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MODE_ENV, "sync")
+    _, key = _key(engine, "caac")
+    app = create_app(db_url, rate_limit=2)
+    params = {"subject": PERSON_D, "action": "buy_flight_ticket"}
+    try:
+        with TestClient(app) as client:
+            keyed = [
+                client.get("/api/v1/check", params=params, headers={"X-API-Key": key})
+                for _ in range(4)
+            ]
+            assert [r.status_code for r in keyed] == [200] * 4
+            assert all("set-cookie" not in r.headers for r in keyed)
+            bad_key = client.get("/api/v1/check", params=params, headers={"X-API-Key": "xy_no"})
+            assert bad_key.status_code == 401
+            assert bad_key.headers["content-type"].startswith("application/problem+json")
+            anonymous = [client.get("/api/v1/health") for _ in range(3)]
+            assert [r.status_code for r in anonymous] == [200, 200, 429]
+    finally:
+        if app.state.engine is not None:
+            app.state.engine.dispose()
+    with engine.connect() as conn:
+        assert len(audit.events_for_subject(conn, PERSON_D)) == 4
