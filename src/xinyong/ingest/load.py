@@ -29,10 +29,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
@@ -40,9 +41,9 @@ from xinyong.errors import InvalidRecord, UnusableInput, XinyongError
 from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import RowValidator
 from xinyong.link import resolve_codes
-from xinyong.link.bulk import db_value, insert_rows, reserve_ids
+from xinyong.link.attach import LinkRow, forget, remember
+from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
 from xinyong.store.engine import database_errors, utcnow
-from xinyong.store.queries import current_versions
 from xinyong.store.tables import batches, provenance, records, rejects
 
 CHUNK_ROWS = 5000
@@ -120,6 +121,18 @@ def record_identity(record_type: str, source: str, values: dict[str, Any], row_h
     if not values.get("document_no"):
         parts.append(row_hash)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+#: ``canonical_json`` for parsed values (dates as dates), without copying them first.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
+)
 
 
 def canonical_json(fields: dict[str, Any]) -> str:
@@ -390,6 +403,17 @@ def _load(
     }
 
 
+def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, str, int]]:
+    """For record keys, the current version's ``(id, row_hash, version)`` (one parameter)."""
+    if not keys:
+        return {}
+    query = select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version)
+    rows = conn.execute(
+        query.where(among(conn, records.c.record_key, keys), records.c.superseded_at.is_(None))
+    )
+    return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
+
+
 def _flush_rejects(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(rejects), rows)
@@ -416,10 +440,9 @@ class _ChunkLoader:
             return
         prepared = []
         for number, values in chunk:
-            fields = {k: _json_value(v) for k, v in values.items()}
-            text = canonical_json(fields)
-            row_hash = hashlib.sha256(text.encode()).hexdigest()
-            key = record_identity(self.record_type, self.source, fields, row_hash)
+            text = _ENCODER.encode(values)  # == canonical_json of the JSON values
+            row_hash = sha256(text.encode()).hexdigest()
+            key = record_identity(self.record_type, self.source, values, row_hash)
             prepared.append((number, values, text, row_hash, key))
         current = current_versions(self.conn, sorted({p[4] for p in prepared}))
         pending: list[tuple[int, dict[str, Any]]] = []
@@ -495,4 +518,18 @@ class _ChunkLoader:
             ],
         )
         self.accepted += len(ids)
-        self.subjects |= pipeline.apply_records(self.conn, ids, catalog=self.catalog, at=self.at)
+        remember(
+            self.conn,
+            (
+                LinkRow(
+                    row[0], row[1], row[3], row[4], row[5], p["values"].get("decided_on"),
+                    row[13], p["values"],
+                )
+                for row, (_, p) in zip(rows, pending, strict=True)
+            ),
+        )  # fmt: skip
+        try:
+            touched = pipeline.apply_records(self.conn, ids, catalog=self.catalog, at=self.at)
+        finally:
+            forget(self.conn)
+        self.subjects |= touched

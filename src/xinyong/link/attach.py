@@ -32,7 +32,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 
 from xinyong.catalog.model import ROLES
 from xinyong.errors import InvalidCode
-from xinyong.link.bulk import db_value, insert_rows, reserve_ids
+from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
 from xinyong.link.identifiers import Identifier, identify
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import utcnow
@@ -55,7 +55,9 @@ FETCH_ROWS = 5000
 
 
 @dataclass(frozen=True)
-class _Row:
+class LinkRow:
+    """What linking reads of a record (``fields`` only matter for registration types)."""
+
     id: int
     record_type: str
     subject_id: int | None
@@ -64,6 +66,39 @@ class _Row:
     decided_on: date | None
     supersedes: int | None
     fields: dict[str, Any]
+
+
+_Row = LinkRow
+#: ``Connection.info`` key: records a writer has just inserted on this connection, by id.
+WRITTEN = "xinyong.link.written"
+
+
+def remember(conn: Connection, rows: Iterable[LinkRow]) -> None:
+    """Hand rows just inserted on ``conn`` to the next ``link_records`` call, so linking need not
+    read them back. The caller must ``forget`` them when its pipeline run ends, however it ends
+    (``Connection.info`` outlives the transaction)."""
+    conn.info.setdefault(WRITTEN, {}).update((row.id, row) for row in rows)
+
+
+def forget(conn: Connection) -> None:
+    """Drop whatever ``remember`` handed over and linking did not take."""
+    conn.info.pop(WRITTEN, None)
+
+
+def _take_written(conn: Connection, record_ids: Sequence[int]) -> tuple[list[LinkRow], list[int]]:
+    """The remembered rows among ``record_ids`` (taken out), and the ids to read."""
+    written: dict[int, LinkRow] | None = conn.info.get(WRITTEN)
+    if not written:
+        return [], list(record_ids)
+    known: list[LinkRow] = []
+    rest: list[int] = []
+    for rid in record_ids:
+        row = written.pop(rid, None)
+        if row is None:
+            rest.append(rid)
+        else:
+            known.append(row)
+    return known, rest
 
 
 @dataclass
@@ -95,7 +130,8 @@ class _Subjects:
                 if (scheme, value) not in self.known:
                     wanted.setdefault(scheme, set()).add(value)
         clauses = [
-            (subject_identifiers.c.scheme == scheme) & subject_identifiers.c.value.in_(values)
+            (subject_identifiers.c.scheme == scheme)
+            & among(self.conn, subject_identifiers.c.value, sorted(values))
             for scheme, values in wanted.items()
         ]
         if not clauses:
@@ -189,14 +225,16 @@ def link_records(
 
     A record already linked (ingest resolves codes before it inserts) counts as linked as it is;
     the others are linked by code here or get leads. Names and relations are added once, so
-    running the same records through again changes nothing.
+    running the same records through again changes nothing. Records a writer ``remember``-ed on
+    this connection are taken as handed over instead of read back.
 
     ``kind_for``: record type → subject kind, where a record type fixes the kind of the subjects
     it creates. ``registration_types``: record types whose rows may name officers (relations).
     """
     kind_for = kind_for or {}
     registration = set(registration_types)
-    rows = _fetch(conn, record_ids, registration)
+    known, rest = _take_written(conn, record_ids)
+    rows = known + _fetch(conn, rest, registration) if known else _fetch(conn, rest, registration)
     subj = _Subjects(conn)
     linked: dict[int, int] = {r.id: r.subject_id for r in rows if r.subject_id is not None}
     coded: list[tuple[_Row, Identifier]] = []
@@ -220,7 +258,11 @@ def link_records(
         )
         linked.update(fresh)
     add_names(conn, [(linked[r.id], r.name, r.decided_on) for r in rows if r.id in linked])
-    officers = [(r, linked[r.id]) for r in rows if r.id in linked and "role" in r.fields]
+    officers = [
+        (r, linked[r.id])
+        for r in rows
+        if r.id in linked and r.record_type in registration and "role" in r.fields
+    ]
     if officers:
         _add_relations(conn, subj, officers)
     _add_leads(conn, unlinked)
@@ -244,7 +286,7 @@ def _fetch(conn: Connection, record_ids: Sequence[int], registration: set[str]) 
                 records.c.decided_on,
                 records.c.supersedes,
             )
-            .where(records.c.id.in_(chunk))
+            .where(among(conn, records.c.id, chunk))
             .order_by(records.c.id)
         )
         found = conn.execute(query).all()
@@ -254,7 +296,7 @@ def _fetch(conn: Connection, record_ids: Sequence[int], registration: set[str]) 
             fields = {
                 r.id: dict(r.fields or {})
                 for r in conn.execute(
-                    select(records.c.id, records.c.fields).where(records.c.id.in_(wanted))
+                    select(records.c.id, records.c.fields).where(among(conn, records.c.id, wanted))
                 )
             }
         out.extend(
@@ -289,7 +331,7 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
             (r.subject_id, r.name)
             for r in conn.execute(
                 select(subject_names.c.subject_id, subject_names.c.name).where(
-                    subject_names.c.subject_id.in_(sids[start : start + FETCH_ROWS])
+                    among(conn, subject_names.c.subject_id, sids[start : start + FETCH_ROWS])
                 )
             )
         )
@@ -391,7 +433,7 @@ def _add_leads(conn: Connection, rows: Sequence[_Row]) -> None:
     has = set(
         conn.execute(
             select(link_leads.c.record_id)
-            .where(link_leads.c.record_id.in_([r.id for r in rows]))
+            .where(among(conn, link_leads.c.record_id, [r.id for r in rows]))
             .distinct()
         ).scalars()
     )

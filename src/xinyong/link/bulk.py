@@ -13,14 +13,35 @@ before another wrote cannot write afterwards (``SQLITE_BUSY``), so two writers n
 Values must be ready for the driver: ``str``, ``int``, ``float``, ``None``, ISO dates as text,
 JSON as text; ``db_value`` converts a value of any column type once (for constants such as the
 recorded time of a chunk).
+
+``among(conn, column, values)`` is ``column IN (values)`` with ONE bound parameter however many
+values there are (``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on
+SQLite): an expanded ``IN (?, ?, …)`` of thousands of values costs more to compile, and on
+PostgreSQL to parse, than the query takes to run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 
 def backend(conn: Connection) -> str:
@@ -66,3 +87,16 @@ def insert_rows(
             cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
     finally:
         cursor.close()
+
+
+def among(conn: Connection, column: Column[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values`` as one bound parameter (see the module docstring)."""
+    items = list(values)
+    if backend(conn) == "postgresql":
+        integer = isinstance(column.type, Integer | BigInteger)
+        kind = BigInteger() if integer else column.type
+        return column == any_(bindparam(None, items, type_=ARRAY(kind)))
+    rows: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(items, ensure_ascii=False)))
+    )
+    return column.in_(rows.scalar_subquery())

@@ -8,6 +8,7 @@ form; ``12345678-9`` becomes ``123456789``), and says what kind of subject it na
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from xinyong import codes
 from xinyong.codes import normalise, orgcode, ric
@@ -49,8 +50,13 @@ def code_error(reason: str) -> InvalidCode:
     return _BY_REASON.get(reason, InvalidCode)()
 
 
+@lru_cache(maxsize=1 << 17)
 def reason_of(code: str) -> tuple[str | None, str, str | None]:
-    """``(scheme, compacted code, reason)``: reason None when valid. Never raises; fast path."""
+    """``(scheme, compacted code, reason)``: reason None when valid. Never raises; fast path.
+
+    Cached: ingest checks a code when it validates a row and again when it links it, and the
+    same people and firms recur across a file.
+    """
     try:
         value = normalise.compact(code)
     except InvalidCode as error:
