@@ -87,14 +87,19 @@ async def consume(feed: FeedStream, n: int) -> float:
     async with connected(feed) as (_nc, js):
         await ensure_stream(js, feed)
         sub = await js.pull_subscribe(
-            f"{feed.prefix}.>", stream=feed.stream, config=ConsumerConfig(ack_policy=AckPolicy.NONE)
+            f"{feed.prefix}.>",
+            stream=feed.stream,
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE, inactive_threshold=600),
         )
-        got = 0
+        got = idle = 0
         while got < n:
             try:
                 got += len(await sub.fetch(1000, timeout=2))
+                idle = 0
             except TimeoutError:
-                continue
+                idle += 1
+                if idle > 60:
+                    raise RuntimeError(f"consumer stalled at {got} of {n} messages") from None
         return time.perf_counter()
 
 
