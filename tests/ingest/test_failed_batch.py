@@ -19,6 +19,7 @@ from xinyong.cli import app
 from xinyong.codes import ric
 from xinyong.ingest import ingest_file, load
 from xinyong.ingest.readers import SNIFF_BYTES
+from xinyong.link.attach import WRITTEN
 from xinyong.store.engine import opened
 from xinyong.store.schema import upgrade
 from xinyong.store.tables import batches, provenance, records, rejects
@@ -149,6 +150,8 @@ def test_an_exception_mid_load_leaves_a_failed_batch_then_a_rerun_completes(
     assert failed.state == "failed" and failed.accepted == 0
     assert failed.failure.startswith("已读 20 行，至第 21 行 / after 20 rows, at row 21")
     assert "RuntimeError: simulated failure in a pipeline step" in failed.failure
+    with engine.connect() as conn:  # nothing handed from ingest to linking outlives the load
+        assert WRITTEN not in conn.info
     monkeypatch.setattr(load.pipeline, "apply_records", real)
     result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=default_catalog())
     assert (result.accepted, result.rejected) == (30, 0)

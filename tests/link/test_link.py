@@ -232,3 +232,23 @@ def test_candidates_rank_closest_first(conn: Connection) -> None:
     link_records(conn, [near, far])
     found = candidates(conn, "深圳市騰訊計算機系統有限責任公司")
     assert found[0] == (subject_of(conn, near), 1.0)
+
+
+def test_pinyin_keys_read_people_by_character_and_organisations_by_phrase() -> None:
+    assert pinyin_key("汪玮") == pinyin_key("王伟") == "wangwei"
+    assert pinyin_key("欧阳娜娜") == "ouyangnana"
+    # Phrases keep their reading in longer names: 重庆 chongqing, 银行 yinhang.
+    assert pinyin_key("重庆银行股份有限公司") == "chongqingyinhang"
+
+
+def test_among_takes_thousands_of_values_as_one_parameter(conn: Connection) -> None:
+    from xinyong.link.bulk import among
+
+    ids = [add(conn, f"主体{i}") for i in range(30)]
+    wanted = [*ids[::3], *range(10**6, 10**6 + 20000)]  # most of them match nothing
+    found = conn.execute(select(records.c.id).where(among(conn, records.c.id, wanted)))
+    assert sorted(found.scalars()) == ids[::3]
+    keys = conn.execute(select(records.c.record_key).where(records.c.id.in_(ids[:2]))).scalars()
+    by_key = select(records.c.id).where(among(conn, records.c.record_key, list(keys)))
+    assert sorted(conn.execute(by_key).scalars()) == ids[:2]
+    assert conn.execute(select(records.c.id).where(among(conn, records.c.id, []))).first() is None
