@@ -5,6 +5,11 @@
 - ``Decision`` / ``Reason`` / ``Basis`` / ``WayOut`` — frozen dataclasses; ``as_json()``.
 - ``combine(reasons)`` — the documented order deny > review > prefer > permit; latest ``until``.
 - ``replay(conn, decision_id)`` — the same decision again, as known when it was taken.
+- ``checker.Checker(engine).check(subject, action, at, known_at, *, actor, audit)`` /
+  ``checker.checker_for(engine)`` — the same decisions on the hot path (API): fixed SQL on a
+  per-thread connection, logged and audited by ``writer.DecisionWriter`` in batches
+  (``XINYONG_DECISION_LOG=sync`` for one transaction per decision).
+- ``screen.screen(engine, path, action, out, …)`` — a file of codes, checked in DuckDB SQL.
 - ``derive_restrictions(conn, catalog, subject_ids)``, ``rebuild_index(conn, catalog)`` — the
   index; ``measures_step`` is its pipeline step.
 """
