@@ -83,19 +83,28 @@ def test_no_shipped_model_is_public_an_open_one_is(open_catalog: Catalog) -> Non
     assert not public_model(not_example, catalog)  # still reads a shared record type
 
 
-def test_cli_read_needs_a_purpose_and_is_audited(loaded: str) -> None:
+def test_cli_read_is_audited_with_its_purpose(loaded: str) -> None:
     person, _ = code_with(loaded, "judgment_defaulter", "individual")
-    code, _, err = run("score", person, "--model", "rongcheng_points", "--db", loaded)
-    assert code == 2 and "purpose" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("score", person, "--db", loaded, "--purpose", "  ")
-    assert code == 2
+    assert code == 2 and "purpose" in err and len(err.strip().splitlines()) == 1
     assert events(loaded) == []
+    # The contract: `xinyong score SUBJECT --model ID --json` needs no more; the read is
+    # still audited, with the command line's default purpose.
+    code, out, err = run("score", person, "--model", "rongcheng_points", "--db", loaded, "--json")
+    assert code == 0, err
+    assert json.loads(out)["model"] == "rongcheng_points"
+    (default,) = events(loaded)
+    assert (default.action, default.subject, default.purpose) == (
+        "score.read",
+        person,
+        "命令行查询 / command-line query",
+    )
     code, out, err = run(
         "score", person, "--db", loaded, "--purpose", "授信审查", "--by", "张科员", "--json"
     )
     assert code == 0, err
     assert [s["model"] for s in json.loads(out)] == ["rongcheng_points", "tax_credit_grade"]
-    (event,) = events(loaded)
+    _, event = events(loaded)
     assert (event.action, event.subject, event.actor, event.role, event.purpose) == (
         "score.read",
         person,
@@ -107,13 +116,13 @@ def test_cli_read_needs_a_purpose_and_is_audited(loaded: str) -> None:
     # The subject's query history shows it (查询记录).
     with opened(loaded) as engine, engine.connect() as conn:
         mine = conn.execute(select(audit_events).where(audit_events.c.subject == person)).all()
-    assert len(mine) == 1
+    assert len(mine) == 2
 
 
-def test_cli_batch_needs_a_purpose_and_writes_one_event(loaded: str, tmp_path: Path) -> None:
+def test_cli_batch_writes_one_event_with_its_purpose(loaded: str, tmp_path: Path) -> None:
     out = tmp_path / "all.csv"
     args = ["score", "--all", "--model", "rongcheng_points", "--out", str(out), "--db", loaded]
-    code, _, err = run(*args)
+    code, _, err = run(*args, "--purpose", "")
     assert code == 2 and "purpose" in err and not out.exists()
     code, _, err = run(*args, "--purpose", "年度评价", "--by", "ops")
     assert code == 0, err

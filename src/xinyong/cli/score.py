@@ -36,6 +36,8 @@ console = Console()
 DEFAULT_COMMAND = "subject"
 #: The CLI reads the database directly: whoever runs it acts as an operator.
 CLI_ROLE = "operator"
+#: What a read from the command line is for, unless --purpose says more: it is still audited.
+CLI_PURPOSE = "命令行查询 / command-line query"
 
 
 class _ScoreGroup(TyperGroup):
@@ -103,8 +105,8 @@ def subject_command(
     ] = None,
     purpose: Annotated[
         str | None,
-        typer.Option("--purpose", help="查询目的（非公开评分与 --all 必填，记入审计）/ purpose"),
-    ] = None,
+        typer.Option("--purpose", help="查询目的，记入审计 / purpose, written to the audit log"),
+    ] = CLI_PURPOSE,
     by: Annotated[
         str | None, typer.Option("--by", help="查询人 / who reads it; default the login name")
     ] = None,
@@ -114,11 +116,12 @@ def subject_command(
     """一个主体的评分 / a subject's score, or --all in batch.
 
     A score is a read of non-public data unless it is a public model's score of a subject that
-    is not a natural person (no shipped model is public): such a read needs --purpose and
-    writes an audit event (score.read, role operator, actor --by). --all always does.
+    is not a natural person (no shipped model is public): such a read writes an audit event
+    (score.read, role operator, actor --by, purpose --purpose, by default "命令行查询 /
+    command-line query"). --all always does.
 
     Exit 0 scored, 1 unknown subject, 2 bad usage (invalid code, unknown model, bad date,
-    no --purpose).
+    an empty --purpose).
 
     Example: xinyong score 91350100M000100Y43 --model rongcheng_points --purpose 授信审查 --json
     """
