@@ -110,6 +110,15 @@ class InvalidOrgChecksum(InvalidCode):
     message_en = "the organisation code's check character does not match"
 
 
+def invalid_code(reason: str | None) -> InvalidCode:
+    """The error for a stable ``reason`` (``"checksum"`` → ``InvalidChecksum()``); an unknown or
+    missing reason gives the generic ``InvalidCode``."""
+    for cls in InvalidCode.__subclasses__():
+        if cls.reason == reason:
+            return cls()
+    return InvalidCode()
+
+
 class InvalidRecord(XinyongError):
     """A row or record that does not fit its record type. ``errors`` maps field → problem."""
 

@@ -22,7 +22,7 @@ import typer
 from xinyong import codes
 from xinyong.cli.options import JsonOption
 from xinyong.codes import CodeCheck, orgcode, ric, uscc
-from xinyong.errors import InvalidCharset, InvalidCode, InvalidLength, UnusableInput
+from xinyong.errors import UnusableInput, invalid_code
 
 app = typer.Typer(
     help="统一社会信用代码、组织机构代码、身份证号码 / identifier codes", no_args_is_help=True
@@ -43,20 +43,12 @@ _KIND_NAMES = {
     None: "未知代码类型 / unknown kind of code",
 }
 
-_REASONS: dict[str, type[InvalidCode]] = {
-    **orgcode.ERRORS,
-    **ric.ERRORS,
-    **uscc.ERRORS,
-    "length": InvalidLength,
-    "charset": InvalidCharset,
-}
-
 
 def _describe(result: CodeCheck) -> str:
     """One line, Chinese first: ``✓ CODE 统一社会信用代码 … 工商·企业 福建省福州市``."""
     kind = _KIND_NAMES.get(result.kind, str(result.kind))
     if not result.valid:
-        error = _REASONS.get(result.reason or "", InvalidCode)()
+        error = invalid_code(result.reason)
         return f"✗ {result.code}  {kind}  {error.bilingual()}"
     fields = result.fields
     parts = [f"✓ {result.code}", kind]

@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from xinyong.codes import normalise
-from xinyong.errors import InvalidCharset, InvalidChecksum, InvalidCode, InvalidLength
+from xinyong.errors import InvalidCode, invalid_code
 
 KIND = "orgcode"
 NAME_ZH = "组织机构代码"
@@ -71,19 +71,12 @@ def reason_ascii(code: bytes) -> str | None:
     return None if code[8] == expected else "checksum"
 
 
-ERRORS: dict[str, type[InvalidCode]] = {
-    "length": InvalidLength,
-    "charset": InvalidCharset,
-    "checksum": InvalidChecksum,
-}
-
-
 def validate(code: str) -> str:
     """The compacted code if valid; else raises InvalidCharset, InvalidLength or InvalidChecksum."""
     code = compact(code)
     problem = reason(code)
     if problem is not None:
-        raise ERRORS[problem]()
+        raise invalid_code(problem)
     return code
 
 

@@ -17,11 +17,9 @@ from typing import Any, Literal
 from xinyong.codes import normalise, regions
 from xinyong.errors import (
     InvalidBirthDate,
-    InvalidCharset,
-    InvalidChecksum,
     InvalidCode,
-    InvalidLength,
     InvalidRegion,
+    invalid_code,
 )
 
 KIND = "ric"
@@ -116,21 +114,12 @@ def reason_ascii(code: bytes) -> str | None:
 _ALL_BYTES = _ALL_CHARS.encode()
 
 
-ERRORS: dict[str, type[InvalidCode]] = {
-    "length": InvalidLength,
-    "charset": InvalidCharset,
-    "region": InvalidRegion,
-    "birth_date": InvalidBirthDate,
-    "checksum": InvalidChecksum,
-}
-
-
 def validate(code: str) -> str:
     """The compacted number (18 or 15 digits) if valid; else raises the first failure."""
     code = compact(code)
     problem = reason(code)
     if problem is not None:
-        raise ERRORS[problem]()
+        raise invalid_code(problem)
     return code
 
 

@@ -19,12 +19,9 @@ from xinyong.codes import normalise, orgcode, regions
 from xinyong.errors import (
     InvalidAuthority,
     InvalidCategory,
-    InvalidCharset,
-    InvalidChecksum,
     InvalidCode,
-    InvalidLength,
-    InvalidOrgChecksum,
     InvalidRegion,
+    invalid_code,
 )
 
 KIND = "uscc"
@@ -184,23 +181,12 @@ def reason_ascii(code: bytes) -> str | None:
     return None if (int(digits[16::-1], 34) + _VALUE[code[17]]) % 31 == 0 else "checksum"
 
 
-ERRORS: dict[str, type[InvalidCode]] = {
-    "length": InvalidLength,
-    "charset": InvalidCharset,
-    "authority": InvalidAuthority,
-    "category": InvalidCategory,
-    "region": InvalidRegion,
-    "org_checksum": InvalidOrgChecksum,
-    "checksum": InvalidChecksum,
-}
-
-
 def validate(code: str) -> str:
     """The compacted code if valid; else raises the InvalidCode subclass for the first failure."""
     code = compact(code)
     problem = reason(code)
     if problem is not None:
-        raise ERRORS[problem]()
+        raise invalid_code(problem)
     return code
 
 
