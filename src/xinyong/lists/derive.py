@@ -12,14 +12,15 @@ nothing (the test suite checks this).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from xinyong.catalog.model import Catalog
+from xinyong.link.bulk import among, backend, db_value, insert_rows, reserve_ids
 from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entries_for
 from xinyong.lists.tables import list_entries
 from xinyong.store.engine import utcnow
@@ -28,7 +29,8 @@ from xinyong.store.tables import records
 if TYPE_CHECKING:  # the pipeline imports this package's step: no import cycle at run time
     from xinyong.pipeline import ListChange
 
-CHUNK = 2000
+#: Subjects per chunk: one query for their records, one for their entries, one write each.
+CHUNK = 5000
 
 #: Why an entry was removed, by the status of the record that had made it.
 REMOVAL_REASONS: dict[str, str] = {
@@ -73,6 +75,10 @@ class StoredEntry:
         )
 
 
+#: ``list_entries`` columns in ``StoredEntry``'s order.
+_ENTRY_COLUMNS = [list_entries.c[name] for name in StoredEntry.__dataclass_fields__]
+
+
 def _entry(row: Any) -> StoredEntry:
     m = row._mapping
     return StoredEntry(**{**m, "extended": m["extended"] == "yes"})
@@ -84,13 +90,15 @@ def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ordered[start : start + size]
 
 
-def subjects_of(conn: Connection, record_ids: Sequence[int]) -> set[int]:
+def subjects_of(conn: Connection, record_ids: Collection[int]) -> set[int]:
     """The subjects of these records and of the versions they supersede (a correction may move a
     record from one subject to another: both must be re-derived)."""
     out: set[int] = set()
     for chunk in chunks(record_ids):
         rows = conn.execute(
-            select(records.c.subject_id, records.c.supersedes).where(records.c.id.in_(chunk))
+            select(records.c.subject_id, records.c.supersedes).where(
+                among(conn, records.c.id, chunk)
+            )
         ).all()
         out.update(r.subject_id for r in rows if r.subject_id is not None)
         older = [r.supersedes for r in rows if r.supersedes is not None]
@@ -100,6 +108,7 @@ def subjects_of(conn: Connection, record_ids: Sequence[int]) -> set[int]:
 
 
 def current_records(conn: Connection, subject_ids: Collection[int]) -> list[RecordView]:
+    """The current records of these subjects (one query: keep ``subject_ids`` to a chunk)."""
     query = select(
         records.c.id,
         records.c.record_key,
@@ -110,28 +119,20 @@ def current_records(conn: Connection, subject_ids: Collection[int]) -> list[Reco
         records.c.valid_from,
         records.c.valid_to,
         records.c.fields,
-    ).where(records.c.subject_id.in_(list(subject_ids)), records.c.superseded_at.is_(None))
+    ).where(among(conn, records.c.subject_id, list(subject_ids)), records.c.superseded_at.is_(None))
     return [
-        RecordView(
-            id=r.id,
-            record_key=r.record_key,
-            record_type=r.record_type,
-            subject_id=r.subject_id,
-            status=r.status,
-            decided_on=r.decided_on,
-            valid_from=r.valid_from,
-            valid_to=r.valid_to,
-            fields=dict(r.fields or {}),
-        )
-        for r in conn.execute(query)
+        RecordView(rid, key, rtype, sid, status, decided, v_from, v_to, dict(fields or {}))
+        for rid, key, rtype, sid, status, decided, v_from, v_to, fields in conn.execute(query)
     ]
 
 
 def current_entries(conn: Connection, subject_ids: Collection[int]) -> list[StoredEntry]:
-    query = select(list_entries).where(
-        list_entries.c.subject_id.in_(list(subject_ids)), list_entries.c.superseded_at.is_(None)
+    """The current entry versions of these subjects, oldest first (one query per call)."""
+    query = select(*_ENTRY_COLUMNS).where(
+        among(conn, list_entries.c.subject_id, list(subject_ids)),
+        list_entries.c.superseded_at.is_(None),
     )
-    return [_entry(r) for r in conn.execute(query)]
+    return [_entry(r) for r in conn.execute(query.order_by(list_entries.c.id))]
 
 
 def entries_as_of(
@@ -141,7 +142,7 @@ def entries_as_of(
     known_at: datetime | None = None,
 ) -> list[StoredEntry]:
     """Every entry version of these subjects known on ``known_at`` (None: the current ones)."""
-    query = select(list_entries).where(list_entries.c.subject_id.in_(list(subject_ids)))
+    query = select(*_ENTRY_COLUMNS).where(among(conn, list_entries.c.subject_id, list(subject_ids)))
     if known_at is None:
         query = query.where(list_entries.c.superseded_at.is_(None))
     else:
@@ -150,6 +151,17 @@ def entries_as_of(
             or_(list_entries.c.superseded_at.is_(None), list_entries.c.superseded_at > known_at),
         )
     return [_entry(r) for r in conn.execute(query.order_by(list_entries.c.id))]
+
+
+@dataclass
+class _Writes:
+    """What one chunk's derivation writes: the versions to close, the versions to add (entry id
+    None: a new entry, whose id is its first version's), and the changes to report (with the
+    index in ``add`` of a new entry, whose id is known once written)."""
+
+    close: list[int] = field(default_factory=list)
+    add: list[tuple[EntryTerms, int | None, date | None, str | None]] = field(default_factory=list)
+    changes: list[tuple[ListChange, int | None]] = field(default_factory=list)
 
 
 def derive_subjects(
@@ -162,45 +174,108 @@ def derive_subjects(
 ) -> list[ListChange]:
     """Re-derive these subjects' list entries; write the difference; return what changed.
 
+    Set-based: per chunk of subjects, one query for their current records and one for their
+    current entries; the rules run in Python over those rows; the closed versions are updated in
+    one statement and the new ones written with ``xinyong.link.bulk.insert_rows``.
+
     ``statuses``: record statuses that keep a subject listed (the due-process policy's hook:
     pass a set without ``under_objection`` to suspend listings while objections are examined).
     """
-    from xinyong.pipeline import ListChange
-
     changes: list[ListChange] = []
     now = utcnow()
     for chunk in chunks(subject_ids):
         recs = current_records(conn, chunk)
-        status_of = {r.record_key: r.status for r in recs}
-        desired: dict[tuple[str, int, str], EntryTerms] = {}
-        for rec in recs:
-            if rec.status in statuses:
-                for terms in entries_for(catalog, rec):
-                    desired[(terms.list_id, terms.subject_id, terms.record_key)] = terms
-        for entry in current_entries(conn, chunk):
-            key = (entry.list_id, entry.subject_id, entry.record_key)
-            wanted = desired.pop(key, None)
-            if entry.state == "listed" and wanted is None:
-                reason = REMOVAL_REASONS.get(
-                    status_of.get(entry.record_key, ""), "record_not_current"
-                )
-                _close(conn, entry.id, now)
-                _insert(conn, entry.terms(), now, entry.entry_id, removed_on=at, reason=reason)
-                changes.append(
-                    ListChange(entry.subject_id, entry.list_id, entry.entry_id, "removed", reason)
-                )
-            elif entry.state == "listed" and wanted is not None and wanted != entry.terms():
-                _close(conn, entry.id, now)
-                _insert(conn, wanted, now, entry.entry_id)
-                changes.append(_kind_of_change(entry, wanted, at))
-            elif entry.state == "removed" and wanted is not None:
-                _close(conn, entry.id, now)
-                _insert(conn, wanted, now, entry.entry_id)
-                changes.append(_new_entry_change(wanted, entry.entry_id, at))
-        for terms in desired.values():
-            entry_id = _insert(conn, terms, now, None)
-            changes.append(_new_entry_change(terms, entry_id, at))
+        plan = _plan(catalog, recs, current_entries(conn, chunk), at, statuses)
+        changes.extend(_write(conn, plan, now))
     return changes
+
+
+def _plan(
+    catalog: Catalog,
+    recs: list[RecordView],
+    current: list[StoredEntry],
+    at: date,
+    statuses: frozenset[str],
+) -> _Writes:
+    """The difference between the entries ``recs`` make and the ``current`` ones (no database)."""
+    from xinyong.pipeline import ListChange
+
+    status_of = {r.record_key: r.status for r in recs}
+    desired: dict[tuple[str, int, str], EntryTerms] = {}
+    for rec in recs:
+        if rec.status in statuses:
+            for terms in entries_for(catalog, rec):
+                desired[(terms.list_id, terms.subject_id, terms.record_key)] = terms
+    plan = _Writes()
+    for entry in current:
+        key = (entry.list_id, entry.subject_id, entry.record_key)
+        wanted = desired.pop(key, None)
+        if entry.state == "listed" and wanted is None:
+            reason = REMOVAL_REASONS.get(status_of.get(entry.record_key, ""), "record_not_current")
+            plan.close.append(entry.id)
+            plan.add.append((entry.terms(), entry.entry_id, at, reason))
+            change = ListChange(entry.subject_id, entry.list_id, entry.entry_id, "removed", reason)
+            plan.changes.append((change, None))
+        elif entry.state == "listed" and wanted is not None and wanted != entry.terms():
+            plan.close.append(entry.id)
+            plan.add.append((wanted, entry.entry_id, None, None))
+            plan.changes.append((_kind_of_change(entry, wanted, at), None))
+        elif entry.state == "removed" and wanted is not None:
+            plan.close.append(entry.id)
+            plan.add.append((wanted, entry.entry_id, None, None))
+            plan.changes.append((_new_entry_change(wanted, entry.entry_id, at), None))
+    for terms in desired.values():
+        plan.changes.append((_new_entry_change(terms, 0, at), len(plan.add)))
+        plan.add.append((terms, None, None, None))
+    return plan
+
+
+def _write(conn: Connection, plan: _Writes, now: datetime) -> list[ListChange]:
+    """Close the old versions and add the new ones; the changes, with new entries' ids."""
+    if plan.close:
+        conn.execute(
+            update(list_entries)
+            .where(among(conn, list_entries.c.id, plan.close))
+            .values(superseded_at=now)
+        )
+    ids = reserve_ids(conn, list_entries, len(plan.add))
+    iso = backend(conn) == "sqlite"
+    recorded = db_value(conn, list_entries.c.recorded_at, now)
+    rows = [
+        (
+            row_id,
+            entry_id if entry_id is not None else row_id,
+            terms.list_id,
+            terms.subject_id,
+            terms.record_id,
+            terms.record_key,
+            "removed" if removed_on is not None else "listed",
+            driver_date(terms.notified_on, iso),
+            driver_date(terms.valid_from, iso),
+            driver_date(terms.valid_to, iso),
+            terms.until_event,
+            "yes" if terms.extended else "no",
+            driver_date(removed_on, iso),
+            reason,
+            recorded,
+        )
+        for row_id, (terms, entry_id, removed_on, reason) in zip(ids, plan.add, strict=True)
+    ]
+    insert_rows(conn, list_entries, _INSERT_COLUMNS, rows)
+    return [
+        change if new is None else replace(change, entry_id=ids[new])
+        for change, new in plan.changes
+    ]
+
+
+def driver_date(value: date | None, iso: bool) -> date | str | None:
+    """A date as ``insert_rows`` wants it: ISO text for SQLite (``iso``), the date for COPY."""
+    return value.isoformat() if iso and value is not None else value
+
+
+_INSERT_COLUMNS = ("id", "entry_id", "list_id", "subject_id", "record_id", "record_key", "state",
+                   "notified_on", "valid_from", "valid_to", "until_event", "extended",
+                   "removed_on", "reason", "recorded_at")  # fmt: skip
 
 
 def _kind_of_change(old: StoredEntry, new: EntryTerms, at: date) -> ListChange:
@@ -224,47 +299,6 @@ def _new_entry_change(
     if terms.notified_on is not None and (terms.valid_from is None or at < terms.valid_from):
         return ListChange(terms.subject_id, terms.list_id, entry_id, "notified", reason)
     return ListChange(terms.subject_id, terms.list_id, entry_id, "published", reason)
-
-
-def _close(conn: Connection, row_id: int, now: datetime) -> None:
-    conn.execute(update(list_entries).where(list_entries.c.id == row_id).values(superseded_at=now))
-
-
-def _insert(
-    conn: Connection,
-    terms: EntryTerms,
-    now: datetime,
-    entry_id: int | None,
-    *,
-    removed_on: date | None = None,
-    reason: str | None = None,
-) -> int:
-    row_id: int = conn.execute(
-        insert(list_entries).returning(list_entries.c.id),
-        {
-            "entry_id": entry_id,
-            "list_id": terms.list_id,
-            "subject_id": terms.subject_id,
-            "record_id": terms.record_id,
-            "record_key": terms.record_key,
-            "state": "removed" if removed_on is not None else "listed",
-            "notified_on": terms.notified_on,
-            "valid_from": terms.valid_from,
-            "valid_to": terms.valid_to,
-            "until_event": terms.until_event,
-            "extended": "yes" if terms.extended else "no",
-            "removed_on": removed_on,
-            "reason": reason,
-            "recorded_at": now,
-            "superseded_at": None,
-        },
-    ).scalar_one()
-    if entry_id is None:
-        conn.execute(
-            update(list_entries).where(list_entries.c.id == row_id).values(entry_id=row_id)
-        )
-        entry_id = row_id
-    return entry_id
 
 
 def all_subjects_with_records(conn: Connection) -> set[int]:

@@ -105,10 +105,38 @@ def as_date(value: Any) -> date | None:
 
 def home_list(catalog: Catalog, record_type: str) -> ListDef | None:
     """The list a record type is the only criterion of (its own list), if there is one."""
-    for list_def in catalog.lists.values():
-        if [c.record_type for c in list_def.criteria] == [record_type]:
-            return list_def
-    return None
+    return lists_of(catalog, record_type)[0]
+
+
+#: Per catalog (by identity; the catalog is immutable): record type → (home list, other lists).
+_LISTS_OF: dict[int, tuple[Catalog, dict[str, tuple[ListDef | None, list[ListDef]]]]] = {}
+
+
+def lists_of(catalog: Catalog, record_type: str) -> tuple[ListDef | None, list[ListDef]]:
+    """The record type's own list (if any), and the other lists with a criterion on it: the only
+    lists a record of this type can meet. Worked out once per catalog and record type."""
+    cached = _LISTS_OF.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        if len(_LISTS_OF) >= 8:
+            _LISTS_OF.clear()
+        cached = _LISTS_OF[id(catalog)] = (catalog, {})
+    found = cached[1].get(record_type)
+    if found is None:
+        home = next(
+            (
+                d
+                for d in catalog.lists.values()
+                if [c.record_type for c in d.criteria] == [record_type]
+            ),
+            None,
+        )
+        others = [
+            d
+            for d in catalog.lists.values()
+            if d is not home and any(c.record_type == record_type for c in d.criteria)
+        ]
+        found = cached[1][record_type] = (home, others)
+    return found
 
 
 def entries_for(catalog: Catalog, record: RecordView) -> list[EntryTerms]:
@@ -119,11 +147,11 @@ def entries_for(catalog: Catalog, record: RecordView) -> list[EntryTerms]:
     follows the own list's dates: a listed defaulter is restricted for as long as they are listed
     (法释〔2015〕17号 art. 1), while a consumption restriction order lasts until lifted.
     """
-    home = home_list(catalog, record.record_type)
+    home, others = lists_of(catalog, record.record_type)
     home_terms = entry_terms(home, record) if home is not None and meets_any(home, record) else None
     out = [home_terms] if home_terms is not None else []
-    for list_def in catalog.lists.values():
-        if list_def is home or not meets_any(list_def, record):
+    for list_def in others:
+        if not meets_any(list_def, record):
             continue
         terms = entry_terms(list_def, record)
         if terms is not None and home_terms is not None:

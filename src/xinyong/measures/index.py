@@ -25,10 +25,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from xinyong.catalog.model import ROLES, Catalog
-from xinyong.lists.derive import all_subjects_with_records, chunks, current_entries
+from xinyong.catalog.model import ROLES, Catalog, Measure
+from xinyong.link.bulk import among, backend, db_value, insert_rows
+from xinyong.lists.derive import (
+    all_subjects_with_records,
+    chunks,
+    current_entries,
+    driver_date,
+)
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import subject_relations, subjects
@@ -80,33 +86,47 @@ def _overlap(
 def desired_rows(
     conn: Connection, catalog: Catalog, source_subject_ids: Collection[int]
 ) -> list[Row]:
-    """The index rows these subjects' current list entries cause."""
+    """The index rows these subjects' current list entries cause (a few queries per call: keep
+    ``source_subject_ids`` to a chunk)."""
     entries = [e for e in current_entries(conn, source_subject_ids) if e.state == "listed"]
     if not entries:
         return []
     listed = {e.subject_id for e in entries}
     relations: dict[int, list[tuple[int, str, date | None, date | None, int]]] = {}
     for r in conn.execute(
-        select(subject_relations).where(
-            subject_relations.c.from_subject_id.in_(sorted(listed)),
+        select(
+            subject_relations.c.from_subject_id,
+            subject_relations.c.to_subject_id,
+            subject_relations.c.role,
+            subject_relations.c.valid_from,
+            subject_relations.c.valid_to,
+            subject_relations.c.record_id,
+        )
+        .where(
+            among(conn, subject_relations.c.from_subject_id, sorted(listed)),
             subject_relations.c.role.in_(ROLES),
         )
+        .order_by(subject_relations.c.id)
     ):
         relations.setdefault(r.from_subject_id, []).append(
             (r.to_subject_id, r.role, r.valid_from, r.valid_to, r.record_id)
         )
     people = {p for rels in relations.values() for p, *_ in rels}
-    kinds = dict(
+    kinds: dict[int, str] = dict(
         conn.execute(
-            select(subjects.c.id, subjects.c.kind).where(subjects.c.id.in_(listed | people))
+            select(subjects.c.id, subjects.c.kind).where(
+                among(conn, subjects.c.id, sorted(listed | people))
+            )
         ).all()
     )
+    measures_for = _measures_by_list(catalog)
     out: list[Row] = []
     for entry in entries:
         if entry.valid_from is None:  # effective date unknown: restrict nothing yet
             continue
-        for measure in catalog.measures_for(entry.list_id):
-            if kinds.get(entry.subject_id) in measure.applies_to:
+        kind = kinds.get(entry.subject_id)
+        for measure in measures_for.get(entry.list_id, ()):
+            if kind in measure.applies_to:
                 for action in measure.actions:
                     out.append(
                         Row(
@@ -115,7 +135,7 @@ def desired_rows(
                             entry.valid_from, entry.valid_to,
                         )
                     )  # fmt: skip
-            if not measure.role_linked or kinds.get(entry.subject_id) == "individual":
+            if not measure.role_linked or kind == "individual":
                 continue
             if "individual" not in measure.applies_to:
                 continue
@@ -136,24 +156,46 @@ def desired_rows(
     return out
 
 
+#: Per catalog (by identity; the catalog is immutable): list id → the measures it triggers.
+_MEASURES: dict[int, tuple[Catalog, dict[str, list[Measure]]]] = {}
+
+
+def _measures_by_list(catalog: Catalog) -> dict[str, list[Measure]]:
+    cached = _MEASURES.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        if len(_MEASURES) >= 8:
+            _MEASURES.clear()
+        by_list = {list_id: catalog.measures_for(list_id) for list_id in catalog.lists}
+        cached = _MEASURES[id(catalog)] = (catalog, by_list)
+    return cached[1]
+
+
+#: ``restrictions`` columns in ``Row``'s order, after ``id``.
+_ROW_COLUMNS = tuple(Row.__dataclass_fields__)
+
+
 def _current(conn: Connection, source_subject_ids: Collection[int]) -> dict[tuple, tuple[int, Row]]:  # type: ignore[type-arg]
+    """The current index rows these subjects' entries cause, by key, with their row ids."""
+    query = select(restrictions.c.id, *(restrictions.c[name] for name in _ROW_COLUMNS)).where(
+        among(conn, restrictions.c.source_subject_id, list(source_subject_ids)),
+        restrictions.c.superseded_at.is_(None),
+    )
     out = {}
-    for r in conn.execute(
-        select(restrictions).where(
-            restrictions.c.source_subject_id.in_(list(source_subject_ids)),
-            restrictions.c.superseded_at.is_(None),
-        )
-    ):
-        m = r._mapping
-        row = Row(**{k: m[k] for k in Row.__dataclass_fields__})
-        out[row.key()] = (m["id"], row)
+    for r in conn.execute(query.order_by(restrictions.c.id)):
+        row = Row(*r[1:])
+        out[row.key()] = (r[0], row)
     return out
 
 
 def derive_restrictions(
     conn: Connection, catalog: Catalog, source_subject_ids: Collection[int]
 ) -> list[RestrictionChange]:
-    """Re-derive the index rows caused by these subjects' entries; write the difference."""
+    """Re-derive the index rows caused by these subjects' entries; write the difference.
+
+    Set-based: per chunk of subjects, a few queries (entries, relations, kinds, current rows),
+    the difference in Python, one UPDATE closing the rows that went or changed, and the new rows
+    written with ``xinyong.link.bulk.insert_rows``.
+    """
     from xinyong.pipeline import RestrictionChange
 
     changes: list[RestrictionChange] = []
@@ -173,15 +215,31 @@ def derive_restrictions(
         add.extend(wanted.values())
         if close:
             conn.execute(
-                update(restrictions).where(restrictions.c.id.in_(close)).values(superseded_at=now)
+                update(restrictions)
+                .where(among(conn, restrictions.c.id, close))
+                .values(superseded_at=now)
             )
-        if add:
-            conn.execute(
-                insert(restrictions),
-                [{**row.__dict__, "recorded_at": now, "superseded_at": None} for row in add],
-            )
-            changes.extend(_change(RestrictionChange, row, "added") for row in add)
+        _insert(conn, add, now)
+        changes.extend(_change(RestrictionChange, row, "added") for row in add)
     return changes
+
+
+def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
+    iso = backend(conn) == "sqlite"
+    recorded = db_value(conn, restrictions.c.recorded_at, now)
+    insert_rows(
+        conn,
+        restrictions,
+        (*_ROW_COLUMNS, "recorded_at"),
+        [
+            (
+                r.subject_id, r.action, r.measure_id, r.effect, r.list_id, r.entry_id,
+                r.source_subject_id, r.record_id, r.via_subject_id, r.role, r.relation_record_id,
+                driver_date(r.valid_from, iso), driver_date(r.valid_to, iso), recorded,
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 def _change(cls: type[RestrictionChange], row: Row, kind: str) -> RestrictionChange:
