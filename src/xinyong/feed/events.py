@@ -10,6 +10,7 @@ The registry of event types is below, one line each; ``emit`` refuses any other 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, insert, select
 from xinyong.codes import regions
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
+from xinyong.link.bulk import among, db_value, insert_rows
 from xinyong.link.identifiers import reason_of
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
@@ -213,78 +215,97 @@ def emit(
 
 
 def _write(conn: Connection, events: list[_Pending]) -> list[str]:
+    """Append ``events`` to the outbox in order (``xinyong.link.bulk.insert_rows``)."""
     for event in events:
         if event.event_type not in EVENT_TYPES:
             raise UnusableInput(f"未知事件类型 / unknown event type {event.event_type!r}")
     if not events:
         return []
     origin = platform_id(conn)
-    now = utcnow()
+    occurred = db_value(conn, feed_events.c.occurred_at, utcnow())
     ids = [uuid.uuid4().hex for _ in events]
-    conn.execute(
-        insert(feed_events),
+    encode = _PAYLOAD.encode
+    insert_rows(
+        conn,
+        feed_events,
+        _EVENT_COLUMNS,
         [
-            {
-                "event_id": event_id,
-                "event_type": event.event_type,
-                "origin": origin,
-                "origin_seq": None,
-                "subject_code": event.subject_code,
-                "subject_kind": event.subject_kind,
-                "region": event.region,
-                "payload": _jsonable(event.payload),
-                "occurred_at": now,
-            }
-            for event_id, event in zip(ids, events, strict=True)
+            (event_id, e.event_type, origin, e.subject_code, e.subject_kind, e.region,
+             encode(e.payload), occurred)
+            for event_id, e in zip(ids, events, strict=True)
         ],
-    )
+    )  # fmt: skip
     return ids
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+_EVENT_COLUMNS = ("event_id", "event_type", "origin", "subject_code", "subject_kind", "region",
+                  "payload", "occurred_at")  # fmt: skip
+
+
+def _json_default(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
-    return value
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+#: An event's payload as stored: JSON, dates and times in ISO form.
+_PAYLOAD = json.JSONEncoder(ensure_ascii=False, default=_json_default)
 
 
 def feed_step(conn: Connection, change: Change) -> None:
-    """The pipeline's last step: every record, list and restriction change becomes an event."""
+    """The pipeline's last step: every record, list and restriction change becomes an event.
+
+    Set-based: the change's records and the subjects named are read in a few queries (one per
+    chunk of ids), the catalog's part of a restriction event is worked out once per measure, and
+    the events are written in one go by ``_write``.
+    """
     subject_ids = set(change.subject_ids)
     subject_ids |= {c.subject_id for c in change.list_changes}
     subject_ids |= {c.subject_id for c in change.restriction_changes}
     rows = _records(conn, change.record_ids)
     subject_ids |= {r["subject_id"] for r in rows if r["subject_id"] is not None}
     who = _subjects(conn, subject_ids)
+    nobody: tuple[str | None, str | None, str | None] = (None, None, None)
     pending: list[_Pending] = []
     for row in rows:
-        code, kind = who.get(row["subject_id"], (row["subject_code"], None))
+        known = who.get(row["subject_id"])
+        code, kind, region = known if known else (row["subject_code"], None, None)
+        if known is None:
+            region = region_of(code)
         event_type = "record.added" if row["supersedes"] is None else "record.corrected"
-        payload = {k: row[k] for k in _RECORD_FIELDS if k not in ("subject_id",)}
-        pending.append(_Pending(event_type, code, kind, region_of(code), payload))
+        payload = {k: row[k] for k in _RECORD_FIELDS if k != "subject_id"}
+        pending.append(_Pending(event_type, code, kind, region, payload))
     for lc in change.list_changes:
-        code, kind = who.get(lc.subject_id, (None, None))
+        code, kind, region = who.get(lc.subject_id, nobody)
         payload = {"list_id": lc.list_id, "entry_id": lc.entry_id, "reason": lc.reason}
-        pending.append(_Pending(f"list.{lc.kind}", code, kind, region_of(code), payload))
+        pending.append(_Pending(f"list.{lc.kind}", code, kind, region, payload))
+    about: dict[str, dict[str, Any]] = {}
     for rc in change.restriction_changes:
-        code, kind = who.get(rc.subject_id, (None, None))
-        measure = change.catalog.measures.get(rc.measure_id)
+        code, kind, region = who.get(rc.subject_id, nobody)
+        of_measure = about.get(rc.measure_id)
+        if of_measure is None:
+            of_measure = about[rc.measure_id] = _about_measure(change, rc.measure_id)
         payload = {
             "action": rc.action,
             "measure_id": rc.measure_id,
             "valid_from": rc.valid_from,
             "valid_to": rc.valid_to,
-            "effect": measure.effect if measure else None,
-            "implementing_agency": measure.implementing_agency if measure else None,
-            "legal_basis": [change.catalog.cite(ref) for ref in measure.legal_basis]
-            if measure
-            else [],
+            **of_measure,
         }
-        pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region_of(code), payload))
+        pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region, payload))
     _write(conn, pending)
+
+
+def _about_measure(change: Change, measure_id: str) -> dict[str, Any]:
+    """What a restriction event says of its measure (the same for every event of it)."""
+    measure = change.catalog.measures.get(measure_id)
+    if measure is None:
+        return {"effect": None, "implementing_agency": None, "legal_basis": []}
+    return {
+        "effect": measure.effect,
+        "implementing_agency": measure.implementing_agency,
+        "legal_basis": [change.catalog.cite(ref) for ref in measure.legal_basis],
+    }
 
 
 _RECORD_FIELDS = (
@@ -304,33 +325,38 @@ _RECORD_FIELDS = (
     "row_hash",
     "fields",
 )
+#: Ids per query.
+FETCH_ROWS = 5000
 
 
 def _records(conn: Connection, record_ids: Iterable[int]) -> list[dict[str, Any]]:
-    ids = list(record_ids)
+    ids = sorted(record_ids)
     found: list[dict[str, Any]] = []
     columns = [records.c[name] for name in _RECORD_FIELDS] + [records.c.subject_code]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(ids), FETCH_ROWS):
+        chunk = ids[start : start + FETCH_ROWS]
         result = conn.execute(
-            select(*columns).where(records.c.id.in_(chunk)).order_by(records.c.id)
+            select(*columns).where(among(conn, records.c.id, chunk)).order_by(records.c.id)
         )
         found.extend(dict(row._mapping) for row in result)
     return found
 
 
-def _subjects(conn: Connection, subject_ids: set[int]) -> dict[int, tuple[str | None, str]]:
+def _subjects(
+    conn: Connection, subject_ids: set[int]
+) -> dict[int, tuple[str | None, str | None, str | None]]:
+    """Subject id → (primary code, kind, province)."""
     ids = sorted(subject_ids)
-    out: dict[int, tuple[str | None, str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    out: dict[int, tuple[str | None, str | None, str | None]] = {}
+    for start in range(0, len(ids), FETCH_ROWS):
+        chunk = ids[start : start + FETCH_ROWS]
         result = conn.execute(
             select(subjects.c.id, subjects.c.primary_code, subjects.c.kind).where(
-                subjects.c.id.in_(chunk)
+                among(conn, subjects.c.id, chunk)
             )
         )
         for sid, code, kind in result:
-            out[sid] = (code, kind)
+            out[sid] = (code, kind, region_of(code))
     return out
 
 
