@@ -332,10 +332,10 @@ def screen(
         reader, col = _source(path, column, con)
         con.register("xy_index", index)
         con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
-        con.execute(_COMBINE)
+        con.execute(f"CREATE TEMP TABLE xy_decided AS {COMBINE_SQL}")
         quoted = '"' + col.replace('"', '""') + '"'
         source = f"SELECT row_number() OVER () AS n, CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
-        query = _QUERY.format(codes=codes_sql(source))
+        query = f"SELECT code, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
         target = str(out).replace("'", "''")
         _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
@@ -388,8 +388,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
 
 #: Per code: the strongest effect, the latest end among its reasons (NULL if any is open), and
 #: the measures behind it — the same rule as ``decisions.combine``.
-_COMBINE = """
-CREATE TEMP TABLE xy_decided AS
+COMBINE_SQL = """
 WITH ranked AS (
     SELECT code, effect, until, measure,
            CASE effect WHEN 'deny' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
@@ -407,7 +406,7 @@ GROUP BY r.code
 
 _QUERY = """
 WITH checked AS ({codes})
-SELECT c.raw AS code,
+SELECT c.n AS n, c.raw AS code,
        CASE WHEN c.reason IS NOT NULL THEN 'invalid'
             WHEN d.code IS NOT NULL THEN d.outcome
             ELSE coalesce(o.outcome, 'permit') END AS outcome,
@@ -418,5 +417,12 @@ FROM checked c
 LEFT JOIN xy_decided d ON c.reason IS NULL AND d.code = c.value
 LEFT JOIN xy_decided o
        ON c.reason IS NULL AND c.scheme = 'uscc' AND o.code = substr(c.value, 9, 9)
-ORDER BY c.n
 """
+
+
+def decisions_sql(source: str) -> str:
+    """SQL: ``n, code, outcome, until, measures`` for each row of ``source`` (columns ``n``,
+    ``raw``), unordered. Needs ``xy_regions(code)`` and ``xy_decided`` (:data:`COMBINE_SQL` over
+    ``xy_index(code, effect, until, measure)``). Written once, in DuckDB's dialect; the batch
+    layer (:mod:`xinyong.batch`) runs the same text on Spark."""
+    return _QUERY.format(codes=codes_sql(source))
