@@ -142,3 +142,38 @@ def test_ingest_writes_record_events(engine: Engine, catalog: Catalog) -> None:
     assert len(records) == result.accepted > 0
     assert {e.event_type for e in records} == {"record.added"}
     assert all(e.payload["record_type"] == "admin_license" for e in records)
+
+
+def test_restriction_payload_text_is_the_encoded_payload(catalog: Catalog) -> None:
+    from xinyong.feed.events import _PAYLOAD, _RestrictionPayloads
+
+    encode = _RestrictionPayloads(catalog)
+    measure = catalog.measures["consumption_restriction_flight"]
+    for valid_from, valid_to in ((TODAY, None), (None, TODAY), (TODAY, date(2027, 1, 31))):
+        for measure_id in (measure.id, "no_such_measure"):
+            rc = RestrictionChange(
+                1, "buy_flight_ticket", measure_id, "added", valid_from, valid_to
+            )
+            known = catalog.measures.get(measure_id)
+            expected = {
+                "action": "buy_flight_ticket",
+                "measure_id": measure_id,
+                "valid_from": valid_from.isoformat() if valid_from else None,
+                "valid_to": valid_to.isoformat() if valid_to else None,
+                "effect": known.effect if known else None,
+                "implementing_agency": known.implementing_agency if known else None,
+                "legal_basis": [catalog.cite(r) for r in known.legal_basis] if known else [],
+            }
+            assert encode(rc) == _PAYLOAD.encode(expected)
+
+
+def test_event_ids_are_unique_time_ordered_uuids() -> None:
+    import uuid
+
+    from xinyong.feed.events import event_ids
+
+    first, second = event_ids(1000), event_ids(1000)
+    assert len(set(first + second)) == 2000
+    assert first == sorted(first) and all(len(i) == 32 for i in first)
+    assert all(uuid.UUID(hex=i).version == 7 for i in first + second)
+    assert event_ids(0) == []

@@ -21,9 +21,8 @@ restriction on an individual always rests on a record that names them by code.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
@@ -43,9 +42,9 @@ if TYPE_CHECKING:
     from xinyong.pipeline import Change, RestrictionChange
 
 
-@dataclass(frozen=True)
-class Row:
-    """One restriction as derived (the index row without its recorded time)."""
+class Row(NamedTuple):
+    """One restriction as derived (the index row without its recorded time). A named tuple: a
+    batch derives hundreds of thousands of them."""
 
     subject_id: int
     action: str
@@ -171,7 +170,7 @@ def _measures_by_list(catalog: Catalog) -> dict[str, list[Measure]]:
 
 
 #: ``restrictions`` columns in ``Row``'s order, after ``id``.
-_ROW_COLUMNS = tuple(Row.__dataclass_fields__)
+_ROW_COLUMNS = tuple(Row._fields)
 
 
 def _current(conn: Connection, source_subject_ids: Collection[int]) -> dict[tuple, tuple[int, Row]]:  # type: ignore[type-arg]
@@ -243,14 +242,7 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
 
 
 def _change(cls: type[RestrictionChange], row: Row, kind: str) -> RestrictionChange:
-    return cls(
-        subject_id=row.subject_id,
-        action=row.action,
-        measure_id=row.measure_id,
-        kind=kind,  # type: ignore[arg-type]
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-    )
+    return cls(row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to)  # type: ignore[arg-type]
 
 
 def rebuild_index(conn: Connection, catalog: Catalog) -> list[RestrictionChange]:
@@ -260,7 +252,7 @@ def rebuild_index(conn: Connection, catalog: Catalog) -> list[RestrictionChange]
 
 def index_rows(conn: Connection, *, known_at: datetime | None = None) -> set[Row]:
     """The index as a set of rows (current, or as known on ``known_at``): for comparisons."""
-    query = select(restrictions)
+    query = select(*(restrictions.c[name] for name in _ROW_COLUMNS))
     if known_at is None:
         query = query.where(restrictions.c.superseded_at.is_(None))
     else:
@@ -268,9 +260,7 @@ def index_rows(conn: Connection, *, known_at: datetime | None = None) -> set[Row
             restrictions.c.recorded_at <= known_at,
             (restrictions.c.superseded_at.is_(None)) | (restrictions.c.superseded_at > known_at),
         )
-    return {
-        Row(**{k: r._mapping[k] for k in Row.__dataclass_fields__}) for r in conn.execute(query)
-    }
+    return {Row(*r) for r in conn.execute(query)}
 
 
 def measures_step(conn: Connection, change: Change) -> None:
