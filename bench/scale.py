@@ -16,17 +16,21 @@ in a hundred (``buy_flight_ticket``: deny, half of them open-ended). Then, per s
   pipeline: validate, link, lists, measures, feed) — seconds per record;
 - check, in-process: ``Checker.check`` (decision logged, audited) of 2,000 codes, half of them
   restricted — p50 per check; baseline: the bare indexed SELECTs on the same rows;
-- check, HTTP: ``uvicorn --workers 2`` over that store, an asyncio httpx client at
-  concurrency 8 for ``--http-seconds`` — p50 per request (and requests/s);
+- check, HTTP: ``uvicorn --workers 2`` over that store, ``wrk`` (16 connections; an asyncio
+  httpx client at concurrency 8 where wrk is missing) for ``--http-seconds`` — p50 per request
+  (and p99, requests/s);
 - screen: N codes (0.1% corrupted) against the store's index — DuckDB: ``screen`` (reads the
   index out of SQLite, writes Parquet); Spark: ``xinyong.batch.jobs.screen_parquet``
   (``local[2]``) on the same codes and index — seconds per code;
+- storage (``--ops storage``): PostgreSQL bytes per row of each bulk-loaded table, indexes
+  included, for the sizing in docs/scale.md;
 - batch score (points model ``rongcheng_points``): ``xinyong.batch.jobs.score_table`` from the
   same Arrow subjects and records on DuckDB and on Spark — seconds per subject.
 
 Results are merged into ``--results`` (JSON, one entry per operation, backend and size) so sizes
-can be run apart; the table (time per item, and growth ×size-to-size: 1.0 is flat, 10 is linear
-for a 10× size step) and the PNG are drawn from everything in it. The machine is shared (two
+can be run apart; the table and the PNG are drawn from everything in it. Growth is the time per
+item at one size divided by that at the size before: 1.0 is a flat latency for a check and
+linear total time for batch work; below 1.0 is better than linear. The machine is shared (two
 cores): numbers are single runs, read the trend, not the third digit.
 """
 
@@ -38,6 +42,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -264,6 +269,20 @@ def load_pg(pop: Population) -> str | None:
     return url
 
 
+def pg_bytes_per_row(url: str) -> dict[str, float]:
+    """Bytes per row of each bulk-loaded table, its indexes and TOAST included."""
+    import psycopg
+
+    sizes = {}
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        for table in ("subjects", "subject_identifiers", "records", "restrictions"):
+            total, rows = conn.execute(
+                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"
+            ).fetchone()  # type: ignore[misc]
+            sizes[table] = round(total / max(rows, 1), 1)
+    return sizes
+
+
 def drop_pg(url: str) -> None:
     import psycopg
 
@@ -398,6 +417,9 @@ def bench_http(url: str, codes: list[str], seconds: float) -> tuple[float, float
                 params={"subject": code, "action": ACTION},
                 headers={"X-API-Key": key},
             )
+        wrk = shutil.which("wrk")
+        if wrk:
+            return _wrk(wrk, port, key, codes, seconds)
         lat, errors = asyncio.run(_drive(port, key, codes, seconds, 8))
     finally:
         server.terminate()
@@ -405,6 +427,44 @@ def bench_http(url: str, codes: list[str], seconds: float) -> tuple[float, float
     if errors:
         print(f"  HTTP errors: {errors} of {len(lat)}")
     return pct(lat, 0.5), pct(lat, 0.99), len(lat) / seconds
+
+
+_WRK_SCRIPT = """
+local codes = {}
+for line in io.lines("%s") do codes[#codes + 1] = line end
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/api/v1/check?action=buy_flight_ticket&subject=" .. codes[math.random(#codes)])
+end
+"""
+
+
+def _seconds(text: str) -> float:
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    raise ValueError(text)
+
+
+def _wrk(
+    wrk: str, port: int, key: str, codes: list[str], seconds: float
+) -> tuple[float, float, float]:
+    """wrk (C, one thread, 16 connections): p50, p99 and requests/s; non-2xx answers reported."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "codes.txt").write_text("\n".join(codes))
+        (Path(tmp) / "check.lua").write_text(_WRK_SCRIPT % (Path(tmp) / "codes.txt"))
+        out = subprocess.run(
+            [wrk, "-t1", "-c16", f"-d{max(1, int(seconds))}s", "--latency", "-s", str(Path(tmp) / "check.lua"),
+             "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    lines = [line.split() for line in out.splitlines()]
+    pcts = {p[0]: _seconds(p[1]) for p in lines if len(p) == 2 and p[0] in ("50%", "99%")}
+    rate = next(float(p[1]) for p in lines if p and p[0] == "Requests/sec:")
+    for line in out.splitlines():
+        if "Non-2xx" in line or "Socket errors" in line:
+            print(f"  wrk: {line.strip()}")
+    return pcts["50%"], pcts["99%"], rate
 
 
 def screen_input(pop: Population, tmp: Path, rng: random.Random) -> tuple[Path, Path]:
@@ -471,16 +531,19 @@ def record(
 
 
 def table(results: dict[str, Any]) -> str:
-    sizes = sorted({int(s) for series in results.values() for s in series})
+    sizes = sorted({int(s) for k, series in results.items() for s in series if "storage" not in k})
     head = (
-        "| operation | backend | " + " | ".join(f"N={s:,}" for s in sizes) + " | growth per 10× |"
+        "| operation | backend | "
+        + " | ".join(f"N={s:,}" for s in sizes)
+        + " | per-item growth, size to size |"
     )
     lines = [head, "|" + " --- |" * (len(sizes) + 3)]
+    timed = {k: v for k, v in results.items() if not k.startswith("storage|")}
     for key in sorted(
-        results, key=lambda k: (OPS.index(k.split("|")[0]) if k.split("|")[0] in OPS else 9, k)
+        timed, key=lambda k: (OPS.index(k.split("|")[0]) if k.split("|")[0] in OPS else 9, k)
     ):
         op, backend = key.split("|")
-        series = results[key]
+        series = timed[key]
         cells, growth = [], []
         prev: tuple[int, float] | None = None
         for s in sizes:
@@ -490,10 +553,7 @@ def table(results: dict[str, Any]) -> str:
                 continue
             cells.append(f"{v['per_item'] * 1e6:,.2f} µs")
             if prev is not None:
-                ratio = (v["per_item"] * s) / (prev[1] * prev[0])  # total time ratio
-                growth.append(
-                    f"{ratio / (s / prev[0]) * 10:.1f}× total per 10× ({v['per_item'] / prev[1]:.2f}× per item)"
-                )
+                growth.append(f"{v['per_item'] / prev[1]:.2f}")
             prev = (s, v["per_item"])
         lines.append(
             f"| {LABELS.get(op, op)} | {backend} | "
@@ -570,7 +630,9 @@ def main() -> None:
                     t0 = time.perf_counter()
                     stores["sqlite"] = load_sqlite(tmp / "store.db", pop)
                     print(f"  SQLite store loaded in {time.perf_counter() - t0:.0f} s", flush=True)
-                if "postgresql" in backends and ({"ingest", "check", "check_http"} & ops):
+                if "postgresql" in backends and (
+                    {"ingest", "check", "check_http", "storage"} & ops
+                ):
                     t0 = time.perf_counter()
                     url = load_pg(pop)
                     if url:
@@ -594,6 +656,10 @@ def main() -> None:
                             record(
                                 results, "check_http", backend, size, p50, p99=p99, per_second=rate
                             )
+                        if "storage" in ops and backend == "postgresql":
+                            sizes = pg_bytes_per_row(url)
+                            results.setdefault("storage|postgresql", {})[str(size)] = sizes
+                            print(f"  PostgreSQL bytes per row (with indexes): {sizes}", flush=True)
                         if "ingest" in ops:
                             record(results, "ingest", backend, size, bench_ingest(url, tmp))
                     if "screen" in ops and "sqlite" in stores:

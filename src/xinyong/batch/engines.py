@@ -34,8 +34,12 @@ class BatchEngine(Protocol):
     def load(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable as ``name``."""
 
-    def load_parquet(self, name: str, paths: Sequence[Path]) -> None:
-        """Make Parquet files (one relation, read where they lie) queryable as ``name``."""
+    def load_parquet(
+        self, name: str, paths: Sequence[Path], *, numbered: str | None = None
+    ) -> None:
+        """Make Parquet files (one relation, read where they lie) queryable as ``name``; with
+        ``numbered``, add a BIGINT column of that name increasing in file order (the order of an
+        output; not necessarily consecutive on Spark)."""
 
     def keep(self, name: str, sql: str) -> None:
         """Compute ``sql`` once and keep the result as ``name`` (for relations read twice)."""
@@ -77,10 +81,13 @@ class DuckDBEngine:
     def load(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
-    def load_parquet(self, name: str, paths: Sequence[Path]) -> None:
+    def load_parquet(
+        self, name: str, paths: Sequence[Path], *, numbered: str | None = None
+    ) -> None:
         files = ", ".join(_quote(p) for p in paths)
+        extra = f', row_number() OVER () AS "{numbered}"' if numbered else ""
         self.con.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{files}])'
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT *{extra} FROM read_parquet([{files}])'
         )
 
     def keep(self, name: str, sql: str) -> None:
@@ -112,8 +119,15 @@ class SparkEngine:
     def load(self, name: str, table: pa.Table) -> None:
         self.session.createDataFrame(table).createOrReplaceTempView(name)
 
-    def load_parquet(self, name: str, paths: Sequence[Path]) -> None:
-        self.session.read.parquet(*(str(p) for p in paths)).createOrReplaceTempView(name)
+    def load_parquet(
+        self, name: str, paths: Sequence[Path], *, numbered: str | None = None
+    ) -> None:
+        from pyspark.sql.functions import monotonically_increasing_id
+
+        frame = self.session.read.parquet(*(str(p) for p in paths))
+        if numbered:
+            frame = frame.withColumn(numbered, monotonically_increasing_id())
+        frame.createOrReplaceTempView(name)
 
     def keep(self, name: str, sql: str) -> None:
         old = self._kept.pop(name, None)

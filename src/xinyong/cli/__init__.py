@@ -78,6 +78,9 @@ from xinyong.cli import decisions as _decisions  # noqa: E402
 app.command("check")(_decisions.check_command)
 app.command("screen")(_decisions.screen_command)
 app.add_typer(_decisions.apikey_app, name="apikey")
+from xinyong.cli import batch as _batch  # noqa: E402
+
+app.add_typer(_batch.app, name="batch")
 from xinyong.cli import feed as _feed  # noqa: E402
 
 app.add_typer(_feed.app, name="feed")

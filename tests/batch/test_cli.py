@@ -1,0 +1,152 @@
+"""``xinyong batch screen|score``: the same rows as ``xinyong screen`` and ``xinyong score --all``
+on a real store (a defaulter loaded through ingest), on DuckDB and on Spark; bad usage exits 2
+with one line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+from tests.batch.conftest import PANDAS_WARNING
+from typer.testing import CliRunner
+
+from xinyong.audit.tables import audit_events
+from xinyong.batch.engines import SparkEngine
+from xinyong.catalog import default_catalog
+from xinyong.cli import app
+from xinyong.ingest import ingest_file
+from xinyong.store.engine import connect
+from xinyong.store.schema import upgrade
+
+pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
+runner = CliRunner()
+DEFAULTER = "130203199105010601"
+OTHER = "340405199011034461"
+ACTION = "buy_flight_ticket"
+AT = "2025-01-01"  # while the listing holds
+
+
+@pytest.fixture()
+def store(sqlite_url: str, tmp_path: Path) -> str:
+    engine = connect(sqlite_url)
+    upgrade(engine)
+    path = tmp_path / "defaulters.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["被执行人姓名/名称", "身份证号码/组织机构代码", "执行法院", "案号",
+                         "失信被执行人行为具体情形", "决定日期"])  # fmt: skip
+        writer.writerow(["张三", DEFAULTER, "杭州市西湖区人民法院", "（2024）浙0106执1号",
+                         "违反财产报告制度的", "2024-03-05"])  # fmt: skip
+    catalog = default_catalog()
+    result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=catalog)
+    assert result.accepted == 1
+    engine.dispose()
+    return sqlite_url
+
+
+def _codes(tmp_path: Path) -> Path:
+    path = tmp_path / "buyers.parquet"
+    codes = [OTHER, DEFAULTER, "not a code", None, DEFAULTER.lower(), DEFAULTER[:-1] + "0"]
+    pq.write_table(pa.table({"身份证号码": pa.array(codes, pa.string())}), path)
+    return path
+
+
+def _expected(store: str, source: Path, tmp_path: Path) -> list[tuple[str, str, str]]:
+    out = tmp_path / "reference.csv"
+    args = ["screen", str(source), "--action", ACTION, "--out", str(out), "--at", AT, "--db", store]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as handle:
+        return [(r["code"], r["outcome"], r["measures"]) for r in csv.DictReader(handle)]
+
+
+def _got(out: Path) -> list[tuple[str, str, str]]:
+    table = pq.read_table(out).sort_by("n")
+    return [
+        ("" if r["code"] is None else r["code"], r["outcome"], r["measures"])
+        for r in table.to_pylist()
+    ]
+
+
+def _batch_screen(store: str, source: Path, out: Path, *extra: str) -> None:
+    args = ["batch", "screen", str(source), "--action", ACTION, "--out", str(out), "--at", AT]
+    result = runner.invoke(app, [*args, "--column", "身份证号码", "--db", store, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["out"] == str(out)
+
+
+def test_batch_screen_on_duckdb_gives_what_screen_gives(store: str, tmp_path: Path) -> None:
+    source = _codes(tmp_path)
+    expected = _expected(store, source, tmp_path)
+    assert [e[1] for e in expected] == ["permit", "deny", "invalid", "invalid", "deny", "invalid"]
+    _batch_screen(store, source, tmp_path / "out.parquet")
+    assert _got(tmp_path / "out.parquet") == expected
+
+
+def test_batch_screen_on_spark_gives_what_screen_gives(
+    store: str, tmp_path: Path, spark_engine: SparkEngine
+) -> None:
+    source = _codes(tmp_path)
+    expected = _expected(store, source, tmp_path)
+    _batch_screen(store, source, tmp_path / "spark-out", "--engine", "spark")
+    assert _got(tmp_path / "spark-out") == expected
+
+
+def test_batch_score_gives_what_score_all_gives_and_is_audited(store: str, tmp_path: Path) -> None:
+    ref = tmp_path / "ref.parquet"
+    common = ["--model", "rongcheng_points", "--at", "2025-01-01", "--db", store]
+    result = runner.invoke(
+        app, ["score", "--all", *common, "--out", str(ref), "--purpose", "年度评价"]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "batch.parquet"
+    result = runner.invoke(
+        app, ["batch", "score", *common, "--out", str(out), "--purpose", "年度评价", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["subjects"] == 1
+    assert pq.read_table(out).to_pylist() == pq.read_table(ref).to_pylist()
+    engine = connect(store)
+    with engine.connect() as conn:
+        reads = conn.execute(
+            select(func.count()).where(audit_events.c.action == "score.read")
+        ).scalar_one()
+    engine.dispose()
+    assert reads == 2  # one for score --all, one for batch score
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["screen", "{csv}", "--action", ACTION, "--out", "{out}"], "Parquet"),
+        (["screen", "{missing}", "--action", ACTION, "--out", "{out}"], "no such file"),
+        (["screen", "{pq}", "--action", "fly_to_the_moon", "--out", "{out}"], "fly_to_the_moon"),
+        (["screen", "{pq}", "--action", ACTION, "--out", "{out}", "--engine", "oracle"], "engine"),
+        (["screen", "{pq}", "--action", ACTION, "--out", "{out}", "--column", "nope"], "failed"),
+        (["screen", "{pq}", "--action", ACTION, "--out", "{out}", "--at", "2025-13-01"], "--at"),
+        (["score", "--model", "nope", "--out", "{out}", "--purpose", "x"], "nope"),
+        (["score", "--model", "rongcheng_points", "--out", "{out}", "--purpose", " "], "purpose"),
+    ],
+)
+def test_bad_usage_is_one_line_exit_2(
+    store: str, tmp_path: Path, args: list[str], says: str
+) -> None:
+    csv_file = tmp_path / "codes.csv"
+    csv_file.write_text("code\n123\n", encoding="utf-8")
+    values = {
+        "csv": str(csv_file),
+        "missing": str(tmp_path / "none.parquet"),
+        "pq": str(_codes(tmp_path)),
+        "out": str(tmp_path / "out.parquet"),
+    }
+    filled = [a.format(**values) for a in args]
+    result = runner.invoke(app, ["batch", *filled, "--db", store])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
