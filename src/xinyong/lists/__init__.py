@@ -1,8 +1,9 @@
 """Lists (名单): membership derived from records by the catalog's criteria, never by hand.
 
-- ``lists_step(conn, change)`` — the pipeline step: re-derives the entries of every subject the
-  change touches (its records' subjects, and those of the versions they supersede) and fills
-  ``change.list_changes``.
+- ``lists_step(conn, change)`` — the pipeline step: re-derives the entries the change's records
+  make (on their subjects and those of the versions they supersede) and fills
+  ``change.list_changes``; ``derive_records(conn, catalog, keys, subject_ids, *, at)`` is the
+  same for given record keys.
 - ``derive_subjects(conn, catalog, subject_ids, *, at, statuses=LISTING_STATUSES)`` — the same
   for given subjects; ``statuses`` is the due-process policy hook (which record statuses keep a
   subject listed).
@@ -16,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from xinyong.lists.derive import derive_subjects, entries_as_of, rebuild, subjects_of
+from xinyong.lists.derive import (
+    derive_records,
+    derive_subjects,
+    entries_as_of,
+    rebuild,
+    records_in_question,
+)
 from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entry_terms
 
 if TYPE_CHECKING:
@@ -24,10 +31,12 @@ if TYPE_CHECKING:
 
 
 def lists_step(conn: Connection, change: Change) -> None:
-    """Pipeline step: re-derive the touched subjects' list entries."""
-    change.subject_ids |= subjects_of(conn, change.record_ids)
+    """Pipeline step: re-derive the entries the change's records make (on every subject a
+    version of them names), and add those subjects to the change."""
+    keys, subject_ids = records_in_question(conn, change.record_ids)
+    change.subject_ids |= subject_ids
     change.list_changes.extend(
-        derive_subjects(conn, change.catalog, change.subject_ids, at=change.at)
+        derive_records(conn, change.catalog, keys, change.subject_ids, at=change.at)
     )
 
 
@@ -35,6 +44,7 @@ __all__ = [
     "LISTING_STATUSES",
     "EntryTerms",
     "RecordView",
+    "derive_records",
     "derive_subjects",
     "entries_as_of",
     "entry_terms",

@@ -93,22 +93,32 @@ def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
 def subjects_of(conn: Connection, record_ids: Collection[int]) -> set[int]:
     """The subjects of these records and of the versions they supersede (a correction may move a
     record from one subject to another: both must be re-derived)."""
+    return records_in_question(conn, record_ids)[1]
+
+
+def records_in_question(conn: Connection, record_ids: Collection[int]) -> tuple[set[str], set[int]]:
+    """The keys of these records, and the subjects of them and of the versions they supersede."""
+    keys: set[str] = set()
     out: set[int] = set()
     for chunk in chunks(record_ids):
         rows = conn.execute(
-            select(records.c.subject_id, records.c.supersedes).where(
+            select(records.c.subject_id, records.c.supersedes, records.c.record_key).where(
                 among(conn, records.c.id, chunk)
             )
         ).all()
+        keys.update(r.record_key for r in rows)
         out.update(r.subject_id for r in rows if r.subject_id is not None)
         older = [r.supersedes for r in rows if r.supersedes is not None]
         if older:
             out |= subjects_of(conn, older)
-    return out
+    return keys, out
 
 
-def current_records(conn: Connection, subject_ids: Collection[int]) -> list[RecordView]:
-    """The current records of these subjects (one query: keep ``subject_ids`` to a chunk)."""
+def current_records(
+    conn: Connection, subject_ids: Collection[int] | None, keys: Collection[str] | None = None
+) -> list[RecordView]:
+    """The current records of these subjects, or with these keys (one query: keep the ids or
+    keys to a chunk)."""
     query = select(
         records.c.id,
         records.c.record_key,
@@ -119,19 +129,30 @@ def current_records(conn: Connection, subject_ids: Collection[int]) -> list[Reco
         records.c.valid_from,
         records.c.valid_to,
         records.c.fields,
-    ).where(among(conn, records.c.subject_id, list(subject_ids)), records.c.superseded_at.is_(None))
+    ).where(records.c.superseded_at.is_(None))
+    if subject_ids is not None:
+        query = query.where(among(conn, records.c.subject_id, list(subject_ids)))
+    if keys is not None:  # an unlinked record (no subject) lists nobody
+        query = query.where(
+            among(conn, records.c.record_key, list(keys)), records.c.subject_id.is_not(None)
+        )
     return [
         RecordView(rid, key, rtype, sid, status, decided, v_from, v_to, dict(fields or {}))
         for rid, key, rtype, sid, status, decided, v_from, v_to, fields in conn.execute(query)
     ]
 
 
-def current_entries(conn: Connection, subject_ids: Collection[int]) -> list[StoredEntry]:
-    """The current entry versions of these subjects, oldest first (one query per call)."""
+def current_entries(
+    conn: Connection, subject_ids: Collection[int], keys: Collection[str] | None = None
+) -> list[StoredEntry]:
+    """The current entry versions of these subjects (made by records with these keys, if
+    given), oldest first; one query per call."""
     query = select(*_ENTRY_COLUMNS).where(
         among(conn, list_entries.c.subject_id, list(subject_ids)),
         list_entries.c.superseded_at.is_(None),
     )
+    if keys is not None:
+        query = query.where(among(conn, list_entries.c.record_key, list(keys)))
     return [_entry(r) for r in conn.execute(query.order_by(list_entries.c.id))]
 
 
@@ -188,6 +209,37 @@ def derive_subjects(
         plan = _plan(catalog, recs, current_entries(conn, chunk), at, statuses)
         changes.extend(_write(conn, plan, now))
     return changes
+
+
+def derive_records(
+    conn: Connection,
+    catalog: Catalog,
+    keys: Collection[str],
+    subject_ids: Collection[int],
+    *,
+    at: date,
+    statuses: frozenset[str] = LISTING_STATUSES,
+) -> list[ListChange]:
+    """Re-derive the entries that the records with these keys make, among ``subject_ids`` (every
+    subject a version of them was ever linked to: ``records_in_question``); write the difference.
+
+    An entry is made by one record alone, so the entries of a subject's other records cannot
+    change with these (unless the catalog did: then ``rebuild``). This is what the pipeline
+    runs: its work follows the change, not the subjects' whole history.
+    """
+    changes: list[ListChange] = []
+    now = utcnow()
+    for chunk in _chunks_of(keys):
+        recs = current_records(conn, None, chunk)
+        entries = current_entries(conn, subject_ids, chunk)
+        changes.extend(_write(conn, _plan(catalog, recs, entries, at, statuses), now))
+    return changes
+
+
+def _chunks_of(keys: Collection[str], size: int = CHUNK) -> Iterator[list[str]]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def _plan(
