@@ -122,6 +122,19 @@ def mixed_rows(seed: int = 11, *, defaulters: int = 120) -> Mixed:
         if row["身份证号码/组织机构代码"]
     ]
     lifted = [{**row, "解除日期": _day(rng, 2024, 2026)} for row in rng.sample(orders, 8)]
+    # Officers appointed after their enterprise was listed (relations that arrive late).
+    late_officers = [
+        {
+            "企业名称": f"杭州某某{i}号有限公司",
+            "统一社会信用代码": firm,
+            "人员姓名": "王芳",
+            "人员身份证号码": rng.choice(people),
+            "职务": rng.choice(ROLES),
+            "任职日期": _day(rng, 2015, 2024),
+            "离任日期": "",
+        }
+        for i, firm in enumerate(firms[10:], start=10)
+    ]
     return Mixed(
         first={
             "enterprise_officer": officers,
@@ -132,6 +145,7 @@ def mixed_rows(seed: int = 11, *, defaulters: int = 120) -> Mixed:
         corrections={
             "judgment_defaulter": fixed_defaulters,
             "consumption_restriction_order": lifted,
+            "enterprise_officer": late_officers,
         },
         new_statuses={
             row["案号"]: rng.choice(["withdrawn", "repaired", "under_objection"])

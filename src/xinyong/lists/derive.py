@@ -156,6 +156,15 @@ def current_entries(
     return [_entry(r) for r in conn.execute(query.order_by(list_entries.c.id))]
 
 
+def current_versions(conn: Connection, entry_ids: Collection[int]) -> list[StoredEntry]:
+    """The current versions of these entries, oldest first; one query per call."""
+    query = select(*_ENTRY_COLUMNS).where(
+        among(conn, list_entries.c.entry_id, list(entry_ids)),
+        list_entries.c.superseded_at.is_(None),
+    )
+    return [_entry(r) for r in conn.execute(query.order_by(list_entries.c.id))]
+
+
 def entries_as_of(
     conn: Connection,
     subject_ids: Collection[int],

@@ -20,23 +20,26 @@ restriction on an individual always rests on a record that names them by code.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
-from xinyong.catalog.model import ROLES, Catalog, Measure
+from xinyong.catalog.model import ROLES, Catalog, Category, Measure
 from xinyong.link.bulk import among, backend, db_value, insert_rows
 from xinyong.lists.derive import (
+    StoredEntry,
     all_subjects_with_records,
     chunks,
     current_entries,
+    current_versions,
     driver_date,
+    records_in_question,
 )
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import utcnow
-from xinyong.store.tables import subject_relations, subjects
+from xinyong.store.tables import records, subject_relations, subjects
 
 if TYPE_CHECKING:
     from xinyong.pipeline import Change, RestrictionChange
@@ -87,7 +90,12 @@ def desired_rows(
 ) -> list[Row]:
     """The index rows these subjects' current list entries cause (a few queries per call: keep
     ``source_subject_ids`` to a chunk)."""
-    entries = [e for e in current_entries(conn, source_subject_ids) if e.state == "listed"]
+    return rows_for(conn, catalog, current_entries(conn, source_subject_ids))
+
+
+def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> list[Row]:
+    """The index rows these current entry versions cause (removed ones: none)."""
+    entries = [e for e in current if e.state == "listed"]
     if not entries:
         return []
     listed = {e.subject_id for e in entries}
@@ -173,12 +181,17 @@ def _measures_by_list(catalog: Catalog) -> dict[str, list[Measure]]:
 _ROW_COLUMNS = tuple(Row._fields)
 
 
-def _current(conn: Connection, source_subject_ids: Collection[int]) -> dict[tuple, tuple[int, Row]]:  # type: ignore[type-arg]
-    """The current index rows these subjects' entries cause, by key, with their row ids."""
+def _current(
+    conn: Connection, source_subject_ids: Collection[int], entry_ids: Collection[int] | None = None
+) -> dict[tuple, tuple[int, Row]]:  # type: ignore[type-arg]
+    """The current index rows these subjects' entries (these entries, if given) cause, by key,
+    with their row ids."""
     query = select(restrictions.c.id, *(restrictions.c[name] for name in _ROW_COLUMNS)).where(
         among(conn, restrictions.c.source_subject_id, list(source_subject_ids)),
         restrictions.c.superseded_at.is_(None),
     )
+    if entry_ids is not None:
+        query = query.where(among(conn, restrictions.c.entry_id, list(entry_ids)))
     out = {}
     for r in conn.execute(query.order_by(restrictions.c.id)):
         row = Row(*r[1:])
@@ -195,31 +208,62 @@ def derive_restrictions(
     the difference in Python, one UPDATE closing the rows that went or changed, and the new rows
     written with ``xinyong.link.bulk.insert_rows``.
     """
-    from xinyong.pipeline import RestrictionChange
-
     changes: list[RestrictionChange] = []
     now = utcnow()
     for chunk in chunks(source_subject_ids):
-        wanted = {row.key(): row for row in desired_rows(conn, catalog, chunk)}
-        close: list[int] = []
-        add: list[Row] = []
-        for key, (row_id, row) in _current(conn, chunk).items():
-            new = wanted.pop(key, None)
-            if new == row:
-                continue
-            close.append(row_id)
-            changes.append(_change(RestrictionChange, row, "lifted"))
-            if new is not None:
-                add.append(new)
-        add.extend(wanted.values())
-        if close:
-            conn.execute(
-                update(restrictions)
-                .where(among(conn, restrictions.c.id, close))
-                .values(superseded_at=now)
-            )
-        _insert(conn, add, now)
-        changes.extend(_change(RestrictionChange, row, "added") for row in add)
+        wanted = desired_rows(conn, catalog, chunk)
+        changes.extend(_sync(conn, wanted, _current(conn, chunk), now))
+    return changes
+
+
+def derive_entry_restrictions(
+    conn: Connection, catalog: Catalog, entry_ids: Collection[int]
+) -> list[RestrictionChange]:
+    """Re-derive the index rows of these list entries only; write the difference.
+
+    Enough when the entries changed and their subjects' relations did not: an index row follows
+    from one entry, the measures, the subjects' kinds and (role-linked) the relations.
+    """
+    changes: list[RestrictionChange] = []
+    now = utcnow()
+    for chunk in chunks(entry_ids):
+        entries = current_versions(conn, chunk)
+        subject_ids = {e.subject_id for e in entries}
+        wanted = rows_for(conn, catalog, entries)
+        changes.extend(_sync(conn, wanted, _current(conn, subject_ids, chunk), now))
+    return changes
+
+
+def _sync(
+    conn: Connection,
+    desired: list[Row],
+    current: dict[tuple, tuple[int, Row]],  # type: ignore[type-arg]
+    now: datetime,
+) -> list[RestrictionChange]:
+    """Close the ``current`` rows not ``desired`` as they are, add the ``desired`` ones missing."""
+    from xinyong.pipeline import RestrictionChange
+
+    wanted = {row.key(): row for row in desired}
+    changes: list[RestrictionChange] = []
+    close: list[int] = []
+    add: list[Row] = []
+    for key, (row_id, row) in current.items():
+        new = wanted.pop(key, None)
+        if new == row:
+            continue
+        close.append(row_id)
+        changes.append(_change(RestrictionChange, row, "lifted"))
+        if new is not None:
+            add.append(new)
+    add.extend(wanted.values())
+    if close:
+        conn.execute(
+            update(restrictions)
+            .where(among(conn, restrictions.c.id, close))
+            .values(superseded_at=now)
+        )
+    _insert(conn, add, now)
+    changes.extend(_change(RestrictionChange, row, "added") for row in add)
     return changes
 
 
@@ -264,5 +308,24 @@ def index_rows(conn: Connection, *, known_at: datetime | None = None) -> set[Row
 
 
 def measures_step(conn: Connection, change: Change) -> None:
-    """Pipeline step: re-derive the index rows the touched subjects' entries cause."""
-    change.restriction_changes.extend(derive_restrictions(conn, change.catalog, change.subject_ids))
+    """Pipeline step: re-derive the index rows of the entries the lists step changed, and every
+    row of the subjects whose relations the change's registration records may have changed."""
+    whole = relations_changed(conn, change.catalog, change.record_ids)
+    entry_ids = {c.entry_id for c in change.list_changes if c.subject_id not in whole}
+    change.restriction_changes.extend(derive_restrictions(conn, change.catalog, whole))
+    change.restriction_changes.extend(derive_entry_restrictions(conn, change.catalog, entry_ids))
+
+
+def relations_changed(conn: Connection, catalog: Catalog, record_ids: Sequence[int]) -> set[int]:
+    """The subjects of the registration records among ``record_ids`` (and of the versions they
+    supersede): linking may have added or replaced their relations (officers)."""
+    registration = {
+        rt_id for rt_id, rt in catalog.record_types.items() if rt.category is Category.REGISTRATION
+    }
+    found: list[int] = []
+    for chunk in chunks(record_ids):
+        query = select(records.c.id).where(
+            among(conn, records.c.id, chunk), records.c.record_type.in_(sorted(registration))
+        )
+        found.extend(conn.execute(query).scalars())
+    return records_in_question(conn, found)[1] if found else set()
