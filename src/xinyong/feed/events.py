@@ -311,6 +311,7 @@ class _RestrictionPayloads:
         self.catalog = catalog
         self.heads: dict[tuple[str, str], str] = {}
         self.tails: dict[str, str] = {}
+        self.days: dict[date | None, str] = {}
 
     def __call__(self, rc: RestrictionChange) -> str:
         head = self.heads.get((rc.action, rc.measure_id))
@@ -320,7 +321,10 @@ class _RestrictionPayloads:
         tail = self.tails.get(rc.measure_id)
         if tail is None:
             tail = self.tails[rc.measure_id] = ", " + _PAYLOAD.encode(self.about(rc.measure_id))[1:]
-        return f'{head}{_day(rc.valid_from)}, "valid_to": {_day(rc.valid_to)}{tail}'
+        days = self.days
+        start = days.get(rc.valid_from) or days.setdefault(rc.valid_from, _day(rc.valid_from))
+        end = days.get(rc.valid_to) or days.setdefault(rc.valid_to, _day(rc.valid_to))
+        return f'{head}{start}, "valid_to": {end}{tail}'
 
     def about(self, measure_id: str) -> dict[str, Any]:
         measure = self.catalog.measures.get(measure_id)

@@ -6,8 +6,16 @@ entry closes its current version (``superseded_at``) and adds a new one with the
 ``entry_id``; an entry whose record no longer lists anyone gets a *removed* version with the day
 and the reason. Nothing is ever entered by hand, and nothing is overwritten.
 
+``derive_records`` does the same for the records with some keys only — what the pipeline runs:
+an entry is made by one record alone, so a subject's other entries cannot change with these.
+
 ``rebuild`` runs the same derivation for every subject; run after an incremental load it changes
 nothing (the test suite checks this).
+
+Set-based throughout: per chunk, one query for the current records and one for the current
+entries; the rules in Python over those rows; one UPDATE closing old versions and one
+``xinyong.link.bulk.insert_rows`` (COPY on PostgreSQL) adding new ones, their ids reserved first
+so a new entry's ``entry_id`` is known without reading it back.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@
   (``XINYONG_DECISION_LOG=sync`` for one transaction per decision).
 - ``screen.screen(engine, path, action, out, …)`` — a file of codes, checked in DuckDB SQL.
 - ``derive_restrictions(conn, catalog, subject_ids)``, ``rebuild_index(conn, catalog)`` — the
-  index; ``measures_step`` is its pipeline step.
+  index; ``derive_entry_restrictions(conn, catalog, entry_ids)`` — only the rows of some list
+  entries; ``measures_step`` is its pipeline step (changed entries, plus every row of subjects
+  whose relations the change's registration records may have changed).
 """
 
 from xinyong.measures.decisions import (
@@ -24,7 +26,12 @@ from xinyong.measures.decisions import (
     combine,
     replay,
 )
-from xinyong.measures.index import derive_restrictions, measures_step, rebuild_index
+from xinyong.measures.index import (
+    derive_entry_restrictions,
+    derive_restrictions,
+    measures_step,
+    rebuild_index,
+)
 
 __all__ = [
     "PRECEDENCE",
@@ -34,6 +41,7 @@ __all__ = [
     "WayOut",
     "check",
     "combine",
+    "derive_entry_restrictions",
     "derive_restrictions",
     "measures_step",
     "rebuild_index",

@@ -6,6 +6,12 @@ registration records — and writes the difference bitemporally (a row that goes
 ``superseded_at``; a changed row is closed and added anew). It runs in the caller's transaction,
 right after the lists step, so the index never lags the records it derives from.
 
+The pipeline step does only the work the change calls for: the rows of the entries the lists
+step changed (``derive_entry_restrictions``), and all rows of the enterprises whose officers the
+change's registration records may have changed (``relations_changed``). Every step is
+set-based: a few queries per chunk of ids, the difference computed in Python, one UPDATE for the
+rows closed and ``xinyong.link.bulk.insert_rows`` (COPY on PostgreSQL) for the rows added.
+
 Who a measure reaches:
 
 - the listed subject, when the measure ``applies_to`` its kind;
@@ -270,19 +276,20 @@ def _sync(
 def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
     iso = backend(conn) == "sqlite"
     recorded = db_value(conn, restrictions.c.recorded_at, now)
+    days: dict[date | None, date | str | None] = {None: None}
+
+    def day(value: date | None) -> date | str | None:
+        found = days.get(value)
+        if found is None and value is not None:
+            found = days[value] = driver_date(value, iso)
+        return found
+
     insert_rows(
         conn,
         restrictions,
         (*_ROW_COLUMNS, "recorded_at"),
-        [
-            (
-                r.subject_id, r.action, r.measure_id, r.effect, r.list_id, r.entry_id,
-                r.source_subject_id, r.record_id, r.via_subject_id, r.role, r.relation_record_id,
-                driver_date(r.valid_from, iso), driver_date(r.valid_to, iso), recorded,
-            )
-            for r in rows
-        ],
-    )  # fmt: skip
+        [(*r[:11], day(r.valid_from), day(r.valid_to), recorded) for r in rows],
+    )
 
 
 def _change(cls: type[RestrictionChange], row: Row, kind: str) -> RestrictionChange:
