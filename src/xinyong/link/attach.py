@@ -325,16 +325,13 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
     if not first:
         return
     sids = sorted({sid for sid, _ in first})
-    names_given = sorted({name for _, name in first})
     existing: set[tuple[int, str]] = set()
     for start in range(0, len(sids), FETCH_ROWS):
-        # Only the pairs in question: a subject known under many names is not read whole.
         existing.update(
             (r.subject_id, r.name)
             for r in conn.execute(
                 select(subject_names.c.subject_id, subject_names.c.name).where(
-                    among(conn, subject_names.c.subject_id, sids[start : start + FETCH_ROWS]),
-                    among(conn, subject_names.c.name, names_given),
+                    among(conn, subject_names.c.subject_id, sids[start : start + FETCH_ROWS])
                 )
             )
         )
