@@ -18,7 +18,7 @@ from xinyong.errors import InvalidCode, UnusableInput, XinyongError
 from xinyong.link.identifiers import identify
 from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
 from xinyong.store.engine import database_errors, opened
-from xinyong.store.queries import batch_list, subject_by_code, subject_file
+from xinyong.store.queries import batch_json, batch_list, subject_by_code, subject_file
 from xinyong.store.schema import require_current, upgrade
 
 console = Console()
@@ -332,21 +332,3 @@ def batches_command(
     for b in data:
         if b["failure"]:
             typer.echo(f"批次 {b['batch']} 失败原因 / batch {b['batch']} failed: {b['failure']}")
-
-
-def batch_json(row: Any) -> dict[str, Any]:
-    """One ``batches`` row as ``xinyong batches --json`` prints it."""
-    return {
-        "batch": row.id,
-        "record_type": row.record_type,
-        "source": row.source,
-        "file_name": row.file_name,
-        "file_sha256": row.file_sha256,
-        "state": row.state,
-        "started_at": row.started_at.isoformat() if row.started_at else None,
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-        "accepted": row.accepted,
-        "rejected": row.rejected,
-        "duplicates": row.duplicates,
-        "failure": row.failure,
-    }

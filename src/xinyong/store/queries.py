@@ -259,6 +259,25 @@ def batch_list(conn: Connection, *, source: str | None = None, limit: int = 50) 
     return list(conn.execute(query))
 
 
+def batch_json(row: Any) -> dict[str, Any]:
+    """One ``batches`` row as the CLI (``xinyong batches --json``) and the API show it."""
+    return {
+        "batch": row.id,
+        "record_type": row.record_type,
+        "source": row.source,
+        "file_name": row.file_name,
+        "file_sha256": row.file_sha256,
+        "catalog_version": row.catalog_version,
+        "state": row.state,
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "accepted": row.accepted,
+        "rejected": row.rejected,
+        "duplicates": row.duplicates,
+        "failure": row.failure,
+    }
+
+
 def batch_by_id(conn: Connection, batch_id: int) -> Any:
     """One batch row, or None."""
     return conn.execute(select(batches).where(batches.c.id == batch_id)).first()

@@ -27,6 +27,7 @@ from xinyong.measures.tables import decisions
 from xinyong.process.commitments import commitment_kinds, list_commitments, sign_commitment
 from xinyong.process.objections import file_objection, list_objections
 from xinyong.process.repair import apply_repair, list_repairs, repair_rule
+from xinyong.store import queries as store_queries
 from xinyong.store.queries import StoredRecord
 from xinyong.web import accounts, i18n, queries
 from xinyong.web.rendering import (
@@ -468,7 +469,7 @@ def department_console(request: Request, db: Db) -> Response:
         return denied
     session = session_of(request)
     with db.connect() as conn:
-        batches = queries.batch_list(conn, source=session.authority)
+        batches = store_queries.batch_list(conn, source=session.authority)
         routed = list_objections(conn, authority=session.authority)
     return render(
         request,
@@ -523,7 +524,7 @@ async def department_upload(
                 except XinyongError as error:
                     problem = one_line(error)
     with db.connect() as conn:
-        batches = queries.batch_list(conn, source=session.authority)
+        batches = store_queries.batch_list(conn, source=session.authority)
         routed = list_objections(conn, authority=session.authority)
     return render(
         request,
@@ -547,10 +548,10 @@ def department_batch(request: Request, db: Db, batch_id: str) -> Response:
     if not batch_id.isdigit() or len(batch_id) > 12:
         return error_page(request, 404, _("页面不存在。"))
     with db.connect() as conn:
-        batch = queries.batch_by_id(conn, int(batch_id))
+        batch = store_queries.batch_by_id(conn, int(batch_id))
         if batch is None or (session.role == "department" and batch.source != session.authority):
             return error_page(request, 404, _("页面不存在。"))
-        rows = queries.batch_rejects(conn, int(batch_id))
+        rows = store_queries.batch_rejects(conn, int(batch_id))
     return render(request, "batch.html", batch=batch, rows=rows)
 
 
@@ -559,7 +560,7 @@ def operator_console(request: Request, db: Db) -> Response:
     if (denied := _guard(request, "operator")) is not None:
         return denied
     with db.connect() as conn:
-        batches = queries.batch_list(conn, limit=30)
+        batches = store_queries.batch_list(conn, limit=30)
         try:
             verified = audit.verify(conn)
         except UnusableInput:

@@ -231,6 +231,9 @@ EN: dict[str, str] = {
     "载入完成": "Loaded",
     "请选择文件。": "Choose a file.",
     "没有批次。": "No batches.",
+    "失败": "Failed",
+    "载入中": "Loading",
+    "完成": "Done",
     # errors
     "出错了": "Something went wrong",
     "返回首页": "Back to the home page",

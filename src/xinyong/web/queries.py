@@ -31,9 +31,7 @@ from xinyong.lists.tables import list_entries
 from xinyong.process.tables import objections, repairs
 from xinyong.store.queries import StoredRecord, records_for
 from xinyong.store.tables import (
-    batches,
     records,
-    rejects,
     subject_identifiers,
     subject_names,
     subjects,
@@ -552,28 +550,6 @@ def dashboard(conn: Connection, *, province: str | None = None) -> Dashboard:
         series=["listings", "measures", "objections", "repairs"],
         totals=totals,
     )
-
-
-def batch_list(conn: Connection, *, source: str | None = None, limit: int = 50) -> list[Any]:
-    query = select(batches).order_by(batches.c.id.desc()).limit(limit)
-    if source is not None:
-        query = query.where(batches.c.source == source)
-    return list(conn.execute(query))
-
-
-def batch_rejects(conn: Connection, batch_id: int, *, limit: int = 200) -> list[Any]:
-    return list(
-        conn.execute(
-            select(rejects)
-            .where(rejects.c.batch_id == batch_id)
-            .order_by(rejects.c.row_number)
-            .limit(limit)
-        )
-    )
-
-
-def batch_by_id(conn: Connection, batch_id: int) -> Any:
-    return conn.execute(select(batches).where(batches.c.id == batch_id)).first()
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -21,7 +21,7 @@ from xinyong.catalog import default_catalog
 from xinyong.errors import Forbidden, NotFound, UnusableInput
 from xinyong.ingest import ingest_file
 from xinyong.measures.clients import Client
-from xinyong.store.queries import batch_by_id, batch_list, batch_rejects
+from xinyong.store.queries import batch_by_id, batch_json, batch_list, batch_rejects
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 Submitter = Depends(require_roles("department", "operator"))
@@ -29,23 +29,6 @@ Submitter = Depends(require_roles("department", "operator"))
 #: The largest file one request may carry (a department's export of a few million rows).
 MAX_BYTES = 2 * 1024**3
 SUFFIXES = {".csv", ".txt", ".xlsx", ".jsonl", ".ndjson", ".json"}
-
-
-def _batch_json(row: Any) -> dict[str, Any]:
-    return {
-        "batch": row.id,
-        "record_type": row.record_type,
-        "source": row.source,
-        "file_name": row.file_name,
-        "file_sha256": row.file_sha256,
-        "catalog_version": row.catalog_version,
-        "state": row.state,
-        "started_at": row.started_at.isoformat() if row.started_at else None,
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-        "accepted": row.accepted,
-        "rejected": row.rejected,
-        "duplicates": row.duplicates,
-    }
 
 
 def _visible(caller: Client, row: Any) -> bool:
@@ -122,7 +105,7 @@ def index(
 ) -> list[dict[str, Any]]:
     source = None if caller.role == "operator" else caller.authority
     with db.connect() as conn:
-        return [_batch_json(row) for row in batch_list(conn, source=source, limit=limit)]
+        return [batch_json(row) for row in batch_list(conn, source=source, limit=limit)]
 
 
 @router.get("/{batch_id}", summary="一个批次及其退回行 / a batch with its rejected rows")
@@ -138,7 +121,7 @@ def show(
         if row is None or not _visible(caller, row):
             raise NotFound(f"批次 {batch_id} / batch {batch_id}")
         found = batch_rejects(conn, batch_id, limit=limit, offset=offset)
-    body = _batch_json(row)
+    body = batch_json(row)
     body["rejects"] = [
         {"row": r.row_number, "reason": r.reason, "original": r.original} for r in found
     ]
