@@ -25,8 +25,9 @@ in a hundred (``buy_flight_ticket``: deny, half of them open-ended). Then, per s
   (``local[2]``) on the same codes and index — seconds per code;
 - storage (``--ops storage``): PostgreSQL bytes per row of each bulk-loaded table, indexes
   included, for the sizing in docs/scale.md;
-- batch score (points model ``rongcheng_points``): ``xinyong.batch.jobs.score_table`` from the
-  same Arrow subjects and records on DuckDB and on Spark — seconds per subject.
+- batch score (points model ``rongcheng_points``): ``xinyong.batch.jobs.score_files`` from the
+  same Parquet export of subjects and records to Parquet, on DuckDB and on Spark — seconds per
+  subject.
 
 Results are merged into ``--results`` (JSON, one entry per operation, backend and size) so sizes
 can be run apart; the table and the PNG are drawn from everything in it. Growth is the time per
@@ -520,14 +521,25 @@ def best(repeat: int, run: Any, *args: Any) -> float:
     return min(run(*args) for _ in range(max(1, repeat)))
 
 
-def bench_score(pop: Population, catalog: Catalog, engine: Any) -> float:
+def score_files(pop: Population, tmp: Path) -> tuple[Path, Path]:
+    """The subjects and their records as Parquet (a nightly export's shape)."""
+    subjects, raw = tmp / "subjects.parquet", tmp / "records-raw.parquet"
+    pq.write_table(pa.table({"subject_id": pop.subject_id, "kind": pop.kind}), subjects)
+    pq.write_table(pop.raw, raw)
+    return subjects, raw
+
+
+def bench_score(
+    files: tuple[Path, Path], n: int, catalog: Catalog, engine: Any, tmp: Path
+) -> float:
+    """``jobs.score_files``: Parquet in, Parquet out (nothing through the driver on Spark)."""
     model = catalog.scoring_models[MODEL]
-    subjects = pa.table({"subject_id": pop.subject_id, "kind": pop.kind})
+    out = tmp / f"scores-{engine.dialect}.parquet"
     t0 = time.perf_counter()
-    out = jobs.score_table(engine, model, catalog, AT, subjects, pop.raw)
+    jobs.score_files(engine, model, catalog, AT, [files[0]], [files[1]], out)
     elapsed = time.perf_counter() - t0
-    assert out.num_rows == len(pop.subject_id)
-    return elapsed / out.num_rows
+    assert pq.read_table(out, columns=["subject_id"]).num_rows == n  # a file, or Spark's directory
+    return elapsed / n
 
 
 # -- results, table, curves ------------------------------------------------------------------
@@ -649,7 +661,7 @@ def main() -> None:
                 print(f"Spark skipped: {missing}")
                 backends.discard("spark")
             else:
-                spark = spark_engine("local[2]", shuffle_partitions=4)
+                spark = spark_engine("local[2]", shuffle_partitions=8, driver_memory="6g")
         for size in [int(s) for s in args.sizes.split(",")]:
             rng = random.Random(size)
             t0 = time.perf_counter()
@@ -730,6 +742,7 @@ def main() -> None:
                                 ),
                             )
                     if "score" in ops:
+                        files = score_files(pop, tmp)
                         if "duckdb" in backends:
                             duck = DuckDBEngine()
                             record(
@@ -737,7 +750,7 @@ def main() -> None:
                                 "score",
                                 "duckdb",
                                 size,
-                                best(args.repeat, bench_score, pop, catalog, duck),
+                                best(args.repeat, bench_score, files, size, catalog, duck, tmp),
                             )
                             duck.close()
                         if spark is not None:
@@ -746,7 +759,7 @@ def main() -> None:
                                 "score",
                                 "spark",
                                 size,
-                                best(args.repeat, bench_score, pop, catalog, spark),
+                                best(args.repeat, bench_score, files, size, catalog, spark, tmp),
                             )
                             spark.close()
                 finally:

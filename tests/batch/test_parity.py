@@ -217,3 +217,31 @@ def test_spark_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     assert "Java" in reason or "PySpark" in reason
     with pytest.raises(UnusableInput):
         engines.spark_session()
+
+
+def test_scoring_from_parquet_files_matches_arrow_on_both_engines(
+    tmp_path: Any, duckdb_engine: DuckDBEngine, spark_engine: SparkEngine
+) -> None:
+    import pyarrow.parquet as pq
+
+    catalog = default_catalog()
+    model = catalog.scoring_models["rongcheng_points"]
+    assert isinstance(model.spec, PointsSpec)
+    at = date(2023, 9, 1)
+    subjects, raw = score_inputs(catalog, record_types_read(model.spec), 300, "files")
+    pq.write_table(subjects, tmp_path / "subjects.parquet")
+    pq.write_table(raw, tmp_path / "raw.parquet")
+    expected = _rows(jobs.score_table(duckdb_engine, model, catalog, at, subjects, raw))
+    engine: BatchEngine
+    for name, engine in (("duckdb", duckdb_engine), ("spark", spark_engine)):
+        out = tmp_path / f"{name}-scores.parquet"
+        jobs.score_files(
+            engine,
+            model,
+            catalog,
+            at,
+            [tmp_path / "subjects.parquet"],
+            [tmp_path / "raw.parquet"],
+            out,
+        )
+        assert _rows(pq.read_table(out).sort_by("subject_id")) == expected, name

@@ -163,11 +163,18 @@ def spark_missing() -> str | None:
 
 
 def spark_session(
-    master: str = "local[2]", *, shuffle_partitions: int | None = None, app: str = "xinyong"
+    master: str = "local[2]",
+    *,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
+    app: str = "xinyong",
 ) -> SparkSession:
     """A Spark session for batch work: the UI off, dates in UTC, driver on loopback when local.
 
     ``master`` is ``local[N]`` or a cluster URL (``spark://host:7077``, ``yarn``, ``k8s://…``).
+    ``driver_memory`` (e.g. ``"4g"``) only counts when this call starts the JVM; Arrow tables
+    handed to :meth:`SparkEngine.load` pass through the driver, so large inputs belong in
+    Parquet (:meth:`SparkEngine.load_parquet`), read by the executors where they lie.
     """
     missing = spark_missing()
     if missing is not None:
@@ -189,6 +196,8 @@ def spark_session(
         )
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if driver_memory is not None:
+        builder = builder.config("spark.driver.memory", driver_memory)
     session: SparkSession = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session

@@ -92,6 +92,24 @@ def prepare_score(
     engine.keep("records", records_sql(model, catalog))
 
 
+def score_files(
+    engine: BatchEngine,
+    model: ScoringModel,
+    catalog: Catalog,
+    at: date,
+    subject_files: Sequence[Path],
+    raw_files: Sequence[Path],
+    out: Path,
+) -> None:
+    """Batch scoring from Parquet where it lies (``subjects(subject_id, kind)`` and the store's
+    rows, ``score.batch.RAW_SCHEMA``, e.g. a nightly export) to Parquet ``subject_id, score,
+    grade``: nothing passes through this process, the way a cluster runs it."""
+    engine.load_parquet("subjects", subject_files)
+    engine.load_parquet("records_raw", raw_files)
+    engine.keep("records", records_sql(model, catalog))
+    engine.write_parquet(score_sql(model, at), out)
+
+
 def score_sql(model: ScoringModel, at: date) -> str:
     """``subject_id, score, grade`` for every subject (after :func:`prepare_score`)."""
     return compile_sql(model, at)
