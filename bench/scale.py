@@ -545,10 +545,16 @@ def bench_score(
 # -- results, table, curves ------------------------------------------------------------------
 
 
+#: Where :func:`record` saves the results (set by ``main``).
+SAVE_TO: list[Path] = []
+
+
 def record(
     results: dict[str, Any], op: str, backend: str, size: int, value: float, **extra: Any
 ) -> None:
     results.setdefault(f"{op}|{backend}", {})[str(size)] = {"per_item": value, **extra}
+    if SAVE_TO:  # after every figure: a run stopped half way keeps what it measured
+        SAVE_TO[0].write_text(json.dumps(results, indent=1, sort_keys=True))
     print(
         f"  {op:<11} {backend:<10} N={size:>10,}: {value * 1e6:12.3f} µs per item {extra or ''}",
         flush=True,
@@ -651,6 +657,7 @@ def main() -> None:
     parser.add_argument("--plot-only", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = json.loads(args.results.read_text()) if args.results.exists() else {}
+    SAVE_TO.append(args.results)
     ops, backends = set(args.ops.split(",")), set(args.backends.split(","))
     catalog = default_catalog()
     spark = None
