@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -37,9 +37,9 @@ class ListChange:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class RestrictionChange:
-    """A row of the restriction index appeared or went: one (subject, action, measure)."""
+class RestrictionChange(NamedTuple):
+    """A row of the restriction index appeared or went: one (subject, action, measure). A named
+    tuple: a large batch makes hundreds of thousands."""
 
     subject_id: int
     action: str

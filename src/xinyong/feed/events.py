@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select
 
@@ -178,8 +178,7 @@ def set_platform_id(conn: Connection, value: str) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     event_type: str
     subject_code: str | None
     subject_kind: str | None

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
@@ -292,8 +292,10 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
     )
 
 
-def _change(cls: type[RestrictionChange], row: Row, kind: str) -> RestrictionChange:
-    return cls(row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to)  # type: ignore[arg-type]
+def _change(
+    cls: type[RestrictionChange], row: Row, kind: Literal["added", "lifted"]
+) -> RestrictionChange:
+    return cls(row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to)
 
 
 def rebuild_index(conn: Connection, catalog: Catalog) -> list[RestrictionChange]:
