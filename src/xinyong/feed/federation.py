@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
@@ -39,6 +40,8 @@ class FederationResult:
     already_held: int = 0
     own: int = 0
     by_family: dict[str, int] = field(default_factory=dict)
+    #: The events this call newly applied (for ``on_applied``; not in the JSON).
+    new_events: list[Event] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,7 @@ def apply_events(conn: Connection, events: Sequence[Event]) -> FederationResult:
         )
         _fold(conn, event)
         result.applied += 1
+        result.new_events.append(event)
         family = event.event_type.split(".", 1)[0]
         result.by_family[family] = result.by_family.get(family, 0) + 1
     return result
@@ -139,8 +143,14 @@ async def sync(
     follow: bool = False,
     stop: asyncio.Event | None = None,
     batch: int = 500,
+    on_applied: Callable[[Sequence[Event]], None] | None = None,
 ) -> FederationResult:
-    """Pull peers' events of the accepted families and apply them; durable, acked after commit."""
+    """Pull peers' events of the accepted families and apply them; durable, acked after commit.
+
+    Each family is pulled by its own loop, so an event waits for no other family's empty poll:
+    with ``follow`` a peer's change is applied as soon as JetStream delivers it. ``on_applied``
+    is called after each commit with the events newly applied (not those already held).
+    """
     unknown = [f for f in accept if f not in FAMILIES]
     if unknown or not accept:
         raise UnusableInput(
@@ -154,7 +164,7 @@ async def sync(
     async with connected(feed) as (_nc, js):
         await ensure_stream(js, feed)
         subs = []
-        for family in accept:
+        for family in dict.fromkeys(accept):
             durable = f"fed_{me}_{family}".replace(".", "_")
             config = ConsumerConfig(
                 durable_name=durable,
@@ -168,13 +178,15 @@ async def sync(
                     feed.family(family), durable=durable, stream=feed.stream, config=config
                 )
             )
-        while not stop.is_set():
-            drained = True
-            for sub in subs:
+
+        async def pull(sub: JetStreamContext.PullSubscription) -> None:
+            while not stop.is_set():
                 try:
                     msgs = await sub.fetch(batch, timeout=0.2 if follow else 1.0)
                 except TimeoutError:
-                    continue
+                    if follow:
+                        continue
+                    return
                 events = []
                 for msg in msgs:
                     try:
@@ -186,9 +198,12 @@ async def sync(
                 for msg in msgs:
                     await msg.ack()
                 _add(total, got)
-                drained = drained and len(msgs) < batch
-            if drained and not follow:
-                break
+                if on_applied is not None and got.applied:
+                    on_applied(got.new_events)
+                if len(msgs) < batch and not follow:
+                    return
+
+        await asyncio.gather(*(pull(sub) for sub in subs))
     return total
 
 
