@@ -9,10 +9,12 @@
    consumed. Baseline: the same message bodies published with nats-py's ``publish_async`` (same
    headers, same stream settings) while a consumer reads them. Prints both and the ratio
    (goal: at least 0.5).
-2. Latency. With the publisher and a replica (``replica.sync --follow``) running, ``--changes``
-   restriction changes are committed one by one (20 ms apart); for each, the time from the
-   commit to the moment the replica has applied it (a ``replica check`` would see it). Prints
-   p50, p99 and max.
+2. Latency. With platform A's publisher, platform B (``federation sync --follow``, accepting
+   records, its own SQLite file) and a replica (``replica sync --follow``) running, ``--changes``
+   changes (a record and the restriction it makes, one transaction) are committed on A one by
+   one (20 ms apart); for each, the time from the commit on A to B's commit of the record, and
+   to the replica having applied the restriction (a ``replica check`` would see it). Prints p50,
+   p99 and max of both.
 
 Setup (writing the outbox) is not timed. Streams are the bench's own and deleted afterwards.
 """
@@ -33,16 +35,18 @@ from pathlib import Path
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
+from sqlalchemy import func, select
 
 from xinyong.catalog import default_catalog
 from xinyong.codes import ric, uscc
 from xinyong.codes.regions import sample
-from xinyong.feed import emit
+from xinyong.feed import emit, federation, platform_id, set_platform_id
 from xinyong.feed import publisher as pub
-from xinyong.feed.events import Event
+from xinyong.feed.events import Event, event_from_row
 from xinyong.feed.replica import Replica
 from xinyong.feed.replica import sync as replica_sync
 from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.feed.tables import feed_events
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
 
@@ -62,7 +66,7 @@ def payloads(rng: random.Random, n: int) -> list[tuple[str, dict[str, object]]]:
     catalog = default_catalog()
     measures = [m for m in catalog.measures.values() if m.polarity == "punishment"]
     codes = subjects(rng, max(1, n // 3))
-    out = []
+    out: list[tuple[str, dict[str, object]]] = []
     for _ in range(n):
         m = rng.choice(measures)
         out.append(
@@ -129,41 +133,77 @@ async def bare(feed: FeedStream, bodies: Sequence[tuple[str, bytes, str]]) -> fl
     return len(bodies) / (end - start)
 
 
-async def latency(engine_url: str, feed: FeedStream, changes: int, replica: Path) -> list[float]:
+async def latency(
+    engine_url: str, national_url: str, feed: FeedStream, changes: int, replica: Path
+) -> tuple[list[float], list[float]]:
+    """Commit ``changes`` changes on platform A, one by one; for each, the seconds until platform
+    B (``federation sync --follow``) has committed it and until the replica has applied it."""
     engine = connect(engine_url)
+    national = connect(national_url)
+    upgrade(national)
+    with engine.begin() as conn:
+        origin = platform_id(conn)
+    with national.begin() as conn:
+        set_platform_id(conn, "bench_b")
     rng = random.Random(7)
     items = payloads(rng, changes)
     committed: dict[str, float] = {}
-    applied: dict[str, float] = {}
+    at_b: dict[str, float] = {}
+    at_replica: dict[str, float] = {}
+    record_of: dict[str, str] = {}
     stop = asyncio.Event()
 
     def seen(batch: Sequence[tuple[int, Event]]) -> None:
         now = time.perf_counter()
         for _seq, event in batch:
-            applied.setdefault(event.event_id, now)
+            at_replica.setdefault(event.event_id, now)
+
+    def federated(events: Sequence[Event]) -> None:
+        now = time.perf_counter()
+        for event in events:
+            at_b.setdefault(event.event_id, now)
 
     publisher = asyncio.create_task(pub.run(engine, feed, once=False, poll=0.02, stop=stop))
     follower = asyncio.create_task(
         replica_sync(replica, feed, follow=True, stop=stop, on_applied=seen)
     )
+    peer = asyncio.create_task(
+        federation.sync(
+            national, feed, accept=["record"], follow=True, stop=stop, on_applied=federated
+        )
+    )
     await asyncio.sleep(0.5)
-    for code, payload in items:
-        with engine.begin() as conn:
+    for n, (code, payload) in enumerate(items):
+        with engine.begin() as conn:  # a record and the restriction it makes, one transaction
+            record_id = emit(
+                conn, "record.added", code, {"record_type": "bench", "record_key": f"k{n}"}
+            )
             event_id = emit(conn, "restriction.added", code, payload)
         committed[event_id] = time.perf_counter()
+        record_of[event_id] = record_id
         await asyncio.sleep(0.02)
-    deadline = time.perf_counter() + 30
-    while len(applied.keys() & committed.keys()) < changes and time.perf_counter() < deadline:
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline and (
+        len(at_replica.keys() & committed.keys()) < changes
+        or len(at_b.keys() & set(record_of.values())) < changes
+    ):
         await asyncio.sleep(0.05)
     stop.set()
     await publisher
     await follower
+    await peer
     engine.dispose()
+    with national.connect() as conn:
+        held = conn.execute(select(func.count()).where(feed_events.c.origin == origin)).scalar_one()
+    national.dispose()
+    assert held == changes, f"B holds {held} of {changes} records"
     with Replica(replica) as rep:
         code, payload = items[-1]
         decision = rep.check(code, str(payload["action"]))
         assert decision.decision != "permit", decision
-    return [applied[e] - committed[e] for e in committed if e in applied]
+    to_replica = [at_replica[e] - committed[e] for e in committed if e in at_replica]
+    to_b = [at_b[record_of[e]] - committed[e] for e in committed if record_of[e] in at_b]
+    return to_b, to_replica
 
 
 async def drop(feed: FeedStream) -> None:
@@ -193,11 +233,6 @@ def main() -> None:
                 emit(conn, "restriction.added", code, payload)
         print(f"outbox: {args.events} events written in {time.perf_counter() - t0:.1f}s (setup)")
         with engine.connect() as conn:
-            from sqlalchemy import select
-
-            from xinyong.feed.events import event_from_row
-            from xinyong.feed.tables import feed_events
-
             rows = conn.execute(select(feed_events).order_by(feed_events.c.id)).mappings().all()
             prefix_b = f"bb{tag}.events"
             bodies = [
@@ -216,20 +251,31 @@ def main() -> None:
         try:
             rate_bare = asyncio.run(bare(feed_b, bodies))
             rate_ours = asyncio.run(ours(url, feed_a, args.events))
-            lat = asyncio.run(latency(url, feed_c, args.changes, Path(tmp) / "replica.db"))
+            to_b, lat = asyncio.run(
+                latency(
+                    url,
+                    f"sqlite:///{Path(tmp) / 'national.db'}",
+                    feed_c,
+                    args.changes,
+                    Path(tmp) / "replica.db",
+                )
+            )
         finally:
             for f in (feed_a, feed_b, feed_c):
                 asyncio.run(drop(f))
     print(f"bare nats-py JetStream publish+consume: {rate_bare:,.0f} events/s")
     print(f"xinyong outbox → JetStream → consumer:  {rate_ours:,.0f} events/s")
     print(f"ratio (goal ≥ 0.5): {rate_ours / rate_bare:.2f}")
-    lat.sort()
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-    p50 = statistics.median(lat)
-    print(
-        f"change → replica decision over {len(lat)} changes: p50 {p50 * 1000:.0f} ms, "
-        f"p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms"
-    )
+    for label, times in (
+        ("change on A → committed on platform B", to_b),
+        ("change on A → replica decision changed", lat),
+    ):
+        times.sort()
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(
+            f"{label} over {len(times)} changes: p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"p99 {p99 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
