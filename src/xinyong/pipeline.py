@@ -35,6 +35,8 @@ class ListChange:
     entry_id: int
     kind: Literal["notified", "published", "extended", "expired", "removed"]
     reason: str | None = None
+    #: The entry's first version, written by this change: nothing can refer to it yet.
+    created: bool = False
 
 
 class RestrictionChange(NamedTuple):

@@ -332,7 +332,7 @@ def _write(conn: Connection, plan: _Writes, now: datetime) -> list[ListChange]:
     ]
     insert_rows(conn, list_entries, _INSERT_COLUMNS, rows)
     return [
-        change if new is None else replace(change, entry_id=ids[new])
+        change if new is None else replace(change, entry_id=ids[new], created=True)
         for change, new in plan.changes
     ]
 

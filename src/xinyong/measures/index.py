@@ -223,20 +223,31 @@ def derive_restrictions(
 
 
 def derive_entry_restrictions(
-    conn: Connection, catalog: Catalog, entry_ids: Collection[int]
+    conn: Connection,
+    catalog: Catalog,
+    entry_ids: Collection[int],
+    *,
+    created: Collection[int] = (),
 ) -> list[RestrictionChange]:
     """Re-derive the index rows of these list entries only; write the difference.
 
     Enough when the entries changed and their subjects' relations did not: an index row follows
     from one entry, the measures, the subjects' kinds and (role-linked) the relations.
+    ``created``: those of the entries whose first version the caller wrote in this transaction;
+    no index row can refer to them yet, so their rows are added without reading the index.
     """
+    fresh = set(created)
     changes: list[RestrictionChange] = []
     now = utcnow()
     for chunk in chunks(entry_ids):
         entries = current_versions(conn, chunk)
-        subject_ids = {e.subject_id for e in entries}
-        wanted = rows_for(conn, catalog, entries)
-        changes.extend(_sync(conn, wanted, _current(conn, subject_ids, chunk), now))
+        older = [e for e in entries if e.entry_id not in fresh]
+        current = (
+            _current(conn, {e.subject_id for e in older}, [e.entry_id for e in older])
+            if older
+            else {}
+        )
+        changes.extend(_sync(conn, rows_for(conn, catalog, entries), current, now))
     return changes
 
 
@@ -320,9 +331,16 @@ def measures_step(conn: Connection, change: Change) -> None:
     """Pipeline step: re-derive the index rows of the entries the lists step changed, and every
     row of the subjects whose relations the change's registration records may have changed."""
     whole = relations_changed(conn, change.catalog, change.record_ids)
-    entry_ids = {c.entry_id for c in change.list_changes if c.subject_id not in whole}
+    entries = [c for c in change.list_changes if c.subject_id not in whole]
     change.restriction_changes.extend(derive_restrictions(conn, change.catalog, whole))
-    change.restriction_changes.extend(derive_entry_restrictions(conn, change.catalog, entry_ids))
+    change.restriction_changes.extend(
+        derive_entry_restrictions(
+            conn,
+            change.catalog,
+            {c.entry_id for c in entries},
+            created={c.entry_id for c in entries if c.created},
+        )
+    )
 
 
 def relations_changed(conn: Connection, catalog: Catalog, record_ids: Sequence[int]) -> set[int]:
