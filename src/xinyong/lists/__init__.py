@@ -33,10 +33,17 @@ if TYPE_CHECKING:
 def lists_step(conn: Connection, change: Change) -> None:
     """Pipeline step: re-derive the entries the change's records make (on every subject a
     version of them names), and add those subjects to the change."""
-    keys, subject_ids = records_in_question(conn, change.record_ids)
-    change.subject_ids |= subject_ids
+    found = records_in_question(conn, change.record_ids)
+    change.subject_ids |= found.subject_ids
     change.list_changes.extend(
-        derive_records(conn, change.catalog, keys, change.subject_ids, at=change.at)
+        derive_records(
+            conn,
+            change.catalog,
+            found.keys,
+            change.subject_ids,
+            at=change.at,
+            revised=found.revised,
+        )
     )
 
 

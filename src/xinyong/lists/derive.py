@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, or_, select, update
 
@@ -101,25 +101,37 @@ def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
 def subjects_of(conn: Connection, record_ids: Collection[int]) -> set[int]:
     """The subjects of these records and of the versions they supersede (a correction may move a
     record from one subject to another: both must be re-derived)."""
-    return records_in_question(conn, record_ids)[1]
+    return records_in_question(conn, record_ids).subject_ids
 
 
-def records_in_question(conn: Connection, record_ids: Collection[int]) -> tuple[set[str], set[int]]:
-    """The keys of these records, and the subjects of them and of the versions they supersede."""
-    keys: set[str] = set()
-    out: set[int] = set()
+class InQuestion(NamedTuple):
+    """What a change's records put in question."""
+
+    #: The records' keys.
+    keys: set[str]
+    #: The subjects of the records and of every version they supersede.
+    subject_ids: set[int]
+    #: The keys of records that supersede a version (the others are first versions: no entry
+    #: can exist for them yet).
+    revised: set[str]
+
+
+def records_in_question(conn: Connection, record_ids: Collection[int]) -> InQuestion:
+    """The keys of these records, their subjects and those of the versions they supersede."""
+    found = InQuestion(set(), set(), set())
     for chunk in chunks(record_ids):
         rows = conn.execute(
             select(records.c.subject_id, records.c.supersedes, records.c.record_key).where(
                 among(conn, records.c.id, chunk)
             )
         ).all()
-        keys.update(r.record_key for r in rows)
-        out.update(r.subject_id for r in rows if r.subject_id is not None)
+        found.keys.update(r.record_key for r in rows)
+        found.subject_ids.update(r.subject_id for r in rows if r.subject_id is not None)
+        found.revised.update(r.record_key for r in rows if r.supersedes is not None)
         older = [r.supersedes for r in rows if r.supersedes is not None]
         if older:
-            out |= subjects_of(conn, older)
-    return keys, out
+            found.subject_ids.update(subjects_of(conn, older))
+    return found
 
 
 def current_records(
@@ -236,9 +248,12 @@ def derive_records(
     *,
     at: date,
     statuses: frozenset[str] = LISTING_STATUSES,
+    revised: Collection[str] | None = None,
 ) -> list[ListChange]:
     """Re-derive the entries that the records with these keys make, among ``subject_ids`` (every
     subject a version of them was ever linked to: ``records_in_question``); write the difference.
+    ``revised``: the keys that may have entries already (None: all); for the others (first
+    versions) no entries are read.
 
     An entry is made by one record alone, so the entries of a subject's other records cannot
     change with these (unless the catalog did: then ``rebuild``). This is what the pipeline
@@ -248,7 +263,8 @@ def derive_records(
     now = utcnow()
     for chunk in _chunks_of(keys):
         recs = current_records(conn, None, chunk)
-        entries = current_entries(conn, subject_ids, chunk)
+        known = chunk if revised is None else [k for k in chunk if k in revised]
+        entries = current_entries(conn, subject_ids, known) if known else []
         changes.extend(_write(conn, _plan(catalog, recs, entries, at, statuses), now))
     return changes
 

@@ -355,4 +355,4 @@ def relations_changed(conn: Connection, catalog: Catalog, record_ids: Sequence[i
             among(conn, records.c.id, chunk), records.c.record_type.in_(sorted(registration))
         )
         found.extend(conn.execute(query).scalars())
-    return records_in_question(conn, found)[1] if found else set()
+    return records_in_question(conn, found).subject_ids if found else set()
