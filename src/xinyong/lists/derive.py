@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, or_, select, update
 
@@ -92,7 +92,12 @@ def _entry(row: Any) -> StoredEntry:
     return StoredEntry(**{**m, "extended": m["extended"] == "yes"})
 
 
-def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+#: What ``chunks`` splits: ids or keys.
+Value = TypeVar("Value", int, str)
+
+
+def chunks(values: Iterable[Value], size: int = CHUNK) -> Iterator[list[Value]]:
+    """``values`` in order, ``size`` at a time."""
     ordered = sorted(values)
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
@@ -261,18 +266,12 @@ def derive_records(
     """
     changes: list[ListChange] = []
     now = utcnow()
-    for chunk in _chunks_of(keys):
+    for chunk in chunks(keys):
         recs = current_records(conn, None, chunk)
         known = chunk if revised is None else [k for k in chunk if k in revised]
         entries = current_entries(conn, subject_ids, known) if known else []
         changes.extend(_write(conn, _plan(catalog, recs, entries, at, statuses), now))
     return changes
-
-
-def _chunks_of(keys: Collection[str], size: int = CHUNK) -> Iterator[list[str]]:
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
 
 
 def _plan(
