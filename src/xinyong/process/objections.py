@@ -30,7 +30,7 @@ from xinyong.errors import Conflict, Forbidden, InvalidCode, NotFound, UnusableI
 from xinyong.link.identifiers import identify
 from xinyong.process.policy import objection_rule
 from xinyong.process.records import current_version, emit_feed, new_version, record_by_id
-from xinyong.process.tables import objection_files, objections
+from xinyong.process.tables import cases_query, objection_files, objections
 from xinyong.store.queries import StoredRecord
 from xinyong.store.tables import records
 
@@ -298,15 +298,14 @@ def list_objections(
     overdue_on: date | None = None,
 ) -> list[Objection]:
     """Objections oldest first; ``overdue_on``: only those still open after their deadline."""
-    query = select(objections).order_by(objections.c.due_on, objections.c.id)
-    if state is not None:
-        query = query.where(objections.c.state == state)
-    if subject_code is not None:
-        query = query.where(objections.c.subject_code == subject_code)
-    if authority is not None:
-        query = query.where(objections.c.authority == authority)
-    if overdue_on is not None:
-        query = query.where(objections.c.state == "open", objections.c.due_on < overdue_on)
+    query = cases_query(
+        objections,
+        open_state="open",
+        state=state,
+        subject_code=subject_code,
+        authority=authority,
+        overdue_on=overdue_on,
+    )
     return [_objection(conn, row) for row in conn.execute(query)]
 
 

@@ -29,7 +29,7 @@ from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.process.objections import normalise_code
 from xinyong.process.policy import deadline_after
 from xinyong.process.records import current_version, new_version, record_by_id
-from xinyong.process.tables import commitments, repairs
+from xinyong.process.tables import cases_query, commitments, repairs
 from xinyong.store.tables import records
 
 #: Credit China forwards, the authority decides and the applicant hears within 10 working days.
@@ -264,15 +264,14 @@ def list_repairs(
     authority: str | None = None,
     overdue_on: date | None = None,
 ) -> list[Repair]:
-    query = select(repairs).order_by(repairs.c.due_on, repairs.c.id)
-    if state is not None:
-        query = query.where(repairs.c.state == state)
-    if subject_code is not None:
-        query = query.where(repairs.c.subject_code == subject_code)
-    if authority is not None:
-        query = query.where(repairs.c.authority == authority)
-    if overdue_on is not None:
-        query = query.where(repairs.c.state == "pending", repairs.c.due_on < overdue_on)
+    query = cases_query(
+        repairs,
+        open_state="pending",
+        state=state,
+        subject_code=subject_code,
+        authority=authority,
+        overdue_on=overdue_on,
+    )
     return [_repair(row) for row in conn.execute(query)]
 
 

@@ -18,6 +18,9 @@ Each process row names the record *version* it was about (``record_id``) and the
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -26,9 +29,11 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Select,
     String,
     Table,
     Text,
+    select,
 )
 
 from xinyong.store.metadata import metadata
@@ -153,3 +158,26 @@ platform_secrets = Table(
     Column("value", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def cases_query(
+    table: Table,
+    *,
+    open_state: str,
+    state: str | None = None,
+    subject_code: str | None = None,
+    authority: str | None = None,
+    overdue_on: date | None = None,
+) -> Select[Any]:
+    """Objections or repair applications, oldest deadline first, filtered alike; ``overdue_on``:
+    only those still in ``open_state`` after their deadline."""
+    query = select(table).order_by(table.c.due_on, table.c.id)
+    if state is not None:
+        query = query.where(table.c.state == state)
+    if subject_code is not None:
+        query = query.where(table.c.subject_code == subject_code)
+    if authority is not None:
+        query = query.where(table.c.authority == authority)
+    if overdue_on is not None:
+        query = query.where(table.c.state == open_state, table.c.due_on < overdue_on)
+    return query
