@@ -1,0 +1,258 @@
+"""Re-deriving list entries and the restriction index on the batch layer gives the Python rules'
+rows, on DuckDB and on Spark.
+
+One store, built once for the module through the real pipeline (``ingest_file``, then new
+versions of some records): a lab-generated population (``xinyong.lab.generate``, 20,000
+subjects, every record type of the catalog, decisions up to mid-2027 so that some notices run
+into a year the working-day calendar does not know), the mixed rows of ``tests/lists`` (officers
+with every role, some of whom left before their enterprise was listed, corrections, records
+withdrawn, repaired and under objection), and a few rows written here for the cases a random
+draw may miss (notices across the National Day and Spring Festival holidays and into an unknown
+year, extensions, early ends, performance).
+
+(a) DuckDB == Python: ``entries_for`` for every current linked record, and ``rows_for`` over the
+    store's current entries (the store's own tables agree with both).
+(b) Spark == DuckDB on the same Arrow inputs, row for row in the same order.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import Engine, select
+from tests.batch.conftest import PANDAS_WARNING
+from tests.lists.mixed_rows import change_statuses, load_all, mixed_rows, write_csv
+
+from xinyong.batch import jobs
+from xinyong.batch.engines import DuckDBEngine, SparkEngine
+from xinyong.catalog import Catalog, default_catalog
+from xinyong.codes import ric, uscc
+from xinyong.ingest import ingest_file
+from xinyong.lab import generate
+from xinyong.lists.batch import workdays_table
+from xinyong.lists.derive import current_entries, current_records
+from xinyong.lists.rules import LISTING_STATUSES, entries_for
+from xinyong.measures.index import rows_for
+from xinyong.process.calendar import add_working_days
+from xinyong.store.engine import connect
+from xinyong.store.schema import upgrade
+from xinyong.store.tables import subject_relations, subjects
+
+pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
+AT = date(2025, 6, 1)
+Inputs = tuple[pa.Table, pa.Table, pa.Table]
+
+
+def _row(header: list[str], values: list[str]) -> dict[str, str]:
+    return dict(zip(header, values, strict=True))
+
+
+def _edge_rows() -> dict[str, list[dict[str, str]]]:
+    """Rows for the cases a random draw may miss."""
+    rng = random.Random(31)
+    people = [ric.generate(rng) for _ in range(12)]
+    railway = [
+        # 7 working days across 国庆 (1–7 October 2024) and 春节 2025, and into 2027 (unknown).
+        ("2024-09-28", "discount_fraud", "2024-11-02"),
+        ("2024-09-29", "smoking", ""),
+        ("2025-01-24", "smoking", ""),
+        ("2026-12-28", "smoking", ""),
+        ("2026-12-20", "fare_evasion", "2027-01-05"),
+        ("2030-03-01", "smoking", ""),
+    ]
+    header = ["subject_name", "subject_code", "document_no", "decided_on", "published_on",
+              "conduct", "fare_paid_on", "valid_until"]  # fmt: skip
+    rail_rows = [
+        _row(header, ["赵六", people[i], f"铁罚〔2024〕9{i:03d}号", day, day, c, paid, ""])
+        for i, (day, c, paid) in enumerate(railway)
+    ]
+    defaulter_header = ["被执行人姓名/名称", "身份证号码/组织机构代码", "执行法院", "案号",
+                        "失信被执行人行为具体情形", "决定日期", "有效期至"]  # fmt: skip
+    firm = uscc.generate(rng, authority="9", category="1")
+    defaulters = [
+        # extended (valid until beyond 2 years, within 3 more), extended to the cap, ended early
+        (people[6], "违反财产报告制度的", "2023-02-01", "2026-06-30"),
+        (people[7], "违反财产报告制度的", "2020-02-01", "2030-06-30"),
+        (people[8], "违反财产报告制度的", "2024-02-01", "2024-08-31"),
+        (firm, "有履行能力而拒不履行生效法律文书确定义务的", "2024-05-06", ""),
+    ]
+    court = "杭州市西湖区人民法院"
+    defaulter_rows = [
+        _row(defaulter_header, ["某人", code, court, f"（2024）浙0106执9{i}号", g, day, to])
+        for i, (code, g, day, to) in enumerate(defaulters)
+    ]
+    return {"railway_safety_violation": rail_rows, "judgment_defaulter": defaulter_rows}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Engine:
+    folder = tmp_path_factory.mktemp("derive")
+    lab = folder / "lab"
+    generate(lab, subjects=20_000, seed=5, formats=["csv"], start=date(2019, 1, 1),
+             end=date(2027, 6, 30), catalog=catalog)  # fmt: skip
+    engine = connect(f"sqlite:///{folder / 'store.db'}")
+    upgrade(engine)
+    # Registrations first, so the officers' relations exist when the lists are derived.
+    order = sorted(catalog.record_types, key=lambda t: (t != "enterprise_officer", t))
+
+    def load(record_type: str, path: Path) -> None:
+        source = catalog.record_types[record_type].authority
+        ingest_file(engine, path, record_type, source, catalog=catalog, at=AT)
+
+    for record_type in order:
+        path = lab / "records" / f"{record_type}.csv"
+        with path.open(encoding="utf-8") as handle:
+            if sum(1 for _ in csv.reader(handle)) > 1:
+                load(record_type, path)
+    for record_type, rows in _edge_rows().items():
+        load(record_type, write_csv(folder / f"edge_{record_type}.csv", rows))
+    mixed = mixed_rows()
+    numbers = iter(range(1000))
+
+    def load_rows(record_type: str, rows: list[dict[str, str]]) -> None:
+        load(record_type, write_csv(folder / f"mixed_{next(numbers)}.csv", rows))
+
+    load_all(mixed, load_rows, one_row_per_batch=False)
+    change_statuses(engine, catalog, mixed, at=AT, one_by_one=False)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def inputs(store: Engine, catalog: Catalog) -> Inputs:
+    with store.connect() as conn:
+        return jobs.store_derive_inputs(conn, catalog)
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(inputs: Inputs, catalog: Catalog) -> tuple[pa.Table, pa.Table]:
+    engine = DuckDBEngine()
+    try:
+        return jobs.derive_tables(engine, catalog, *inputs)
+    finally:
+        engine.close()
+
+
+def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    return sorted(
+        (tuple(r.values()) for r in table.to_pylist()),
+        key=lambda row: tuple((v is not None, v) for v in row),
+    )
+
+
+def _python_entries(store: Engine, catalog: Catalog) -> list[tuple[Any, ...]]:
+    with store.connect() as conn:
+        recs = [r for r in current_records(conn, None) if r.subject_id is not None]
+    return _rows(
+        pa.Table.from_pylist(
+            [
+                t.__dict__
+                for r in recs
+                if r.status in LISTING_STATUSES
+                for t in entries_for(catalog, r)
+            ],
+            schema=jobs.ENTRIES_SCHEMA,
+        )
+    )
+
+
+def _python_restrictions(store: Engine, catalog: Catalog) -> list[tuple[Any, ...]]:
+    with store.connect() as conn:
+        everyone = set(conn.execute(select(subjects.c.id)).scalars())
+        entries = current_entries(conn, everyone)
+        keys = {e.entry_id: e.record_key for e in entries}
+        rows = rows_for(conn, catalog, entries)
+    out = [
+        {**r._asdict(), "record_key": keys[r.entry_id]} for r in rows
+    ]  # the entry by (list_id, record_key), as the batch names it
+    return _rows(pa.Table.from_pylist(out, schema=jobs.RESTRICTIONS_SCHEMA))
+
+
+def test_duckdb_entries_are_the_python_rules_and_the_stores(
+    store: Engine, catalog: Catalog, on_duckdb: tuple[pa.Table, pa.Table]
+) -> None:
+    entries, _ = on_duckdb
+    got = _rows(entries)
+    assert got == _python_entries(store, catalog)
+    with store.connect() as conn:
+        assert got == _rows(jobs.store_entries(conn))
+    # The comparison is about something: every list, and every rule's case, occurs.
+    table = entries.to_pylist()
+    assert {e["list_id"] for e in table} == set(catalog.lists)
+    assert any(e["extended"] for e in table)
+    assert {e["until_event"] for e in table} >= {"performance", "lifted", "removal"}
+    notified = [e for e in table if e["notified_on"] is not None]
+    assert any(e["valid_from"] is None for e in notified)  # the calendar does not know 2027
+    assert any(
+        e["valid_from"] is not None and (e["valid_from"] - e["notified_on"]).days > 9
+        for e in notified
+    )  # seven working days across a holiday
+    assert any(e["valid_to"] is not None and e["until_event"] is not None for e in table)
+
+
+def test_every_record_type_and_status_was_in_the_input(inputs: Inputs, catalog: Catalog) -> None:
+    records, _, relations = inputs
+    listed_types = {c.record_type for d in catalog.lists.values() for c in d.criteria}
+    assert set(records.column("record_type").to_pylist()) == listed_types
+    assert set(records.column("status").to_pylist()) >= {
+        "active", "under_objection", "withdrawn", "repaired",
+    }  # fmt: skip
+    assert relations.num_rows > 0
+
+
+def test_duckdb_restrictions_are_the_python_index_and_the_stores(
+    store: Engine, catalog: Catalog, on_duckdb: tuple[pa.Table, pa.Table]
+) -> None:
+    entries, index = on_duckdb
+    got = _rows(index)
+    assert got == _python_restrictions(store, catalog)
+    with store.connect() as conn:
+        assert got == _rows(jobs.store_restrictions(conn))
+        ended = conn.execute(
+            select(subject_relations.c.from_subject_id, subject_relations.c.valid_to).where(
+                subject_relations.c.valid_to.is_not(None)
+            )
+        ).all()
+    rows = index.to_pylist()
+    assert {r["role"] for r in rows} >= {"legal_representative", "principal", "actual_controller"}
+    assert {r["effect"] for r in rows} == {"deny", "review", "prefer"}
+    # A relation that ended before its enterprise's entry took effect reaches nobody.
+    starts = {(e["subject_id"], e["list_id"]): e["valid_from"] for e in entries.to_pylist()}
+    linked_lists = {r["list_id"] for r in rows if r["role"] is not None}
+    assert any(
+        start is not None and to < start and list_id in linked_lists
+        for firm, to in ended
+        for (subject, list_id), start in starts.items()
+        if subject == firm
+    )
+
+
+def test_workdays_table_counts_as_the_calendar_does() -> None:
+    table = workdays_table(date(2024, 9, 20), date(2024, 10, 20)).to_pylist()
+    by_day = {r["day"]: r for r in table}
+    start = date(2024, 9, 28)  # a working Saturday before National Day
+    target = by_day[date(2024, 9, 29)]["n"] - by_day[date(2024, 9, 29)]["working"] + 7
+    found = next(r["day"] for r in table if r["working"] and r["n"] == target)
+    assert found == add_working_days(start, 7)
+    assert workdays_table(date(2031, 1, 1), date(2031, 1, 31)).num_rows == 0
+
+
+def test_spark_gives_duckdbs_rows(
+    spark_engine: SparkEngine,
+    inputs: Inputs,
+    catalog: Catalog,
+    on_duckdb: tuple[pa.Table, pa.Table],
+) -> None:
+    entries, index = jobs.derive_tables(spark_engine, catalog, *inputs)
+    assert entries.to_pylist() == on_duckdb[0].to_pylist()
+    assert index.to_pylist() == on_duckdb[1].to_pylist()
