@@ -13,25 +13,32 @@ year, extensions, early ends, performance).
 (a) DuckDB == Python: ``entries_for`` for every current linked record, and ``rows_for`` over the
     store's current entries (the store's own tables agree with both).
 (b) Spark == DuckDB on the same Arrow inputs, row for row in the same order.
+(c) ``xinyong batch derive``: the files, the JSON report, ``--compare`` (exit 1 on a
+    difference), bad usage (exit 2, one line), and a run on Spark.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import random
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, select
 from tests.batch.conftest import PANDAS_WARNING
 from tests.lists.mixed_rows import change_statuses, load_all, mixed_rows, write_csv
+from typer.testing import CliRunner
 
 from xinyong.batch import jobs
 from xinyong.batch.engines import DuckDBEngine, SparkEngine
 from xinyong.catalog import Catalog, default_catalog
+from xinyong.cli import app
 from xinyong.codes import ric, uscc
 from xinyong.ingest import ingest_file
 from xinyong.lab import generate
@@ -256,3 +263,82 @@ def test_spark_gives_duckdbs_rows(
     entries, index = jobs.derive_tables(spark_engine, catalog, *inputs)
     assert entries.to_pylist() == on_duckdb[0].to_pylist()
     assert index.to_pylist() == on_duckdb[1].to_pylist()
+
+
+# -- the CLI: xinyong batch derive -------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def _derive(store_url: str, out: Path, *extra: str) -> Any:
+    return runner.invoke(app, ["batch", "derive", "--db", store_url, "--out", str(out), *extra])
+
+
+def test_cli_writes_both_tables_and_compares_equal_with_the_store(
+    store: Engine, tmp_path: Path, on_duckdb: tuple[pa.Table, pa.Table]
+) -> None:
+    result = _derive(str(store.url), tmp_path / "out", "--compare", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) == {
+        "engine", "out", "records", "entries", "restrictions", "seconds", "compare", "same",
+    }  # fmt: skip
+    assert report["same"] is True and report["engine"] == "duckdb"
+    assert report["compare"]["entries"] == {"only_derived": 0, "only_store": 0}
+    assert report["entries"] == on_duckdb[0].num_rows
+    assert report["restrictions"] == on_duckdb[1].num_rows
+    written = pq.read_table(tmp_path / "out" / jobs.RESTRICTIONS_FILE)
+    assert _rows(written) == _rows(on_duckdb[1])
+    text = _derive(str(store.url), tmp_path / "out")  # again, over the same files, as text
+    assert text.exit_code == 0 and "restrictions" in text.stdout
+
+
+def test_cli_exits_1_and_counts_the_rows_when_the_store_differs(
+    store: Engine, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.db"
+    with store.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        target = sqlite3.connect(copy)
+        raw.backup(target)  # type: ignore[attr-defined]
+        target.execute(
+            "DELETE FROM restrictions WHERE id IN (SELECT id FROM restrictions "
+            "WHERE superseded_at IS NULL ORDER BY id LIMIT 3)"
+        )
+        target.commit()
+        target.close()
+    result = _derive(f"sqlite:///{copy}", tmp_path / "out", "--compare", "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["same"] is False
+    assert report["compare"]["restrictions"] == {"only_derived": 3, "only_store": 0}
+    assert report["compare"]["entries"] == {"only_derived": 0, "only_store": 0}
+
+
+def test_cli_bad_usage_exits_2_with_one_line(store: Engine, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    cases = [
+        (f"sqlite:///{tmp_path / 'nowhere' / 'none.db'}", tmp_path / "o1", ("--json",)),
+        (str(store.url), tmp_path / "o2", ("--engine", "flink")),
+        (str(store.url), blocker / "out", ()),
+    ]
+    for url, out, extra in cases:
+        result = _derive(url, out, *extra)
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert "Traceback" not in result.output
+    assert "--engine" in _derive(str(store.url), tmp_path / "o3", "--engine", "x").output
+
+
+def test_cli_on_spark_writes_what_the_store_holds(
+    spark_engine: SparkEngine, store: Engine, tmp_path: Path
+) -> None:
+    result = _derive(
+        str(store.url), tmp_path / "out", "--engine", "spark", "--master", "local[2]",
+        "--compare", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["same"] is True
+    assert (tmp_path / "out" / jobs.ENTRIES_FILE).is_dir()

@@ -1,8 +1,10 @@
 """Batch work written once, run on DuckDB on one machine and on Spark beyond it.
 
 How: one SQL text per job, written in DuckDB's dialect by the package that owns the job
-(``measures.screen.decisions_sql``, ``score.batch.compile_sql``/``records_sql``), transpiled to
-Spark SQL by sqlglot (:mod:`.dialects`) with three small rewrites for functions Spark lacks.
+(``measures.screen.decisions_sql``, ``score.batch.compile_sql``/``records_sql``,
+``lists.batch.entries_sql`` and ``measures.batch.restrictions_sql`` for re-deriving list entries
+and the restriction index from records), transpiled to Spark SQL by sqlglot (:mod:`.dialects`)
+with three small rewrites for functions Spark lacks.
 
 Why this and not Ibis or the PySpark DataFrame API: the screen and the scoring compiler already
 existed as DuckDB SQL, tested against the single-item code paths; keeping that one text means
@@ -19,6 +21,8 @@ Public API::
     engine = DuckDBEngine()                   # or spark_engine("spark://host:7077")
     decisions = jobs.screen_table(engine, codes, index)       # Arrow in, Arrow out
     scores = jobs.score_table(engine, model, catalog, at, subjects, raw)
+    records, kinds, relations = jobs.store_derive_inputs(conn, catalog)
+    entries, index = jobs.derive_tables(engine, catalog, records, kinds, relations)
 """
 
 from xinyong.batch import jobs

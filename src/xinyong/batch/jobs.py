@@ -13,6 +13,7 @@ results come back as Arrow, or are written as Parquet where they lie.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -328,6 +329,8 @@ def _order(columns: Sequence[str]) -> str:
 
 
 def _write_derived(engine: BatchEngine, catalog: Catalog, out_dir: Path) -> tuple[Path, Path]:
+    if "://" not in str(out_dir):  # a local folder (a cluster's storage makes its own)
+        out_dir.mkdir(parents=True, exist_ok=True)
     entries_path, index_path = out_dir / ENTRIES_FILE, out_dir / RESTRICTIONS_FILE
     engine.write_parquet(_entries_out(), entries_path)
     engine.write_parquet(restrictions_sql(catalog), index_path)
@@ -421,8 +424,6 @@ def store_restrictions(conn: Connection) -> pa.Table:
 
 def differences(derived: pa.Table, stored: pa.Table) -> tuple[int, int]:
     """How many rows are only in ``derived`` and only in ``stored`` (as multisets)."""
-    from collections import Counter
-
     ours = Counter(tuple(row.values()) for row in derived.to_pylist())
     theirs = Counter(tuple(row.values()) for row in stored.select(derived.column_names).to_pylist())
     return sum((ours - theirs).values()), sum((theirs - ours).values())

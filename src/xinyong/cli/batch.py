@@ -1,6 +1,7 @@
 """``xinyong batch``: batch work on a chosen engine — DuckDB here, Spark on a cluster.
 
-The same jobs as ``xinyong screen`` and ``xinyong score --all``, written once
+The same jobs as ``xinyong screen`` and ``xinyong score --all``, and the re-derivation of list
+entries and the restriction index from records (``batch derive``), written once
 (:mod:`xinyong.batch`), run on ``--engine duckdb`` or ``--engine spark --master URL``. Inputs and
 outputs are Parquet, read and written where they lie (on a cluster: its shared storage).
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow.parquet as pq
 import typer
 
 from xinyong import audit
@@ -182,3 +185,96 @@ def score_command(
         {"engine": engine, "subjects": count, "out": str(out), "seconds": seconds},
         f"已评分 {count:,} 个主体，写入 {out} / scored {count:,} subjects into {out} on {engine}",
     )
+
+
+def _writable_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UnusableInput(
+            f"无法创建输出目录 / cannot create the output directory {path}: {error.strerror}"
+        ) from error
+    if not os.access(path, os.W_OK):
+        raise UnusableInput(f"输出目录不可写 / the output directory is not writable: {path}")
+
+
+@app.command("derive")
+def derive_command(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="输出目录 / output directory (list_entries, restrictions)"),
+    ],
+    engine: EngineOption = "duckdb",
+    master: MasterOption = "local[2]",
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="与库中现行数据比对 / compare with the store's current tables"
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """由记录重新推导名单与限制索引 / re-derive list entries and the restriction index.
+
+    Reads the store's current records, subjects and relations; writes list_entries.parquet and
+    restrictions.parquet under --out (the current listed entries and index rows, an entry named
+    by list_id and record_key). With --compare, counts the rows only in one side against the
+    store's own current tables. Exit 0 when written (and, with --compare, equal), 1 when they
+    differ, 2 for a bad engine, database or output directory.
+
+    Example: xinyong batch derive --out derived/ --engine spark --master local[4] --compare
+    """
+    with one_line_errors():
+        if engine not in ("duckdb", "spark"):
+            _engine(engine, master)  # refuses, with the message
+        catalog = default_catalog()
+        _writable_dir(out)
+        started = time.perf_counter()
+        with opened(db, create=False) as store, database_errors(db), store.connect() as conn:
+            require_current(store)
+            inputs = jobs.store_derive_inputs(conn, catalog)
+            stored = (jobs.store_entries(conn), jobs.store_restrictions(conn)) if compare else None
+        runner = _engine(engine, master)
+        try:
+            paths = jobs.derive_to_parquet(runner, catalog, *inputs, out)
+        except UnusableInput:
+            raise
+        except Exception as error:  # the engine's own error (e.g. the output not writable)
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise UnusableInput(f"批处理失败 / batch job failed: {first}") from error
+        finally:
+            runner.close()
+        derived = [pq.read_table(p) for p in paths]
+    seconds = round(time.perf_counter() - started, 3)
+    counts = {"entries": derived[0].num_rows, "restrictions": derived[1].num_rows}
+    payload: dict[str, object] = {
+        "engine": engine,
+        "out": str(out),
+        "records": inputs[0].num_rows,
+        **counts,
+        "seconds": seconds,
+    }
+    text = (
+        f"已推导 {counts['entries']:,} 个名单条目、{counts['restrictions']:,} 条限制，写入 {out} / "
+        f"derived {counts['entries']:,} entries and {counts['restrictions']:,} restrictions "
+        f"into {out} on {engine} in {seconds}s"
+    )
+    differ = False
+    if stored is not None:
+        found = {}
+        for name, ours, theirs in zip(counts, derived, stored, strict=True):
+            only_derived, only_store = jobs.differences(ours, theirs)
+            found[name] = {"only_derived": only_derived, "only_store": only_store}
+            differ = differ or bool(only_derived or only_store)
+            text += (
+                f"\n{name}: 仅推导 / only derived {only_derived:,}, "
+                f"仅库中 / only in the store {only_store:,}"
+            )
+        payload["compare"] = found
+        payload["same"] = not differ
+    _report(as_json, payload, text)
+    if differ:
+        raise typer.Exit(1)
