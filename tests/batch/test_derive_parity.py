@@ -35,6 +35,7 @@ from tests.batch.conftest import PANDAS_WARNING
 from tests.lists.mixed_rows import change_statuses, load_all, mixed_rows, write_csv
 from typer.testing import CliRunner
 
+from xinyong.audit.tables import audit_events
 from xinyong.batch import jobs
 from xinyong.batch.engines import DuckDBEngine, SparkEngine
 from xinyong.catalog import Catalog, default_catalog
@@ -271,7 +272,10 @@ runner = CliRunner()
 
 
 def _derive(store_url: str, out: Path, *extra: str) -> Any:
-    return runner.invoke(app, ["batch", "derive", "--db", store_url, "--out", str(out), *extra])
+    return runner.invoke(
+        app,
+        ["batch", "derive", "--db", store_url, "--out", str(out), "--purpose", "核对", *extra],
+    )
 
 
 def test_cli_writes_both_tables_and_compares_equal_with_the_store(
@@ -291,6 +295,24 @@ def test_cli_writes_both_tables_and_compares_equal_with_the_store(
     assert _rows(written) == _rows(on_duckdb[1])
     text = _derive(str(store.url), tmp_path / "out")  # again, over the same files, as text
     assert text.exit_code == 0 and "restrictions" in text.stdout
+    with store.connect() as conn:  # each export is one audited read, with its purpose
+        events = conn.execute(
+            select(audit_events.c.purpose, audit_events.c.outcome).where(
+                audit_events.c.action == "records.derive"
+            )
+        ).all()
+    assert len(events) >= 2 and all(e.purpose == "核对" for e in events)
+    assert f"{report['entries']} entries" in events[-1].outcome
+
+
+def test_cli_refuses_an_empty_purpose(store: Engine, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["batch", "derive", "--db", str(store.url), "--out", str(tmp_path / "o"),
+         "--purpose", "  "],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--purpose" in result.output
+    assert not (tmp_path / "o" / jobs.ENTRIES_FILE).exists()
 
 
 def test_cli_exits_1_and_counts_the_rows_when_the_store_differs(

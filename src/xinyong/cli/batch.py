@@ -187,6 +187,10 @@ def score_command(
     )
 
 
+#: The audit action of a batch export of list entries and restrictions.
+RECORDS_DERIVE = "records.derive"
+
+
 def _writable_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -204,6 +208,7 @@ def derive_command(
         Path,
         typer.Option("--out", help="输出目录 / output directory (list_entries, restrictions)"),
     ],
+    purpose: Annotated[str, typer.Option("--purpose", help="用途（审计）/ purpose, audited")],
     engine: EngineOption = "duckdb",
     master: MasterOption = "local[2]",
     compare: Annotated[
@@ -212,6 +217,7 @@ def derive_command(
             "--compare", help="与库中现行数据比对 / compare with the store's current tables"
         ),
     ] = False,
+    by: Annotated[str | None, typer.Option("--by", help="操作人 / operator")] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
@@ -220,12 +226,15 @@ def derive_command(
     Reads the store's current records, subjects and relations; writes list_entries.parquet and
     restrictions.parquet under --out (the current listed entries and index rows, an entry named
     by list_id and record_key). With --compare, counts the rows only in one side against the
-    store's own current tables. Exit 0 when written (and, with --compare, equal), 1 when they
-    differ, 2 for a bad engine, database or output directory.
+    store's own current tables. The files name people, so the export is one records.derive audit
+    event with its purpose. Exit 0 when written (and, with --compare, equal), 1 when they differ,
+    2 for an empty purpose, a bad engine, database or output directory.
 
-    Example: xinyong batch derive --out derived/ --engine spark --master local[4] --compare
+    Example: xinyong batch derive --out derived/ --purpose 夜间核对 --engine spark --compare
     """
     with one_line_errors():
+        if not purpose.strip():
+            raise UnusableInput("批量推导须说明用途 / batch derive needs a purpose (--purpose)")
         if engine not in ("duckdb", "spark"):
             _engine(engine, master)  # refuses, with the message
         catalog = default_catalog()
@@ -248,6 +257,18 @@ def derive_command(
         finally:
             runner.close()
         derived = [pq.read_table(p) for p in paths]
+        with opened(db, create=False) as store, database_errors(db), store.begin() as conn:
+            audit.record(
+                conn,
+                actor=by or f"cli:{getpass.getuser()}",
+                role="operator",
+                purpose=purpose.strip(),
+                subject=None,
+                action=RECORDS_DERIVE,
+                resource="list_entries,restrictions",
+                outcome=f"{derived[0].num_rows} entries, {derived[1].num_rows} restrictions",
+                detail={"out": str(out), "batch": True, "engine": engine},
+            )
     seconds = round(time.perf_counter() - started, 3)
     counts = {"entries": derived[0].num_rows, "restrictions": derived[1].num_rows}
     payload: dict[str, object] = {
