@@ -25,6 +25,10 @@ in a hundred (``buy_flight_ticket``: deny, half of them open-ended). Then, per s
   (``local[2]``) on the same codes and index — seconds per code;
 - storage (``--ops storage``): PostgreSQL bytes per row of each bulk-loaded table, indexes
   included, for the sizing in docs/scale.md;
+- re-derive (``--ops derive``): the list entries and the restriction index from the same
+  records (numbered and keyed as loaded), the subjects and one legal-representative relation per
+  organisation, ``xinyong.batch.jobs.derive_files`` Parquet in, Parquet out, on DuckDB and on
+  Spark — seconds per record;
 - batch score (points model ``rongcheng_points``): ``xinyong.batch.jobs.score_files`` from the
   same Parquet export of subjects and records to Parquet, on DuckDB and on Spark — seconds per
   subject.
@@ -60,6 +64,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from xinyong.batch import DuckDBEngine, jobs, spark_engine, spark_missing
@@ -69,6 +74,8 @@ from xinyong.lab import identifiers
 from xinyong.lab.generator import BATCH_SIZE, split
 from xinyong.lab.population import organisations, people
 from xinyong.lab.records import SubjectPool, records
+from xinyong.lists.batch import RECORDS_SCHEMA
+from xinyong.measures.batch import RELATIONS_SCHEMA
 from xinyong.score.batch import RAW_SCHEMA
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
@@ -78,7 +85,7 @@ ACTION = "buy_flight_ticket"
 MODEL = "rongcheng_points"
 AT = date(2025, 6, 1)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-OPS = ("ingest", "check", "check_http", "screen", "score")
+OPS = ("ingest", "check", "check_http", "screen", "score", "derive")
 COLOURS = {
     "sqlite": "tab:orange",
     "postgresql": "tab:blue",
@@ -92,6 +99,7 @@ LABELS = {
     "check_http": "check HTTP (1 / requests per second)",
     "screen": "screen (s/code)",
     "score": "batch score (s/subject)",
+    "derive": "re-derive lists + index (s/record)",
 }
 
 
@@ -107,12 +115,13 @@ class Population:
     raw: pa.Table  # records as the store hands them to batch work (RAW_SCHEMA)
     record_code: pa.Array  # each record's subject code
     record_name: pa.Array
+    relations: pa.Table  # organisation → legal representative (measures.batch.RELATIONS_SCHEMA)
 
 
 def population(n: int, catalog: Catalog, seed: int = 1) -> Population:
     start, end = date(2019, 1, 1), date(2025, 12, 31)
     ric_issued, org_issued = identifiers.Issued(), identifiers.Issued()
-    ids, kinds, codes, names, raws, rcodes, rnames = [], [], [], [], [], [], []
+    ids, kinds, codes, names, raws, rcodes, rnames, reps = [], [], [], [], [], [], [], []
     next_id = 1
     batches = math.ceil(n / BATCH_SIZE)
     for i, child in enumerate(np.random.SeedSequence(seed).spawn(batches)):
@@ -124,6 +133,7 @@ def population(n: int, catalog: Catalog, seed: int = 1) -> Population:
             rng, size - n_people, folk, at=end, first_id=next_id + n_people, issued=org_issued
         )
         next_id += size
+        reps.append(orgs.select(["subject_id", "legal_rep_id", "registered_on"]))
         for table in (folk, orgs):
             ids.append(table.column("subject_id"))
             kinds.append(table.column("kind"))
@@ -162,6 +172,22 @@ def population(n: int, catalog: Catalog, seed: int = 1) -> Population:
     def cat(parts: list[Any]) -> pa.Array:
         return pa.chunked_array(parts).combine_chunks()
 
+    officers = pa.concat_tables(reps).filter(pc.is_valid(pc.field("legal_rep_id")))
+    raw_rows = sum(t.num_rows for t in raws)
+    relations = pa.table(
+        {
+            "from_subject_id": officers.column("subject_id").cast(pa.int64()),
+            "to_subject_id": officers.column("legal_rep_id").cast(pa.int64()),
+            "role": pa.repeat("legal_representative", officers.num_rows),
+            "valid_from": officers.column("registered_on").cast(pa.date32()),
+            "valid_to": pa.nulls(officers.num_rows, pa.date32()),
+            # the registration records that made them, numbered after the lab's records
+            "record_id": pa.array(
+                range(raw_rows + 1, raw_rows + 1 + officers.num_rows), pa.int64()
+            ),
+        },
+        schema=RELATIONS_SCHEMA,
+    )
     return Population(
         subject_id=cat(ids).cast(pa.int64()),
         kind=cat(kinds).cast(pa.string()),
@@ -170,6 +196,7 @@ def population(n: int, catalog: Catalog, seed: int = 1) -> Population:
         raw=pa.concat_tables(raws),
         record_code=cat(rcodes).cast(pa.string()),
         record_name=cat(rnames).cast(pa.string()),
+        relations=relations,
     )
 
 
@@ -542,6 +569,41 @@ def bench_score(
     return elapsed / n
 
 
+def derive_files(pop: Population, tmp: Path) -> tuple[Path, Path, Path]:
+    """Records (``lists.batch.RECORDS_SCHEMA``: the lab's rows, numbered and keyed as the store
+    loads them), subjects and relations as Parquet: the nightly export ``batch derive`` reads."""
+    raw = pop.raw
+    n = raw.num_rows
+    ids = pa.array(range(1, n + 1), pa.int64())
+    keys = pc.binary_join_element_wise(
+        raw.column("record_type"), pc.cast(pc.subtract(ids, 1), pa.string()), "|"
+    )
+    records_table = pa.table(
+        {
+            "record_id": ids,
+            "record_key": keys,
+            **{name: raw.column(name) for name in raw.column_names},
+        }
+    ).select(RECORDS_SCHEMA.names)
+    paths = tmp / "derive-records.parquet", tmp / "subjects.parquet", tmp / "relations.parquet"
+    pq.write_table(records_table, paths[0])
+    pq.write_table(pa.table({"subject_id": pop.subject_id, "kind": pop.kind}), paths[1])
+    pq.write_table(pop.relations, paths[2])
+    return paths
+
+
+def bench_derive(
+    files: tuple[Path, Path, Path], n: int, catalog: Catalog, engine: Any, tmp: Path
+) -> float:
+    """``jobs.derive_files``: Parquet in, list entries and restriction index out as Parquet."""
+    out = tmp / f"derived-{engine.dialect}"
+    t0 = time.perf_counter()
+    entries, _index = jobs.derive_files(engine, catalog, [files[0]], [files[1]], [files[2]], out)
+    elapsed = time.perf_counter() - t0
+    assert pq.read_table(entries, columns=["list_id"]).num_rows > 0
+    return elapsed / n
+
+
 # -- results, table, curves ------------------------------------------------------------------
 
 
@@ -662,7 +724,7 @@ def main() -> None:
     catalog = default_catalog()
     spark = None
     if not args.plot_only:
-        if "spark" in backends and ({"screen", "score"} & ops):
+        if "spark" in backends and ({"screen", "score", "derive"} & ops):
             missing = spark_missing()
             if missing:
                 print(f"Spark skipped: {missing}")
@@ -748,6 +810,18 @@ def main() -> None:
                                     spark,
                                 ),
                             )
+                    if "derive" in ops:
+                        dfiles = derive_files(pop, tmp)
+                        n_records = pop.raw.num_rows
+                        engines: list[tuple[str, Any]] = []
+                        if "duckdb" in backends:
+                            engines.append(("duckdb", DuckDBEngine()))
+                        if spark is not None:
+                            engines.append(("spark", spark))
+                        for name, engine in engines:
+                            record(results, "derive", name, size,
+                                   best(args.repeat, bench_derive, dfiles, n_records, catalog, engine, tmp))  # fmt: skip
+                            engine.close()
                     if "score" in ops:
                         files = score_files(pop, tmp)
                         if "duckdb" in backends:
