@@ -65,6 +65,8 @@ from xinyong.lab.records import RecordBatch, SubjectPool, records
 from xinyong.lists.rules import RecordView, entries_for, entry_terms
 
 __all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
     "POLICIES",
     "HarmReport",
     "LabRun",
@@ -72,15 +74,21 @@ __all__ = [
     "PolicyResult",
     "evaluate",
     "link_rows",
+    "measures_by_list",
     "parse_policies",
     "run_harm",
     "run_pipeline",
+    "series_dates",
     "simulate",
 ]
 
 POLICIES: tuple[str, ...] = ("code_only", "name_and_birthdate", "name_fuzzy")
 COUNTERFACTUAL = frozenset({"name_and_birthdate", "name_fuzzy"})
 MAX_SUBJECTS = 10_000_000
+#: Where ``run_harm`` derives lists and measures and compares: :func:`evaluate` in Python (the
+#: reference) or :mod:`xinyong.lab.batch` on DuckDB or Spark.
+ENGINES: tuple[str, ...] = ("python", "duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
 
 
 def parse_policies(values: Sequence[str]) -> list[str]:
@@ -477,7 +485,8 @@ def window(list_def: ListDef, values: Mapping[str, Any]) -> tuple[date, date | N
     return terms.valid_from, terms.valid_to
 
 
-def _measures(catalog: Catalog) -> dict[str, list[Measure]]:
+def measures_by_list(catalog: Catalog) -> dict[str, list[Measure]]:
+    """Each list's punishment measures, in catalog order."""
     return {
         list_id: [m for m in catalog.measures_for(list_id) if m.polarity == "punishment"]
         for list_id in catalog.lists
@@ -510,7 +519,7 @@ def restrictions(
     """The punishment measures that entries in force put on subjects and, for role-linked
     measures, on an organisation's legal representative (``xinyong.measures`` does the same
     from the relations registration records make)."""
-    measures = _measures(catalog)
+    measures = measures_by_list(catalog)
     out: list[Restriction] = []
     for entry in active:
         kind = population.kind[entry.subject_id]
@@ -623,7 +632,7 @@ def _compare(run: LabRun, policy: str, truth: _Derived, seen: _Derived, at: date
         or run.observed[e.row].subject_id != e.subject_id
     ]
     wrong_listings = {(e.subject_id, e.list_id) for e in wrong_entries}
-    measures = _measures(run.catalog)
+    measures = measures_by_list(run.catalog)
     counts, agencies = [], []
     for subject_id, list_id in wrong_listings:
         kind = population.kind[subject_id]
@@ -674,7 +683,7 @@ def evaluate(
         results.append(_compare(run, policy, truth, seen, at))
         if series_points:
             points = []
-            for when in _dates(run.start, run.end, series_points):
+            for when in series_dates(run.start, run.end, series_points):
                 r = _compare(run, policy, truth, seen, when)
                 points.append(
                     {
@@ -690,7 +699,8 @@ def evaluate(
     return results, series
 
 
-def _dates(start: date, end: date, n: int) -> list[date]:
+def series_dates(start: date, end: date, n: int) -> list[date]:
+    """``n`` days spread evenly after ``start``, the last one ``end``: the series' dates."""
     span = (end - start).days
     return [start + timedelta(days=round(span * (i + 1) / n)) for i in range(n)]
 
@@ -711,6 +721,8 @@ class HarmReport:
     rows: int
     seconds: dict[str, float]
     extra: dict[str, Any] = field(default_factory=dict)
+    engine: str = "python"
+    """Where lists, measures and the comparison ran (``ENGINES``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -728,15 +740,28 @@ def run_harm(
     series_points: int = 14,
     catalog: Catalog | None = None,
     pipeline_url: str | None = None,
+    engine: str = DEFAULT_ENGINE,
+    master: str = "local[2]",
 ) -> HarmReport:
     """Simulate, inject, link under each policy, derive lists and measures, compare.
 
+    ``engine``: where lists, measures and the comparison run (:data:`ENGINES`): ``python``
+    (:func:`evaluate`, the reference), ``duckdb`` or ``spark`` (:mod:`xinyong.lab.batch`, the
+    same counts from one SQL text; ``master`` is Spark's master URL). Linking is Python on all.
     ``pipeline_url``: also load the rows through the platform's ingest and link into that
     (empty) database and compare its code-only links with the arithmetic's (``extra``)."""
+    if engine not in ENGINES:
+        raise UnusableInput(
+            f"未知引擎 {engine!r}（可用：{', '.join(ENGINES)}）/ unknown engine {engine!r} "
+            f"(choose from {', '.join(ENGINES)})"
+        )
     at = at or end
     run = simulate(subjects=subjects, seed=seed, spec=spec, start=start, end=end, catalog=catalog)
     began = time.perf_counter()
-    results, series = evaluate(run, policies, at, series_points=series_points)
+    if engine == "python":
+        results, series = evaluate(run, policies, at, series_points=series_points)
+    else:
+        results, series = _evaluate_on(engine, master, run, policies, at, series_points)
     run.seconds["evaluate"] = time.perf_counter() - began
     extra: dict[str, Any] = {}
     if pipeline_url is not None:
@@ -754,7 +779,29 @@ def run_harm(
         rows=len(run.observed),
         seconds={k: round(v, 3) for k, v in run.seconds.items()},
         extra=extra,
+        engine=engine,
     )
+
+
+def _evaluate_on(
+    engine: str,
+    master: str,
+    run: LabRun,
+    policies: Sequence[str],
+    at: date,
+    series_points: int,
+) -> tuple[list[PolicyResult], dict[str, list[dict[str, Any]]]]:
+    """:func:`xinyong.lab.batch.evaluate_batch` on a fresh DuckDB, or on the Spark session at
+    ``master`` (kept running: a session belongs to whoever started it, this process's exit
+    stops it)."""
+    from xinyong.batch.engines import BatchEngine, DuckDBEngine, spark_engine
+    from xinyong.lab.batch import evaluate_batch
+
+    runner: BatchEngine = DuckDBEngine() if engine == "duckdb" else spark_engine(master)
+    try:
+        return evaluate_batch(runner, run, policies, at, series_points=series_points)
+    finally:
+        runner.close()
 
 
 # ---------------------------------------------------------------------------------------------
