@@ -49,9 +49,9 @@ def duckdb() -> Iterator[DuckDBEngine]:
 
 
 def _by_day(
-    engine: DuckDBEngine | SparkEngine, run: LabRun
+    engine: DuckDBEngine | SparkEngine, run: LabRun, days: tuple[date, ...] = DAYS
 ) -> dict[tuple[str, date], PolicyResult]:
-    prepare_harm(engine, run, list(POLICIES), DAYS)
+    prepare_harm(engine, run, list(POLICIES), days)
     return harm_counts(engine, run, list(POLICIES))
 
 
