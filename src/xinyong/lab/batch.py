@@ -22,7 +22,8 @@ means (``multiplier``, ``agencies``) come back as integer sums and are divided a
 as ``_compare`` rounds them, so no engine's floating point enters. Parity with ``evaluate`` and
 between the engines: ``tests/lab/test_harm_batch.py``.
 
-Relations (Arrow in, loaded under these names): ``xy_subjects(subject_id, kind, rep_id)``,
+Relations (Arrow in, loaded under these names): ``xy_subjects(subject_id, kind, rep_id)`` (the
+subjects linked and their representatives),
 ``xy_observed(row_no, subject_id, error, truth_type, truth_no)``, ``xy_clean(row_no, truth_type,
 truth_no)``, ``xy_links(record_id, policy, row_no, subject_id, method)``,
 ``xy_reach(list_id, measure_id, agency, kind, target)``, ``xy_days(on_day)``,
@@ -32,7 +33,7 @@ truth_no)``, ``xy_links(record_id, policy, row_no, subject_id, method)``,
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -105,13 +106,14 @@ REACH_SCHEMA = pa.schema(
 # Inputs as Arrow
 
 
-def subjects_table(population: Population) -> pa.Table:
-    """Every subject: id, kind, and the legal representative role-linked measures reach."""
-    ids = range(1, population.size + 1)
+def subjects_table(population: Population, only: Iterable[int] | None = None) -> pa.Table:
+    """Subjects (every one, or those in ``only``, ascending): id, kind, and the legal
+    representative role-linked measures reach."""
+    ids: Sequence[int] = range(1, population.size + 1) if only is None else sorted(set(only))
     return pa.table(
         [
             pa.array(ids, pa.int64()),
-            pa.array(population.kind[1:], pa.string()),
+            pa.array([population.kind[i] for i in ids], pa.string()),
             pa.array([population.rep.get(i) for i in ids], pa.int64()),
         ],
         schema=SUBJECTS_SCHEMA,
@@ -212,16 +214,18 @@ def black_entries_sql(catalog: Catalog) -> str:
     black = sorted(k for k, v in catalog.lists.items() if v.polarity == "black")
     names = ", ".join("'" + k.replace("'", "''") + "'" for k in black) or "NULL"
     return f"""
-SELECT l.policy, l.row_no, l.subject_id, l.method, e.list_id, e.valid_from, e.valid_to
+SELECT l.policy, l.row_no, l.subject_id, s.kind, s.rep_id, l.method, e.list_id, e.valid_from,
+       e.valid_to
 FROM ({entries_sql(catalog, records="records")}) AS e
 JOIN xy_links AS l ON l.record_id = e.record_id
+JOIN xy_subjects AS s ON s.subject_id = l.subject_id
 WHERE e.list_id IN ({names})
 """
 
 
 #: Entries in force on each day: ``valid_from <= day <= valid_to`` (``Entry.holds``).
 ACTIVE_SQL = """
-SELECT d.on_day, e.policy, e.row_no, e.subject_id, e.method, e.list_id
+SELECT d.on_day, e.policy, e.row_no, e.subject_id, e.kind, e.rep_id, e.method, e.list_id
 FROM xy_entries AS e
 JOIN xy_days AS d ON e.valid_from <= d.on_day AND (e.valid_to IS NULL OR d.on_day <= e.valid_to)
 """
@@ -229,12 +233,11 @@ JOIN xy_days AS d ON e.valid_from <= d.on_day AND (e.valid_to IS NULL OR d.on_da
 #: The (subject, measure) restrictions those entries make, each with the entry behind it.
 RESTRICTIONS_SQL = """
 SELECT a.on_day, a.policy, a.row_no, a.subject_id AS listed_id, a.method, a.list_id,
-       CASE WHEN m.target = 'self' THEN a.subject_id ELSE s.rep_id END AS subject_id,
+       CASE WHEN m.target = 'self' THEN a.subject_id ELSE a.rep_id END AS subject_id,
        m.measure_id
 FROM xy_active AS a
-JOIN xy_subjects AS s ON s.subject_id = a.subject_id
-JOIN xy_reach AS m ON m.list_id = a.list_id AND m.kind = s.kind
-WHERE m.target = 'self' OR s.rep_id IS NOT NULL
+JOIN xy_reach AS m ON m.list_id = a.list_id AND m.kind = a.kind
+WHERE m.target = 'self' OR a.rep_id IS NOT NULL
 """
 
 PAIRS_SQL = "SELECT DISTINCT on_day, policy, subject_id, measure_id FROM xy_restrictions"
@@ -429,9 +432,12 @@ def prepare_harm(
     """Link in Python, load every input, and keep the list entries of every link."""
     links = _links(run, policies)
     kinds = sorted(set(run.population.kind[1:]))
+    linked = {link.subject_id for _, link in links}
+    reps = (run.population.rep.get(s) for s in linked)
     prepare_lists(engine, run.catalog, records_table(links, run.clean, run.observed))
     engine.load("xy_links", links_table(links))
-    engine.load("xy_subjects", subjects_table(run.population))
+    # Only the subjects the comparison can meet: those linked, and their representatives.
+    engine.load("xy_subjects", subjects_table(run.population, linked.union(r for r in reps if r)))
     engine.load("xy_observed", rows_table(run.observed))
     engine.load("xy_clean", rows_table(run.clean))
     engine.load("xy_reach", reach_table(run.catalog, kinds))
