@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from tests.batch.conftest import PANDAS_WARNING
@@ -49,9 +50,9 @@ def duckdb() -> Iterator[DuckDBEngine]:
 
 
 def _by_day(
-    engine: DuckDBEngine | SparkEngine, run: LabRun, days: tuple[date, ...] = DAYS
+    engine: DuckDBEngine | SparkEngine, run: LabRun, stage: Path, days: tuple[date, ...] = DAYS
 ) -> dict[tuple[str, date], PolicyResult]:
-    prepare_harm(engine, run, list(POLICIES), days)
+    prepare_harm(engine, run, list(POLICIES), days, stage)
     return harm_counts(engine, run, list(POLICIES))
 
 
@@ -61,9 +62,9 @@ def test_every_error_kind_is_injected(run: LabRun) -> None:
 
 
 def test_duckdb_gives_evaluates_counts_for_every_policy_and_day(
-    run: LabRun, duckdb: DuckDBEngine
+    run: LabRun, duckdb: DuckDBEngine, tmp_path: Path
 ) -> None:
-    batch = _by_day(duckdb, run)
+    batch = _by_day(duckdb, run, tmp_path)
     assert set(batch) == {(p, d) for p in POLICIES for d in DAYS}
     for day in DAYS:
         reference, _ = evaluate(run, list(POLICIES), day)
@@ -122,16 +123,18 @@ def test_role_linked_measures_reach_representatives_of_organisations_only(run: L
     }
 
 
-def test_duckdb_and_spark_agree(spark_engine: SparkEngine) -> None:
+def test_duckdb_and_spark_agree(spark_engine: SparkEngine, tmp_path: Path) -> None:
     # Small and two days: Spark's cost here is per query, not per row (minutes on 2 cores).
     small = simulate(subjects=5_000, seed=3, spec=HEAVY)
+    (tmp_path / "duckdb").mkdir()
+    (tmp_path / "spark").mkdir()
     days = (date(2022, 7, 1), AT)
     engine = DuckDBEngine()
     try:
-        on_duckdb = _by_day(engine, small, days)
+        on_duckdb = _by_day(engine, small, tmp_path / "duckdb", days)
     finally:
         engine.close()
-    on_spark = _by_day(spark_engine, small, days)
+    on_spark = _by_day(spark_engine, small, tmp_path / "spark", days)
     assert on_spark == on_duckdb
     assert any(r.wrongly_restricted > 0 for r in on_spark.values())
     assert any(r.missed > 0 for r in on_spark.values())

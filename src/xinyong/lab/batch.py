@@ -33,11 +33,14 @@ truth_no)``, ``xy_links(record_id, policy, row_no, subject_id, method)``,
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from xinyong.batch.engines import BatchEngine
 from xinyong.catalog import Catalog
@@ -55,7 +58,7 @@ from xinyong.lab.harm import (
     series_dates,
     truth_links,
 )
-from xinyong.lists.batch import RECORDS_SCHEMA, entries_sql, prepare_lists
+from xinyong.lists.batch import RECORDS_SCHEMA, entries_sql, prepare_calendar
 
 __all__ = [
     "TRUTH",
@@ -426,20 +429,39 @@ def _links(run: LabRun, policies: Sequence[str]) -> list[tuple[str, Link]]:
     return out
 
 
+def _stage(engine: BatchEngine, name: str, table: pa.Table, stage: Path) -> None:
+    """Load ``table`` as ``name`` through a Parquet file in ``stage``. On Spark an Arrow table
+    becomes a local relation that the optimizer evaluates on the driver wherever a query reads
+    it (the records are read by every list of the list rules: at 100,000 subjects the driver ran
+    out of heap); a file is scanned by the executors like any input."""
+    path = stage / f"{name}.parquet"
+    pq.write_table(table, path)
+    engine.load_parquet(name, [path])
+
+
 def prepare_harm(
-    engine: BatchEngine, run: LabRun, policies: Sequence[str], days: Sequence[date]
+    engine: BatchEngine,
+    run: LabRun,
+    policies: Sequence[str],
+    days: Sequence[date],
+    stage: Path,
 ) -> None:
-    """Link in Python, load every input, and keep the list entries of every link."""
+    """Link in Python, load every input (the large ones as Parquet files written to ``stage``,
+    a directory the engine can read until the counts are fetched: on a cluster, storage its
+    executors share), and keep the list entries of every link."""
     links = _links(run, policies)
     kinds = sorted(set(run.population.kind[1:]))
     linked = {link.subject_id for _, link in links}
     reps = (run.population.rep.get(s) for s in linked)
-    prepare_lists(engine, run.catalog, records_table(links, run.clean, run.observed))
-    engine.load("xy_links", links_table(links))
+    records = records_table(links, run.clean, run.observed)
+    _stage(engine, "records", records.select(RECORDS_SCHEMA.names).cast(RECORDS_SCHEMA), stage)
+    prepare_calendar(engine, run.catalog)
+    _stage(engine, "xy_links", links_table(links), stage)
     # Only the subjects the comparison can meet: those linked, and their representatives.
-    engine.load("xy_subjects", subjects_table(run.population, linked.union(r for r in reps if r)))
-    engine.load("xy_observed", rows_table(run.observed))
-    engine.load("xy_clean", rows_table(run.clean))
+    subjects = subjects_table(run.population, linked.union(r for r in reps if r))
+    _stage(engine, "xy_subjects", subjects, stage)
+    _stage(engine, "xy_observed", rows_table(run.observed), stage)
+    _stage(engine, "xy_clean", rows_table(run.clean), stage)
     engine.load("xy_reach", reach_table(run.catalog, kinds))
     engine.load("xy_days", pa.table({"on_day": pa.array(sorted(set(days)), pa.date32())}))
     engine.load("xy_policies", pa.table({"policy": pa.array(list(policies), pa.string())}))
@@ -501,12 +523,15 @@ def evaluate_batch(
     at: date,
     *,
     series_points: int = 0,
+    stage: Path | None = None,
 ) -> tuple[list[PolicyResult], dict[str, list[dict[str, Any]]]]:
     """What :func:`xinyong.lab.harm.evaluate` returns, computed on ``engine``: every policy and
-    every date (``at`` and the series) in one pass of the SQL."""
+    every date (``at`` and the series) in one pass of the SQL. Inputs are staged as Parquet in
+    ``stage`` (default: a temporary directory on this machine, removed after)."""
     points = series_dates(run.start, run.end, series_points) if series_points else []
-    prepare_harm(engine, run, policies, [at, *points])
-    counts = harm_counts(engine, run, policies)
+    with tempfile.TemporaryDirectory(prefix="xinyong-harm-") as temporary:
+        prepare_harm(engine, run, policies, [at, *points], stage or Path(temporary))
+        counts = harm_counts(engine, run, policies)
     results = [counts[(policy, at)] for policy in policies]
     series: dict[str, list[dict[str, Any]]] = {}
     if series_points:
