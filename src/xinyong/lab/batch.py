@@ -22,10 +22,10 @@ means (``multiplier``, ``agencies``) come back as integer sums and are divided a
 as ``_compare`` rounds them, so no engine's floating point enters. Parity with ``evaluate`` and
 between the engines: ``tests/lab/test_harm_batch.py``.
 
-Relations (Arrow in, loaded under these names): ``xy_subjects(subject_id, kind, rep_id)`` (the
-subjects linked and their representatives),
-``xy_observed(row_no, subject_id, error, truth_type, truth_no)``, ``xy_clean(row_no, truth_type,
-truth_no)``, ``xy_links(record_id, policy, row_no, subject_id, method)``,
+Relations (built here as Arrow; the large ones staged as Parquet, see :func:`prepare_harm`):
+``xy_subjects(subject_id, kind, rep_id)`` (the subjects linked and their representatives),
+``xy_observed(row_no, subject_id, error, truth_type, truth_no)``, ``xy_clean(row_no,
+truth_type, truth_no)``, ``xy_links(record_id, policy, row_no, subject_id, method)``,
 ``xy_reach(list_id, measure_id, agency, kind, target)``, ``xy_days(on_day)``,
 ``xy_policies(policy)``, and the list rules' ``records`` and working-day calendar.
 """
@@ -63,7 +63,9 @@ from xinyong.lists.batch import RECORDS_SCHEMA, entries_sql, prepare_calendar
 __all__ = [
     "TRUTH",
     "evaluate_batch",
+    "harm_counts",
     "links_table",
+    "prepare_harm",
     "reach_table",
     "records_table",
     "rows_table",
@@ -453,8 +455,7 @@ def prepare_harm(
     kinds = sorted(set(run.population.kind[1:]))
     linked = {link.subject_id for _, link in links}
     reps = (run.population.rep.get(s) for s in linked)
-    records = records_table(links, run.clean, run.observed)
-    _stage(engine, "records", records.select(RECORDS_SCHEMA.names).cast(RECORDS_SCHEMA), stage)
+    _stage(engine, "records", records_table(links, run.clean, run.observed), stage)
     prepare_calendar(engine, run.catalog)
     _stage(engine, "xy_links", links_table(links), stage)
     # Only the subjects the comparison can meet: those linked, and their representatives.
