@@ -90,7 +90,8 @@ def build(url: str, n_subjects: int, n_restrictions: int, rng: random.Random) ->
                 insert(restrictions),
                 [{"subject_id": sid, "action": ACTION, "measure_id": "consumption_restriction_flight",
                   "effect": "deny", "list_id": "consumption_restricted", "entry_id": 1,
-                  "source_subject_id": sid, "record_id": 1, "valid_from": date(2024, 1, 1),
+                  "source_subject_id": sid, "record_id": 1, "record_key": "k",
+                  "valid_from": date(2024, 1, 1),
                   "valid_to": date(2030, 1, 1) if sid % 2 else None, "recorded_at": now}
                  for sid in chosen[start : start + step]],
             )  # fmt: skip

@@ -119,8 +119,9 @@ def _bare_chunk(
         [(first + i, *c[:5], c[5], c[5]) for i, c in enumerate(chunk)],
     )
     conn.executemany(
-        "INSERT INTO provenance (record_id, batch_id, source, row_number) VALUES (?, ?, 'spc', ?)",
-        [(first + i, batch, c[6]) for i, c in enumerate(chunk)],
+        "INSERT INTO provenance (record_id, batch_id, source, row_number, record_key) "
+        "VALUES (?, ?, 'spc', ?, ?)",
+        [(first + i, batch, c[6], c[5]) for i, c in enumerate(chunk)],
     )
     return first + len(chunk)
 
@@ -141,21 +142,21 @@ def bare_pg(url: str, src: Path) -> float:
             reader = csv.reader(f)
             next(reader)
             rows = list(enumerate(reader, start=2))
+        keys = [hashlib.sha256(("|".join(row)).encode()).hexdigest() for _, row in rows]
         with conn.cursor().copy(
             "COPY records (id, record_type, source, subject_code, subject_name, document_no, "
             "fields,"
             " status, version, recorded_at, record_key, row_hash) FROM STDIN"
         ) as copy:
-            for i, (_, row) in enumerate(rows, start=1):
-                key = hashlib.sha256(("|".join(row)).encode()).hexdigest()
+            for i, ((_, row), key) in enumerate(zip(rows, keys, strict=True), start=1):
                 copy.write_row((i, "judgment_defaulter", "spc", row[1], row[0], row[3],
                                 json.dumps(row, ensure_ascii=False), "active", 1, now, key,
                                 key))  # fmt: skip
         with conn.cursor().copy(
-            "COPY provenance (record_id, batch_id, source, row_number) FROM STDIN"
+            "COPY provenance (record_id, batch_id, source, row_number, record_key) FROM STDIN"
         ) as copy:
-            for i, (number, _) in enumerate(rows, start=1):
-                copy.write_row((i, batch, "spc", number))
+            for i, ((number, _), key) in enumerate(zip(rows, keys, strict=True), start=1):
+                copy.write_row((i, batch, "spc", number, key))
     elapsed = time.perf_counter() - start
     conn.close()
     return elapsed

@@ -233,10 +233,11 @@ def _rows(pop: Population) -> dict[str, Iterator[tuple[Any, ...]]]:
                    fields[j], "active", 1, now, key, key)  # fmt: skip
 
     def restrictions() -> Iterator[tuple[Any, ...]]:
+        first_key = f"{raw.column('record_type')[0].as_py()}|0"  # record 1's, as recs() makes it
         for n, sid in enumerate(ids[::100].tolist()):
             yield (n + 1, sid, ACTION, "consumption_restriction_flight", "deny",
                    "consumption_restricted", 1, sid, 1, date(2024, 1, 1),
-                   date(2030, 1, 1) if n % 2 else None, now)  # fmt: skip
+                   date(2030, 1, 1) if n % 2 else None, now, first_key)  # fmt: skip
 
     return {
         "subjects (id, kind, primary_code, created_at)": subjects(),
@@ -244,7 +245,7 @@ def _rows(pop: Population) -> dict[str, Iterator[tuple[Any, ...]]]:
         "records (id, record_type, source, subject_id, subject_code, subject_name, document_no, "
         "decided_on, fields, status, version, recorded_at, record_key, row_hash)": recs(),
         "restrictions (id, subject_id, action, measure_id, effect, list_id, entry_id, "
-        "source_subject_id, record_id, valid_from, valid_to, recorded_at)": restrictions(),
+        "source_subject_id, record_id, valid_from, valid_to, recorded_at, record_key)": restrictions(),
     }
 
 
@@ -313,7 +314,9 @@ def pg_bytes_per_row(url: str) -> dict[str, float]:
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         for table in ("subjects", "subject_identifiers", "records", "restrictions"):
             total, rows = conn.execute(
-                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"
+                # Summed over the partitions of a partitioned table (the parent stores nothing).
+                f"SELECT (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree("
+                f"'{table}')), (SELECT count(*) FROM {table})"
             ).fetchone()  # type: ignore[misc]
             sizes[table] = round(total / max(rows, 1), 1)
     return sizes

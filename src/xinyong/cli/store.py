@@ -61,6 +61,7 @@ def init_command(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None
                     "action": result.action,
                     "from": result.before,
                     "to": result.after,
+                    "partitions_created": list(result.partitions),
                 },
                 ensure_ascii=False,
             )
@@ -72,6 +73,11 @@ def init_command(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None
         "unchanged": "已是最新 / already up to date",
     }[result.action]
     typer.echo(f"数据库{words}: {result.url} (schema {result.before or '-'} → {result.after})")
+    if result.partitions:
+        typer.echo(
+            f"新建审计分区 / audit partitions created: {len(result.partitions)} "
+            f"({result.partitions[0]} … {result.partitions[-1]})"
+        )
 
 
 @subject_app.command("show")

@@ -511,10 +511,10 @@ class _ChunkLoader:
         insert_rows(
             self.conn,
             provenance,
-            ("record_id", "batch_id", "source", "row_number"),
+            ("record_id", "batch_id", "source", "row_number", "record_key"),
             [
-                (rid, self.batch_id, self.source, n)
-                for rid, (n, _) in zip(ids, pending, strict=True)
+                (rid, self.batch_id, self.source, n, p["key"])
+                for rid, (n, p) in zip(ids, pending, strict=True)
             ],
         )
         self.accepted += len(ids)
@@ -523,7 +523,7 @@ class _ChunkLoader:
             (
                 LinkRow(
                     row[0], row[1], row[3], row[4], row[5], p["values"].get("decided_on"),
-                    row[13], p["values"],
+                    row[13], p["values"], p["key"],
                 )
                 for row, (_, p) in zip(rows, pending, strict=True)
             ),

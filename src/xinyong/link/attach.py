@@ -66,6 +66,7 @@ class LinkRow:
     decided_on: date | None
     supersedes: int | None
     fields: dict[str, Any]
+    record_key: str
 
 
 _Row = LinkRow
@@ -285,6 +286,7 @@ def _fetch(conn: Connection, record_ids: Sequence[int], registration: set[str]) 
                 records.c.subject_name,
                 records.c.decided_on,
                 records.c.supersedes,
+                records.c.record_key,
             )
             .where(among(conn, records.c.id, chunk))
             .order_by(records.c.id)
@@ -309,6 +311,7 @@ def _fetch(conn: Connection, record_ids: Sequence[int], registration: set[str]) 
                 r.decided_on,
                 r.supersedes,
                 fields.get(r.id, {}),
+                r.record_key,
             )
             for r in found
         )
@@ -374,6 +377,7 @@ def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int
             "valid_from": row.decided_on,
             "valid_to": _date(row.fields.get("ended_on")),
             "record_id": row.id,
+            "record_key": row.record_key,
         }
         for (row, entity, role, _), person in zip(wanted, people, strict=True)
         if (entity, person, role, row.id) not in have
@@ -440,6 +444,7 @@ def _add_leads(conn: Connection, rows: Sequence[_Row]) -> None:
     new = [
         {
             "record_id": row.id,
+            "record_key": row.record_key,
             "subject_id": sid,
             "confidence": score,
             "method": "name",

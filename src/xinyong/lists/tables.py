@@ -17,7 +17,7 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, tex
 
 from xinyong.audit.tables import UTCDateTime
 from xinyong.store.metadata import metadata
-from xinyong.store.tables import Id
+from xinyong.store.tables import Id, record_reference
 
 ENTRY_STATES = ("listed", "removed")
 
@@ -28,8 +28,9 @@ list_entries = Table(
     Column("entry_id", Id, nullable=True, index=True),
     Column("list_id", String(64), nullable=False),
     Column("subject_id", Id, ForeignKey("subjects.id"), nullable=False),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("record_id", Id, nullable=False, index=True),
     Column("record_key", String(64), nullable=False),
+    record_reference("record_id", "record_key"),
     Column("state", String(16), nullable=False),
     Column("notified_on", Date, nullable=True),
     Column("valid_from", Date, nullable=True),

@@ -47,7 +47,7 @@ _ROWS_SQL = """
 SELECT r.measure_id, r.effect, r.list_id, r.record_id, r.relation_record_id,
        r.valid_from, r.valid_to, r.via_subject_id, r.role, rec.record_type, v.primary_code
 FROM restrictions r
-LEFT JOIN records rec ON rec.id = r.record_id
+LEFT JOIN records rec ON rec.id = r.record_id AND rec.record_key = r.record_key
 LEFT JOIN subjects v ON v.id = r.via_subject_id
 WHERE r.subject_id = ? AND r.action = ?
   AND (r.valid_from IS NULL OR r.valid_from <= ?)

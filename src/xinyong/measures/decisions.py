@@ -346,7 +346,7 @@ def index_rows_for(
     if not rows:
         return []
     codes = _codes(conn, {r.via_subject_id for r in rows if r.via_subject_id is not None})
-    types = _record_types(conn, {r.record_id for r in rows})
+    types = _record_types(conn, {r.record_id for r in rows}, {r.record_key for r in rows})
     return [
         IndexRow(
             row.measure_id, row.effect, row.list_id, row.record_id, row.relation_record_id,
@@ -369,10 +369,12 @@ def _codes(conn: Connection, ids: set[int]) -> dict[int, str]:
     }
 
 
-def _record_types(conn: Connection, ids: set[int]) -> dict[int, str]:
-    return dict(
-        conn.execute(select(records.c.id, records.c.record_type).where(records.c.id.in_(ids))).all()
+def _record_types(conn: Connection, ids: set[int], keys: set[str]) -> dict[int, str]:
+    """Record types by id; ``keys`` (the records' keys) confine the lookup to their partitions."""
+    query = select(records.c.id, records.c.record_type).where(
+        records.c.id.in_(ids), records.c.record_key.in_(keys)
     )
+    return dict(conn.execute(query).all())
 
 
 def reason_for(catalog: Catalog, row: IndexRow) -> Reason:

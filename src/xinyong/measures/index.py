@@ -68,6 +68,10 @@ class Row(NamedTuple):
     relation_record_id: int | None
     valid_from: date | None
     valid_to: date | None
+    #: The keys of ``record_id``'s and ``relation_record_id``'s records (the references are
+    #: composite: ``records`` is partitioned by key on PostgreSQL).
+    record_key: str
+    relation_record_key: str | None
 
     def key(self) -> tuple[int, str, str, int, int | None, str | None, int | None]:
         return (
@@ -105,7 +109,7 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
     if not entries:
         return []
     listed = {e.subject_id for e in entries}
-    relations: dict[int, list[tuple[int, str, date | None, date | None, int]]] = {}
+    relations: dict[int, list[tuple[int, str, date | None, date | None, int, str]]] = {}
     for r in conn.execute(
         select(
             subject_relations.c.from_subject_id,
@@ -114,6 +118,7 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
             subject_relations.c.valid_from,
             subject_relations.c.valid_to,
             subject_relations.c.record_id,
+            subject_relations.c.record_key,
         )
         .where(
             among(conn, subject_relations.c.from_subject_id, sorted(listed)),
@@ -122,7 +127,7 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
         .order_by(subject_relations.c.id)
     ):
         relations.setdefault(r.from_subject_id, []).append(
-            (r.to_subject_id, r.role, r.valid_from, r.valid_to, r.record_id)
+            (r.to_subject_id, r.role, r.valid_from, r.valid_to, r.record_id, r.record_key)
         )
     people = {p for rels in relations.values() for p, *_ in rels}
     kinds: dict[int, str] = dict(
@@ -145,14 +150,14 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
                         Row(
                             entry.subject_id, action, measure.id, measure.effect, entry.list_id,
                             entry.entry_id, entry.subject_id, entry.record_id, None, None, None,
-                            entry.valid_from, entry.valid_to,
+                            entry.valid_from, entry.valid_to, entry.record_key, None,
                         )
                     )  # fmt: skip
             if not measure.role_linked or kind == "individual":
                 continue
             if "individual" not in measure.applies_to:
                 continue
-            for person, role, r_from, r_to, r_record in relations.get(entry.subject_id, []):
+            for person, role, r_from, r_to, r_record, r_key in relations.get(entry.subject_id, []):
                 if role not in measure.role_linked or kinds.get(person) != "individual":
                     continue
                 span = _overlap(entry.valid_from, entry.valid_to, r_from, r_to)
@@ -163,7 +168,7 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
                         Row(
                             person, action, measure.id, measure.effect, entry.list_id,
                             entry.entry_id, entry.subject_id, entry.record_id, entry.subject_id,
-                            role, r_record, span[0], span[1],
+                            role, r_record, span[0], span[1], entry.record_key, r_key,
                         )
                     )  # fmt: skip
     return out
@@ -299,7 +304,7 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
         conn,
         restrictions,
         (*_ROW_COLUMNS, "recorded_at"),
-        [(*r[:11], day(r.valid_from), day(r.valid_to), recorded) for r in rows],
+        [(*r[:11], day(r.valid_from), day(r.valid_to), *r[13:], recorded) for r in rows],
     )
 
 

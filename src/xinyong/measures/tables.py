@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from xinyong.audit.tables import UTCDateTime
 from xinyong.store.metadata import metadata
-from xinyong.store.tables import Id, Json
+from xinyong.store.tables import Id, Json, record_reference
 
 EFFECTS = ("deny", "review", "prefer")
 OUTCOMES = ("permit", "deny", "review", "prefer")
@@ -43,14 +43,19 @@ restrictions = Table(
     Column("list_id", String(64), nullable=False),
     Column("entry_id", Id, nullable=False),
     Column("source_subject_id", Id, ForeignKey("subjects.id"), nullable=False, index=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False),
+    Column("record_id", Id, nullable=False),
     Column("via_subject_id", Id, ForeignKey("subjects.id"), nullable=True),
     Column("role", String(32), nullable=True),
-    Column("relation_record_id", Id, ForeignKey("records.id"), nullable=True),
+    Column("relation_record_id", Id, nullable=True),
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("superseded_at", UTCDateTime(), nullable=True),
+    # The keys of record_id's and relation_record_id's records (composite references).
+    Column("record_key", String(64), nullable=False),
+    Column("relation_record_key", String(64), nullable=True),
+    record_reference("record_id", "record_key"),
+    record_reference("relation_record_id", "relation_record_key"),
     CheckConstraint("effect IN ('deny', 'review', 'prefer')", name="effect"),
     Index("ix_restrictions_subject_id_action", "subject_id", "action"),
     Index(

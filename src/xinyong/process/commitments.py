@@ -166,6 +166,7 @@ def breach_commitment(
     }
     now = datetime.now(UTC)
     row_hash = content_hash(fields)
+    record_key = record_identity(BREACH_TYPE, authority, fields, row_hash)
     batch_id = conn.execute(
         insert(batches).returning(batches.c.id),
         {
@@ -200,19 +201,31 @@ def breach_commitment(
             "supersedes": None,
             "recorded_at": now,
             "superseded_at": None,
-            "record_key": record_identity(BREACH_TYPE, authority, fields, row_hash),
+            "record_key": record_key,
             "row_hash": row_hash,
         },
     ).scalar_one()
     conn.execute(
         insert(provenance),
-        {"record_id": record_id, "batch_id": batch_id, "source": authority, "row_number": 1},
+        {
+            "record_id": record_id,
+            "record_key": record_key,
+            "batch_id": batch_id,
+            "source": authority,
+            "row_number": 1,
+        },
     )
     pipeline.apply_records(conn, [int(record_id)], catalog=catalog, at=today)
     conn.execute(
         update(commitments)
         .where(commitments.c.id == commitment_id)
-        .values(state="breached", breached_on=today, breach=breach, breach_record_id=record_id)
+        .values(
+            state="breached",
+            breached_on=today,
+            breach=breach,
+            breach_record_id=record_id,
+            breach_record_key=record_key,
+        )
     )
     audit.record(
         conn,

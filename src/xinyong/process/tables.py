@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 
 from xinyong.store.metadata import metadata
-from xinyong.store.tables import Id, Json
+from xinyong.store.tables import Id, Json, record_reference
 
 OBJECTION_STATES = ("open", "upheld", "rejected")
 OBJECTION_REMEDIES = ("withdraw", "correct")
@@ -55,8 +55,9 @@ objections = Table(
     "objections",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=True, index=True),
+    Column("record_id", Id, nullable=True, index=True),
     Column("record_key", String(64), nullable=True, index=True),
+    record_reference("record_id", "record_key"),
     Column("list_id", String(64), nullable=True),
     Column("list_entry_id", Id, nullable=True),
     Column("subject_code", String(32), nullable=False, index=True),
@@ -96,8 +97,9 @@ repairs = Table(
     "repairs",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("record_id", Id, nullable=False, index=True),
     Column("record_key", String(64), nullable=False, index=True),
+    record_reference("record_id", "record_key"),
     Column("subject_code", String(32), nullable=False, index=True),
     Column("applied_by", String(200), nullable=False),
     Column("statement", Text, nullable=False),
@@ -129,8 +131,10 @@ commitments = Table(
     Column("state", String(16), nullable=False),
     Column("breached_on", Date, nullable=True),
     Column("breach", Text, nullable=True),
-    Column("breach_record_id", Id, ForeignKey("records.id"), nullable=True),
+    Column("breach_record_id", Id, nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("breach_record_key", String(64), nullable=True),
+    record_reference("breach_record_id", "breach_record_key"),
     CheckConstraint(_one_of("state", COMMITMENT_STATES), name="state"),
 )
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, MetaData
 from xinyong.errors import UnusableInput
 from xinyong.store.engine import database_errors
 from xinyong.store.metadata import metadata
+from xinyong.store.partitions import ensure_audit_partitions
 
 #: Modules that define tables, one line each.
 TABLE_MODULES = (
@@ -63,6 +64,8 @@ class InitResult:
     url: str
     before: str | None
     after: str
+    #: Monthly audit partitions this run created (PostgreSQL; ``ensure_audit_partitions``).
+    partitions: tuple[str, ...] = ()
 
     @property
     def action(self) -> str:
@@ -72,16 +75,20 @@ class InitResult:
 
 
 def upgrade(engine: Engine) -> InitResult:
-    """Create the schema in an empty database, or upgrade it to the newest revision. Idempotent."""
+    """Create the schema in an empty database, or upgrade it to the newest revision; on
+    PostgreSQL also create the coming months' audit partitions. Idempotent."""
     before = current_revision(engine)
     with database_errors(), engine.begin() as conn:
         config = alembic_config()
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+    with database_errors(), engine.begin() as conn:
+        created = ensure_audit_partitions(conn)
     return InitResult(
         url=engine.url.render_as_string(hide_password=True),
         before=before,
         after=head_revision(),
+        partitions=tuple(created),
     )
 
 

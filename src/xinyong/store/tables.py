@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -59,6 +60,16 @@ LEAD_STATES = ("open", "confirmed", "rejected")
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def record_reference(id_column: str, key_column: str) -> ForeignKeyConstraint:
+    """A reference to one record version: ``(id_column, key_column)`` → ``records (id,
+    record_key)``. Composite because ``records`` is partitioned by ``record_key`` on PostgreSQL
+    and a foreign key must name the whole primary key there. ``MATCH FULL``: both set or both
+    NULL (PostgreSQL; SQLite parses and ignores it)."""
+    return ForeignKeyConstraint(
+        [id_column, key_column], ["records.id", "records.record_key"], match="FULL"
+    )
 
 
 subjects = Table(
@@ -131,7 +142,8 @@ records = Table(
     Column("fields", Json, nullable=False),
     Column("status", String(16), nullable=False, server_default=text("'active'")),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("supersedes", Id, ForeignKey("records.id"), nullable=True),
+    # The version this one corrects: always of the same record_key (see the composite key below).
+    Column("supersedes", Id, nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("superseded_at", DateTime(timezone=True), nullable=True),
     # Identity of "the same record" across files: record type, source, document number, subject.
@@ -139,6 +151,10 @@ records = Table(
     # Hash of the content, so a re-sent unchanged row is a duplicate and a changed one a correction.
     Column("row_hash", String(64), nullable=False),
     CheckConstraint(_one_of("status", RECORD_STATUSES), name="status"),
+    # What rows elsewhere refer to: (id, record_key), the primary key on PostgreSQL where
+    # records are partitioned by hash of record_key (xinyong.store.partitions).
+    UniqueConstraint("id", "record_key"),
+    record_reference("supersedes", "record_key"),
     Index("ix_records_subject_id_record_type", "subject_id", "record_type"),
     Index("ix_records_record_key", "record_key"),
     # At most one current version per key; also the index for "current records".
@@ -167,7 +183,9 @@ subject_relations = Table(
     Column("role", String(32), nullable=False),
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("record_id", Id, nullable=False, index=True),
+    Column("record_key", String(64), nullable=False),
+    record_reference("record_id", "record_key"),
     CheckConstraint(_one_of("role", RELATION_ROLES), name="role"),
     UniqueConstraint("from_subject_id", "to_subject_id", "role", "record_id"),
 )
@@ -176,10 +194,12 @@ provenance = Table(
     "provenance",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("record_id", Id, nullable=False, index=True),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
     Column("source", String(64), nullable=False),
     Column("row_number", Integer, nullable=False),
+    Column("record_key", String(64), nullable=False),
+    record_reference("record_id", "record_key"),
 )
 
 rejects = Table(
@@ -196,7 +216,7 @@ link_leads = Table(
     "link_leads",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("record_id", Id, nullable=False, index=True),
     Column("subject_id", Id, ForeignKey("subjects.id"), nullable=False, index=True),
     Column("confidence", Float, nullable=False),
     Column("method", String(32), nullable=False),
@@ -205,6 +225,8 @@ link_leads = Table(
     Column("decided_by", Text, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("reason", Text, nullable=True),
+    Column("record_key", String(64), nullable=False),
+    record_reference("record_id", "record_key"),
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
     UniqueConstraint("record_id", "subject_id"),
