@@ -62,13 +62,16 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def record_reference(id_column: str, key_column: str) -> ForeignKeyConstraint:
+def record_reference(id_column: str, key_column: str, *, full: bool = True) -> ForeignKeyConstraint:
     """A reference to one record version: ``(id_column, key_column)`` → ``records (id,
     record_key)``. Composite because ``records`` is partitioned by ``record_key`` on PostgreSQL
-    and a foreign key must name the whole primary key there. ``MATCH FULL``: both set or both
-    NULL (PostgreSQL; SQLite parses and ignores it)."""
+    and a foreign key must name the whole primary key there. ``full`` (``MATCH FULL``): both set
+    or both NULL (PostgreSQL; SQLite parses and ignores it); not for ``records.supersedes``,
+    whose key column is the record's own, always set."""
     return ForeignKeyConstraint(
-        [id_column, key_column], ["records.id", "records.record_key"], match="FULL"
+        [id_column, key_column],
+        ["records.id", "records.record_key"],
+        match="FULL" if full else None,
     )
 
 
@@ -154,7 +157,7 @@ records = Table(
     # What rows elsewhere refer to: (id, record_key), the primary key on PostgreSQL where
     # records are partitioned by hash of record_key (xinyong.store.partitions).
     UniqueConstraint("id", "record_key"),
-    record_reference("supersedes", "record_key"),
+    record_reference("supersedes", "record_key", full=False),
     Index("ix_records_subject_id_record_type", "subject_id", "record_type"),
     Index("ix_records_record_key", "record_key"),
     # At most one current version per key; also the index for "current records".

@@ -94,10 +94,13 @@ def _upgrade_postgresql() -> None:
     op.drop_constraint("fk_records_supersedes_records", "records", type_="foreignkey")
     _partition_records(record_partition_count())
     _partition_audit_events()
-    for table, id_column, key_column, _, _ in (
-        ("records", "supersedes", "record_key", True, False),
-        *REFERENCES,
-    ):
+    # A correction keeps its record's key: supersedes names a version of the same key (MATCH
+    # SIMPLE: a first version has no supersedes but always a key).
+    op.execute(
+        "ALTER TABLE records ADD CONSTRAINT fk_records_supersedes_records "
+        "FOREIGN KEY (supersedes, record_key) REFERENCES records (id, record_key)"
+    )
+    for table, id_column, key_column, _, _ in REFERENCES:
         op.execute(
             f"ALTER TABLE {table} ADD CONSTRAINT {_fk(table, id_column)} "
             f"FOREIGN KEY ({id_column}, {key_column}) REFERENCES records (id, record_key) "
@@ -170,7 +173,6 @@ def _upgrade_sqlite() -> None:
             "records",
             ["supersedes", "record_key"],
             ["id", "record_key"],
-            match="FULL",
         )
     for table in dict.fromkeys(t for t, *_ in REFERENCES):
         with op.batch_alter_table(table) as batch:
