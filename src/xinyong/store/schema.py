@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData
 
 from xinyong.errors import UnusableInput
 from xinyong.store.engine import database_errors
@@ -78,10 +78,7 @@ def upgrade(engine: Engine) -> InitResult:
     """Create the schema in an empty database, or upgrade it to the newest revision; on
     PostgreSQL also create the coming months' audit partitions. Idempotent."""
     before = current_revision(engine)
-    with database_errors(), engine.begin() as conn:
-        config = alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    migrate(engine, "head")
     with database_errors(), engine.begin() as conn:
         created = ensure_audit_partitions(conn)
     return InitResult(
@@ -90,6 +87,51 @@ def upgrade(engine: Engine) -> InitResult:
         after=head_revision(),
         partitions=tuple(created),
     )
+
+
+def migrate(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade to ``revision`` in one transaction."""
+    with database_errors(), engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A migration changes a constraint on SQLite by rebuilding the table (Alembic's batch
+            # mode), which with foreign keys on would count every row referring to the dropped
+            # table as a violation; so they are off while migrating and checked once at the end.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()  # outside a transaction, or SQLite ignores it
+        try:
+            with conn.begin():
+                config = alembic_config()
+                config.attributes["connection"] = conn
+                current = MigrationContext.configure(conn).get_current_revision()
+                wanted = head_revision() if revision == "head" else revision
+                if current is not None and _is_newer(current, wanted):
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
+                if sqlite:
+                    _check_references(conn)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def _is_newer(current: str, than: str) -> bool:
+    """Whether revision ``current`` comes after ``than`` in the (linear) history."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(rev.revision == than for rev in script.iterate_revisions(current, "base")) and (
+        current != than
+    )
+
+
+def _check_references(conn: Connection) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+    if broken is not None:
+        raise UnusableInput(
+            f"升级后表 {broken[0]} 第 {broken[1]} 行的引用无效，已回滚 / after the upgrade, row "
+            f"{broken[1]} of {broken[0]} refers to a missing {broken[2]} row; rolled back"
+        )
 
 
 def require_current(engine: Engine) -> None:

@@ -160,9 +160,8 @@ def _partition_audit_events() -> None:
 
 
 def _upgrade_sqlite() -> None:
-    # The tables are rebuilt (SQLite cannot alter a constraint); the references hold again at
-    # commit, so they are checked then.
-    op.execute("PRAGMA defer_foreign_keys = ON")
+    # The tables are rebuilt (SQLite cannot alter a constraint); xinyong.store.schema.upgrade
+    # runs this with foreign keys off and checks them all before committing.
     # Twice: a reference to (id, record_key) needs the unique key in place while rows are copied.
     with op.batch_alter_table("records") as batch:
         batch.create_unique_constraint("uq_records_id_record_key", ["id", "record_key"])
@@ -247,7 +246,6 @@ def _downgrade_postgresql() -> None:
 
 
 def _downgrade_sqlite() -> None:
-    op.execute("PRAGMA defer_foreign_keys = ON")
     for table in dict.fromkeys(t for t, *_ in REFERENCES):
         with op.batch_alter_table(table) as batch:
             for t, id_column, *_ in REFERENCES:
