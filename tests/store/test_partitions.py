@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -169,6 +169,30 @@ def test_composite_references_hold(pg: Engine) -> None:
             ),
             {"rid": rid},
         )
+
+
+def test_every_source_table_references_records_but_the_derived_index(db_url: str) -> None:
+    """Who references records: every table that holds a record as evidence, by (id, key); the
+    restriction index, derived from two of them and checked by re-derivation, does not."""
+    with opened(db_url) as engine:
+        upgrade(engine)
+        found = inspect(engine)
+        referencing = {
+            (table, tuple(fk["constrained_columns"]))
+            for table in found.get_table_names()
+            for fk in found.get_foreign_keys(table)
+            if fk["referred_table"] == "records" and not table.startswith("records_p")
+        }  # (each partition of records carries the parent's reference to itself)
+    assert referencing == {
+        ("records", ("supersedes", "record_key")),
+        ("subject_relations", ("record_id", "record_key")),
+        ("provenance", ("record_id", "record_key")),
+        ("link_leads", ("record_id", "record_key")),
+        ("list_entries", ("record_id", "record_key")),
+        ("objections", ("record_id", "record_key")),
+        ("repairs", ("record_id", "record_key")),
+        ("commitments", ("breach_record_id", "breach_record_key")),
+    }
 
 
 def _seed_0007(conn: Connection, old: datetime) -> None:

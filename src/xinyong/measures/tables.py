@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from xinyong.audit.tables import UTCDateTime
 from xinyong.store.metadata import metadata
-from xinyong.store.tables import Id, Json, record_reference
+from xinyong.store.tables import Id, Json
 
 EFFECTS = ("deny", "review", "prefer")
 OUTCOMES = ("permit", "deny", "review", "prefer")
@@ -51,11 +51,13 @@ restrictions = Table(
     Column("valid_to", Date, nullable=True),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("superseded_at", UTCDateTime(), nullable=True),
-    # The keys of record_id's and relation_record_id's records (composite references).
+    # The keys of record_id's and relation_record_id's records. No foreign key to records: the
+    # index is derived (from list_entries and subject_relations, which reference records), and
+    # re-derivation checks it (lists.derive.rebuild, `xinyong batch derive --compare`); a
+    # per-row check against the partitioned records cost a third of ingest on PostgreSQL
+    # (docs/scale.md). The keys let the check's join to records prune partitions.
     Column("record_key", String(64), nullable=False),
     Column("relation_record_key", String(64), nullable=True),
-    record_reference("record_id", "record_key"),
-    record_reference("relation_record_id", "relation_record_key"),
     CheckConstraint("effect IN ('deny', 'review', 'prefer')", name="effect"),
     Index("ix_restrictions_subject_id_action", "subject_id", "action"),
     Index(
