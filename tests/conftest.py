@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from xinyong.batch.engines import SparkEngine, spark_missing, spark_session
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "XINYONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,3 +85,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[SparkEngine]:
+    """ONE local Spark session for the whole test session, here so that every directory shares
+    it (a second definition elsewhere would be a second fixture whose teardown stops the one
+    SparkContext under the other). ``local[2]`` (two cores is all CI has), two shuffle
+    partitions (the inputs are small), the UI off and the driver on loopback (no network).
+    Tests that need Spark skip, saying why, when PySpark or Java is missing; CI installs both
+    (``pip install -e '.[test,spark]'``, a JRE where none is present)."""
+    missing = spark_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    session = spark_session("local[2]", shuffle_partitions=2, app="xinyong-tests")
+    engine = SparkEngine(session)
+    yield engine
+    engine.close()
+    session.stop()

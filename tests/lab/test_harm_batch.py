@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from tests.batch.conftest import PANDAS_WARNING
-from tests.batch.conftest import spark_engine as spark_engine  # the one shared session
 from typer.testing import CliRunner
 
 from xinyong.batch.engines import DuckDBEngine, SparkEngine
