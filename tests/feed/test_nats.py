@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
@@ -23,7 +25,7 @@ from xinyong.feed import emit, publisher, set_platform_id
 from xinyong.feed import federation as fed
 from xinyong.feed.replica import Replica
 from xinyong.feed.replica import sync as replica_sync
-from xinyong.feed.stream import FeedStream
+from xinyong.feed.stream import FeedStream, connected, ensure_stream
 from xinyong.feed.tables import feed_events, feed_peer_state
 
 pytestmark = pytest.mark.nats
@@ -291,3 +293,38 @@ def test_unreachable_nats_is_one_line_exit_2(sqlite_url: str, sqlite_engine: Eng
         app, ["feed", "run", "--once", "--db", sqlite_url, "--nats", "nats://127.0.0.1:9"]
     )
     assert result.exit_code == 2 and "NATS" in result.output
+
+
+def test_processes_starting_at_once_share_one_stream(feed: FeedStream) -> None:
+    """A publisher and its followers may all find the stream missing and create it at once; the
+    ones that lose the race go on with the stream the winner made. (The server's refusal —
+    "subjects overlap with an existing stream" — came once in CI, in the federation test, and
+    is rare: this run of eight at once guards the path, it does not force the race.)"""
+
+    async def one() -> None:
+        async with connected(feed) as (_nc, js):  # a connection each, as separate processes
+            await ensure_stream(js, feed)
+
+    async def race() -> list[str] | None:
+        await asyncio.gather(*(one() for _ in range(8)))
+        async with connected(feed) as (_nc, js):
+            return (await js.stream_info(feed.stream)).config.subjects
+
+    assert asyncio.run(race()) == [f"{feed.prefix}.>"]
+
+
+def test_a_stream_of_another_name_on_the_same_subjects_is_an_error(feed: FeedStream) -> None:
+    """Two streams cannot own one subject space: creating a second name over it still fails."""
+    other = FeedStream(stream=feed.stream + "X", prefix=feed.prefix, url=feed.url)
+
+    async def clash() -> None:
+        async with connected(feed) as (_nc, js):
+            await ensure_stream(js, feed)
+            try:
+                with pytest.raises(BadRequestError):
+                    await ensure_stream(js, other)
+            finally:
+                with contextlib.suppress(NotFoundError):
+                    await js.delete_stream(other.stream)
+
+    asyncio.run(clash())

@@ -18,7 +18,7 @@ from nats.errors import Error as NatsError
 from nats.errors import NoServersError
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from xinyong.errors import UnusableInput
 
@@ -69,17 +69,27 @@ async def _quiet(_exc: Exception) -> None:
 
 
 async def ensure_stream(js: JetStreamContext, feed: FeedStream) -> None:
-    """Create the stream if it is missing (file storage, the duplicate window above)."""
+    """Create the stream if it is missing (file storage, the duplicate window above).
+
+    Several processes may start at once against a fresh server (a publisher and its
+    followers): when another one's creation wins the race, the server refuses ours ("subjects
+    overlap with an existing stream"); the stream then exists, which is all that was wanted."""
     try:
         await js.stream_info(feed.stream)
         return
     except NotFoundError:
         pass
-    await js.add_stream(
-        StreamConfig(
-            name=feed.stream,
-            subjects=[f"{feed.prefix}.>"],
-            duplicate_window=feed.duplicate_window,
-            storage=StorageType.FILE,
+    try:
+        await js.add_stream(
+            StreamConfig(
+                name=feed.stream,
+                subjects=[f"{feed.prefix}.>"],
+                duplicate_window=feed.duplicate_window,
+                storage=StorageType.FILE,
+            )
         )
-    )
+    except BadRequestError as refused:
+        try:
+            await js.stream_info(feed.stream)  # made by another process meanwhile: fine
+        except NotFoundError:
+            raise refused from None  # the subjects belong to another stream: misconfigured
