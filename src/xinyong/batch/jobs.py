@@ -26,6 +26,7 @@ from xinyong.catalog.model import ROLES, Catalog, PointsSpec, ScoringModel
 from xinyong.codes import regions
 from xinyong.errors import UnusableInput
 from xinyong.lists.batch import ENTRY_COLUMNS, RECORDS_SCHEMA, entries_sql, prepare_calendar
+from xinyong.lists.derive import RULE_COLUMNS
 from xinyong.lists.rules import LISTING_STATUSES
 from xinyong.lists.tables import list_entries
 from xinyong.measures.batch import (
@@ -248,17 +249,7 @@ def store_derive_inputs(conn: Connection, catalog: Catalog) -> tuple[pa.Table, p
     types = sorted({c.record_type for d in catalog.lists.values() for c in d.criteria})
     found = _run(
         conn,
-        select(
-            records.c.id,
-            records.c.record_key,
-            records.c.record_type,
-            records.c.subject_id,
-            records.c.status,
-            records.c.decided_on,
-            records.c.valid_from,
-            records.c.valid_to,
-            cast(records.c.fields, Text),
-        ).where(
+        select(*RULE_COLUMNS, cast(records.c.fields, Text)).where(
             records.c.superseded_at.is_(None),
             records.c.subject_id.is_not(None),
             records.c.record_type.in_(types),

@@ -139,22 +139,26 @@ def records_in_question(conn: Connection, record_ids: Collection[int]) -> InQues
     return found
 
 
+#: What the list rules read of a record, in ``RecordView``'s order, before its ``fields`` (the
+#: rules here, and ``xinyong.batch.jobs.store_derive_inputs`` for the same rules in SQL).
+RULE_COLUMNS = (
+    records.c.id,
+    records.c.record_key,
+    records.c.record_type,
+    records.c.subject_id,
+    records.c.status,
+    records.c.decided_on,
+    records.c.valid_from,
+    records.c.valid_to,
+)
+
+
 def current_records(
     conn: Connection, subject_ids: Collection[int] | None, keys: Collection[str] | None = None
 ) -> list[RecordView]:
     """The current records of these subjects, or with these keys (one query: keep the ids or
     keys to a chunk)."""
-    query = select(
-        records.c.id,
-        records.c.record_key,
-        records.c.record_type,
-        records.c.subject_id,
-        records.c.status,
-        records.c.decided_on,
-        records.c.valid_from,
-        records.c.valid_to,
-        records.c.fields,
-    ).where(records.c.superseded_at.is_(None))
+    query = select(*RULE_COLUMNS, records.c.fields).where(records.c.superseded_at.is_(None))
     if subject_ids is not None:
         query = query.where(among(conn, records.c.subject_id, list(subject_ids)))
     if keys is not None:  # an unlinked record (no subject) lists nobody
