@@ -179,3 +179,10 @@ class Forbidden(XinyongError):
 class Conflict(XinyongError):
     message_zh = "与当前状态冲突"
     message_en = "conflict with the current state"
+
+
+def first_line(error: BaseException | None) -> str:
+    """The first line of an error's message (an engine's or a driver's can run to pages), or
+    its type's name when it has none: what a one-line message quotes."""
+    text = str(error or "").strip()
+    return text.splitlines()[0] if text else type(error).__name__

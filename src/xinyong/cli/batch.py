@@ -12,6 +12,8 @@ import getpass
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +27,7 @@ from xinyong.catalog import default_catalog
 from xinyong.cli.decisions import parse_day, parse_known_at
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
-from xinyong.errors import UnusableInput
+from xinyong.errors import UnusableInput, first_line
 from xinyong.measures.decisions import known_at_from, require_action
 from xinyong.measures.screen import restriction_table
 from xinyong.score.access import SCORE_READ
@@ -61,6 +63,21 @@ def _engine(name: str, master: str) -> BatchEngine:
     if name == "spark":
         return spark_engine(master)
     raise UnusableInput(f"--engine 须为 duckdb 或 spark / --engine must be duckdb or spark: {name}")
+
+
+@contextmanager
+def _running(name: str, master: str) -> Iterator[BatchEngine]:
+    """An engine for one job, closed after it; the engine's own errors (a bad column, an
+    unreadable file, an output it cannot write) become one line, exit 2."""
+    runner = _engine(name, master)
+    try:
+        yield runner
+    except UnusableInput:
+        raise
+    except Exception as error:
+        raise UnusableInput(f"批处理失败 / batch job failed: {first_line(error)}") from error
+    finally:
+        runner.close()
 
 
 def _parquet_only(path: Path) -> None:
@@ -107,18 +124,8 @@ def screen_command(
         with opened(db, create=False) as store, database_errors(db):
             require_current(store)
             index = restriction_table(store, action, day, known)
-        runner = _engine(engine, master)
-        try:
+        with _running(engine, master) as runner:
             jobs.screen_files(runner, [file], column, index, out)
-        except UnusableInput:
-            raise
-        except Exception as error:  # the engine's own error (bad column, unreadable file)
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise UnusableInput(f"批处理失败 / batch job failed: {first}") from error
-        finally:
-            runner.close()
     seconds = round(time.perf_counter() - started, 3)
     _report(
         as_json,
@@ -240,35 +247,28 @@ def derive_command(
         catalog = default_catalog()
         _writable_dir(out)
         started = time.perf_counter()
-        with opened(db, create=False) as store, database_errors(db), store.connect() as conn:
+        with opened(db, create=False) as store, database_errors(db):
             require_current(store)
-            inputs = jobs.store_derive_inputs(conn, catalog)
-            stored = (jobs.store_entries(conn), jobs.store_restrictions(conn)) if compare else None
-        runner = _engine(engine, master)
-        try:
-            paths = jobs.derive_to_parquet(runner, catalog, *inputs, out)
-        except UnusableInput:
-            raise
-        except Exception as error:  # the engine's own error (e.g. the output not writable)
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise UnusableInput(f"批处理失败 / batch job failed: {first}") from error
-        finally:
-            runner.close()
-        derived = [pq.read_table(p) for p in paths]
-        with opened(db, create=False) as store, database_errors(db), store.begin() as conn:
-            audit.record(
-                conn,
-                actor=by or f"cli:{getpass.getuser()}",
-                role="operator",
-                purpose=purpose.strip(),
-                subject=None,
-                action=RECORDS_DERIVE,
-                resource="list_entries,restrictions",
-                outcome=f"{derived[0].num_rows} entries, {derived[1].num_rows} restrictions",
-                detail={"out": str(out), "batch": True, "engine": engine},
-            )
+            with store.connect() as conn:
+                inputs = jobs.store_derive_inputs(conn, catalog)
+                stored = (
+                    (jobs.store_entries(conn), jobs.store_restrictions(conn)) if compare else None
+                )
+            with _running(engine, master) as runner:
+                paths = jobs.derive_to_parquet(runner, catalog, *inputs, out)
+            derived = [pq.read_table(p) for p in paths]
+            with store.begin() as conn:  # the export is audited once it is written
+                audit.record(
+                    conn,
+                    actor=by or f"cli:{getpass.getuser()}",
+                    role="operator",
+                    purpose=purpose.strip(),
+                    subject=None,
+                    action=RECORDS_DERIVE,
+                    resource="list_entries,restrictions",
+                    outcome=f"{derived[0].num_rows} entries, {derived[1].num_rows} restrictions",
+                    detail={"out": str(out), "batch": True, "engine": engine},
+                )
     seconds = round(time.perf_counter() - started, 3)
     counts = {"entries": derived[0].num_rows, "restrictions": derived[1].num_rows}
     payload: dict[str, object] = {

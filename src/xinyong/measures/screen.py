@@ -38,7 +38,7 @@ from sqlalchemy import Engine, or_, select
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.codes import normalise, orgcode, regions, ric, uscc
-from xinyong.errors import UnusableInput
+from xinyong.errors import UnusableInput, first_line
 from xinyong.measures.decisions import known_at_from, require_action
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import database_errors
@@ -281,7 +281,7 @@ def _source(path: Path, column: str | None, con: duckdb.DuckDBPyConnection) -> t
     try:
         names = [d[0] for d in con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
     except duckdb.Error as error:
-        raise UnusableInput(f"无法读取 / cannot read {path.name}: {_first(error)}") from error
+        raise UnusableInput(f"无法读取 / cannot read {path.name}: {first_line(error)}") from error
     if column is None:
         column = next((c for c in DEFAULT_COLUMNS if c in names), names[0] if names else None)
     if column is None or column not in names:
@@ -289,11 +289,6 @@ def _source(path: Path, column: str | None, con: duckdb.DuckDBPyConnection) -> t
             f"没有列 / no column {column!r} in {path.name} (columns: {', '.join(names)})"
         )
     return reader, column
-
-
-def _first(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def screen(
@@ -346,7 +341,7 @@ def screen(
             ).fetchall()
         )
     except duckdb.Error as error:
-        raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {_first(error)}") from error
+        raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
     finally:
         con.close()
     total = sum(counts.values())

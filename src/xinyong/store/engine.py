@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
-from xinyong.errors import UnusableInput
+from xinyong.errors import UnusableInput, first_line
 
 DEFAULT_URL = "sqlite:///xinyong.db"
 
@@ -35,11 +35,11 @@ def database_errors(url: str | None = None) -> Iterator[None]:
         yield
     except (exc.ArgumentError, exc.NoSuchModuleError) as error:
         raise UnusableInput(
-            f"数据库 URL 无效 / bad database URL{where}: {_first_line(error)}"
+            f"数据库 URL 无效 / bad database URL{where}: {first_line(error)}"
         ) from error
     except (exc.OperationalError, exc.InterfaceError) as error:
         raise UnusableInput(
-            f"无法连接数据库 / cannot reach the database{where}: {_first_line(error.orig)}"
+            f"无法连接数据库 / cannot reach the database{where}: {first_line(error.orig)}"
         ) from error
 
 
@@ -113,8 +113,3 @@ def _safe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except exc.ArgumentError:
         return "…"
-
-
-def _first_line(error: BaseException | None) -> str:
-    text = str(error or "").strip()
-    return text.splitlines()[0] if text else type(error).__name__
