@@ -12,7 +12,7 @@ import csv
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -185,31 +185,19 @@ def change_statuses(
     transaction and pipeline run each, or all in one transaction and ONE pipeline run."""
 
     def run(documents: list[str]) -> None:
-        held: list[int] = []
-        real = pipeline.apply_records
-
-        def hold(conn: Connection, ids: Sequence[int], **_: Any) -> set[int]:
-            held.extend(ids)
-            return set()
-
         with engine.begin() as conn:
-            pipeline.apply_records = hold  # type: ignore[assignment]
-            try:
-                for document in documents:
-                    found = conn.execute(
-                        select(records).where(
-                            records.c.document_no == document, records.c.superseded_at.is_(None)
-                        )
-                    ).first()
-                    if found is None:
-                        continue
-                    stored = record_by_id(conn, found.id)
-                    new_version(
-                        conn, stored, status=mixed.new_statuses[document], catalog=catalog, at=at
+            changed: list[int] = []
+            for document in documents:
+                found = conn.execute(
+                    select(records).where(
+                        records.c.document_no == document, records.c.superseded_at.is_(None)
                     )
-            finally:
-                pipeline.apply_records = real  # type: ignore[method-assign]
-            real(conn, held, catalog=catalog, at=at)
+                ).first()
+                if found is None:
+                    continue
+                stored = record_by_id(conn, found.id)
+                changed.append(new_version(conn, stored, status=mixed.new_statuses[document]))
+            pipeline.apply_records(conn, changed, catalog=catalog, at=at)
 
     documents = sorted(mixed.new_statuses)
     if one_by_one:

@@ -46,6 +46,7 @@ EVENT_TYPES: dict[str, str] = {
     "restriction.added": "限制新增 / a restriction (subject, action, measure) was added",
     "restriction.lifted": "限制解除 / a restriction was lifted",
     "objection.outcome": "异议结果 / an objection was decided",
+    "repair.outcome": "信用修复结果 / a repair application was decided",
 }
 
 #: Subject kinds whose events are personal data.

@@ -1,11 +1,11 @@
 """Federation: a local platform and the national one exchange events over the same feed.
 
 Each platform publishes its own events (``xinyong feed run``) and pulls its peers' with a durable
-JetStream consumer per event family (``record``, ``list``, ``restriction``, ``objection``): a
-provincial platform accepts ``list`` from the national one; the national platform accepts
-``record`` from the provinces. A received event is kept in the outbox table under its origin (so
+JetStream consumer per event family (``record``, ``list``, ``restriction``, ``objection``,
+``repair``): a provincial platform accepts ``list`` from the national one; the national platform
+accepts ``record`` from the provinces. A received event is kept in the outbox table under its origin (so
 local subscribers get it; it is never published again) and folds into ``feed_peer_state``: the
-newest state of each record, list entry, restriction or objection a peer sent.
+newest state of each record, list entry, restriction, objection or repair a peer sent.
 
 Idempotent: an event already held (same ``event_id``) is skipped, and peer state only moves to a
 higher origin sequence, so two platforms that exchange the same events twice, in any order, end
@@ -30,7 +30,7 @@ from xinyong.feed.stream import FeedStream, connected, ensure_stream
 from xinyong.feed.tables import feed_events, feed_peer_state
 from xinyong.store.engine import utcnow
 
-FAMILIES = ("record", "list", "restriction", "objection")
+FAMILIES = ("record", "list", "restriction", "objection", "repair")
 
 
 @dataclass
@@ -63,7 +63,7 @@ def entity_of(event: Event) -> tuple[str, str]:
         return "list_entry", f"{p.get('list_id')}:{event.subject_code}"
     if family == "restriction":
         return "restriction", f"{event.subject_code}:{p.get('action')}:{p.get('measure_id')}"
-    return family, str(p.get("objection_id") or event.event_id)
+    return family, str(p.get(f"{family}_id") or event.event_id)  # a case: objection_id …
 
 
 def apply_events(conn: Connection, events: Sequence[Event]) -> FederationResult:

@@ -44,6 +44,7 @@ from xinyong.link import resolve_codes
 from xinyong.link.attach import LinkRow, forget, remember
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
 from xinyong.store.engine import database_errors, utcnow
+from xinyong.store.identity import record_identity
 from xinyong.store.tables import batches, provenance, records, rejects
 
 CHUNK_ROWS = 5000
@@ -115,33 +116,16 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
 
-def record_identity(record_type: str, source: str, values: dict[str, Any], row_hash: str) -> str:
-    subject = values.get("subject_code") or values.get("subject_name") or ""
-    parts = [record_type, source, values.get("document_no") or "", subject]
-    if not values.get("document_no"):
-        parts.append(row_hash)
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-#: ``canonical_json`` for parsed values (dates as dates), without copying them first.
+#: ``store.identity.canonical_json`` for parsed values (dates as dates), without copying them.
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
 )
-
-
-def canonical_json(fields: dict[str, Any]) -> str:
-    """The one text form of a record's fields: hashed for its content, and stored as it is."""
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def content_hash(fields: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
 class _Rejects:

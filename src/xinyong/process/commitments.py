@@ -3,35 +3,46 @@
 - ``sign_commitment`` — a subject promises (e.g. to supply the missing documents by a date so an
   approval can go ahead now, 容缺受理). Kinds are the ``commitment_kind`` values of the catalog's
   ``commitment_breach`` record type.
-- ``fulfil_commitment`` — the promise was kept.
+- ``fulfil_commitment`` — the accepting authority finds the promise kept.
 - ``breach_commitment`` — the accepting authority finds it broken: a ``commitment_breach`` record
-  is written as a one-row batch of that authority (with provenance, like any ingested row) and
-  goes through ``pipeline.apply_records`` in the same transaction.
+  is written as a one-row batch of that authority (``records.new_record``: with provenance, like
+  any ingested row) and goes through the pipeline in the same transaction.
+
+Only the accepting authority may fulfil or breach, and only an open commitment
+(:mod:`xinyong.process.cases`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
-from xinyong import audit, pipeline
 from xinyong.catalog.model import Catalog
-from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
-from xinyong.ingest.load import content_hash, record_identity
-from xinyong.process.objections import normalise_code
-from xinyong.process.tables import commitments
-from xinyong.store.tables import batches, provenance, records
+from xinyong.errors import UnusableInput
+from xinyong.process.cases import (
+    COMMITMENTS,
+    Case,
+    from_row,
+    get_case,
+    may_move,
+    move,
+    normalise_code,
+    open_case,
+    required,
+    select_cases,
+)
+from xinyong.process.records import new_record
 
 BREACH_TYPE = "commitment_breach"
 
 
 @dataclass(frozen=True)
-class Commitment:
+class Commitment(Case):
+    case_kind = COMMITMENTS
+
     id: int
     subject_code: str
     subject_name: str
@@ -44,22 +55,6 @@ class Commitment:
     breached_on: date | None
     breach: str | None
     breach_record_id: int | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "subject_code": self.subject_code,
-            "subject_name": self.subject_name,
-            "kind": self.kind,
-            "matter": self.matter,
-            "authority": self.authority,
-            "signed_on": self.signed_on.isoformat(),
-            "due_on": self.due_on.isoformat() if self.due_on else None,
-            "state": self.state,
-            "breached_on": self.breached_on.isoformat() if self.breached_on else None,
-            "breach": self.breach,
-            "breach_record_id": self.breach_record_id,
-        }
 
 
 def commitment_kinds(catalog: Catalog) -> dict[str, str]:
@@ -91,9 +86,10 @@ def sign_commitment(
         raise UnusableInput(f"未知部门 / unknown authority {authority!r}")
     if due_on is not None and due_on < today:
         raise UnusableInput(f"履约期限 {due_on} 早于签署日 / due date before the signing date")
-    name, matter = _required("subject_name", subject_name), _required("matter", matter)
-    commitment_id = conn.execute(
-        insert(commitments).returning(commitments.c.id),
+    name, matter = required("subject_name", subject_name), required("matter", matter)
+    commitment_id = open_case(
+        conn,
+        COMMITMENTS,
         {
             "subject_code": code,
             "subject_name": name,
@@ -102,39 +98,40 @@ def sign_commitment(
             "authority": authority,
             "signed_on": today,
             "due_on": due_on,
-            "state": "open",
             "recorded_at": datetime.now(UTC),
         },
-    ).scalar_one()
-    audit.record(
-        conn,
+        verb="sign",
         actor=authority,
         role="agency",
         purpose="信用承诺 / credit commitment",
-        subject=code,
-        action="commitment.sign",
-        resource=f"commitment:{commitment_id}",
-        outcome="open",
+        catalog=catalog,
+        at=today,
     )
-    return get_commitment(conn, int(commitment_id))
+    return get_commitment(conn, commitment_id)
 
 
 def fulfil_commitment(
-    conn: Connection, commitment_id: int, *, authority: str, at: date | None = None
+    conn: Connection,
+    commitment_id: int,
+    *,
+    catalog: Catalog,
+    authority: str,
+    at: date | None = None,
 ) -> Commitment:
-    current = _open(conn, commitment_id, authority)
-    conn.execute(
-        update(commitments).where(commitments.c.id == commitment_id).values(state="fulfilled")
-    )
-    audit.record(
+    """The accepting authority finds the promise kept."""
+    current = get_commitment(conn, commitment_id)
+    move(
         conn,
+        COMMITMENTS,
+        current,
+        to="fulfilled",
+        authority=authority,
+        verb="fulfil",
         actor=authority,
         role="agency",
         purpose="信用承诺履行 / commitment fulfilled",
-        subject=current.subject_code,
-        action="commitment.fulfil",
-        resource=f"commitment:{commitment_id}",
-        outcome="fulfilled",
+        catalog=catalog,
+        at=at or date.today(),
     )
     return get_commitment(conn, commitment_id)
 
@@ -151,8 +148,9 @@ def breach_commitment(
 ) -> Commitment:
     """Record a breach: a ``commitment_breach`` record from ``authority``, through the pipeline."""
     today = at or date.today()
-    current = _open(conn, commitment_id, authority)
-    breach, found_by = _required("breach", breach), _required("found_by", found_by)
+    current = get_commitment(conn, commitment_id)
+    may_move(COMMITMENTS, current, authority=authority, to="breached")
+    breach, found_by = required("breach", breach), required("found_by", found_by)
     fields: dict[str, Any] = {
         "subject_name": current.subject_name,
         "subject_code": current.subject_code,
@@ -164,124 +162,43 @@ def breach_commitment(
         "breach": breach,
         "found_by": found_by,
     }
-    now = datetime.now(UTC)
-    row_hash = content_hash(fields)
-    record_key = record_identity(BREACH_TYPE, authority, fields, row_hash)
-    batch_id = conn.execute(
-        insert(batches).returning(batches.c.id),
-        {
-            "record_type": BREACH_TYPE,
-            "source": authority,
-            "file_name": f"commitment:{current.id}",
-            "file_sha256": hashlib.sha256(
-                json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
-            ).hexdigest(),
-            "catalog_version": catalog.version,
-            "started_at": now,
-            "finished_at": now,
-            "state": "done",
-            "accepted": 1,
-        },
-    ).scalar_one()
-    record_id = conn.execute(
-        insert(records).returning(records.c.id),
-        {
-            "record_type": BREACH_TYPE,
-            "source": authority,
-            "subject_id": None,
-            "subject_code": current.subject_code,
-            "subject_name": current.subject_name,
-            "document_no": fields["document_no"],
-            "decided_on": today,
-            "valid_from": today,
-            "valid_to": None,
-            "fields": fields,
-            "status": "active",
-            "version": 1,
-            "supersedes": None,
-            "recorded_at": now,
-            "superseded_at": None,
-            "record_key": record_key,
-            "row_hash": row_hash,
-        },
-    ).scalar_one()
-    conn.execute(
-        insert(provenance),
-        {
-            "record_id": record_id,
-            "record_key": record_key,
-            "batch_id": batch_id,
-            "source": authority,
-            "row_number": 1,
-        },
-    )
-    pipeline.apply_records(conn, [int(record_id)], catalog=catalog, at=today)
-    conn.execute(
-        update(commitments)
-        .where(commitments.c.id == commitment_id)
-        .values(
-            state="breached",
-            breached_on=today,
-            breach=breach,
-            breach_record_id=record_id,
-            breach_record_key=record_key,
-        )
-    )
-    audit.record(
+    record_id, record_key = new_record(
         conn,
+        record_type=BREACH_TYPE,
+        source=authority,
+        fields=fields,
+        origin=f"commitment:{current.id}",
+        catalog_version=catalog.version,
+        on=today,
+    )
+    move(
+        conn,
+        COMMITMENTS,
+        current,
+        to="breached",
+        authority=authority,
+        verb="breach",
         actor=found_by,
         role="agency",
         purpose="违反信用承诺 / commitment breach",
-        subject=current.subject_code,
-        action="commitment.breach",
-        resource=f"commitment:{commitment_id}",
-        outcome="breached",
-        detail={"record": int(record_id), "authority": authority},
+        catalog=catalog,
+        at=today,
+        values={
+            "breached_on": today,
+            "breach": breach,
+            "breach_record_id": record_id,
+            "breach_record_key": record_key,
+        },
+        records=[record_id],
     )
     return get_commitment(conn, commitment_id)
 
 
 def get_commitment(conn: Connection, commitment_id: int) -> Commitment:
-    row = conn.execute(select(commitments).where(commitments.c.id == commitment_id)).first()
-    if row is None:
-        raise NotFound(f"承诺 {commitment_id} 不存在 / no commitment {commitment_id}")
-    return Commitment(
-        id=row.id,
-        subject_code=row.subject_code,
-        subject_name=row.subject_name,
-        kind=row.kind,
-        matter=row.matter,
-        authority=row.authority,
-        signed_on=row.signed_on,
-        due_on=row.due_on,
-        state=row.state,
-        breached_on=row.breached_on,
-        breach=row.breach,
-        breach_record_id=row.breach_record_id,
-    )
+    return from_row(Commitment, get_case(conn, COMMITMENTS, commitment_id))
 
 
 def list_commitments(conn: Connection, *, subject_code: str | None = None) -> list[Commitment]:
-    query = select(commitments.c.id).order_by(commitments.c.id)
-    if subject_code is not None:
-        query = query.where(commitments.c.subject_code == subject_code)
-    return [get_commitment(conn, cid) for cid in conn.execute(query).scalars()]
-
-
-def _open(conn: Connection, commitment_id: int, authority: str) -> Commitment:
-    current = get_commitment(conn, commitment_id)
-    if current.authority != authority:
-        raise Forbidden(
-            f"承诺 {commitment_id} 由 {current.authority} 受理，不是 {authority} / commitment "
-            f"{commitment_id} was accepted by {current.authority}, not {authority}"
-        )
-    if current.state != "open":
-        raise Conflict(f"承诺 {commitment_id} 已是 {current.state} / commitment is {current.state}")
-    return current
-
-
-def _required(name: str, value: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise UnusableInput(f"{name} 不能为空 / {name} must not be empty")
-    return text
+    """A subject's commitments (or all), in the order they were signed."""
+    query = select_cases(COMMITMENTS, subject_code=subject_code, by_due_date=False)
+    return [from_row(Commitment, row) for row in conn.execute(query)]

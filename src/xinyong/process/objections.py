@@ -8,8 +8,8 @@
   is due on the rule's deadline, counted in Chinese working days.
 - ``decide_objection`` — by that authority. Upheld: the record is withdrawn, or corrected (the
   wrong version is marked ``corrected``, the new one carries the corrected fields). Rejected: the
-  mark is lifted, with reasons. Either way the change flows through ``pipeline.apply_records`` in
-  the caller's transaction, and an audit event and (where the feed exists) a feed event follow.
+  mark is lifted, with reasons. :func:`xinyong.process.cases.move` does the rest: the changed
+  records through the pipeline, the audit event and the feed event ``objection.outcome``.
 - ``list_objections`` — all, by state, subject or authority, or only the overdue ones.
 """
 
@@ -22,15 +22,26 @@ from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
-from xinyong import audit
 from xinyong.catalog.model import Catalog, FieldType
-from xinyong.errors import Conflict, Forbidden, InvalidCode, NotFound, UnusableInput
-from xinyong.link.identifiers import identify
+from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
+from xinyong.process.cases import (
+    OBJECTIONS,
+    Case,
+    due_after,
+    from_row,
+    get_case,
+    may_move,
+    move,
+    normalise_code,
+    open_case,
+    required,
+    select_cases,
+)
 from xinyong.process.policy import objection_rule
-from xinyong.process.records import current_version, emit_feed, new_version, record_by_id
-from xinyong.process.tables import cases_query, objection_files, objections
+from xinyong.process.records import current_version, new_version, record_by_id
+from xinyong.process.tables import objection_files
 from xinyong.store.queries import StoredRecord
 from xinyong.store.tables import records
 
@@ -48,7 +59,9 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Objection:
+class Objection(Case):
+    case_kind = OBJECTIONS
+
     id: int
     subject_code: str
     record_id: int | None
@@ -69,43 +82,6 @@ class Objection:
     decision_reason: str | None
     files: list[dict[str, Any]] = field(default_factory=list)
 
-    def overdue(self, today: date) -> bool:
-        """Still open after its deadline (the deadline day itself is still in time)."""
-        return self.state == "open" and today > self.due_on
-
-    def as_json(self, today: date | None = None) -> dict[str, Any]:
-        data = {
-            "id": self.id,
-            "subject_code": self.subject_code,
-            "record_id": self.record_id,
-            "list_id": self.list_id,
-            "filed_by": self.filed_by,
-            "filer_role": self.filer_role,
-            "reason": self.reason,
-            "authority": self.authority,
-            "filed_on": self.filed_on.isoformat(),
-            "due_on": self.due_on.isoformat(),
-            "deadline_rule": self.deadline_rule,
-            "state": self.state,
-            "remedy": self.remedy,
-            "corrections": self.corrections,
-            "decided_by": self.decided_by,
-            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
-            "decision_reason": self.decision_reason,
-            "files": self.files,
-        }
-        if today is not None:
-            data["overdue"] = self.overdue(today)
-        return data
-
-
-def normalise_code(code: str) -> str:
-    """A subject code as stored (``identify``), or ``UnusableInput`` naming why it is invalid."""
-    try:
-        return identify(code).value
-    except InvalidCode as error:
-        raise UnusableInput(f"{code!r}: {error.bilingual()}") from error
-
 
 def file_objection(
     conn: Connection,
@@ -123,7 +99,7 @@ def file_objection(
     """File an objection against ``record_id`` or against the subject's entry on ``list_id``."""
     today = at or date.today()
     code = normalise_code(subject_code)
-    reason, filed_by = _required("reason", reason), _required("filed_by", filed_by)
+    reason, filed_by = required("reason", reason), required("filed_by", filed_by)
     if filer_role not in ("subject", "wrongly_matched", "agent"):
         raise UnusableInput(f"未知的异议人身份 / unknown filer role {filer_role!r}")
     if (record_id is None) == (list_id is None):
@@ -146,11 +122,12 @@ def file_objection(
             )
         if target.status == "withdrawn":
             raise Conflict(f"记录 {target.id} 已撤销 / record {target.id} is withdrawn")
-    rule = objection_rule(targets[0].record_type)
-    due = max(objection_rule(t.record_type).due(today) for t in targets)
-    now = datetime.now(UTC)
-    objection_id = conn.execute(
-        insert(objections).returning(objections.c.id),
+    rules = [objection_rule(t.record_type) for t in targets]
+    due = due_after(today, *(rule.deadline for rule in rules))
+    marked = [new_version(conn, target, status="under_objection") for target in targets]
+    objection_id = open_case(
+        conn,
+        OBJECTIONS,
         {
             "record_id": targets[0].id if record_id is not None else None,
             "record_key": _key(conn, targets[0].id) if record_id is not None else None,
@@ -160,35 +137,28 @@ def file_objection(
             "filer_role": filer_role,
             "reason": reason,
             "authority": authority,
-            "filed_at": now,
+            "filed_at": datetime.now(UTC),
             "filed_on": today,
             "due_on": due,
-            "deadline_rule": rule.describe(catalog),
-            "state": "open",
+            "deadline_rule": rules[0].describe(catalog),
         },
-    ).scalar_one()
-    if files:
-        conn.execute(insert(objection_files), [{"objection_id": objection_id, **f} for f in files])
-    for target in targets:
-        new_version(conn, target, status="under_objection", catalog=catalog, at=today)
-    audit.record(
-        conn,
+        verb="file",
         actor=filed_by,
         role=filer_role,
         purpose="异议申请 / objection",
-        subject=code,
-        action="objection.file",
-        resource=f"objection:{objection_id}",
-        outcome="open",
+        catalog=catalog,
+        at=today,
+        records=marked,
         detail={
             "records": [t.id for t in targets],
             "list": list_id,
-            "authority": authority,
             "due_on": due.isoformat(),
             "files": [{k: f[k] for k in ("name", "size", "sha256")} for f in files],
         },
     )
-    return get_objection(conn, int(objection_id))
+    if files:
+        conn.execute(insert(objection_files), [{"objection_id": objection_id, **f} for f in files])
+    return get_objection(conn, objection_id)
 
 
 def decide_objection(
@@ -208,14 +178,9 @@ def decide_objection(
     ``corrections`` (field → value, checked against the record type)."""
     today = at or date.today()
     current = get_objection(conn, objection_id)
-    if current.state != "open":
-        raise Conflict(f"异议 {objection_id} 已于 {current.decided_on} 决定 / already decided")
-    if authority != current.authority:
-        raise Forbidden(
-            f"异议 {objection_id} 由 {current.authority} 处理，不是 {authority} / objection "
-            f"{objection_id} is for {current.authority} to decide, not {authority}"
-        )
-    reason, decided_by = _required("reason", reason), _required("decided_by", decided_by)
+    state = "upheld" if upheld else "rejected"
+    may_move(OBJECTIONS, current, authority=authority, to=state)
+    reason, decided_by = required("reason", reason), required("decided_by", decided_by)
     if upheld and remedy not in ("withdraw", "correct"):
         raise UnusableInput(
             "支持异议须选择撤销或更正 / an upheld objection needs --withdraw or --correct"
@@ -230,63 +195,45 @@ def decide_objection(
         if len(targets) != 1:
             raise UnusableInput("名单异议只能撤销 / a list objection can only withdraw records")
         checked = _checked_corrections(catalog, targets[0].record_type, corrections)
-    new_ids = []
-    for target in targets:
-        if not upheld:
-            new_ids.append(new_version(conn, target, status="active", catalog=catalog, at=today))
-        elif remedy == "withdraw":
-            new_ids.append(new_version(conn, target, status="withdrawn", catalog=catalog, at=today))
-        else:
-            new_ids.append(
-                new_version(
-                    conn,
-                    target,
-                    status="active",
-                    catalog=catalog,
-                    at=today,
-                    corrections=checked,
-                    old_status="corrected",
-                )
-            )
-    state = "upheld" if upheld else "rejected"
-    conn.execute(
-        update(objections)
-        .where(objections.c.id == objection_id)
-        .values(
-            state=state,
-            remedy=remedy if upheld else None,
-            corrections=checked or None,
-            decided_by=decided_by,
-            decided_at=datetime.now(UTC),
-            decided_on=today,
-            decision_reason=reason,
-        )
-    )
-    audit.record(
+    if not upheld:
+        new_ids = [new_version(conn, t, status="active") for t in targets]
+    elif remedy == "withdraw":
+        new_ids = [new_version(conn, t, status="withdrawn") for t in targets]
+    else:
+        new_ids = [
+            new_version(conn, t, status="active", corrections=checked, old_status="corrected")
+            for t in targets
+        ]
+    move(
         conn,
+        OBJECTIONS,
+        current,
+        to=state,
+        authority=authority,
+        verb="decide",
         actor=decided_by,
         role="source",
         purpose="异议处理 / objection decision",
-        subject=current.subject_code,
-        action="objection.decide",
-        resource=f"objection:{objection_id}",
-        outcome=state if not upheld else f"{state}:{remedy}",
-        detail={"authority": authority, "records": new_ids, "late": today > current.due_on},
-    )
-    emit_feed(
-        conn,
-        "objection.outcome",
-        current.subject_code,
-        {"objection": objection_id, "outcome": state, "remedy": remedy, "records": new_ids},
+        catalog=catalog,
+        at=today,
+        values={
+            "remedy": remedy if upheld else None,
+            "corrections": checked or None,
+            "decided_by": decided_by,
+            "decided_at": datetime.now(UTC),
+            "decided_on": today,
+            "decision_reason": reason,
+        },
+        records=new_ids,
+        outcome=f"{state}:{remedy}" if upheld else state,
+        detail={"late": current.overdue(today)},
+        payload={"remedy": remedy if upheld else None},
     )
     return get_objection(conn, objection_id)
 
 
 def get_objection(conn: Connection, objection_id: int) -> Objection:
-    row = conn.execute(select(objections).where(objections.c.id == objection_id)).first()
-    if row is None:
-        raise NotFound(f"异议 {objection_id} 不存在 / no objection {objection_id}")
-    return _objection(conn, row)
+    return _objection(conn, get_case(conn, OBJECTIONS, objection_id))
 
 
 def list_objections(
@@ -298,9 +245,8 @@ def list_objections(
     overdue_on: date | None = None,
 ) -> list[Objection]:
     """Objections oldest first; ``overdue_on``: only those still open after their deadline."""
-    query = cases_query(
-        objections,
-        open_state="open",
+    query = select_cases(
+        OBJECTIONS,
         state=state,
         subject_code=subject_code,
         authority=authority,
@@ -318,34 +264,7 @@ def _objection(conn: Connection, row: Any) -> Objection:
             .order_by(objection_files.c.id)
         )
     ]
-    return Objection(
-        id=row.id,
-        subject_code=row.subject_code,
-        record_id=row.record_id,
-        record_key=row.record_key,
-        list_id=row.list_id,
-        filed_by=row.filed_by,
-        filer_role=row.filer_role,
-        reason=row.reason,
-        authority=row.authority,
-        filed_on=row.filed_on,
-        due_on=row.due_on,
-        deadline_rule=row.deadline_rule,
-        state=row.state,
-        remedy=row.remedy,
-        corrections=row.corrections,
-        decided_by=row.decided_by,
-        decided_on=row.decided_on,
-        decision_reason=row.decision_reason,
-        files=files,
-    )
-
-
-def _required(name: str, value: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise UnusableInput(f"{name} 不能为空 / {name} must not be empty")
-    return text
+    return from_row(Objection, row, files=files)
 
 
 def _checked_file(item: Evidence) -> dict[str, Any]:

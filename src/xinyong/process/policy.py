@@ -37,10 +37,6 @@ class ObjectionRule:
     note_zh: str
     note_en: str
 
-    def due(self, filed_on: date) -> date:
-        """The last day the source authority has to decide an objection filed on ``filed_on``."""
-        return deadline_after(filed_on, self.deadline)
-
     def describe(self, catalog: Catalog) -> str:
         """``10wd · 《关于进一步完善信用修复制度的实施方案》`` — stored with each objection."""
         return f"{self.deadline} · {catalog.cite(self.legal_basis)}"

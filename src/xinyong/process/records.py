@@ -1,30 +1,32 @@
-"""How a process changes a record: a new version, never an overwrite, then the pipeline.
+"""How a process writes a record: a new version, never an overwrite; a new record as a batch.
 
-An objection's mark, its outcome and a granted repair each close the record's current version
-(``superseded_at``) and add the next one with the new status (and, for a correction, the
-corrected fields). The new version is handed to :func:`xinyong.pipeline.apply_records` in the
-same transaction, so lists, the restriction index and the feed follow the change or nothing does.
+- ``new_version`` — an objection's mark, its outcome and a granted repair each close the
+  record's current version (``superseded_at``) and add the next one with the new status (and,
+  for a correction, the corrected fields).
+- ``new_record`` — a breached commitment becomes a record of its own, written as a one-row batch
+  of the authority with provenance, like any ingested row.
 
-The new version is written unlinked (``subject_id`` NULL) so that the link step attaches it again
-by its code and names the subject in the change: that is how the lists and measures steps learn
-which subjects to re-derive.
+Neither runs the pipeline: :mod:`xinyong.process.cases` hands every record a move changed to
+:func:`xinyong.pipeline.apply_records` once, in the same transaction, so lists, the restriction
+index and the feed follow the change or nothing does.
+
+Records are written unlinked (``subject_id`` NULL) so that the link step attaches them by their
+code and names the subject in the change: that is how the lists and measures steps learn which
+subjects to re-derive.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from xinyong import pipeline
-from xinyong.catalog.model import Catalog
 from xinyong.errors import NotFound
-from xinyong.ingest.load import content_hash
+from xinyong.store.identity import content_hash, record_identity
 from xinyong.store.queries import StoredRecord
-from xinyong.store.tables import records
+from xinyong.store.tables import batches, provenance, records
 
 #: Columns of ``records`` that mirror a field of the same name.
 _MIRRORED = ("subject_code", "subject_name", "document_no", "decided_on")
@@ -55,12 +57,11 @@ def new_version(
     record: StoredRecord,
     *,
     status: str,
-    catalog: Catalog,
-    at: date,
     corrections: Mapping[str, Any] | None = None,
     old_status: str | None = None,
 ) -> int:
-    """Supersede ``record`` (its current version) with one of ``status``; returns the new id.
+    """Supersede ``record`` (its current version) with one of ``status``; returns the new id
+    (for the caller to run through the pipeline).
 
     ``corrections`` replace field values (already validated by the caller). ``old_status`` marks
     the superseded version (``corrected``: the version an upheld objection found wrong).
@@ -110,8 +111,69 @@ def new_version(
             "row_hash": row_hash,
         },
     ).scalar_one()
-    pipeline.apply_records(conn, [new_id], catalog=catalog, at=at)
     return int(new_id)
+
+
+def new_record(
+    conn: Connection,
+    *,
+    record_type: str,
+    source: str,
+    fields: dict[str, Any],
+    origin: str,
+    catalog_version: str,
+    on: date,
+) -> tuple[int, str]:
+    """Write ``fields`` as a new record of ``source``, in a one-row batch named ``origin`` (with
+    provenance); returns the record's id and key (for the caller to run through the pipeline)."""
+    now = datetime.now(UTC)
+    row_hash = content_hash(fields)
+    record_key = record_identity(record_type, source, fields, row_hash)
+    batch_id = conn.execute(
+        insert(batches).returning(batches.c.id),
+        {
+            "record_type": record_type,
+            "source": source,
+            "file_name": origin,
+            "file_sha256": row_hash,
+            "catalog_version": catalog_version,
+            "started_at": now,
+            "finished_at": now,
+            "state": "done",
+            "accepted": 1,
+        },
+    ).scalar_one()
+    record_id = conn.execute(
+        insert(records).returning(records.c.id),
+        {
+            "record_type": record_type,
+            "source": source,
+            "subject_id": None,
+            **{c: fields.get(c) for c in _MIRRORED},
+            "decided_on": on,
+            "valid_from": on,
+            "valid_to": None,
+            "fields": fields,
+            "status": "active",
+            "version": 1,
+            "supersedes": None,
+            "recorded_at": now,
+            "superseded_at": None,
+            "record_key": record_key,
+            "row_hash": row_hash,
+        },
+    ).scalar_one()
+    conn.execute(
+        insert(provenance),
+        {
+            "record_id": record_id,
+            "record_key": record_key,
+            "batch_id": batch_id,
+            "source": source,
+            "row_number": 1,
+        },
+    )
+    return int(record_id), record_key
 
 
 def _record(row: Any) -> StoredRecord:
@@ -134,16 +196,3 @@ def _valid_from(fields: Mapping[str, Any], record: StoredRecord) -> date | None:
         if isinstance(value, str) and value:
             return date.fromisoformat(value)
     return record.valid_from
-
-
-def emit_feed(conn: Connection, event_type: str, subject: str, payload: dict[str, Any]) -> bool:
-    """Publish through ``xinyong.feed.emit`` where the feed has landed; False where it has not."""
-    try:
-        feed = importlib.import_module("xinyong.feed")
-    except ImportError:
-        return False
-    emit: Callable[..., object] | None = getattr(feed, "emit", None)
-    if emit is None:
-        return False
-    emit(conn, event_type, subject, payload)
-    return True

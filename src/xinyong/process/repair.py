@@ -8,10 +8,12 @@ conditions; this module only carries those rules out.
   application before the minimum period ends; the applicant states which of the catalog's
   conditions are met (all of them are required) and may name a signed commitment. Due in
   ``DECISION_DEADLINE`` working days (2025 plan: Credit China answers within 10 working days).
-- ``decide_repair`` — granted: a new version with status ``repaired`` flows through the pipeline
-  (its publication ends;
-  the lists and measures it carried go, and the feed step publishes that); the record stays for the
-  authorities that may still see it. Refused: with reasons; the record is unchanged.
+- ``decide_repair`` — by the deciding authority. Granted: a new version with status
+  ``repaired`` flows through the pipeline (its publication ends; the lists and measures it
+  carried go, and the feed step publishes that); the record stays for the authorities that may
+  still see it. Refused: with reasons; the record is unchanged. Either way
+  :func:`xinyong.process.cases.move` writes the audit event and the feed event
+  ``repair.outcome``, as for an objection's decision.
 """
 
 from __future__ import annotations
@@ -21,15 +23,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
-from xinyong import audit
 from xinyong.catalog.model import Catalog, Duration, LegalRef, RepairRule
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
-from xinyong.process.objections import normalise_code
-from xinyong.process.policy import deadline_after
+from xinyong.process.cases import (
+    REPAIRS,
+    Case,
+    due_after,
+    from_row,
+    get_case,
+    may_move,
+    move,
+    normalise_code,
+    open_case,
+    required,
+    select_cases,
+)
 from xinyong.process.records import current_version, new_version, record_by_id
-from xinyong.process.tables import cases_query, commitments, repairs
+from xinyong.process.tables import commitments, repairs
 from xinyong.store.tables import records
 
 #: Credit China forwards, the authority decides and the applicant hears within 10 working days.
@@ -38,7 +50,9 @@ DEADLINE_BASIS = LegalRef(instrument="credit_repair_plan_2025")
 
 
 @dataclass(frozen=True)
-class Repair:
+class Repair(Case):
+    case_kind = REPAIRS
+
     id: int
     record_id: int
     record_key: str
@@ -54,30 +68,6 @@ class Repair:
     decided_by: str | None
     decided_on: date | None
     decision_reason: str | None
-
-    def overdue(self, today: date) -> bool:
-        return self.state == "pending" and today > self.due_on
-
-    def as_json(self, today: date | None = None) -> dict[str, Any]:
-        data = {
-            "id": self.id,
-            "record_id": self.record_id,
-            "subject_code": self.subject_code,
-            "applied_by": self.applied_by,
-            "statement": self.statement,
-            "conditions_met": self.conditions_met,
-            "commitment_id": self.commitment_id,
-            "authority": self.authority,
-            "applied_on": self.applied_on.isoformat(),
-            "due_on": self.due_on.isoformat(),
-            "state": self.state,
-            "decided_by": self.decided_by,
-            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
-            "decision_reason": self.decision_reason,
-        }
-        if today is not None:
-            data["overdue"] = self.overdue(today)
-        return data
 
 
 def earliest_repair(catalog: Catalog, record_type: str, fields: dict[str, Any]) -> date | None:
@@ -124,6 +114,7 @@ def apply_repair(
     or their 1-based numbers) the applicant attests; every condition must be among them."""
     today = at or date.today()
     code = normalise_code(subject_code)
+    applied_by, statement = required("applied_by", applied_by), required("statement", statement)
     record = record_by_id(conn, record_id)
     key = str(
         conn.execute(select(records.c.record_key).where(records.c.id == record_id)).scalar_one()
@@ -140,7 +131,9 @@ def apply_repair(
             f"{record.status}; only an active record can be repaired"
         )
     pending = conn.execute(
-        select(repairs.c.id).where(repairs.c.record_key == key, repairs.c.state == "pending")
+        select(repairs.c.id).where(
+            repairs.c.record_key == key, repairs.c.state == REPAIRS.lifecycle.start
+        )
     ).first()
     if pending is not None:
         raise Conflict(f"已有待决的修复申请 {pending.id} / repair {pending.id} is already pending")
@@ -160,36 +153,32 @@ def apply_repair(
                 f"承诺 {commitment_id} 不存在或不属于 {code} / no such commitment of {code}"
             )
     authority = rule.decided_by or record.source
-    due = deadline_after(today, DECISION_DEADLINE)
-    repair_id = conn.execute(
-        insert(repairs).returning(repairs.c.id),
+    due = due_after(today, DECISION_DEADLINE)
+    repair_id = open_case(
+        conn,
+        REPAIRS,
         {
             "record_id": record.id,
             "record_key": key,
             "subject_code": code,
-            "applied_by": _required("applied_by", applied_by),
-            "statement": _required("statement", statement),
+            "applied_by": applied_by,
+            "statement": statement,
             "conditions_met": met,
             "commitment_id": commitment_id,
             "authority": authority,
             "applied_at": datetime.now(UTC),
             "applied_on": today,
             "due_on": due,
-            "state": "pending",
         },
-    ).scalar_one()
-    audit.record(
-        conn,
+        verb="apply",
         actor=applied_by,
         role="subject",
         purpose="信用修复申请 / repair application",
-        subject=code,
-        action="repair.apply",
-        resource=f"repair:{repair_id}",
-        outcome="pending",
-        detail={"record": record.id, "authority": authority, "due_on": due.isoformat()},
+        catalog=catalog,
+        at=today,
+        detail={"record": record.id, "due_on": due.isoformat()},
     )
-    return get_repair(conn, int(repair_id))
+    return get_repair(conn, repair_id)
 
 
 def decide_repair(
@@ -206,15 +195,10 @@ def decide_repair(
     """The deciding authority's decision; a grant flows through the pipeline."""
     today = at or date.today()
     current = get_repair(conn, repair_id)
-    if current.state != "pending":
-        raise Conflict(f"修复申请 {repair_id} 已决定 / repair {repair_id} is already decided")
-    if authority != current.authority:
-        raise Forbidden(
-            f"修复申请由 {current.authority} 决定，不是 {authority} / repair {repair_id} is for "
-            f"{current.authority} to decide, not {authority}"
-        )
-    reason, decided_by = _required("reason", reason), _required("decided_by", decided_by)
-    new_id = None
+    state = "granted" if granted else "refused"
+    may_move(REPAIRS, current, authority=authority, to=state)
+    reason, decided_by = required("reason", reason), required("decided_by", decided_by)
+    changed = []
     if granted:
         record = current_version(conn, current.record_key)
         if record.status != "active":
@@ -222,38 +206,33 @@ def decide_repair(
                 f"记录 {record.id} 状态已变为 {record.status} / "
                 f"record {record.id} is now {record.status}"
             )
-        new_id = new_version(conn, record, status="repaired", catalog=catalog, at=today)
-    state = "granted" if granted else "refused"
-    conn.execute(
-        update(repairs)
-        .where(repairs.c.id == repair_id)
-        .values(
-            state=state,
-            decided_by=decided_by,
-            decided_at=datetime.now(UTC),
-            decided_on=today,
-            decision_reason=reason,
-        )
-    )
-    audit.record(
+        changed.append(new_version(conn, record, status="repaired"))
+    move(
         conn,
+        REPAIRS,
+        current,
+        to=state,
+        authority=authority,
+        verb="decide",
         actor=decided_by,
         role="source",
         purpose="信用修复决定 / repair decision",
-        subject=current.subject_code,
-        action="repair.decide",
-        resource=f"repair:{repair_id}",
-        outcome=state,
-        detail={"authority": authority, "record": new_id, "late": today > current.due_on},
+        catalog=catalog,
+        at=today,
+        values={
+            "decided_by": decided_by,
+            "decided_at": datetime.now(UTC),
+            "decided_on": today,
+            "decision_reason": reason,
+        },
+        records=changed,
+        detail={"late": current.overdue(today)},
     )
     return get_repair(conn, repair_id)
 
 
 def get_repair(conn: Connection, repair_id: int) -> Repair:
-    row = conn.execute(select(repairs).where(repairs.c.id == repair_id)).first()
-    if row is None:
-        raise NotFound(f"修复申请 {repair_id} 不存在 / no repair application {repair_id}")
-    return _repair(row)
+    return _repair(get_case(conn, REPAIRS, repair_id))
 
 
 def list_repairs(
@@ -264,9 +243,9 @@ def list_repairs(
     authority: str | None = None,
     overdue_on: date | None = None,
 ) -> list[Repair]:
-    query = cases_query(
-        repairs,
-        open_state="pending",
+    """Repair applications oldest first; ``overdue_on``: only those pending after their deadline."""
+    query = select_cases(
+        REPAIRS,
         state=state,
         subject_code=subject_code,
         authority=authority,
@@ -276,23 +255,7 @@ def list_repairs(
 
 
 def _repair(row: Any) -> Repair:
-    return Repair(
-        id=row.id,
-        record_id=row.record_id,
-        record_key=row.record_key,
-        subject_code=row.subject_code,
-        applied_by=row.applied_by,
-        statement=row.statement,
-        conditions_met=list(row.conditions_met or []),
-        commitment_id=row.commitment_id,
-        authority=row.authority,
-        applied_on=row.applied_on,
-        due_on=row.due_on,
-        state=row.state,
-        decided_by=row.decided_by,
-        decided_on=row.decided_on,
-        decision_reason=row.decision_reason,
-    )
+    return from_row(Repair, row, conditions_met=list(row.conditions_met or []))
 
 
 def _conditions(rule: RepairRule, attested: Sequence[str]) -> list[str]:
@@ -315,10 +278,3 @@ def _conditions(rule: RepairRule, attested: Sequence[str]) -> list[str]:
     if missing:
         raise Conflict(f"修复条件未满足 / conditions not met: {'; '.join(missing)}")
     return [c for c in wanted if c in met]
-
-
-def _required(name: str, value: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise UnusableInput(f"{name} 不能为空 / {name} must not be empty")
-    return text

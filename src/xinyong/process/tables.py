@@ -18,9 +18,6 @@ Each process row names the record *version* it was about (``record_id``) and the
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -29,21 +26,17 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
-    Select,
     String,
     Table,
     Text,
-    select,
 )
 
+from xinyong.process.lifecycle import COMMITMENT, OBJECTION, REPAIR
 from xinyong.store.metadata import metadata
 from xinyong.store.tables import Id, Json, record_reference
 
-OBJECTION_STATES = ("open", "upheld", "rejected")
 OBJECTION_REMEDIES = ("withdraw", "correct")
 FILER_ROLES = ("subject", "wrongly_matched", "agent")
-REPAIR_STATES = ("pending", "granted", "refused")
-COMMITMENT_STATES = ("open", "fulfilled", "breached")
 REPORT_FORMATS = ("html", "pdf", "json")
 
 
@@ -76,7 +69,7 @@ objections = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decided_on", Date, nullable=True),
     Column("decision_reason", Text, nullable=True),
-    CheckConstraint(_one_of("state", OBJECTION_STATES), name="state"),
+    CheckConstraint(_one_of("state", OBJECTION.states), name="state"),
     CheckConstraint(_one_of("filer_role", FILER_ROLES), name="filer_role"),
     CheckConstraint(f"remedy IS NULL OR {_one_of('remedy', OBJECTION_REMEDIES)}", name="remedy"),
     CheckConstraint("record_id IS NOT NULL OR list_id IS NOT NULL", name="target"),
@@ -114,7 +107,7 @@ repairs = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decided_on", Date, nullable=True),
     Column("decision_reason", Text, nullable=True),
-    CheckConstraint(_one_of("state", REPAIR_STATES), name="state"),
+    CheckConstraint(_one_of("state", REPAIR.states), name="state"),
 )
 
 commitments = Table(
@@ -135,7 +128,7 @@ commitments = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("breach_record_key", String(64), nullable=True),
     record_reference("breach_record_id", "breach_record_key"),
-    CheckConstraint(_one_of("state", COMMITMENT_STATES), name="state"),
+    CheckConstraint(_one_of("state", COMMITMENT.states), name="state"),
 )
 
 reports = Table(
@@ -162,26 +155,3 @@ platform_secrets = Table(
     Column("value", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-
-def cases_query(
-    table: Table,
-    *,
-    open_state: str,
-    state: str | None = None,
-    subject_code: str | None = None,
-    authority: str | None = None,
-    overdue_on: date | None = None,
-) -> Select[Any]:
-    """Objections or repair applications, oldest deadline first, filtered alike; ``overdue_on``:
-    only those still in ``open_state`` after their deadline."""
-    query = select(table).order_by(table.c.due_on, table.c.id)
-    if state is not None:
-        query = query.where(table.c.state == state)
-    if subject_code is not None:
-        query = query.where(table.c.subject_code == subject_code)
-    if authority is not None:
-        query = query.where(table.c.authority == authority)
-    if overdue_on is not None:
-        query = query.where(table.c.state == open_state, table.c.due_on < overdue_on)
-    return query
