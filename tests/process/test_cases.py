@@ -4,6 +4,7 @@ holidays, and the outcome feed event — a repair's decision emits one as an obj
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from tests.process.conftest import ENTERPRISE, Load, make_loader, penalty
+from typer.testing import CliRunner
 
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import Catalog, Duration
+from xinyong.cli import app
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.feed import Event
 from xinyong.feed.federation import FAMILIES, entity_of
@@ -33,6 +36,7 @@ from xinyong.process.repair import apply_repair, decide_repair, get_repair, list
 from xinyong.process.tables import repairs
 from xinyong.store.tables import batches, provenance, records
 
+runner = CliRunner()
 CONDITIONS = ["1", "2", "3"]
 #: Decided 2024-01-10: the minimum disclosure period of a 一般 penalty ends 2024-04-10.
 DECIDED = "2024-01-10"
@@ -363,3 +367,31 @@ def test_a_peer_platform_keeps_each_cases_outcome_by_its_id(kind: CaseKind) -> N
         payload={f"{kind.name}_id": 4, "outcome": kind.lifecycle.allowed(kind.lifecycle.start)[0]},
     )  # fmt: skip
     assert entity_of(event) == (kind.name, "4")
+
+
+def test_the_cli_says_a_refused_move_in_one_line_and_exits_2(
+    sqlite_engine: Engine, penalty_id: int
+) -> None:
+    db = ["--db", str(sqlite_engine.url)]
+    applied = runner.invoke(
+        app,
+        ["repair", "apply", ENTERPRISE, "--record", str(penalty_id), "--statement", "罚款已缴清",
+         *[a for c in CONDITIONS for a in ("--condition", c)], "--at", "2024-04-30", "--json",
+         *db],
+    )  # fmt: skip
+    assert applied.exit_code == 0, applied.output
+    repair_id = str(json.loads(applied.stdout)["id"])
+    decide = ["repair", "decide", repair_id, "--reason", "条件满足", "--at", "2024-05-06", *db]
+    wrong = runner.invoke(app, [*decide, "--grant", "--authority", "court"])
+    assert wrong.exit_code == 2 and "samr" in wrong.stderr and "Traceback" not in wrong.output
+    granted = runner.invoke(app, [*decide, "--grant", "--authority", "samr", "--json"])
+    assert granted.exit_code == 0 and json.loads(granted.stdout)["state"] == "granted"
+    again = runner.invoke(app, [*decide, "--refuse", "--authority", "samr"])
+    assert again.exit_code == 2
+    assert again.stderr.strip().splitlines() == [
+        "错误 / error: 与当前状态冲突 / conflict with the current state: "
+        f"修复申请 {repair_id} 已是 granted，不能改为 refused / "
+        f"repair application {repair_id} is granted; it cannot become refused"
+    ]
+    bad_state = runner.invoke(app, ["repair", "list", "--state", "closed", *db])
+    assert bad_state.exit_code == 2 and "pending, granted, refused" in bad_state.stderr
