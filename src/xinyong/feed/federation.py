@@ -3,9 +3,10 @@
 Each platform publishes its own events (``xinyong feed run``) and pulls its peers' with a durable
 JetStream consumer per event family (``record``, ``list``, ``restriction``, ``objection``,
 ``repair``): a provincial platform accepts ``list`` from the national one; the national platform
-accepts ``record`` from the provinces. A received event is kept in the outbox table under its origin (so
-local subscribers get it; it is never published again) and folds into ``feed_peer_state``: the
-newest state of each record, list entry, restriction, objection or repair a peer sent.
+accepts ``record`` from the provinces. A received event is kept in the outbox table under its
+origin (so local subscribers get it; it is never published again) and folds into
+``feed_peer_state``: the newest state of each record, list entry, restriction, objection or
+repair a peer sent.
 
 Idempotent: an event already held (same ``event_id``) is skipped, and peer state only moves to a
 higher origin sequence, so two platforms that exchange the same events twice, in any order, end
