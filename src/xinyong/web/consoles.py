@@ -18,7 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
 
 from xinyong import audit
-from xinyong.api.database import engine
+from xinyong.dependencies import engine
+from xinyong.disclose import queries
 from xinyong.errors import NotFound, UnusableInput, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.measures import check
@@ -29,7 +30,7 @@ from xinyong.process.objections import file_objection, list_objections
 from xinyong.process.repair import apply_repair, list_repairs, repair_rule
 from xinyong.store import queries as store_queries
 from xinyong.store.queries import StoredRecord
-from xinyong.web import accounts, i18n, queries
+from xinyong.web import accounts, i18n
 from xinyong.web.rendering import (
     catalog_of,
     error_page,
