@@ -1,5 +1,5 @@
 """``xinyong init``, ``xinyong subject show|leads|confirm-lead|reject-lead`` and
-``xinyong batches``: the store from the command line."""
+``xinyong ingest-batches``: the store from the command line."""
 
 from __future__ import annotations
 
@@ -296,9 +296,11 @@ def batches_command(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """载入批次 / the newest batches: state, counts, and why a failed batch failed.
+    """载入批次 / the newest batches loaded: state, counts, and why a failed batch failed.
 
-    Example: xinyong batches --source spc
+    (``xinyong batch`` is batch work on DuckDB or Spark, another job.)
+
+    Example: xinyong ingest-batches --source spc
     """
     with (
         one_line_errors(),
