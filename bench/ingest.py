@@ -35,6 +35,7 @@ from typing import Any
 
 from xinyong import pipeline
 from xinyong.catalog import default_catalog
+from xinyong.changes import Change
 from xinyong.codes import ric, uscc
 from xinyong.ingest import ingest_file
 from xinyong.store.engine import opened
@@ -166,7 +167,7 @@ STEP_SECONDS: dict[str, float] = {}
 
 
 def timed(step: pipeline.Step) -> pipeline.Step:
-    def run(conn: Any, change: pipeline.Change) -> None:
+    def run(conn: Any, change: Change) -> None:
         start = time.perf_counter()
         try:
             step(conn, change)

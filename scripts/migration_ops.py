@@ -13,7 +13,8 @@ from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from xinyong.store.schema import full_metadata, upgrade
+from xinyong.all_tables import full_metadata
+from xinyong.store.schema import upgrade
 
 
 def main() -> None:

@@ -54,8 +54,11 @@ def test_every_rule_names_two_implementations_and_a_parity_test(heading: str) ->
     assert TEST_NODE.search(section), f"{heading}: no parity test"
 
 
+_IMPLEMENTATIONS = sorted(set(IMPLEMENTATION.findall(_text())))
+
+
 @pytest.mark.parametrize(
-    ("module", "name"), sorted(set(IMPLEMENTATION.findall(_text()))), ids=":".join
+    ("module", "name"), _IMPLEMENTATIONS, ids=[f"{m}:{n}" for m, n in _IMPLEMENTATIONS]
 )
 def test_every_named_implementation_exists(module: str, name: str) -> None:
     found: object = importlib.import_module(module)

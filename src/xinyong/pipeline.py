@@ -2,9 +2,9 @@
 
 A change (a loaded batch, an objection's outcome, a repair) runs through ``STEPS`` in order, in
 the caller's transaction, so either every derived fact follows the change or none does. Steps
-never call each other: each reads the ``Change`` and adds what it derived (linking adds the
-affected subjects; the lists step, when it lands, re-derives their memberships; measures then the
-restriction index; feed the outbox events).
+never call each other: each reads the ``Change`` (:mod:`xinyong.changes`) and adds what it
+derived (linking adds the affected subjects; the lists step re-derives their memberships;
+measures then the restriction index; feed the outbox events).
 
 To add a step, write ``def step(conn, change) -> None`` in its own package and add it to
 ``STEPS`` below, in data-flow order.
@@ -13,61 +13,16 @@ To add a step, write ``def step(conn, change) -> None`` in its own package and a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection
 
 from xinyong.catalog.model import Catalog, Category
+from xinyong.changes import Change
 from xinyong.feed.events import feed_step
 from xinyong.link import link_records
 from xinyong.lists import lists_step
 from xinyong.measures import measures_step
-
-
-@dataclass(frozen=True)
-class ListChange:
-    """A subject's list entry changed: what the feed publishes and subscribers act on."""
-
-    subject_id: int
-    list_id: str
-    entry_id: int
-    kind: Literal["notified", "published", "extended", "expired", "removed"]
-    reason: str | None = None
-    #: The entry's first version, written by this change: nothing can refer to it yet.
-    created: bool = False
-
-
-class RestrictionChange(NamedTuple):
-    """A row of the restriction index appeared or went: one (subject, action, measure). A named
-    tuple: a large batch makes hundreds of thousands."""
-
-    subject_id: int
-    action: str
-    measure_id: str
-    kind: Literal["added", "lifted"]
-    valid_from: date | None = None
-    valid_to: date | None = None
-
-
-@dataclass
-class Change:
-    """What one run of the pipeline is about, and what the steps have derived so far.
-
-    Each step reads what the steps before it added and adds its own: linking fills
-    ``subject_ids``; the lists step ``list_changes``; the measures step ``restriction_changes``;
-    the feed step turns all of it (and ``record_ids``) into outbox events.
-    """
-
-    record_ids: Sequence[int]
-    catalog: Catalog
-    at: date
-    subject_ids: set[int] = field(default_factory=set)
-    unlinked_record_ids: list[int] = field(default_factory=list)
-    list_changes: list[ListChange] = field(default_factory=list)
-    restriction_changes: list[RestrictionChange] = field(default_factory=list)
-
 
 Step = Callable[[Connection, Change], None]
 
@@ -84,7 +39,7 @@ def link_step(conn: Connection, change: Change) -> None:
     change.unlinked_record_ids.extend(result.unlinked)
 
 
-#: The steps, in data-flow order. lists → measures → feed are added here as they land.
+#: The steps, in data-flow order.
 STEPS: tuple[Step, ...] = (
     link_step,
     lists_step,

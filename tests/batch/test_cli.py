@@ -1,6 +1,6 @@
-"""``xinyong batch screen|score``: the same rows as ``xinyong screen`` and ``xinyong score --all``
-on a real store (a defaulter loaded through ingest), on DuckDB and on Spark; bad usage exits 2
-with one line."""
+"""``xinyong batch screen``: the same rows as ``xinyong screen``, and ``xinyong score --all
+--engine duckdb|spark`` (``xinyong batch score`` is its alias) the same rows on either engine, on a
+real store (a defaulter loaded through ingest); bad usage exits 2 with one line."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_batch_screen_on_spark_gives_what_screen_gives(
     assert _got(tmp_path / "spark-out") == expected
 
 
-def test_batch_score_gives_what_score_all_gives_and_is_audited(store: str, tmp_path: Path) -> None:
+def test_batch_score_is_an_alias_of_score_all_and_is_audited(store: str, tmp_path: Path) -> None:
     ref = tmp_path / "ref.parquet"
     common = ["--model", "rongcheng_points", "--at", "2025-01-01", "--db", store]
     result = runner.invoke(
@@ -110,6 +110,7 @@ def test_batch_score_gives_what_score_all_gives_and_is_audited(store: str, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["subjects"] == 1
+    assert "xinyong score --all" in result.stderr  # an alias: it says which name to use
     assert pq.read_table(out).to_pylist() == pq.read_table(ref).to_pylist()
     engine = connect(store)
     with engine.connect() as conn:
@@ -118,6 +119,19 @@ def test_batch_score_gives_what_score_all_gives_and_is_audited(store: str, tmp_p
         ).scalar_one()
     engine.dispose()
     assert reads == 2  # one for score --all, one for batch score
+
+
+def test_score_all_on_spark_gives_what_it_gives_on_duckdb(
+    store: str, tmp_path: Path, spark_engine: SparkEngine
+) -> None:
+    common = ["score", "--all", "--model", "rongcheng_points", "--at", "2025-01-01", "--db", store]
+    ref = tmp_path / "ref.parquet"
+    assert runner.invoke(app, [*common, "--out", str(ref)]).exit_code == 0
+    out = tmp_path / "spark-out"
+    result = runner.invoke(app, [*common, "--out", str(out), "--engine", "spark", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["engine"] == "spark"
+    assert pq.read_table(out).to_pylist() == pq.read_table(ref).to_pylist()
 
 
 @pytest.mark.parametrize(
@@ -131,6 +145,20 @@ def test_batch_score_gives_what_score_all_gives_and_is_audited(store: str, tmp_p
         (["screen", "{pq}", "--action", ACTION, "--out", "{out}", "--at", "2025-13-01"], "--at"),
         (["score", "--model", "nope", "--out", "{out}", "--purpose", "x"], "nope"),
         (["score", "--model", "rongcheng_points", "--out", "{out}", "--purpose", " "], "purpose"),
+        (
+            [
+                "score",
+                "--model",
+                "rongcheng_points",
+                "--out",
+                "{out}",
+                "--purpose",
+                "x",
+                "--engine",
+                "oracle",
+            ],
+            "engine",
+        ),
     ],
 )
 def test_bad_usage_is_one_line_exit_2(

@@ -47,10 +47,10 @@ from xinyong.lists.batch import workdays_table
 from xinyong.lists.derive import current_entries, current_records
 from xinyong.lists.rules import LISTING_STATUSES, entries_for
 from xinyong.measures.index import rows_for
-from xinyong.process.calendar import add_working_days
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
 from xinyong.store.tables import subject_relations, subjects
+from xinyong.workdays import add_working_days
 
 pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
 AT = date(2025, 6, 1)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from xinyong.catalog import Catalog
+from xinyong.changes import Change, ListChange, RestrictionChange
 from xinyong.errors import UnusableInput
 from xinyong.feed import Event, emit, feed_step, platform_id, set_platform_id
 from xinyong.feed.events import event_from_row, region_of
 from xinyong.feed.tables import feed_events
-from xinyong.pipeline import Change, ListChange, RestrictionChange
 
 PERSON = "110101199003074514"
 COMPANY = "911101015366008218"

@@ -57,7 +57,7 @@ def rows(n: int, seed: int = 1) -> list[list[str]]:
 
 
 def batch_rows(db_url: str) -> list[dict[str, Any]]:
-    result = runner.invoke(app, ["batches", "--json", "--db", db_url])
+    result = runner.invoke(app, ["ingest-batches", "--json", "--db", db_url])
     assert result.exit_code == 0, result.stderr
     listed: list[dict[str, Any]] = json.loads(result.stdout)
     return listed
@@ -106,7 +106,7 @@ def test_an_xlsx_that_breaks_at_row_3_leaves_a_failed_batch(
     assert "第 2 行" in batch["failure"] and "cannot be read after row 2" in batch["failure"]
     assert not list(tmp_path.glob("*.rejects.csv*"))
     # The table the CLI prints shows the reason too.
-    shown = runner.invoke(app, ["batches", "--db", db_url])
+    shown = runner.invoke(app, ["ingest-batches", "--db", db_url])
     assert f"batch {batch['batch']} failed: " in shown.stdout and "XLSX" in shown.stdout
 
 
@@ -169,6 +169,17 @@ def test_a_file_unusable_before_loading_starts_leaves_no_batch(
 
 
 def test_batches_listing_empty_and_filtered(engine: Engine, db_url: str) -> None:
-    assert runner.invoke(app, ["batches", "--db", db_url]).stdout.startswith("没有批次")
+    assert runner.invoke(app, ["ingest-batches", "--db", db_url]).stdout.startswith("没有批次")
+    result = runner.invoke(app, ["ingest-batches", "--source", "spc", "--json", "--db", db_url])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_the_old_name_batches_still_lists_and_says_which_name_to_use(
+    engine: Engine, db_url: str
+) -> None:
     result = runner.invoke(app, ["batches", "--source", "spc", "--json", "--db", db_url])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert "xinyong ingest-batches" in result.stderr
+    shown = runner.invoke(app, ["batches", "--help"])
+    assert shown.exit_code == 0 and "xinyong ingest-batches" in shown.stdout
+    assert "│ batches " not in runner.invoke(app, ["--help"]).stdout  # hidden: one name per job

@@ -119,6 +119,7 @@ def test_a_name_only_defaulter_restricts_nobody_until_a_person_confirms(
     assert code == 0, err
     done = json.loads(out)
     assert done["state"] == "confirmed" and done["closed_leads"] == [other["lead"]]
+    assert done["subject"] in done["subjects"]  # the CLI ran the record through the pipeline
     # The confirmed person is restricted; the namesake is not.
     assert check(db_url, first) == "deny"
     assert check(db_url, second) == "permit"
@@ -194,7 +195,7 @@ def test_a_confirmation_needs_a_named_person_a_reason_and_a_deciding_role(
     with engine.begin() as conn:
         lead = list_leads(conn, record_id=rid)[0]
         with pytest.raises(error):
-            confirm_lead(conn, lead.id, catalog=default_catalog(), **kwargs)
+            confirm_lead(conn, lead.id, **kwargs)
         assert list_leads(conn, record_id=rid, open_only=True) == list_leads(conn, record_id=rid)
 
 
@@ -206,9 +207,10 @@ def test_library_errors_for_unknown_and_decided_leads(
         with pytest.raises(NotFound):
             reject_lead(conn, 10**9, actor="李审核", reason="无")
         first, *_ = list_leads(conn, record_id=rid)
-        confirm_lead(conn, first.id, actor="李审核", reason="核实", catalog=default_catalog())
+        done = confirm_lead(conn, first.id, actor="李审核", reason="核实")
+        assert done.record_ids == (rid,) and done.subjects == ()
         with pytest.raises(Conflict):
-            confirm_lead(conn, first.id, actor="李审核", reason="核实", catalog=default_catalog())
+            confirm_lead(conn, first.id, actor="李审核", reason="核实")
 
 
 def test_leads_listing_without_json(db_url: str, two_wang_wei: tuple[str, str, int]) -> None:

@@ -12,10 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, UniqueConstraint, inspect, text
 from typer.testing import CliRunner
 
+from xinyong.all_tables import full_metadata
 from xinyong.cli import app
 from xinyong.store.engine import opened
 from xinyong.store.partitions import PG_PARTITIONED, outside_partitions
-from xinyong.store.schema import full_metadata, head_revision, upgrade
+from xinyong.store.schema import head_revision, upgrade
 
 runner = CliRunner()
 

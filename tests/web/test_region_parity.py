@@ -1,6 +1,6 @@
 """The province of a subject code, in SQL and in Python, is the same province.
 
-The dashboard groups records by province in SQL (``web.queries.region_of``: a citizen number's
+The dashboard groups records by province in SQL (``disclose.queries.region_of``: a citizen number's
 positions 1–6, any other subject's 3–8, then the first two digits); the feed routes each event
 by province in Python (``feed.events.region_of``). Generated codes of every kind of subject —
 USCCs of every registration authority, including central registrations (region ``100000``, no
@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from xinyong.codes import orgcode, regions, ric, uscc
 from xinyong.feed.events import region_of
-from xinyong.web.queries import region_of as region_sql
+from xinyong.disclose.queries import region_of as region_sql
 
 KINDS_OF_USCC = ("enterprise", "sole_trader", "organisation", "government")
 

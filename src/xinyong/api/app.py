@@ -10,7 +10,7 @@
 
 The database URL comes from ``db``, else ``$XINYONG_DB``, else ``sqlite:///xinyong.db``; the
 engine is opened on first use and kept on ``app.state.engine``. Routers reach it through the
-``xinyong.api.database.engine`` dependency (``Depends(engine)``).
+``xinyong.dependencies.engine`` dependency (``Depends(engine)``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from fastapi import APIRouter, FastAPI
 
 from xinyong import __version__
 from xinyong.api import problems
-from xinyong.api.database import engine
 from xinyong.api.fastpath import install_api_key_fast_path
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import batches as batches_router
@@ -33,6 +32,7 @@ from xinyong.api.routers import reports as reports_router
 from xinyong.api.routers import score as score_router
 from xinyong.api.routers import screen as screen_router
 from xinyong.api.routers import subjects as subjects_router
+from xinyong.dependencies import engine
 from xinyong.store.engine import DEFAULT_URL
 from xinyong.web import install_portal
 

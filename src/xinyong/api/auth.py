@@ -22,8 +22,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from xinyong.api.database import engine
 from xinyong.catalog.model import Catalog
+from xinyong.dependencies import engine
 from xinyong.errors import Forbidden
 from xinyong.measures.clients import Client, actions_of, client_for_key, key_hash
 

@@ -25,7 +25,7 @@ from xinyong.batch.engines import BatchEngine
 from xinyong.catalog.model import ROLES, Catalog, PointsSpec, ScoringModel
 from xinyong.codes import regions
 from xinyong.errors import UnusableInput
-from xinyong.lists.batch import ENTRY_COLUMNS, RECORDS_SCHEMA, entries_sql, prepare_calendar
+from xinyong.lists.batch import ENTRY_COLUMNS, RECORDS_SCHEMA, entries_sql, workdays_for
 from xinyong.lists.derive import RULE_COLUMNS
 from xinyong.lists.rules import LISTING_STATUSES
 from xinyong.lists.tables import list_entries
@@ -51,6 +51,13 @@ INDEX_SCHEMA = pa.schema(
 )
 #: Columns of a screen's input: a row number (the output's order) and the code as given.
 CODES_SCHEMA = pa.schema([("n", pa.int64()), ("raw", pa.string())])
+
+
+def prepare_calendar(engine: BatchEngine, catalog: Catalog) -> None:
+    """Load ``xy_workdays`` (the whole known calendar) if a list of ``catalog`` needs it."""
+    workdays = workdays_for(catalog)
+    if workdays is not None:
+        engine.load("xy_workdays", workdays)
 
 
 def prepare_screen(engine: BatchEngine, index: pa.Table) -> None:

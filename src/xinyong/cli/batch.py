@@ -1,7 +1,7 @@
 """``xinyong batch``: batch work on a chosen engine — DuckDB here, Spark on a cluster.
 
-The same jobs as ``xinyong screen`` and ``xinyong score --all``, and the re-derivation of list
-entries and the restriction index from records (``batch derive``), written once
+The same job as ``xinyong screen`` (``batch screen``), and the re-derivation of list entries and
+the restriction index from records (``batch derive``), written once
 (:mod:`xinyong.batch`), run on ``--engine duckdb`` or ``--engine spark --master URL``. Inputs and
 outputs are Parquet, read and written where they lie (on a cluster: its shared storage).
 """
@@ -12,8 +12,6 @@ import getpass
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -22,15 +20,17 @@ import pyarrow.parquet as pq
 import typer
 
 from xinyong import audit
-from xinyong.batch import BatchEngine, DuckDBEngine, jobs, spark_engine
+from xinyong.batch import jobs
 from xinyong.catalog import default_catalog
+from xinyong.cli import alias_note, err_console
 from xinyong.cli.decisions import parse_day, parse_known_at
+from xinyong.cli.engines import EngineOption, MasterOption, engine_named, running
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.cli.score import parse_datetime, score_every_subject
 from xinyong.cli.store import one_line_errors
-from xinyong.errors import UnusableInput, first_line
+from xinyong.errors import UnusableInput
 from xinyong.measures.decisions import known_at_from, require_action
 from xinyong.measures.screen import restriction_table
-from xinyong.score.access import SCORE_READ
 from xinyong.store.engine import database_errors, opened
 from xinyong.store.schema import require_current
 
@@ -38,16 +38,6 @@ app = typer.Typer(
     help="批处理（DuckDB 或 Spark）/ batch work on DuckDB or Spark", no_args_is_help=True
 )
 
-EngineOption = Annotated[
-    str, typer.Option("--engine", help="引擎 / engine: duckdb (this machine) or spark")
-]
-MasterOption = Annotated[
-    str,
-    typer.Option(
-        "--master",
-        help="Spark 主节点 / Spark master URL: local[N], spark://host:7077, yarn, k8s://…",
-    ),
-]
 OutOption = Annotated[
     Path, typer.Option("--out", help="结果 Parquet / output Parquet (a directory on Spark)")
 ]
@@ -55,29 +45,6 @@ AtOption = Annotated[str | None, typer.Option("--at", help="日期 / as of day Y
 KnownAtOption = Annotated[
     str | None, typer.Option("--known-at", help="所知时点 / as known at (date or ISO instant)")
 ]
-
-
-def _engine(name: str, master: str) -> BatchEngine:
-    if name == "duckdb":
-        return DuckDBEngine()
-    if name == "spark":
-        return spark_engine(master)
-    raise UnusableInput(f"--engine 须为 duckdb 或 spark / --engine must be duckdb or spark: {name}")
-
-
-@contextmanager
-def _running(name: str, master: str) -> Iterator[BatchEngine]:
-    """An engine for one job, closed after it; the engine's own errors (a bad column, an
-    unreadable file, an output it cannot write) become one line, exit 2."""
-    runner = _engine(name, master)
-    try:
-        yield runner
-    except UnusableInput:
-        raise
-    except Exception as error:
-        raise UnusableInput(f"批处理失败 / batch job failed: {first_line(error)}") from error
-    finally:
-        runner.close()
 
 
 def _parquet_only(path: Path) -> None:
@@ -124,7 +91,7 @@ def screen_command(
         with opened(db, create=False) as store, database_errors(db):
             require_current(store)
             index = restriction_table(store, action, day, known)
-        with _running(engine, master) as runner:
+        with running(engine, master) as runner:
             jobs.screen_files(runner, [file], column, index, out)
     seconds = round(time.perf_counter() - started, 3)
     _report(
@@ -134,7 +101,7 @@ def screen_command(
     )
 
 
-@app.command("score")
+@app.command("score", hidden=True)
 def score_command(
     model: Annotated[str, typer.Option("--model", help="评分模型 / points model id")],
     out: OutOption,
@@ -147,51 +114,25 @@ def score_command(
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """批量评分 / score every subject under a points model on DuckDB or Spark; Parquet out.
+    """已并入 xinyong score --all / use xinyong score --all (same options, --engine spark too).
 
-    Writes subject, model, at, score, grade per subject (as ``xinyong score --all``) and one
-    score.read audit event. Exit 0 when written, 2 for an unknown model, a scorecard model, an
-    empty purpose, a bad engine or database.
-
-    Example: xinyong batch score --model rongcheng_points --out s.parquet --purpose 年度评价
-    --engine spark
+    An alias kept for old scripts: it runs xinyong score --all with its options and then says so
+    on stderr.
     """
     with one_line_errors():
-        catalog = default_catalog()
-        found = catalog.scoring_models.get(model)
-        if found is None:
-            raise UnusableInput(f"没有评分模型 / no scoring model {model!r}")
-        if not purpose.strip():
-            raise UnusableInput("批量评分须说明目的 / batch scoring needs a purpose (--purpose)")
-        day = parse_day(at, "--at") or date.today()
-        known = known_at_from(parse_known_at(known_at))
-        started = time.perf_counter()
-        with opened(db, create=False) as store, database_errors(db), store.begin() as conn:
-            require_current(store)
-            subject_table, raw = jobs.store_inputs(conn, found, day, known)
-            runner = _engine(engine, master)
-            try:
-                jobs.score_to_parquet(runner, found, catalog, day, subject_table, raw, out)
-            finally:
-                runner.close()
-            audit.record(
-                conn,
-                actor=by or f"cli:{getpass.getuser()}",
-                role="operator",
-                purpose=purpose.strip(),
-                subject=None,
-                action=SCORE_READ,
-                resource=model,
-                outcome=f"{subject_table.num_rows} subjects",
-                detail={"at": day.isoformat(), "out": str(out), "batch": True, "engine": engine},
-            )
-    seconds = round(time.perf_counter() - started, 3)
-    count = subject_table.num_rows
-    _report(
-        as_json,
-        {"engine": engine, "subjects": count, "out": str(out), "seconds": seconds},
-        f"已评分 {count:,} 个主体，写入 {out} / scored {count:,} subjects into {out} on {engine}",
-    )
+        score_every_subject(
+            model,
+            out,
+            purpose=purpose,
+            engine=engine,
+            master=master,
+            day=parse_day(at, "--at") or date.today(),
+            known=parse_datetime(known_at),
+            actor=by or f"cli:{getpass.getuser()}",
+            db=db,
+            as_json=as_json,
+        )
+    err_console.print(alias_note("batch score", "score --all"), highlight=False, soft_wrap=True)
 
 
 #: The audit action of a batch export of list entries and restrictions.
@@ -243,7 +184,7 @@ def derive_command(
         if not purpose.strip():
             raise UnusableInput("批量推导须说明用途 / batch derive needs a purpose (--purpose)")
         if engine not in ("duckdb", "spark"):
-            _engine(engine, master)  # refuses, with the message
+            engine_named(engine, master)  # refuses, with the message
         catalog = default_catalog()
         _writable_dir(out)
         started = time.perf_counter()
@@ -254,7 +195,7 @@ def derive_command(
                 stored = (
                     (jobs.store_entries(conn), jobs.store_restrictions(conn)) if compare else None
                 )
-            with _running(engine, master) as runner:
+            with running(engine, master) as runner:
                 paths = jobs.derive_to_parquet(runner, catalog, *inputs, out)
             derived = [pq.read_table(p) for p in paths]
             with store.begin() as conn:  # the export is audited once it is written

@@ -564,11 +564,3 @@ def report_verify(
     _echo(result.as_json(), as_json, text)
     if not result.genuine:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the objection, repair, commitment and report commands to ``app``."""
-    app.add_typer(objection_app, name="objection")
-    app.add_typer(repair_app, name="repair")
-    app.add_typer(commitment_app, name="commitment")
-    app.add_typer(report_app, name="report")

@@ -2,6 +2,8 @@
 
 ``xinyong score SUBJECT`` and ``xinyong score --all`` share one command; ``xinyong score train``
 is a sub-command. A first argument that is not a sub-command's name is a subject code.
+``xinyong score --all`` is the one command for scoring every subject, on DuckDB (default) or
+Spark (``--engine spark``); ``xinyong batch score`` is an alias of it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +22,9 @@ from typer._click.core import Context
 from typer.core import TyperGroup
 
 from xinyong import audit
+from xinyong.batch import jobs
 from xinyong.catalog import default_catalog
+from xinyong.cli.engines import ENGINES, EngineOption, MasterOption, running
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import NotFound, UnusableInput
@@ -52,7 +57,8 @@ class _ScoreGroup(TyperGroup):
 app = typer.Typer(
     cls=_ScoreGroup,
     help="评分与评级 / scores and grades: xinyong score SUBJECT [--model ID] [--at DATE] | "
-    "xinyong score --all --model ID --out FILE | xinyong score train DATA --target COL. "
+    "xinyong score --all --model ID --out FILE [--engine spark] | "
+    "xinyong score train DATA --target COL. "
     "Non-public reads need --purpose and are audited.\n\n"
     "Example: xinyong score 91350100M000100Y43 --model rongcheng_points --at 2025-06-30 "
     "--purpose 授信审查",
@@ -71,7 +77,7 @@ def _date(value: str | None, option: str) -> date | None:
         ) from None
 
 
-def _datetime(value: str | None) -> datetime | None:
+def parse_datetime(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -101,8 +107,11 @@ def subject_command(
         bool, typer.Option("--all", help="批量评分所有主体 / score every subject (DuckDB)")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="批量输出 / batch output (.parquet or .csv)")
+        Path | None,
+        typer.Option("--out", help="批量输出 / batch output (.parquet or .csv; Parquet on Spark)"),
     ] = None,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = "local[2]",
     purpose: Annotated[
         str | None,
         typer.Option("--purpose", help="查询目的，记入审计 / purpose, written to the audit log"),
@@ -118,7 +127,8 @@ def subject_command(
     A score is a read of non-public data unless it is a public model's score of a subject that
     is not a natural person (no shipped model is public): such a read writes an audit event
     (score.read, role operator, actor --by, purpose --purpose, by default "命令行查询 /
-    command-line query"). --all always does.
+    command-line query"). --all always does; it runs on DuckDB here, or on Spark with
+    --engine spark [--master URL] (Parquet out, points models).
 
     Exit 0 scored, 1 unknown subject, 2 bad usage (invalid code, unknown model, bad date,
     an empty --purpose).
@@ -129,42 +139,25 @@ def subject_command(
     actor = by or f"cli:{getpass.getuser()}"
     with one_line_errors():
         day = _date(at, "--at") or date.today()
-        known = _datetime(known_at)
+        known = parse_datetime(known_at)
         if all_subjects:
             if subject is not None or model is None or out is None:
                 raise UnusableInput(
                     "批量评分须写 --all --model ID --out FILE，且不带主体 / batch scoring is "
                     "--all --model ID --out FILE, without a subject"
                 )
-            found = catalog.scoring_models.get(model)
-            if found is None:
-                raise UnusableInput(f"没有评分模型 / no scoring model {model!r}")
-            if not (purpose and purpose.strip()):
-                raise UnusableInput(
-                    "批量评分须说明目的 / batch scoring needs a purpose (--purpose), for the audit"
-                )
-            with opened(db, create=False) as engine, database_errors(db), engine.begin() as conn:
-                require_current(engine)
-                count = score_all(conn, found, catalog, day, out, known)
-                audit.record(
-                    conn,
-                    actor=actor,
-                    role=CLI_ROLE,
-                    purpose=purpose.strip(),
-                    subject=None,
-                    action=SCORE_READ,
-                    resource=model,
-                    outcome=f"{count} subjects",
-                    detail={"at": day.isoformat(), "out": str(out), "batch": True},
-                )
-            if as_json:
-                typer.echo(
-                    json.dumps(
-                        {"model": model, "at": day.isoformat(), "subjects": count, "out": str(out)}
-                    )
-                )
-            else:
-                typer.echo(f"已评分 {count} 个主体 / scored {count} subjects → {out}")
+            score_every_subject(
+                model,
+                out,
+                purpose=purpose,
+                engine=engine,
+                master=master,
+                day=day,
+                known=known,
+                actor=actor,
+                db=db,
+                as_json=as_json,
+            )
             return
         if subject is None:
             raise UnusableInput("缺少主体代码或 --all / give a subject code or --all")
@@ -174,8 +167,8 @@ def subject_command(
             except NotFound as error:
                 raise UnusableInput(error.detail) from error
         ids = [model] if model else model_ids(catalog)
-        with opened(db, create=False) as engine, database_errors(db), engine.begin() as conn:
-            require_current(engine)
+        with opened(db, create=False) as store, database_errors(db), store.begin() as conn:
+            require_current(store)
             try:
                 ref = find_subject(conn, subject)
             except NotFound as error:
@@ -200,6 +193,71 @@ def subject_command(
         return
     for score in scores:
         _print(score)
+
+
+def score_every_subject(
+    model: str,
+    out: Path,
+    *,
+    purpose: str | None,
+    engine: str,
+    master: str,
+    day: date,
+    known: datetime | None,
+    actor: str,
+    db: str,
+    as_json: bool,
+) -> None:
+    """``xinyong score --all``: every subject under ``model`` into ``out``, one audit event."""
+    catalog = default_catalog()
+    found = catalog.scoring_models.get(model)
+    if found is None:
+        raise UnusableInput(f"没有评分模型 / no scoring model {model!r}")
+    if not (purpose and purpose.strip()):
+        raise UnusableInput(
+            "批量评分须说明目的 / batch scoring needs a purpose (--purpose), for the audit"
+        )
+    if engine not in ENGINES:
+        raise UnusableInput(
+            f"--engine 须为 duckdb 或 spark / --engine must be duckdb or spark: {engine}"
+        )
+    started = time.perf_counter()
+    with opened(db, create=False) as store, database_errors(db), store.begin() as conn:
+        require_current(store)
+        if engine == "duckdb":
+            count = score_all(conn, found, catalog, day, out, known)
+        else:
+            subject_table, raw = jobs.store_inputs(conn, found, day, known)
+            with running(engine, master) as runner:
+                jobs.score_to_parquet(runner, found, catalog, day, subject_table, raw, out)
+            count = subject_table.num_rows
+        audit.record(
+            conn,
+            actor=actor,
+            role=CLI_ROLE,
+            purpose=purpose.strip(),
+            subject=None,
+            action=SCORE_READ,
+            resource=model,
+            outcome=f"{count} subjects",
+            detail={"at": day.isoformat(), "out": str(out), "batch": True, "engine": engine},
+        )
+    seconds = round(time.perf_counter() - started, 3)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "model": model,
+                    "at": day.isoformat(),
+                    "subjects": count,
+                    "out": str(out),
+                    "engine": engine,
+                    "seconds": seconds,
+                }
+            )
+        )
+    else:
+        typer.echo(f"已评分 {count} 个主体 / scored {count} subjects → {out} ({engine})")
 
 
 def _print(score: Score) -> None:

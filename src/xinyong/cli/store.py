@@ -1,23 +1,25 @@
 """``xinyong init``, ``xinyong subject show|leads|confirm-lead|reject-lead`` and
-``xinyong batches``: the store from the command line."""
+``xinyong ingest-batches``: the store from the command line."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong import pipeline
 from xinyong.catalog import default_catalog
 from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
 from xinyong.errors import InvalidCode, UnusableInput, XinyongError
 from xinyong.link.identifiers import identify
 from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
-from xinyong.store.engine import database_errors, opened
+from xinyong.store.engine import database_errors, opened, utcnow
 from xinyong.store.queries import batch_json, batch_list, subject_by_code, subject_file
 from xinyong.store.schema import require_current, upgrade
 
@@ -244,9 +246,11 @@ def confirm_lead_command(
     with one_line_errors(), opened(db, create=False) as engine, database_errors(db):
         require_current(engine)
         with engine.begin() as conn:
-            done = confirm_lead(
-                conn, lead_id, actor=actor, reason=reason, role=role, catalog=default_catalog()
+            done = confirm_lead(conn, lead_id, actor=actor, reason=reason, role=role)
+            touched = pipeline.apply_records(
+                conn, done.record_ids, catalog=default_catalog(), at=utcnow().date()
             )
+            done = replace(done, subjects=tuple(sorted(touched)))
     if as_json:
         typer.echo(json.dumps(done.as_json(), ensure_ascii=False))
         return
@@ -292,9 +296,11 @@ def batches_command(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """载入批次 / the newest batches: state, counts, and why a failed batch failed.
+    """载入批次 / the newest batches loaded: state, counts, and why a failed batch failed.
 
-    Example: xinyong batches --source spc
+    (``xinyong batch`` is batch work on DuckDB or Spark, another job.)
+
+    Example: xinyong ingest-batches --source spc
     """
     with (
         one_line_errors(),

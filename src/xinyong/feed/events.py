@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong.changes import Change, RestrictionChange
 from xinyong.codes import regions
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
@@ -32,7 +33,6 @@ from xinyong.store.tables import records, subject_identifiers, subjects
 
 if TYPE_CHECKING:
     from xinyong.catalog.model import Catalog
-    from xinyong.pipeline import Change, RestrictionChange
 
 #: Every event type the feed carries, with what it means.
 EVENT_TYPES: dict[str, str] = {

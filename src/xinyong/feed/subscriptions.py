@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from xinyong.catalog.model import Catalog
 from xinyong.errors import InvalidCode, NotFound, UnusableInput
@@ -188,16 +188,6 @@ def watch(conn: Connection, name: str, codes: Sequence[str], lawful_interest: st
             ],
         )
     return len(new)
-
-
-def unwatch(conn: Connection, name: str, codes: Sequence[str]) -> int:
-    sub = subscriber(conn, name)
-    result = conn.execute(
-        delete(feed_watch).where(
-            feed_watch.c.subscriber_id == sub.id, feed_watch.c.subject_code.in_(list(codes))
-        )
-    )
-    return int(result.rowcount)
 
 
 def subscribers(conn: Connection) -> list[Subscriber]:

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xinyong.batch.engines import BatchEngine
+from xinyong.batch.jobs import prepare_calendar
 from xinyong.catalog import Catalog
 from xinyong.lab.errors import ERROR_KINDS
 from xinyong.lab.harm import (
@@ -58,7 +59,7 @@ from xinyong.lab.harm import (
     series_dates,
     truth_links,
 )
-from xinyong.lists.batch import RECORDS_SCHEMA, entries_sql, prepare_calendar
+from xinyong.lists.batch import RECORDS_SCHEMA, entries_sql
 
 __all__ = [
     "TRUTH",

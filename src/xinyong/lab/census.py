@@ -34,13 +34,6 @@ class Census:
     age_p: npt.NDArray[np.float64]
     """P(age = a) for a = 0 … MAX_AGE in completed years."""
 
-    def province_share(self, code: str) -> float:
-        return float(self.province_p[self.province_codes.index(code[:2])])
-
-    def adult_share(self, age: int = 18) -> float:
-        """Share of the population aged ``age`` or over."""
-        return float(self.age_p[age:].sum())
-
 
 @cache
 def census() -> Census:

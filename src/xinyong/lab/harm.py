@@ -981,12 +981,3 @@ def compare_pipeline(run: LabRun, url: str, at: date) -> dict[str, Any]:
         "seconds": round(real.seconds, 3),
         "rows_per_second": round(len(run.observed) / real.seconds, 1) if real.seconds else 0.0,
     }
-
-
-def extrapolate_note(subjects: int) -> str:
-    """Why name-based harm grows with the population (namesakes scale linearly)."""
-    factor = 1_409_778_724 / max(subjects, 1)
-    return (
-        f"同名者人数与人口成正比：全国规模约为本次的 {factor:,.0f} 倍 / namesakes grow with the "
-        f"population: the country is about {factor:,.0f}× this run"
-    )

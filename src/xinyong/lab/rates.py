@@ -1,6 +1,6 @@
 """How often each kind of record happens, per eligible subject per year.
 
-Calibrated where a published figure exists (``/work/shared/domain/platform-scale.md``); where
+Calibrated where a published figure exists (cited at each rate); where
 none does the rate is an assumption and says so. Looked up by record type id first, then by the
 record type's category, so a record type added to the catalog later still gets rows.
 """

@@ -7,9 +7,10 @@
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
   ``similarity``
-- ``list_leads(conn, …)``, ``confirm_lead(conn, lead_id, *, actor, reason, catalog, …)``,
+- ``list_leads(conn, …)``, ``confirm_lead(conn, lead_id, *, actor, reason, …)``,
   ``reject_lead(conn, lead_id, *, actor, reason, …)``: a person decides a name-only record's
-  leads; confirming links it (audited) and runs it through the pipeline
+  leads; confirming links it (audited) and returns the record ids the caller runs through the
+  pipeline
 """
 
 from xinyong.link.attach import LinkResult, candidates, link_records, resolve_codes

@@ -3,15 +3,16 @@
 A record without a valid code stays unlinked; linking offers ranked candidate subjects as
 ``link_leads`` rows (state ``open``). Only a named person, giving a reason, turns a lead into a
 link: ``confirm_lead`` attaches the record to the lead's subject, closes the record's other open
-leads as ``rejected``, writes an audit event (purpose ``confirm_lead``) and runs the record
-through ``xinyong.pipeline`` in the same transaction, so the lists and measures the record
-carries follow at once. ``reject_lead`` closes one lead, audited the same way (``reject_lead``).
+leads as ``rejected``, writes an audit event (purpose ``confirm_lead``) and returns the record
+ids its caller runs through ``xinyong.pipeline`` in the same transaction, so the lists and
+measures the record carries follow at once (linking sits below the pipeline and never runs it).
+``reject_lead`` closes one lead, audited the same way (``reject_lead``).
 
 Nothing here links on a name by itself: a name only ever ranks candidates for a person to judge.
 
 - ``list_leads(conn, *, open_only=False, record_id=None, limit=200) -> list[Lead]``
-- ``confirm_lead(conn, lead_id, *, actor, reason, catalog, role="operator", at=None)``
-  → ``LeadDecision``
+- ``confirm_lead(conn, lead_id, *, actor, reason, role="operator")`` → ``LeadDecision`` (its
+  ``record_ids`` go through the pipeline next)
 - ``reject_lead(conn, lead_id, *, actor, reason, role="operator")`` → ``LeadDecision``
 
 Unknown lead: ``NotFound``; a lead already decided, or whose record is no longer current or
@@ -22,13 +23,12 @@ already linked: ``Conflict``; no actor or no reason: ``UnusableInput``; a role o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from xinyong import audit
-from xinyong.catalog.model import Catalog
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import link_leads, records, subject_names, subjects
@@ -85,8 +85,11 @@ class LeadDecision:
 
     lead: Lead
     closed: tuple[int, ...]  # other leads of the record closed as rejected (confirm only)
-    subjects: tuple[int, ...]  # subjects the pipeline touched (confirm only)
     audit_event: int
+    #: Records now linked, for the caller to run through the pipeline (confirm only).
+    record_ids: tuple[int, ...] = ()
+    #: Subjects the pipeline touched, once the caller has run it (confirm only).
+    subjects: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -220,18 +223,15 @@ def confirm_lead(
     *,
     actor: str,
     reason: str,
-    catalog: Catalog,
     role: str = "operator",
-    at: date | None = None,
 ) -> LeadDecision:
     """Link the lead's record to the lead's subject, on a named person's word and reason.
 
     In the caller's transaction: the record gets its subject, the lead becomes ``confirmed``,
-    the record's other open leads ``rejected``, an audit event is appended, and the record runs
-    through the pipeline (lists, measures, feed) as of ``at`` (default today).
+    the record's other open leads ``rejected`` and an audit event is appended. The caller then
+    runs the decision's ``record_ids`` through the pipeline (lists, measures, feed) in the same
+    transaction.
     """
-    from xinyong import pipeline  # the pipeline imports linking: import it when it is used
-
     actor, reason = _check(lead_id, actor, reason, role)
     lead = _open_lead(conn, lead_id)
     record = conn.execute(
@@ -280,12 +280,11 @@ def confirm_lead(
         },
         at=now,
     )
-    touched = pipeline.apply_records(conn, [lead.record_id], catalog=catalog, at=at or now.date())
     return LeadDecision(
         lead=get_lead(conn, lead_id),
         closed=tuple(others),
-        subjects=tuple(sorted(touched)),
         audit_event=event.id,
+        record_ids=(lead.record_id,),
     )
 
 
@@ -309,4 +308,4 @@ def reject_lead(
         detail={"record": lead.record_id, "subject": lead.subject_id, "reason": reason},
         at=now,
     )
-    return LeadDecision(lead=get_lead(conn, lead_id), closed=(), subjects=(), audit_event=event.id)
+    return LeadDecision(lead=get_lead(conn, lead_id), closed=(), audit_event=event.id)

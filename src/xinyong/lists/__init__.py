@@ -13,10 +13,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import Connection
 
+from xinyong.changes import Change
 from xinyong.lists.derive import (
     derive_records,
     derive_subjects,
@@ -25,9 +24,6 @@ from xinyong.lists.derive import (
     records_in_question,
 )
 from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entry_terms
-
-if TYPE_CHECKING:
-    from xinyong.pipeline import Change
 
 
 def lists_step(conn: Connection, change: Change) -> None:

@@ -10,7 +10,7 @@ rows are exactly what ``entries_for`` gives for each record whose status keeps a
 2. **Start**: the first of the rule's start fields that reads as an ISO date (``decided_on`` is
    the column, else the field), else the record's ``valid_from``; no start, no entry.
 3. **Notice**: in working days, through the calendar as data (:func:`workdays_table`: every
-   day of the years ``xinyong.process.calendar`` knows, with the running count of working
+   day of the years ``xinyong.workdays`` knows, with the running count of working
    days). A count that reaches a day the calendar does not know leaves the effective date NULL,
    as ``CalendarUnknown`` does in Python.
 4. **End**: the first matching variant's (else the rule's) ``length`` or ``max`` from the
@@ -21,8 +21,8 @@ rows are exactly what ``entries_for`` gives for each record whose status keeps a
    lists take the home entry's dates.
 
 Input relations: ``records`` (:data:`RECORDS_SCHEMA`, the store's current records with their
-fields as JSON text) and ``xy_workdays`` (:func:`workdays_table`); :func:`prepare_lists` loads
-both into a :class:`~xinyong.batch.engines.BatchEngine`.
+fields as JSON text) and ``xy_workdays`` (:func:`workdays_for`: the calendar, only when a list
+needs it); the batch layer (``batch.jobs.prepare_calendar``) loads them into its engine.
 
 Not compiled (the SQL refuses at compile time with ``UnusableInput`` rather than guess): lengths,
 maxima or extensions counted in working days (``Duration.add_to`` cannot count them in Python
@@ -35,16 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from xinyong.catalog.model import Catalog, Duration, FieldType, ListDef, RecordType
 from xinyong.errors import UnusableInput
 from xinyong.lists.rules import EVENT_FIELDS, LISTING_STATUSES, lists_of
-
-if TYPE_CHECKING:
-    from xinyong.batch.engines import BatchEngine
+from xinyong.workdays import default_calendar
 
 #: The records the rules read: the store's current, code-linked records, fields as JSON text.
 RECORDS_SCHEMA = pa.schema(
@@ -80,8 +77,6 @@ def workdays_table(first: date, last: date) -> pa.Table:
     """The days from ``first`` to ``last`` in years the working-day calendar knows
     (:data:`WORKDAYS_SCHEMA`); unknown years are absent, and each run of consecutive known years
     counts on its own (a count never crosses an unknown year)."""
-    from xinyong.process.calendar import default_calendar
-
     calendar = default_calendar()
     known = set(calendar.known_years())
     days: list[date] = []
@@ -114,23 +109,16 @@ def workdays_table(first: date, last: date) -> pa.Table:
 
 def calendar_span() -> tuple[date, date]:
     """The first and last day of the years the working-day calendar knows."""
-    from xinyong.process.calendar import default_calendar
-
     years = default_calendar().known_years()
     return date(years[0], 1, 1), date(years[-1], 12, 31)
 
 
-def prepare_lists(engine: BatchEngine, catalog: Catalog, records: pa.Table) -> None:
-    """Load ``records`` (:data:`RECORDS_SCHEMA`) as ``records`` and the calendar as
-    ``xy_workdays`` (only when a list counts notice in working days)."""
-    engine.load("records", records.select(RECORDS_SCHEMA.names).cast(RECORDS_SCHEMA))
-    prepare_calendar(engine, catalog)
-
-
-def prepare_calendar(engine: BatchEngine, catalog: Catalog) -> None:
-    """Load ``xy_workdays`` (the whole known calendar) if a list of ``catalog`` needs it."""
+def workdays_for(catalog: Catalog) -> pa.Table | None:
+    """The relation ``xy_workdays`` (the whole known calendar) if a list of ``catalog`` counts
+    its notice in working days, else None."""
     if any(_working_day_notice(d) is not None for d in catalog.lists.values()):
-        engine.load("xy_workdays", workdays_table(*calendar_span()))
+        return workdays_table(*calendar_span())
+    return None
 
 
 # -- SQL pieces ----------------------------------------------------------------------------------

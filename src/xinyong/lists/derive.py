@@ -23,19 +23,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, or_, select, update
 
 from xinyong.catalog.model import Catalog
+from xinyong.changes import ListChange
 from xinyong.link.bulk import among, backend, db_value, insert_rows, reserve_ids
 from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entries_for
 from xinyong.lists.tables import list_entries
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records
-
-if TYPE_CHECKING:  # the pipeline imports this package's step: no import cycle at run time
-    from xinyong.pipeline import ListChange
 
 #: Subjects per chunk: one query for their records, one for their entries, one write each.
 CHUNK = 5000
@@ -286,7 +284,6 @@ def _plan(
     statuses: frozenset[str],
 ) -> _Writes:
     """The difference between the entries ``recs`` make and the ``current`` ones (no database)."""
-    from xinyong.pipeline import ListChange
 
     status_of = {r.record_key: r.status for r in recs}
     desired: dict[tuple[str, int, str], EntryTerms] = {}
@@ -367,7 +364,6 @@ _INSERT_COLUMNS = ("id", "entry_id", "list_id", "subject_id", "record_id", "reco
 
 
 def _kind_of_change(old: StoredEntry, new: EntryTerms, at: date) -> ListChange:
-    from xinyong.pipeline import ListChange
 
     later = new.valid_to is None or (old.valid_to is not None and new.valid_to > old.valid_to)
     if new.extended and later:
@@ -380,7 +376,6 @@ def _kind_of_change(old: StoredEntry, new: EntryTerms, at: date) -> ListChange:
 def _new_entry_change(
     terms: EntryTerms, entry_id: int, at: date, reason: str | None = None
 ) -> ListChange:
-    from xinyong.pipeline import ListChange
 
     if terms.valid_to is not None and terms.valid_to < at:
         return ListChange(terms.subject_id, terms.list_id, entry_id, "expired", "period_ended")

@@ -10,7 +10,7 @@ Pure functions over the catalog and a record's values; no database. The rules, i
 3. **Notice (告知).** Where the list requires notice with a period (e.g. the 7 working days of
    发改财金〔2018〕384/385号), the subject is *notified* on the start day and the entry takes
    effect (is *published*) when the notice period ends. Working days come from
-   ``xinyong.process.calendar``; for a year whose holidays nobody knows yet the effective date is
+   ``xinyong.workdays``; for a year whose holidays nobody knows yet the effective date is
    left unknown and the entry restricts nothing until it is known (never guess against a person).
 4. **End.** ``valid_to`` is the last day the entry holds (inclusive): effective day + ``length``
    (or ``max``) − 1 day. A variant that lasts ``until`` an event (performance, an order lifted,
@@ -225,7 +225,7 @@ def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
 def _after(start: date, period: Duration) -> date | None:
     if period.unit != "wd":
         return period.add_to(start)
-    from xinyong.process.calendar import add_working_days
+    from xinyong.workdays import add_working_days
 
     try:
         return add_working_days(start, period.amount)

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
 from xinyong.catalog.model import ROLES, Catalog, Category, Measure
+from xinyong.changes import Change, RestrictionChange
 from xinyong.link.bulk import among, backend, db_value, insert_rows
 from xinyong.lists.derive import (
     StoredEntry,
@@ -46,9 +47,6 @@ from xinyong.lists.derive import (
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_relations, subjects
-
-if TYPE_CHECKING:
-    from xinyong.pipeline import Change, RestrictionChange
 
 
 class Row(NamedTuple):
@@ -263,7 +261,6 @@ def _sync(
     now: datetime,
 ) -> list[RestrictionChange]:
     """Close the ``current`` rows not ``desired`` as they are, add the ``desired`` ones missing."""
-    from xinyong.pipeline import RestrictionChange
 
     wanted = {row.key(): row for row in desired}
     changes: list[RestrictionChange] = []

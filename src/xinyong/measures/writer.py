@@ -230,12 +230,6 @@ def writer_for(engine: Engine) -> DecisionWriter:
         return found
 
 
-def flush_all() -> None:
-    """Flush every writer of this process."""
-    for writer in list(_writers.values()):
-        writer.flush()
-
-
 def _on_dispose(engine: Engine) -> None:
     writer = _writers.pop(engine, None)
     if writer is not None:

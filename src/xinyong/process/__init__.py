@@ -5,6 +5,7 @@ dates, the audit event, one pipeline run and the feed event for every kind); ``o
 ``repair`` and ``commitments`` add their own rules; ``records`` writes the record versions and
 records they change.
 
-``calendar`` counts their deadlines in Chinese working days (``add_working_days``,
-``is_working_day``, ``working_days_between``), from the State Council's holiday notices.
+Their deadlines are counted in Chinese working days by :mod:`xinyong.workdays`
+(``add_working_days``, ``is_working_day``, ``working_days_between``), from the State Council's
+holiday notices.
 """

@@ -5,7 +5,7 @@ The catalog declares repair rules per record type (``RecordType.repair``) but ha
 objections, so they are declared here, once, per record type, with a default. Each rule cites
 its instrument from the catalog (``instrument`` + ``article``) — never a citation typed in code.
 
-Deadlines (``Duration``): ``wd`` counts Chinese working days with :mod:`xinyong.process.calendar`
+Deadlines (``Duration``): ``wd`` counts Chinese working days with :mod:`xinyong.workdays`
 (the filing day not counted); ``d`` counts calendar days and, as 《民法典》第二百零三条 says, a
 period whose last day is a day off ends on the next working day.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xinyong.catalog.model import Catalog, Duration, LegalRef
-from xinyong.process.calendar import add_working_days, is_working_day
+from xinyong.workdays import add_working_days, is_working_day
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from xinyong.catalog import Catalog
+from xinyong.disclose.queries import display_names
 from xinyong.store.tables import records, subject_identifiers, subjects
-from xinyong.web.queries import display_names
 
 DEMO_PASSWORD = "demo"
 

@@ -2,8 +2,7 @@
 
 Each page checks the session's role first: no session (or an expired one) → the log-in page,
 saying why; the wrong role → 403. Every POST checks the CSRF token. Reading a subject's whole
-file writes an audit event (who, role, purpose). Where the feature behind a page has not landed
-in this version, the page says so plainly; it never shows made-up data.
+file writes an audit event (who, role, purpose). A page never shows made-up data.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
 
 from xinyong import audit
-from xinyong.api.database import engine
-from xinyong.errors import NotFound, UnusableInput, XinyongError
+from xinyong.dependencies import engine
+from xinyong.disclose import issue_report, queries
+from xinyong.errors import NotFound, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.measures import check
 from xinyong.measures.screen import screen
@@ -29,7 +29,7 @@ from xinyong.process.objections import file_objection, list_objections
 from xinyong.process.repair import apply_repair, list_repairs, repair_rule
 from xinyong.store import queries as store_queries
 from xinyong.store.queries import StoredRecord
-from xinyong.web import accounts, i18n, queries
+from xinyong.web import accounts, i18n
 from xinyong.web.rendering import (
     catalog_of,
     error_page,
@@ -319,11 +319,6 @@ def my_report(request: Request, db: Db) -> Response:
         return denied
     session = session_of(request)
     assert session.subject_code is not None
-    _ = i18n.translator(lang_of(request))
-    try:
-        from xinyong.disclose import issue_report
-    except ImportError:
-        return error_page(request, 501, _("此功能尚未上线。"))
     try:
         with db.begin() as conn:
             data, code = issue_report(
@@ -561,10 +556,7 @@ def operator_console(request: Request, db: Db) -> Response:
         return denied
     with db.connect() as conn:
         batches = store_queries.batch_list(conn, limit=30)
-        try:
-            verified = audit.verify(conn)
-        except UnusableInput:
-            verified = None
+        verified = audit.verify(conn)
         overdue_objections = list_objections(conn, overdue_on=today())
         overdue_repairs = list_repairs(conn, overdue_on=today())
     return render(

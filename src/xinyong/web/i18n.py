@@ -181,8 +181,6 @@ EN: dict[str, str] = {
     "申请信用修复": "Apply for repair",
     "签署信用承诺": "Sign a commitment",
     "下载信用报告（PDF）": "Download my report (PDF)",
-    "此功能尚未上线。": "This feature is not available yet.",
-    "尚未上线": "not available yet",
     # consoles
     "执行部门控制台": "Implementing agency console",
     "核查一个主体": "Check one subject",

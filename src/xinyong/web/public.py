@@ -1,7 +1,7 @@
 """The public portal: search, subject pages, published lists, the catalog, the region dashboard.
 
 Nothing here needs a log-in and nothing here shows what the public may not see (see
-:mod:`xinyong.web.queries`). Every page works without JavaScript.
+:mod:`xinyong.disclose.queries`). Every page works without JavaScript.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
-from xinyong.api.database import engine
 from xinyong.catalog import Catalog
 from xinyong.codes import regions
-from xinyong.disclose import labels
-from xinyong.web import i18n, queries
+from xinyong.dependencies import engine
+from xinyong.disclose import labels, queries
+from xinyong.web import i18n
 from xinyong.web.rendering import catalog_of, error_page, lang_of, render, today
 
 router = APIRouter(include_in_schema=False)

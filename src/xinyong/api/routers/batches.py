@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.errors import Forbidden, NotFound, UnusableInput
 from xinyong.ingest import ingest_file
 from xinyong.measures.clients import Client

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.api.auth import may_check, require_roles
-from xinyong.api.database import engine
+from xinyong.dependencies import engine
 from xinyong.measures.checker import checker_for
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
+from xinyong.disclose import queries
 from xinyong.errors import NotFound
-from xinyong.web import queries
 
 router = APIRouter(prefix="/lists", tags=["lists"])
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.measures.clients import Client
 from xinyong.process.objections import decide_objection, file_objection, list_objections
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.measures.clients import Client
 from xinyong.process.repair import apply_repair, decide_repair, list_repairs
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.disclose import issue_report, verify_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
 
 from xinyong.api.auth import client
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.measures.clients import Client
 from xinyong.score import find_subject
 from xinyong.score.access import PUBLIC, read_scores

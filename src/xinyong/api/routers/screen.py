@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong import audit
 from xinyong.api.auth import may_check, require_roles
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
 from xinyong.errors import UnusableInput
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action

@@ -1,6 +1,6 @@
 """``/api/v1/subjects``: public search and the public view of one subject.
 
-What the public sees is what the portal shows (:mod:`xinyong.web.queries`): public record types
+What the public sees is what the portal shows (:mod:`xinyong.disclose.queries`): public record types
 only, current, individuals' ID numbers masked, never an address.
 """
 
@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from xinyong.api.database import engine
 from xinyong.catalog import default_catalog
+from xinyong.dependencies import engine
+from xinyong.disclose import queries
 from xinyong.errors import NotFound
-from xinyong.web import queries
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 

@@ -1,4 +1,8 @@
-"""Alembic environment: runs on the connection ``xinyong.store.schema`` hands over."""
+"""Alembic environment: runs on the connection ``xinyong.store.schema`` hands over.
+
+Migrations are written out (``scripts/migration_ops.py`` drafts one from
+``xinyong.all_tables``), so running them needs no target metadata.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from xinyong.store.partitions import outside_partitions
-from xinyong.store.schema import full_metadata
 
 connection: Connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=full_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
     **outside_partitions(connection),

@@ -4,8 +4,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23
 
-Reserved for xinyong.score;
-until its tables land this revision changes nothing.
+Reserved for xinyong.score, which stores nothing (a score is computed when it is
+read): this revision changes nothing.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ holiday notice, or a Saturday or Sunday that the notice makes a working day (调
 
 Two sources, one answer:
 
-1. The notices themselves, shipped as data (``process/data/holidays.yaml``: number, date and
+1. The notices themselves, shipped as data (``workdays/data/holidays.yaml``: number, date and
    items of each 国务院办公厅关于某年部分节假日安排的通知). Where a year is there, it decides.
 2. The ``chinesecalendar`` package (module ``chinese_calendar``) for the other years it covers
    (2004 onwards, up to its last release). A test checks both sources agree on every day of every

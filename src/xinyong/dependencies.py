@@ -1,5 +1,8 @@
 """The app's database engine as a FastAPI dependency: ``db: Engine = Depends(engine)``.
 
+Below both the API (:mod:`xinyong.api`) and the portal (:mod:`xinyong.web`), which use it and
+never import each other (``api.app.create_app`` mounts the portal, the one place they meet).
+
 ``create_app`` puts the URL on ``app.state.db_url``; the engine is opened and checked (schema
 current) on first use and kept on ``app.state.engine``. A database that cannot be used becomes
 ``UnusableInput`` (a problem details answer in the API, an error page in the portal).

@@ -1,6 +1,6 @@
 """Working days: expected dates worked out by hand from the State Council notices.
 
-Notices used (see ``src/xinyong/process/data/holidays.yaml``):
+Notices used (see ``src/xinyong/workdays/data/holidays.yaml``):
 - 2025: 国办发明电〔2024〕12号 — 春节 1月28日–2月4日 off, 1月26日(日) and 2月8日(六) working;
   国庆节、中秋节 10月1日–8日 off, 9月28日(日) and 10月11日(六) working.
 - 2026: 国办发明电〔2025〕7号 — 春节 2月15日–23日 off, 2月14日(六) and 2月28日(六) working.
@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xinyong.errors import CalendarUnknown, UnusableInput, XinyongError
-from xinyong.process.calendar import (
+from xinyong.workdays import (
     WorkingCalendar,
     add_working_days,
     default_calendar,

@@ -1,6 +1,7 @@
-"""What the portal reads from the store: search, public files, published lists, aggregates.
+"""What the public reads from the store: search, public files, published lists, aggregates.
 
-Read-only and shared by the portal pages and the public API routers. Public views follow the
+Read-only and shared by the portal pages (:mod:`xinyong.web`) and the public API routers
+(:mod:`xinyong.api`), so it lives below both. Public views follow the
 disclosure policy of :mod:`xinyong.disclose.policy` (one policy for the portal, the API and the
 credit report): record types whose ``disclosure`` is ``public``, in the statuses the public may
 see, within their disclosure period, and for individuals only the types whose instruments

@@ -1,0 +1,57 @@
+"""What a run of the pipeline carries: the ``Change`` and the facts its steps derive.
+
+A leaf module (it imports only the catalog's model), so the pipeline and each of its steps
+(linking, lists, measures, feed) can name these types without importing one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, NamedTuple
+
+from xinyong.catalog.model import Catalog
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """A subject's list entry changed: what the feed publishes and subscribers act on."""
+
+    subject_id: int
+    list_id: str
+    entry_id: int
+    kind: Literal["notified", "published", "extended", "expired", "removed"]
+    reason: str | None = None
+    #: The entry's first version, written by this change: nothing can refer to it yet.
+    created: bool = False
+
+
+class RestrictionChange(NamedTuple):
+    """A row of the restriction index appeared or went: one (subject, action, measure). A named
+    tuple: a large batch makes hundreds of thousands."""
+
+    subject_id: int
+    action: str
+    measure_id: str
+    kind: Literal["added", "lifted"]
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass
+class Change:
+    """What one run of the pipeline is about, and what the steps have derived so far.
+
+    Each step reads what the steps before it added and adds its own: linking fills
+    ``subject_ids``; the lists step ``list_changes``; the measures step ``restriction_changes``;
+    the feed step turns all of it (and ``record_ids``) into outbox events.
+    """
+
+    record_ids: Sequence[int]
+    catalog: Catalog
+    at: date
+    subject_ids: set[int] = field(default_factory=set)
+    unlinked_record_ids: list[int] = field(default_factory=list)
+    list_changes: list[ListChange] = field(default_factory=list)
+    restriction_changes: list[RestrictionChange] = field(default_factory=list)
