@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 
 from xinyong.codes import orgcode, regions, ric, uscc
-from xinyong.feed.events import region_of
 from xinyong.disclose.queries import region_of as region_sql
+from xinyong.feed.events import region_of
 
 KINDS_OF_USCC = ("enterprise", "sole_trader", "organisation", "government")
 
