@@ -18,6 +18,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from xinyong.catalog import default_catalog
 from xinyong.lab.errors import DEFAULT_SPEC, ErrorSpec
 from xinyong.lab.harm import POLICIES, compare_pipeline, evaluate, simulate
 
@@ -32,7 +33,7 @@ def main() -> None:
     at = date(2025, 12, 31)
 
     began = time.perf_counter()
-    run = simulate(subjects=args.subjects, seed=args.seed, spec=spec)
+    run = simulate(catalog=default_catalog(), subjects=args.subjects, seed=args.seed, spec=spec)
     simulated = time.perf_counter() - began
     began = time.perf_counter()
     results, _ = evaluate(run, list(POLICIES), at)
@@ -53,7 +54,9 @@ def main() -> None:
             f"objections {r.objections_needed:,} multiplier {r.multiplier}"
         )
 
-    small = simulate(subjects=args.pipeline_subjects, seed=args.seed, spec=spec)
+    small = simulate(
+        catalog=default_catalog(), subjects=args.pipeline_subjects, seed=args.seed, spec=spec
+    )
     with tempfile.TemporaryDirectory(prefix="xinyong-bench-") as work:
         url = f"sqlite:///{Path(work) / 'bench.db'}"
         began = time.perf_counter()

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from xinyong.catalog import Catalog, default_catalog
+from xinyong.catalog import Catalog
 from xinyong.ingest import ingest_file
 from xinyong.lab import generate
 from xinyong.store.tables import records, subjects
@@ -93,14 +93,13 @@ def build_demo(
     subjects: int = DEMO_SUBJECTS,
     seed: int = DEMO_SEED,
     end: date | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Generate a population that yields about ``subjects`` stored subjects and load it.
 
     The database must already be at the newest schema (``xinyong.store.schema.upgrade``).
     """
-    catalog = catalog if catalog is not None else default_catalog()
     end = end or date.today()
     population = max(1, round(subjects * POPULATION_PER_SUBJECT))
     say = progress or (lambda _message: None)

@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from xinyong.api.app import create_app
+from xinyong.catalog import default_catalog
 from xinyong.demo import build_demo
 from xinyong.store.engine import opened
 from xinyong.store.schema import upgrade
@@ -19,7 +20,7 @@ def _database(tmp: Path) -> str:
     url = f"sqlite:///{tmp / 'contract.db'}"
     with opened(url) as engine:
         upgrade(engine)
-        build_demo(engine, subjects=200)
+        build_demo(engine, subjects=200, catalog=default_catalog())
     return url
 
 

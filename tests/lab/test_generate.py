@@ -34,13 +34,37 @@ def digest(directory: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("lab") / "a"
-    generate(out, subjects=20_000, seed=11, formats=FORMATS, start=START, end=END)
+    generate(
+        out,
+        subjects=20_000,
+        seed=11,
+        formats=FORMATS,
+        start=START,
+        end=END,
+        catalog=default_catalog(),
+    )
     return out
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(run: Path, tmp_path: Path) -> None:
-    generate(tmp_path / "b", subjects=20_000, seed=11, formats=FORMATS, start=START, end=END)
-    generate(tmp_path / "c", subjects=20_000, seed=12, formats=["parquet"], start=START, end=END)
+    generate(
+        tmp_path / "b",
+        subjects=20_000,
+        seed=11,
+        formats=FORMATS,
+        start=START,
+        end=END,
+        catalog=default_catalog(),
+    )
+    generate(
+        tmp_path / "c",
+        subjects=20_000,
+        seed=12,
+        formats=["parquet"],
+        start=START,
+        end=END,
+        catalog=default_catalog(),
+    )
     assert digest(run) == digest(tmp_path / "b")
     assert digest(run)["truth.parquet"] != digest(tmp_path / "c")["truth.parquet"]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.errors import UnusableInput
 from xinyong.lab.errors import ErrorSpec
@@ -37,7 +38,7 @@ HEAVY = ErrorSpec.parse(
 
 @pytest.fixture(scope="module")
 def run() -> LabRun:
-    return simulate(subjects=40_000, seed=3, spec=HEAVY)
+    return simulate(catalog=default_catalog(), subjects=40_000, seed=3, spec=HEAVY)
 
 
 def test_code_only_never_wrongly_restricts_by_linking(run: LabRun) -> None:
@@ -104,7 +105,9 @@ def test_missed_restrictions_are_blamed_on_wrong_digits(run: LabRun) -> None:
 
 
 def test_no_errors_no_harm() -> None:
-    clean = simulate(subjects=5_000, seed=1, spec=ErrorSpec.parse("none"))
+    clean = simulate(
+        catalog=default_catalog(), subjects=5_000, seed=1, spec=ErrorSpec.parse("none")
+    )
     results, series = evaluate(clean, list(POLICIES), AT, series_points=3)
     for result in results:
         assert result.wrongly_restricted == result.missed == result.overdue == 0
@@ -113,8 +116,8 @@ def test_no_errors_no_harm() -> None:
 
 
 def test_seeded_runs_repeat() -> None:
-    one = simulate(subjects=3_000, seed=5, spec=HEAVY)
-    two = simulate(subjects=3_000, seed=5, spec=HEAVY)
+    one = simulate(catalog=default_catalog(), subjects=3_000, seed=5, spec=HEAVY)
+    two = simulate(catalog=default_catalog(), subjects=3_000, seed=5, spec=HEAVY)
     assert [r.values for r in one.observed] == [r.values for r in two.observed]
     assert evaluate(one, ["name_fuzzy"], AT)[0] == evaluate(two, ["name_fuzzy"], AT)[0]
 
@@ -150,7 +153,7 @@ def test_policies_parse_in_order() -> None:
 def test_arithmetic_agrees_with_the_real_pipeline_and_decisions(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    small = simulate(subjects=4_000, seed=11, spec=HEAVY)
+    small = simulate(catalog=default_catalog(), subjects=4_000, seed=11, spec=HEAVY)
     real = run_pipeline(small, sqlite_url, tmp_path / "rows", AT)
     mine = sorted(
         link_rows(small.population, small.observed, "code_only"),
@@ -238,7 +241,14 @@ def test_report_without_a_cjk_font_falls_back_to_english(
     from xinyong.lab import report
     from xinyong.lab.harm import run_harm
 
-    result = run_harm(subjects=2_000, seed=1, spec=HEAVY, policies=POLICIES, series_points=2)
+    result = run_harm(
+        catalog=default_catalog(),
+        subjects=2_000,
+        seed=1,
+        spec=HEAVY,
+        policies=POLICIES,
+        series_points=2,
+    )
     monkeypatch.setattr(report, "cjk_font", lambda: None)
     page = report.render_html(result)
     assert "No CJK font found" in page

@@ -19,6 +19,7 @@ from tests.batch.conftest import PANDAS_WARNING
 from typer.testing import CliRunner
 
 from xinyong.batch.engines import DuckDBEngine, SparkEngine
+from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.errors import UnusableInput
 from xinyong.lab.batch import evaluate_batch, harm_counts, prepare_harm, reach_table
@@ -38,7 +39,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def run() -> LabRun:
-    return simulate(subjects=30_000, seed=3, spec=HEAVY)
+    return simulate(catalog=default_catalog(), subjects=30_000, seed=3, spec=HEAVY)
 
 
 @pytest.fixture()
@@ -101,7 +102,9 @@ def test_evaluate_batch_returns_what_evaluate_returns_with_series(
 
 
 def test_no_errors_and_a_single_policy() -> None:
-    clean = simulate(subjects=3_000, seed=1, spec=ErrorSpec.parse("none"))
+    clean = simulate(
+        catalog=default_catalog(), subjects=3_000, seed=1, spec=ErrorSpec.parse("none")
+    )
     engine = DuckDBEngine()
     try:
         got = evaluate_batch(engine, clean, ["name_and_birthdate"], AT, series_points=2)
@@ -124,7 +127,7 @@ def test_role_linked_measures_reach_representatives_of_organisations_only(run: L
 
 def test_duckdb_and_spark_agree(spark_engine: SparkEngine, tmp_path: Path) -> None:
     # Small and two days: Spark's cost here is per query, not per row (minutes on 2 cores).
-    small = simulate(subjects=5_000, seed=3, spec=HEAVY)
+    small = simulate(catalog=default_catalog(), subjects=5_000, seed=3, spec=HEAVY)
     (tmp_path / "duckdb").mkdir()
     (tmp_path / "spark").mkdir()
     days = (date(2022, 7, 1), AT)
@@ -140,13 +143,19 @@ def test_duckdb_and_spark_agree(spark_engine: SparkEngine, tmp_path: Path) -> No
 
 
 def test_run_harm_engines_agree_and_an_unknown_engine_is_refused() -> None:
-    common = {"subjects": 2_000, "seed": 4, "spec": HEAVY, "policies": POLICIES}
+    common = {
+        "catalog": default_catalog(),
+        "subjects": 2_000,
+        "seed": 4,
+        "spec": HEAVY,
+        "policies": POLICIES,
+    }
     python = run_harm(**common, series_points=2, engine="python")  # type: ignore[arg-type]
     duck = run_harm(**common, series_points=2, engine="duckdb")  # type: ignore[arg-type]
     assert python.results == duck.results and python.series == duck.series
     assert (python.engine, duck.engine) == ("python", "duckdb")
     with pytest.raises(UnusableInput, match="unknown engine"):
-        run_harm(subjects=100, seed=1, spec=HEAVY, engine="pandas")
+        run_harm(catalog=default_catalog(), subjects=100, seed=1, spec=HEAVY, engine="pandas")
 
 
 def test_cli_engine_duckdb_json() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.errors import UnusableInput
 from xinyong.lab.errors import ErrorSpec
@@ -18,7 +19,9 @@ from xinyong.lab.whatif import apply, load_overlay, parse_change, whatif
 
 @pytest.fixture(scope="module")
 def run() -> LabRun:
-    return simulate(subjects=30_000, seed=4, spec=ErrorSpec.parse("none"))
+    return simulate(
+        catalog=default_catalog(), subjects=30_000, seed=4, spec=ErrorSpec.parse("none")
+    )
 
 
 def test_no_change_affects_nobody(run: LabRun) -> None:

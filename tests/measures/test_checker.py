@@ -15,6 +15,7 @@ from tests.measures.conftest import ENTERPRISE, PERSON_A, PERSON_C, PERSON_D, Lo
 
 from xinyong import audit
 from xinyong.audit.tables import audit_events
+from xinyong.catalog import default_catalog
 from xinyong.measures import check, replay
 from xinyong.measures.checker import Checker
 from xinyong.measures.tables import decisions
@@ -51,7 +52,7 @@ def _same(decision: Any) -> dict[str, Any]:
 
 def test_checker_decides_exactly_like_check(engine: Engine, load: Load) -> None:
     _load_linked(load)
-    checker = Checker(engine, writer=DecisionWriter(engine, sync=True))
+    checker = Checker(engine, default_catalog(), writer=DecisionWriter(engine, sync=True))
     legacy = PERSON_D[:6] + PERSON_D[8:17]
     cases: list[tuple[str, str, date | None, date | datetime | None]] = [
         (PERSON_D, "buy_flight_ticket", date(2025, 1, 1), None),
@@ -68,7 +69,7 @@ def test_checker_decides_exactly_like_check(engine: Engine, load: Load) -> None:
     for subject, action, at, known in cases:
         fast = checker.decide(subject, action, at, known)
         with engine.connect() as conn:
-            slow = check(conn, subject, action, at, known, log=False)
+            slow = check(conn, subject, action, at, known, catalog=default_catalog(), log=False)
         assert _same(fast) == _same(slow), subject
         outcomes.add(fast.outcome)
     assert outcomes == {"deny", "permit"}
@@ -81,7 +82,7 @@ def test_queued_checks_from_many_threads_are_all_logged_audited_and_replayable(
 ) -> None:
     _load_linked(load)
     writer = DecisionWriter(engine, sync=False, linger=0.01)
-    checker = Checker(engine, writer=writer)
+    checker = Checker(engine, default_catalog(), writer=writer)
     taken: dict[int, list[str]] = {}
 
     def agency(n: int) -> None:
@@ -104,7 +105,7 @@ def test_queued_checks_from_many_threads_are_all_logged_audited_and_replayable(
         logged = set(conn.execute(select(decisions.c.decision_id)).scalars())
         events = conn.execute(select(audit_events).order_by(audit_events.c.id)).all()
         chain = audit.verify(conn)
-        first = replay(conn, taken[0][0])
+        first = replay(conn, taken[0][0], catalog=default_catalog())
     assert logged == set(every) and len(every) == 160
     assert {e.resource for e in events} == set(every)
     assert chain.ok and chain.count == len(events) == 160
@@ -122,7 +123,7 @@ def test_dispose_flushes_what_is_queued_and_a_bad_event_is_refused_at_once(
 ) -> None:
     load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
     other = connect(db_url)
-    checker = Checker(other, writer=writer_for(other))
+    checker = Checker(other, default_catalog(), writer=writer_for(other))
     checker.writer.linger = 30.0  # nothing would be written for a long time but for dispose
     ids = [checker.check(PERSON_D, "buy_flight_ticket", actor="t", audit=AUDIT).decision_id]
     with pytest.raises(ValueError):
@@ -144,7 +145,13 @@ def test_sync_mode_from_the_environment_writes_before_returning(
     monkeypatch.setenv(MODE_ENV, "sync")
     writer = DecisionWriter(engine)
     assert writer.sync
-    decision = Checker(engine, writer=writer).check(PERSON_D, "buy_flight_ticket", audit=AUDIT)
+    decision = Checker(engine, default_catalog(), writer=writer).check(
+        PERSON_D, "buy_flight_ticket", audit=AUDIT
+    )
     with engine.connect() as conn:
-        assert replay(conn, decision.decision_id).outcome == decision.outcome == "permit"
+        assert (
+            replay(conn, decision.decision_id, catalog=default_catalog()).outcome
+            == decision.outcome
+            == "permit"
+        )
         assert audit.events_for_subject(conn, PERSON_D)[-1].resource == decision.decision_id

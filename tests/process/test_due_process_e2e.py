@@ -40,7 +40,7 @@ def test_wrongly_matched_person_objects_source_upholds_restriction_lifts(
     rid = _record_id(engine, PERSON, "judgment_defaulter")
     day = date(2024, 9, 20)
     with engine.begin() as conn:
-        assert check(conn, PERSON, "buy_flight_ticket", day).outcome == "deny"
+        assert check(conn, PERSON, "buy_flight_ticket", day, catalog=catalog).outcome == "deny"
     with engine.begin() as conn:
         objection = file_objection(
             conn,
@@ -63,7 +63,7 @@ def test_wrongly_matched_person_objects_source_upholds_restriction_lifts(
         shown = subject_view(conn, catalog, PERSON, audience="public", at=day)
         assert [r["status_zh"] for r in shown["records"]] == ["异议处理中"]
         # The rule set keeps a court's listing in force while the court reviews it.
-        assert check(conn, PERSON, "buy_flight_ticket", day).outcome == "deny"
+        assert check(conn, PERSON, "buy_flight_ticket", day, catalog=catalog).outcome == "deny"
         assert list_objections(conn, overdue_on=date(2024, 10, 8)) == []
         assert [o.id for o in list_objections(conn, overdue_on=date(2024, 10, 9))] == [objection.id]
     with engine.begin() as conn, pytest.raises(Forbidden):
@@ -85,7 +85,7 @@ def test_wrongly_matched_person_objects_source_upholds_restriction_lifts(
         )
     assert decided.state == "upheld" and decided.remedy == "withdraw"
     with engine.begin() as conn:
-        after = check(conn, PERSON, "buy_flight_ticket", date(2024, 9, 27))
+        after = check(conn, PERSON, "buy_flight_ticket", date(2024, 9, 27), catalog=catalog)
         assert after.outcome == "permit"
         assert (
             subject_view(conn, catalog, PERSON, audience="public", at=date(2024, 9, 27))["records"]

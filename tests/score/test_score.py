@@ -64,15 +64,22 @@ def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
     decided = date.fromisoformat(fields["decided_on"])
     assert decided.year == 2024
     with opened(loaded) as engine, engine.connect() as conn:
-        then = score_code(conn, penalised, "rongcheng_points", at=date(2024, 6, 1))[0]
-        later = score_code(conn, penalised, "rongcheng_points", at=date(2025, 6, 1))[0]
-        before = score_code(conn, penalised, "rongcheng_points", at=date(2023, 6, 1))[0]
+        then = score_code(
+            conn, penalised, "rongcheng_points", at=date(2024, 6, 1), catalog=default_catalog()
+        )[0]
+        later = score_code(
+            conn, penalised, "rongcheng_points", at=date(2025, 6, 1), catalog=default_catalog()
+        )[0]
+        before = score_code(
+            conn, penalised, "rongcheng_points", at=date(2023, 6, 1), catalog=default_catalog()
+        )[0]
         unknown = score_code(
             conn,
             penalised,
             "rongcheng_points",
             at=date(2024, 6, 1),
             known_at=datetime(2000, 1, 1, tzinfo=UTC),
+            catalog=default_catalog(),
         )[0]
     # A general penalty counts for its one-year disclosure period, then stops by itself.
     assert then.score == 980 and then.changes_on == decided.replace(year=2025)
@@ -104,7 +111,9 @@ def test_batch_matches_one_by_one(loaded: str, tmp_path: Path) -> None:
         assert len(rows) >= 5
         with opened(loaded) as engine, engine.connect() as conn:
             for row in rows:
-                one = score_code(conn, row["subject"], model, at=date(2024, 6, 1))[0]
+                one = score_code(
+                    conn, row["subject"], model, at=date(2024, 6, 1), catalog=default_catalog()
+                )[0]
                 assert int(row["score"]) == one.score
                 assert (row["grade"] or None) == one.grade
 

@@ -21,6 +21,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from xinyong.api.app import create_app
+from xinyong.catalog import default_catalog
 from xinyong.demo import build_demo
 from xinyong.store.engine import opened
 from xinyong.store.schema import upgrade
@@ -33,7 +34,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     with opened(url) as engine:
         upgrade(engine)
-        build_demo(engine, subjects=DEMO_SUBJECTS)
+        build_demo(engine, subjects=DEMO_SUBJECTS, catalog=default_catalog())
     return url
 
 

@@ -2,7 +2,8 @@
 
 ::
 
-    create_app(db=None, *, demo_logins=False, secret=None, rate_limit=RATE_LIMIT) -> FastAPI
+    create_app(db=None, *, catalog=None, demo_logins=False, secret=None, rate_limit=RATE_LIMIT)
+        -> FastAPI
 
     /api/v1/…        JSON API, one router per resource; errors as RFC 9457 problem details
     /                the server-rendered portal (xinyong.web), zh-CN first, English by one click
@@ -10,7 +11,9 @@
 
 The database URL comes from ``db``, else ``$XINYONG_DB``, else ``sqlite:///xinyong.db``; the
 engine is opened on first use and kept on ``app.state.engine``. Routers reach it through the
-``xinyong.dependencies.engine`` dependency (``Depends(engine)``).
+``xinyong.dependencies.engine`` dependency (``Depends(engine)``). The catalog is ``catalog``,
+else the catalog in force (``xinyong.catalog.catalog_in_force``: shipped + ``$XINYONG_CATALOG``),
+kept on ``app.state.catalog``; routes and pages get it through ``CatalogDep``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from xinyong.api.routers import reports as reports_router
 from xinyong.api.routers import score as score_router
 from xinyong.api.routers import screen as screen_router
 from xinyong.api.routers import subjects as subjects_router
+from xinyong.catalog import Catalog, catalog_in_force
 from xinyong.dependencies import engine
 from xinyong.store.engine import DEFAULT_URL
 from xinyong.web import install_portal
@@ -52,11 +56,13 @@ def health() -> dict[str, str]:
 def create_app(
     db: str | None = None,
     *,
+    catalog: Catalog | None = None,
     demo_logins: bool = False,
     secret: bytes | None = None,
     rate_limit: int = RATE_LIMIT,
 ) -> FastAPI:
-    """The whole application. ``demo_logins`` turns on the demo accounts (``xinyong demo``)."""
+    """The whole application, running with ``catalog`` (default: the catalog in force).
+    ``demo_logins`` turns on the demo accounts (``xinyong demo``)."""
     app = FastAPI(
         title="xinyong 信用 API",
         version=__version__,
@@ -66,6 +72,7 @@ def create_app(
     )
     app.state.db_url = db or os.environ.get("XINYONG_DB") or DEFAULT_URL
     app.state.engine = None
+    app.state.catalog = catalog if catalog is not None else catalog_in_force()
     app.state.demo_logins = demo_logins
     secret_env = os.environ.get("XINYONG_SECRET")
     app.state.secret = secret or (secret_env.encode() if secret_env else os.urandom(32))

@@ -10,7 +10,6 @@ measure may reach people through their role. Every refusal is a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -88,12 +87,6 @@ def load_catalog(extra_dirs: Sequence[Path | str] = ()) -> Catalog:
             raise CatalogError("目录不存在或不是文件夹 / no such directory", file=str(path))
         files.extend((str(p), p) for p in _yaml_files(path))
     return _build(files)
-
-
-@functools.cache
-def default_catalog() -> Catalog:
-    """The shipped catalog alone, loaded once per process."""
-    return load_catalog()
 
 
 def _yaml_files(directory: Path) -> list[Path]:

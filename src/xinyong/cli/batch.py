@@ -21,11 +21,11 @@ import typer
 
 from xinyong import audit
 from xinyong.batch import jobs
-from xinyong.catalog import default_catalog
+from xinyong.catalog import catalog_in_force
 from xinyong.cli import alias_note, err_console
 from xinyong.cli.decisions import parse_day, parse_known_at
 from xinyong.cli.engines import EngineOption, MasterOption, engine_named, running
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.score import parse_datetime, score_every_subject
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import UnusableInput
@@ -72,6 +72,7 @@ def screen_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """批量筛查 / screen a column of codes on DuckDB or Spark; Parquet out.
 
@@ -85,7 +86,7 @@ def screen_command(
         _parquet_only(file)
         day = parse_day(at, "--at") or date.today()
         known = known_at_from(parse_known_at(known_at))
-        catalog = default_catalog()
+        catalog = catalog_in_force(catalog_dirs or ())
         require_action(catalog, action)
         started = time.perf_counter()
         with opened(db, create=False) as store, database_errors(db):
@@ -113,6 +114,7 @@ def score_command(
     by: Annotated[str | None, typer.Option("--by", help="操作人 / operator")] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """已并入 xinyong score --all / use xinyong score --all (same options, --engine spark too).
 
@@ -123,6 +125,7 @@ def score_command(
         score_every_subject(
             model,
             out,
+            catalog=catalog_in_force(catalog_dirs or ()),
             purpose=purpose,
             engine=engine,
             master=master,
@@ -168,6 +171,7 @@ def derive_command(
     by: Annotated[str | None, typer.Option("--by", help="操作人 / operator")] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """由记录重新推导名单与限制索引 / re-derive list entries and the restriction index.
 
@@ -185,7 +189,7 @@ def derive_command(
             raise UnusableInput("批量推导须说明用途 / batch derive needs a purpose (--purpose)")
         if engine not in ("duckdb", "spark"):
             engine_named(engine, master)  # refuses, with the message
-        catalog = default_catalog()
+        catalog = catalog_in_force(catalog_dirs or ())
         _writable_dir(out)
         started = time.perf_counter()
         with opened(db, create=False) as store, database_errors(db):

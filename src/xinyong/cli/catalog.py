@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,29 +11,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from xinyong.catalog import Catalog, LegalRef, load_catalog
+from xinyong.catalog import Catalog, LegalRef, catalog_dirs, catalog_in_force, load_catalog
 from xinyong.catalog.loader import SINGULAR, legal_refs
 from xinyong.catalog.model import SECTIONS
-from xinyong.cli.options import JsonOption
+from xinyong.cli.options import CatalogOption, JsonOption
 from xinyong.errors import XinyongError
 
 app = typer.Typer(
     help="信用信息目录 / the catalog of record types, lists and measures", no_args_is_help=True
 )
 
-CatalogDirOption = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--catalog",
-        help="运营方目录文件夹，可多次给出 / an operator's catalog directory (repeatable)",
-        file_okay=False,
-    ),
-]
 
-
-def _load(dirs: list[Path] | None) -> Catalog:
+def _load(load: Callable[[], Catalog]) -> Catalog:
     try:
-        return load_catalog(dirs or ())
+        return load()
     except XinyongError as exc:
         message = (
             f"{exc.message_zh} / {exc.message_en}: {exc.detail}" if exc.detail else exc.bilingual()
@@ -110,14 +102,14 @@ def show(
         ),
     ] = None,
     json_output: JsonOption = False,
-    catalog_dirs: CatalogDirOption = None,
+    dirs: CatalogOption = None,
 ) -> None:
     """显示目录：无 ID 时为总表，有 ID 时显示该条目及其法律依据 / show the catalog: a summary of
     everything, or one entry in full with its legal basis.
 
     Example: xinyong catalog show judgment_defaulters --json
     """
-    catalog = _load(catalog_dirs)
+    catalog = _load(lambda: catalog_in_force(dirs or ()))
     if entity_id is None:
         summary = _summary(catalog)
         if json_output:
@@ -154,13 +146,14 @@ def check(
     ],
     json_output: JsonOption = False,
 ) -> None:
-    """与内置目录一起校验运营方的目录文件：有效退出码 0 并列出数量，无效退出码 2 并指出文件和行 /
-    validate an operator's files together with the shipped catalog: exit 0 and counts when valid,
-    exit 2 with file:line when not.
+    """与内置目录及 $XINYONG_CATALOG 的文件夹一起校验运营方的目录文件：有效退出码 0 并列出数量，
+    无效退出码 2 并指出文件和行 / validate an operator's files together with the shipped catalog
+    and the folders in $XINYONG_CATALOG, read afresh: exit 0 and counts when valid, exit 2 with
+    file:line when not.
 
     Example: xinyong catalog check /etc/xinyong/catalog
     """
-    catalog = _load([directory])
+    catalog = _load(lambda: load_catalog(catalog_dirs([directory])))
     if json_output:
         typer.echo(
             json.dumps({"valid": True, "version": catalog.version, "counts": catalog.counts()})

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xinyong.catalog import Catalog, default_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import Catalog, catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import err_console, one_line_errors
 from xinyong.errors import UnusableInput
 from xinyong.measures import Decision, check
@@ -64,6 +64,7 @@ def check_command(
     known_at: KnownAtOption = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """查询一项决定 / decide whether SUBJECT may do ACTION, with the legal basis and way out.
 
@@ -75,7 +76,7 @@ def check_command(
     with one_line_errors():
         day = parse_day(at, "--at")
         known = parse_known_at(known_at)
-        catalog = default_catalog()
+        catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.begin() as conn:
@@ -136,6 +137,7 @@ def screen_command(
     ] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """批量筛查 / check a column of codes; write code, outcome, until, measures per row.
 
@@ -147,9 +149,10 @@ def screen_command(
     with one_line_errors():
         day = parse_day(at, "--at")
         known = parse_known_at(known_at)
+        catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
-            result = _screen(engine, file, action, out, day, known, column, as_json)
+            result = _screen(engine, file, action, out, day, known, column, catalog, as_json)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
@@ -168,13 +171,16 @@ def _screen(
     day: date | None,
     known: date | datetime | None,
     column: str | None,
+    catalog: Catalog,
     quiet: bool,
 ) -> ScreenResult:
     from sqlalchemy import Engine
 
     assert isinstance(engine, Engine)
     if quiet or not sys.stderr.isatty():
-        return screen(engine, file, action, out, at=day, known_at=known, column=column)
+        return screen(
+            engine, file, action, out, at=day, known_at=known, column=column, catalog=catalog
+        )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -192,6 +198,7 @@ def _screen(
             at=day,
             known_at=known,
             column=column,
+            catalog=catalog,
             progress=lambda pct: bar.update(task, completed=pct),
         )
 
@@ -206,17 +213,20 @@ def apikey_create(
     name: Annotated[str | None, typer.Option("--name", help="名称 / a name")] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """创建密钥 / create an API key; it is printed once and never stored.
 
     Example: xinyong apikey create --authority caac --role agency
     """
-    with one_line_errors(), opened(db, create=False) as engine:
-        require_current(engine)
-        with engine.begin() as conn:
-            client, key = create_client(
-                conn, default_catalog(), authority=authority, role=role, name=name
-            )
+    with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
+        with opened(db, create=False) as engine:
+            require_current(engine)
+            with engine.begin() as conn:
+                client, key = create_client(
+                    conn, catalog, authority=authority, role=role, name=name
+                )
     if as_json:
         typer.echo(json.dumps({**client.as_json(), "key": key}, ensure_ascii=False))
     else:

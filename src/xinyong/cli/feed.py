@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
-from xinyong.catalog import load_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
-from xinyong.errors import CatalogError, UnusableInput
+from xinyong.errors import UnusableInput
 from xinyong.feed import federation, publisher, replica, subscriptions, webhooks
 from xinyong.feed.events import set_platform_id
 from xinyong.feed.stream import DEFAULT_NATS, DEFAULT_PREFIX, DEFAULT_STREAM, FeedStream
@@ -146,6 +146,7 @@ def subscribe_command(
     ] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """登记订阅者 / register a subscriber bound to its agreement; prints the webhook secret once.
 
@@ -154,7 +155,7 @@ def subscribe_command(
     --measure consumption_restriction_flight --covers-individuals
     """
     with one_line_errors():
-        catalog = _catalog()
+        catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.begin() as conn:
@@ -177,13 +178,6 @@ def subscribe_command(
         f"已登记 / registered {sub.name}; 签名密钥（仅显示一次）/ signing secret (shown once): "
         f"{secret}",
     )
-
-
-def _catalog() -> Any:
-    try:
-        return load_catalog()
-    except CatalogError as error:
-        raise UnusableInput(str(error)) from error
 
 
 @app.command("watch")

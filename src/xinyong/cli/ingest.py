@@ -11,10 +11,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from xinyong.catalog import Catalog, load_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import Catalog, catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import err_console, one_line_errors
-from xinyong.errors import CatalogError, UnusableInput
 from xinyong.ingest import BatchResult, ingest_file
 from xinyong.store.engine import opened
 from xinyong.store.schema import require_current
@@ -32,10 +31,7 @@ def ingest_command(
         str | None,
         typer.Option("--encoding", help="文件编码 / file encoding (default: detected)"),
     ] = None,
-    catalog_dirs: Annotated[
-        list[Path] | None,
-        typer.Option("--catalog", help="附加目录文件夹 / extra catalog directory"),
-    ] = None,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """载入一批记录 / load one file as a batch: rejected rows go to FILE.rejects.csv.
 
@@ -45,10 +41,7 @@ def ingest_command(
     Example: xinyong ingest examples/judgment_defaulter.csv --type judgment_defaulter --source spc
     """
     with one_line_errors():
-        try:
-            catalog = load_catalog(catalog_dirs or ())
-        except CatalogError as error:
-            raise UnusableInput(str(error)) from error
+        catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
             result = _run(engine, file, record_type, source, catalog, encoding, as_json)

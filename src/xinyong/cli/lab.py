@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
-from xinyong.errors import CatalogError, UnusableInput
+from xinyong.errors import UnusableInput
 from xinyong.lab import FORMATS, generate
 from xinyong.lab.errors import DEFAULT_SPEC, ErrorSpec
 from xinyong.lab.harm import (
@@ -57,6 +58,7 @@ def generate_command(
         str, typer.Option("--end", help="最晚决定日期 / last decision date")
     ] = "2025-12-31",
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """生成合成人口及其信用记录 / generate a synthetic population and its records.
 
@@ -66,6 +68,7 @@ def generate_command(
     Example: xinyong lab generate --subjects 100000 --seed 1 --out lab --format csv-gbk
     """
     with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
         try:
             summary = generate(
                 out,
@@ -74,9 +77,8 @@ def generate_command(
                 formats=formats or ["csv"],
                 start=_date(start, "--start"),
                 end=_date(end, "--end"),
+                catalog=catalog,
             )
-        except CatalogError as error:
-            raise UnusableInput(str(error)) from error
         except OSError as error:
             raise UnusableInput(f"{out}: {error.strerror}") from error
     if as_json:
@@ -172,6 +174,7 @@ def harm_command(
     ] = "local[2]",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """测量错误与匹配策略造成的伤害 / measure who gets hurt by injected errors under each
     linking policy.
@@ -194,6 +197,7 @@ def harm_command(
         first, last = _date(start, "--start"), _date(end, "--end")
         when = _date(at, "--at") if at else None
         report = run_harm(
+            catalog=catalog_in_force(catalog_dirs or ()),
             subjects=subjects,
             seed=seed,
             spec=spec,
@@ -272,6 +276,7 @@ def whatif_command(
         str | None, typer.Option("--at", help="统计日（默认 --end）/ count on this day")
     ] = None,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """政策推演：改动目录后重算名单与措施 / what if: rerun lists and measures on a snapshot
     with a changed catalog, and count who would be affected, by region and kind, over time.
@@ -288,7 +293,12 @@ def whatif_command(
         first, last = _date(start, "--start"), _date(end, "--end")
         when = _date(at, "--at") if at else None
         run = simulate(
-            subjects=subjects, seed=seed, spec=ErrorSpec.parse(errors), start=first, end=last
+            catalog=catalog_in_force(catalog_dirs or ()),
+            subjects=subjects,
+            seed=seed,
+            spec=ErrorSpec.parse(errors),
+            start=first,
+            end=last,
         )
         changed = run.catalog
         if overlay is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,3 +29,16 @@ LangOption = Annotated[
     str,
     typer.Option("--lang", help="语言 / language: zh or en"),
 ]
+
+CatalogOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--catalog",
+        metavar="DIR",
+        help="运营方目录文件夹，可多次给出，在 $XINYONG_CATALOG 的文件夹之后读取 / an operator's "
+        "catalog folder (repeatable), read after the folders in $XINYONG_CATALOG",
+        show_default=False,
+    ),
+]
+"""Give it to ``xinyong.catalog.catalog_in_force`` (inside ``one_line_errors()``): a bad folder
+or file ends the command with one line and exit 2."""

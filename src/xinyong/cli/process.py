@@ -19,8 +19,8 @@ from sqlalchemy import Connection
 from typer import _click
 from typer.core import TyperGroup
 
-from xinyong.catalog import Catalog, default_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import Catalog, catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.disclose import issue_report, verify_report
 from xinyong.errors import UnusableInput
@@ -67,12 +67,16 @@ def _by(value: str | None) -> str:
 
 
 @contextmanager
-def _transaction(db: str) -> Iterator[tuple[Connection, Catalog]]:
-    """One transaction on an initialised database, with the shipped catalog; one-line errors."""
-    with one_line_errors(), opened(db, create=False) as engine:
-        require_current(engine)
-        with database_errors(db), engine.begin() as conn:
-            yield conn, default_catalog()
+def _transaction(
+    db: str, catalog_dirs: Sequence[Path] | None = None
+) -> Iterator[tuple[Connection, Catalog]]:
+    """One transaction on an initialised database, with the catalog in force; one-line errors."""
+    with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
+        with opened(db, create=False) as engine:
+            require_current(engine)
+            with database_errors(db), engine.begin() as conn:
+                yield conn, catalog
 
 
 def _echo(data: Any, as_json: bool, text: str) -> None:
@@ -117,6 +121,7 @@ def objection_file(
     by: ByOption = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """提出异议 / file an objection against a record or a list entry.
@@ -133,7 +138,7 @@ def objection_file(
     if filer_role not in ("subject", "wrongly_matched", "agent"):
         with one_line_errors():
             raise UnusableInput(f"--as 须为 subject、wrongly_matched 或 agent, not {filer_role!r}")
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         objection = file_objection(
             conn,
             catalog=catalog,
@@ -179,6 +184,7 @@ def objection_decide(
     by: ByOption = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """决定异议 / the source authority decides an objection.
@@ -197,7 +203,7 @@ def objection_decide(
         corrections = _pairs(correct or [])
         remedy = "withdraw" if withdraw else "correct" if corrections else None
         today = _date(at)
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         objection = decide_objection(
             conn,
             objection_id,
@@ -281,6 +287,7 @@ def repair_apply(
     by: ByOption = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """申请信用修复 / apply for credit repair of a record.
@@ -293,7 +300,7 @@ def repair_apply(
     """
     with one_line_errors():
         today = _date(at)
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         repair = apply_repair(
             conn,
             catalog=catalog,
@@ -319,6 +326,7 @@ def repair_decide(
     by: ByOption = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """决定信用修复 / decide a repair application.
@@ -332,7 +340,7 @@ def repair_decide(
         if grant is None:
             raise UnusableInput("须选择 --grant 或 --refuse / choose --grant or --refuse")
         today = _date(at)
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         repair = decide_repair(
             conn,
             repair_id,
@@ -401,6 +409,7 @@ def commitment_sign(
     ] = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """签署信用承诺 / record a credit commitment the subject signed.
@@ -410,7 +419,7 @@ def commitment_sign(
     """
     with one_line_errors():
         today, due_on = _date(at), _date(due) if due else None
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         signed = sign_commitment(
             conn,
             catalog=catalog,
@@ -433,6 +442,7 @@ def commitment_breach(
     by: ByOption = None,
     at: AtOption = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """认定违反信用承诺 / find a commitment breached: it becomes a commitment_breach record.
@@ -441,7 +451,7 @@ def commitment_breach(
     """
     with one_line_errors():
         today = _date(at)
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         found = breach_commitment(
             conn,
             commitment_id,
@@ -494,6 +504,7 @@ def report_issue(
         str | None, typer.Option("--source", help="--as source 时的部门 / the source authority")
     ] = None,
     db: DbOption = DEFAULT_DB,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """出具信用报告 / issue a credit report with a verification code.
 
@@ -509,7 +520,7 @@ def report_issue(
             raise UnusableInput("PDF 须用 --out 指定文件 / a PDF needs --out FILE")
     if audience != "public" and purpose is None:
         purpose = {"subject": "本人查询 / own report"}.get(audience)
-    with _transaction(db) as (conn, catalog):
+    with _transaction(db, catalog_dirs) as (conn, catalog):
         data, code = issue_report(
             conn,
             catalog,

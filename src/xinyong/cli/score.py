@@ -23,9 +23,9 @@ from typer.core import TyperGroup
 
 from xinyong import audit
 from xinyong.batch import jobs
-from xinyong.catalog import default_catalog
+from xinyong.catalog import Catalog, catalog_in_force
 from xinyong.cli.engines import ENGINES, EngineOption, MasterOption, running
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import NotFound, UnusableInput
 from xinyong.score import Score, find_subject
@@ -121,6 +121,7 @@ def subject_command(
     ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """一个主体的评分 / a subject's score, or --all in batch.
 
@@ -135,9 +136,9 @@ def subject_command(
 
     Example: xinyong score 91350100M000100Y43 --model rongcheng_points --purpose 授信审查 --json
     """
-    catalog = default_catalog()
     actor = by or f"cli:{getpass.getuser()}"
     with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
         day = _date(at, "--at") or date.today()
         known = parse_datetime(known_at)
         if all_subjects:
@@ -149,6 +150,7 @@ def subject_command(
             score_every_subject(
                 model,
                 out,
+                catalog=catalog,
                 purpose=purpose,
                 engine=engine,
                 master=master,
@@ -199,6 +201,7 @@ def score_every_subject(
     model: str,
     out: Path,
     *,
+    catalog: Catalog,
     purpose: str | None,
     engine: str,
     master: str,
@@ -209,7 +212,6 @@ def score_every_subject(
     as_json: bool,
 ) -> None:
     """``xinyong score --all``: every subject under ``model`` into ``out``, one audit event."""
-    catalog = default_catalog()
     found = catalog.scoring_models.get(model)
     if found is None:
         raise UnusableInput(f"没有评分模型 / no scoring model {model!r}")
@@ -324,6 +326,7 @@ def train_command(
         typer.Option("--out", help="模型文件 / model file (default scorecard-VERSION.json)"),
     ] = None,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """训练评分卡 / train a scorecard (WoE binning + logistic regression).
 
@@ -332,8 +335,8 @@ def train_command(
 
     Example: xinyong score train features.csv --target defaulted --out scorecard.json
     """
-    catalog = default_catalog()
     with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
         columns = _read_table(data)
         if target not in columns:
             raise UnusableInput(f"没有目标列 / no target column {target!r} in {data}")

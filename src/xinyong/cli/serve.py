@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from xinyong.catalog import default_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import Catalog, catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.demo import DEMO_SEED, DEMO_SUBJECTS, build_demo, counts, has_data
 from xinyong.errors import UnusableInput
@@ -39,10 +39,11 @@ def _check_port(port: int) -> None:
             ) from error
 
 
-def _run(db: str, port: int, *, demo: bool) -> None:
+def _run(db: str, port: int, catalog: Catalog, *, demo: bool) -> None:
     from xinyong.api.app import create_app
 
-    uvicorn.run(create_app(db, demo_logins=demo), host=HOST, port=port, log_level="warning")
+    app = create_app(db, catalog=catalog, demo_logins=demo)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")
 
 
 def serve_command(
@@ -54,6 +55,7 @@ def serve_command(
             "--demo-logins", help="启用演示账户 / enable the demo accounts (password demo)"
         ),
     ] = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """提供门户网站与 API / serve the portal and the API on http://127.0.0.1:PORT.
 
@@ -64,6 +66,7 @@ def serve_command(
     Example: xinyong serve --port 8000 --db sqlite:///xinyong.db
     """
     with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.connect() as conn:
@@ -75,7 +78,7 @@ def serve_command(
         f"{n_records:,} records)"
     )
     typer.echo(f"API 文档 / API docs: http://{HOST}:{port}/api/v1/docs · Ctrl+C 停止 / to stop")
-    _run(db, port, demo=demo_logins)
+    _run(db, port, catalog, demo=demo_logins)
 
 
 def demo_command(
@@ -91,6 +94,7 @@ def demo_command(
         bool, typer.Option("--no-serve", help="只生成数据，不启动服务 / build only, do not serve")
     ] = False,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """生成演示数据并提供门户网站 / build a synthetic demo data set and serve it.
 
@@ -103,6 +107,7 @@ def demo_command(
     """
     began = time.perf_counter()
     with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
         if fresh:
             _drop_sqlite(db)
         with opened(db) as engine:
@@ -122,12 +127,13 @@ def demo_command(
                     engine,
                     subjects=subjects,
                     seed=DEMO_SEED,
+                    catalog=catalog,
                     progress=None if as_json else (lambda m: typer.echo(f"  {m}")),
                 )
                 message = "演示数据已生成 / demo data built"
             with engine.connect() as conn:
                 n_subjects, n_records = counts(conn)
-                logins = demo_logins(conn, default_catalog())
+                logins = demo_logins(conn, catalog)
         if not no_serve:
             _check_port(port)
     elapsed = time.perf_counter() - began
@@ -163,7 +169,7 @@ def demo_command(
         if not no_serve:
             typer.echo("Ctrl+C 停止 / to stop")
     if not no_serve:
-        _run(db, port, demo=True)
+        _run(db, port, catalog, demo=True)
 
 
 def _drop_sqlite(db: str) -> None:

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from xinyong import pipeline
-from xinyong.catalog import default_catalog
-from xinyong.cli.options import DEFAULT_DB, DbOption, JsonOption
+from xinyong.catalog import catalog_in_force
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.errors import InvalidCode, UnusableInput, XinyongError
 from xinyong.link.identifiers import identify
 from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
@@ -235,6 +235,7 @@ def confirm_lead_command(
     role: RoleOption = "operator",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    catalog_dirs: CatalogOption = None,
 ) -> None:
     """确认线索 / confirm a lead: link its record to the subject, then lists and measures follow.
 
@@ -243,14 +244,16 @@ def confirm_lead_command(
 
     Example: xinyong subject confirm-lead 3 --actor 张三 --reason "判决书载明身份证号码一致"
     """
-    with one_line_errors(), opened(db, create=False) as engine, database_errors(db):
-        require_current(engine)
-        with engine.begin() as conn:
-            done = confirm_lead(conn, lead_id, actor=actor, reason=reason, role=role)
-            touched = pipeline.apply_records(
-                conn, done.record_ids, catalog=default_catalog(), at=utcnow().date()
-            )
-            done = replace(done, subjects=tuple(sorted(touched)))
+    with one_line_errors():
+        catalog = catalog_in_force(catalog_dirs or ())
+        with opened(db, create=False) as engine, database_errors(db):
+            require_current(engine)
+            with engine.begin() as conn:
+                done = confirm_lead(conn, lead_id, actor=actor, reason=reason, role=role)
+                touched = pipeline.apply_records(
+                    conn, done.record_ids, catalog=catalog, at=utcnow().date()
+                )
+                done = replace(done, subjects=tuple(sorted(touched)))
     if as_json:
         typer.echo(json.dumps(done.as_json(), ensure_ascii=False))
         return

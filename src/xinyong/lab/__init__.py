@@ -2,7 +2,7 @@
 
 Public API::
 
-    generate(out_dir, *, subjects, seed, formats, start, end, catalog=None, progress=None)
+    generate(out_dir, *, subjects, seed, formats, start, end, catalog, progress=None)
         -> GenerationSummary                      # files: subjects, truth, records per type
     people(rng, n, *, at)                          # pyarrow.Table of individuals
     organisations(rng, n, people_table, *, at, first_id)   # pyarrow.Table of organisations

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from xinyong.catalog import Catalog, default_catalog
+from xinyong.catalog import Catalog
 from xinyong.errors import UnusableInput
 from xinyong.lab import identifiers
 from xinyong.lab.population import (
@@ -96,7 +96,7 @@ def generate(
     formats: Sequence[str] = ("csv",),
     start: date,
     end: date,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> GenerationSummary:
@@ -114,7 +114,6 @@ def generate(
             f"未知格式 {', '.join(unknown) or '（无）'}（可用：{', '.join(FORMATS)}）/ "
             f"unknown format {', '.join(unknown) or '(none)'} (choose from {', '.join(FORMATS)})"
         )
-    catalog = catalog if catalog is not None else default_catalog()
     formats = list(dict.fromkeys(formats))
     began = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from xinyong.catalog import Catalog, ListDef, Measure, default_catalog
+from xinyong.catalog import Catalog, ListDef, Measure
 from xinyong.errors import UnusableInput
 from xinyong.lab.errors import ERROR_KINDS, ErrorSpec, NamesakeIndex, inject
 from xinyong.lab.generator import split
@@ -231,7 +231,7 @@ def simulate(
     spec: ErrorSpec,
     start: date = date(2019, 1, 1),
     end: date = date(2025, 12, 31),
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> LabRun:
     """Generate ``subjects`` subjects and the records that feed black lists, then inject errors.
 
@@ -242,7 +242,6 @@ def simulate(
         )
     if start > end:
         raise UnusableInput("开始日期晚于结束日期 / start is after end")
-    catalog = catalog if catalog is not None else default_catalog()
     seconds: dict[str, float] = {}
     began = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -738,7 +737,7 @@ def run_harm(
     end: date = date(2025, 12, 31),
     at: date | None = None,
     series_points: int = 14,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     pipeline_url: str | None = None,
     engine: str = DEFAULT_ENGINE,
     master: str = "local[2]",

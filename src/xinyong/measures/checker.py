@@ -1,6 +1,6 @@
 """Checks on a long-lived engine: the API's and any busy caller's hot path.
 
-``Checker(engine).check(subject, action, at, known_at, actor=…, audit=…)`` gives the same
+``Checker(engine, catalog).check(subject, action, at, known_at, actor=…, audit=…)`` gives the same
 ``Decision`` as ``decisions.check`` (same reasons, same combination), but does no per-call work
 that can be done once:
 
@@ -28,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.link.identifiers import Identifier, identify
 from xinyong.measures.decisions import (
@@ -65,12 +64,12 @@ class Checker:
     def __init__(
         self,
         engine: Engine,
-        catalog: Catalog | None = None,
+        catalog: Catalog,
         *,
         writer: DecisionWriter | None = None,
     ) -> None:
         self.engine = engine
-        self.catalog = catalog or default_catalog()
+        self.catalog = catalog
         self.writer = writer or writer_for(engine)
         self._sqlite = engine.dialect.name == "sqlite"
         mark = "?" if self._sqlite else "%s"
@@ -197,16 +196,17 @@ def _close_all(connections: list[Any]) -> None:
             connections.pop().close()
 
 
-_checkers: weakref.WeakKeyDictionary[Engine, Checker] = weakref.WeakKeyDictionary()
+_checkers: weakref.WeakKeyDictionary[Engine, dict[str, Checker]] = weakref.WeakKeyDictionary()
 _checkers_lock = threading.Lock()
 
 
-def checker_for(engine: Engine) -> Checker:
-    """The engine's checker (shipped catalog) in this process, made on first use."""
-    found = _checkers.get(engine)
+def checker_for(engine: Engine, catalog: Catalog) -> Checker:
+    """The engine's checker for ``catalog`` in this process, made on first use."""
+    found = _checkers.get(engine, {}).get(catalog.version)
     if found is None:
         with _checkers_lock:
-            found = _checkers.get(engine)
+            by_version = _checkers.setdefault(engine, {})
+            found = by_version.get(catalog.version)
             if found is None:
-                found = _checkers[engine] = Checker(engine)
+                found = by_version[catalog.version] = Checker(engine, catalog)
     return found

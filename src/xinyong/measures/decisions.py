@@ -31,7 +31,6 @@ from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, insert, or_, select
 
-from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.errors import NotFound, UnusableInput
 from xinyong.link.identifiers import Identifier, identify
@@ -251,7 +250,7 @@ def check(
     at: date | None = None,
     known_at: date | datetime | None = None,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     actor: str | None = None,
     log: bool = True,
 ) -> Decision:
@@ -263,7 +262,6 @@ def check(
     a busy caller on a long-lived engine uses ``xinyong.measures.checker.Checker`` instead
     (prepared lookups, logging in batches).
     """
-    catalog = catalog or default_catalog()
     require_action(catalog, action)
     ident = identify(subject)
     day = at or date.today()
@@ -492,7 +490,7 @@ def logged(conn: Connection, decision_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def replay(conn: Connection, decision_id: str, *, catalog: Catalog | None = None) -> Decision:
+def replay(conn: Connection, decision_id: str, *, catalog: Catalog) -> Decision:
     """Take a logged decision again with the same inputs, as known when it was first taken."""
     row = logged(conn, decision_id)
     return check(

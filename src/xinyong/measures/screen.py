@@ -35,7 +35,6 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, or_, select
 
-from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.codes import normalise, orgcode, regions, ric, uscc
 from xinyong.errors import UnusableInput, first_line
@@ -300,7 +299,7 @@ def screen(
     at: date | None = None,
     known_at: date | datetime | None = None,
     column: str | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     progress: Progress | None = None,
     threads: int | None = None,
     memory_limit: str = MEMORY_LIMIT,
@@ -311,7 +310,6 @@ def screen(
     order) to a temporary directory beside ``out``, so memory stays bounded for any file size.
     """
     started = time.perf_counter()
-    catalog = catalog or default_catalog()
     require_action(catalog, action)
     path, out = Path(path), Path(out)
     day = at or date.today()

@@ -7,9 +7,9 @@ day it will change by itself. Batch scoring of a points model runs in DuckDB (:m
 
 Public API::
 
-    score_subject(conn, subject_id, model_id, at=None, known_at=None) -> Score
-    score_code(conn, code, model_id=None, at=None, known_at=None) -> list[Score]
-    grade_for(conn, subject_id, model_id, at=None, known_at=None) -> str | None
+    score_subject(conn, subject_id, model_id, at=None, known_at=None, *, catalog) -> Score
+    score_code(conn, code, model_id=None, at=None, known_at=None, *, catalog) -> list[Score]
+    grade_for(conn, subject_id, model_id, at=None, known_at=None, *, catalog) -> str | None
     read_scores(conn, subject_ref, model_ids, at, known_at=None, *, actor, role, purpose,
                 catalog) -> list[Score]      # access-checked, audited (score.read)
     public_model(model, catalog) -> bool

@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, select
 
-from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.errors import InvalidCode, NotFound, UnusableInput
 from xinyong.link.identifiers import identify
@@ -141,11 +140,10 @@ def score_subject(
     at: date | None = None,
     known_at: datetime | None = None,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> Score:
     """One subject's score under one model, as of ``at`` (default today), as known on
     ``known_at`` (default: now)."""
-    catalog = catalog or default_catalog()
     ref = subject if isinstance(subject, SubjectRef) else subject_ref(conn, subject)
     day = at or date.today()
     records = records_for(conn, ref.id, at=day, known_at=known_at)
@@ -159,11 +157,10 @@ def score_code(
     at: date | None = None,
     known_at: datetime | None = None,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> list[Score]:
     """The scores of the subject a code names: under ``model_id``, or every model of the
     catalog (in id order)."""
-    catalog = catalog or default_catalog()
     ref = find_subject(conn, code)
     ids = [model_id] if model_id else model_ids(catalog)
     if model_id:
@@ -178,7 +175,7 @@ def grade_for(
     at: date | None = None,
     known_at: datetime | None = None,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> str | None:
     """The grade (``A``, ``AA``, ``D`` …) the model gives the subject on ``at``, or None where
     the model gives no grade (a scorecard) or is not made for the subject's kind.

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
 
 from xinyong import audit
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import issue_report, queries
 from xinyong.errors import NotFound, XinyongError
 from xinyong.ingest import ingest_file
@@ -31,7 +31,6 @@ from xinyong.store import queries as store_queries
 from xinyong.store.queries import StoredRecord
 from xinyong.web import accounts, i18n
 from xinyong.web.rendering import (
-    catalog_of,
     error_page,
     lang_of,
     login_redirect,
@@ -68,11 +67,13 @@ def _csrf_failed(request: Request, token: str | None) -> Response | None:
 
 
 @router.get("/login")
-def login_form(request: Request, db: Db, next: str = "/", reason: str = "") -> Response:
+def login_form(
+    request: Request, db: Db, catalog: CatalogDep, next: str = "/", reason: str = ""
+) -> Response:
     logins: list[tuple[str, str, str]] = []
     if request.app.state.demo_logins:
         with db.connect() as conn:
-            logins = accounts.demo_logins(conn, catalog_of(request))
+            logins = accounts.demo_logins(conn, catalog)
     return render(request, "login.html", next=next, reason=reason, logins=logins, failed=False)
 
 
@@ -88,6 +89,7 @@ HOME_OF = {
 def login(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     login: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=128)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
@@ -95,7 +97,6 @@ def login(
 ) -> Response:
     if (failed := _csrf_failed(request, csrf)) is not None:
         return failed
-    catalog = catalog_of(request)
     with db.connect() as conn:
         account = accounts.authenticate(
             conn, catalog, login, password, demo=bool(request.app.state.demo_logins)
@@ -154,12 +155,11 @@ def _own_record(view: queries.PublicFile | None, record_id: int) -> StoredRecord
 
 
 @router.get("/me")
-def my_file(request: Request, db: Db, done: str = "") -> Response:
+def my_file(request: Request, db: Db, catalog: CatalogDep, done: str = "") -> Response:
     if (denied := _guard(request, "subject")) is not None:
         return denied
     session = session_of(request)
     assert session.subject_id is not None and session.subject_code is not None
-    catalog = catalog_of(request)
     code = session.subject_code
     with db.begin() as conn:
         view = queries.subject_view(
@@ -223,6 +223,7 @@ def _action_failed(request: Request, error: XinyongError) -> Response:
 def object_to_record(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     record_id: Annotated[int, Form(ge=1, le=2**53)],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
     csrf: Annotated[str, Form(max_length=128)] = "",
@@ -235,7 +236,7 @@ def object_to_record(
         with db.begin() as conn:
             file_objection(
                 conn,
-                catalog=catalog_of(request),
+                catalog=catalog,
                 subject_code=session.subject_code,
                 reason=reason,
                 filed_by=session.login or session.subject_code,
@@ -250,6 +251,7 @@ def object_to_record(
 def apply_for_repair(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     record_id: Annotated[int, Form(ge=1, le=2**53)],
     statement: Annotated[str, Form(min_length=1, max_length=2000)],
     attest: Annotated[str, Form(max_length=8)] = "",
@@ -259,7 +261,6 @@ def apply_for_repair(
         return stop
     session = session_of(request)
     assert session.subject_code is not None and session.subject_id is not None
-    catalog = catalog_of(request)
     try:
         with db.begin() as conn:
             view = queries.subject_view(
@@ -288,6 +289,7 @@ def apply_for_repair(
 def sign(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     kind: Annotated[str, Form(max_length=64)],
     matter: Annotated[str, Form(min_length=1, max_length=2000)],
     authority: Annotated[str, Form(max_length=64)],
@@ -301,7 +303,7 @@ def sign(
         with db.begin() as conn:
             sign_commitment(
                 conn,
-                catalog=catalog_of(request),
+                catalog=catalog,
                 subject_code=session.subject_code,
                 subject_name=session.name or session.subject_code,
                 kind=kind,
@@ -314,7 +316,7 @@ def sign(
 
 
 @router.get("/me/report.pdf")
-def my_report(request: Request, db: Db) -> Response:
+def my_report(request: Request, db: Db, catalog: CatalogDep) -> Response:
     if (denied := _guard(request, "subject")) is not None:
         return denied
     session = session_of(request)
@@ -323,7 +325,7 @@ def my_report(request: Request, db: Db) -> Response:
         with db.begin() as conn:
             data, code = issue_report(
                 conn,
-                catalog_of(request),
+                catalog,
                 session.subject_code,
                 fmt="pdf",
                 audience="subject",
@@ -356,6 +358,7 @@ def agency_console(request: Request, db: Db) -> Response:
 def agency_check(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     subject: Annotated[str, Form(max_length=64)] = "",
     action: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
@@ -369,9 +372,7 @@ def agency_check(
     problem = None
     try:
         with db.begin() as conn:
-            decision = check(
-                conn, subject.strip(), action, catalog=catalog_of(request), actor=session.login
-            )
+            decision = check(conn, subject.strip(), action, catalog=catalog, actor=session.login)
     except XinyongError as error:
         problem = one_line(error)
     with db.connect() as conn:
@@ -395,6 +396,7 @@ SCREEN_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 async def agency_screen(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     file: UploadFile | None = None,
     action: Annotated[str, Form(max_length=64)] = "",
     column: Annotated[str, Form(max_length=64)] = "",
@@ -420,7 +422,7 @@ async def agency_screen(
         else:
             try:
                 result = await run_in_threadpool(
-                    _screen, db, data, suffix, action, column.strip() or None, catalog_of(request)
+                    _screen, db, data, suffix, action, column.strip() or None, catalog
                 )
             except XinyongError as error:
                 problem = one_line(error)
@@ -481,6 +483,7 @@ def department_console(request: Request, db: Db) -> Response:
 async def department_upload(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     file: UploadFile | None = None,
     record_type: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
@@ -492,7 +495,6 @@ async def department_upload(
     session = session_of(request)
     assert session.authority is not None
     _ = i18n.translator(lang_of(request))
-    catalog = catalog_of(request)
     result = None
     problem: str | None = None
     if file is None or not file.filename:

@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 
 from xinyong.catalog import Catalog
 from xinyong.codes import regions
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import labels, queries
 from xinyong.web import i18n
-from xinyong.web.rendering import catalog_of, error_page, lang_of, render, today
+from xinyong.web.rendering import error_page, lang_of, render, today
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,8 +66,7 @@ def switch_language(to: str = "zh", next: str = "/") -> Response:
 
 
 @router.get("/search")
-def search(request: Request, db: Db, q: str = "") -> Response:
-    catalog = catalog_of(request)
+def search(request: Request, db: Db, catalog: CatalogDep, q: str = "") -> Response:
     hits: list[queries.Hit] = []
     if q.strip():
         with db.connect() as conn:
@@ -76,11 +75,10 @@ def search(request: Request, db: Db, q: str = "") -> Response:
 
 
 @router.get("/subjects/{subject_id}")
-def subject_page(request: Request, db: Db, subject_id: str) -> Response:
+def subject_page(request: Request, db: Db, catalog: CatalogDep, subject_id: str) -> Response:
     _ = i18n.translator(lang_of(request))
     if not subject_id.isdigit() or len(subject_id) > 18:
         return error_page(request, 404, _("未找到该主体。"), subject_id[:40])
-    catalog = catalog_of(request)
     with db.connect() as conn:
         view = queries.subject_view(conn, catalog, int(subject_id), at=today())
     if view is None:
@@ -116,8 +114,7 @@ def sections(catalog: Catalog, shown: Mapping[str, object]) -> list[tuple[str, l
 
 
 @router.get("/lists")
-def lists_index(request: Request, db: Db) -> Response:
-    catalog = catalog_of(request)
+def lists_index(request: Request, db: Db, catalog: CatalogDep) -> Response:
     with db.connect() as conn:
         numbers = queries.list_counts(conn, catalog, at=today())
     by_authority: dict[str, list[str]] = {}
@@ -139,6 +136,7 @@ def _filters(
 def list_page(
     request: Request,
     db: Db,
+    catalog: CatalogDep,
     list_id: str,
     province: str | None = None,
     year: str | None = None,
@@ -148,7 +146,6 @@ def list_page(
     format: str = "html",
 ) -> Response:
     _ = i18n.translator(lang_of(request))
-    catalog = catalog_of(request)
     list_def = catalog.lists.get(list_id)
     if list_def is None:
         return error_page(request, 404, _("页面不存在。"), list_id[:60])

@@ -22,7 +22,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from xinyong.catalog import Catalog, default_catalog
+from xinyong.dependencies import catalog_of
 from xinyong.disclose import labels
 from xinyong.errors import XinyongError
 from xinyong.web import i18n
@@ -53,15 +53,6 @@ def environment() -> Environment:
     )
     env.globals.update(how_labels=HOW_LABELS, labels=labels)
     return env
-
-
-def catalog_of(request: Request) -> Catalog:
-    catalog = getattr(request.app.state, "catalog", None)
-    if catalog is None:
-        catalog = default_catalog()
-        request.app.state.catalog = catalog
-    assert isinstance(catalog, Catalog)
-    return catalog
 
 
 def session_of(request: Request) -> Session:

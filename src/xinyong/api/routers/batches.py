@@ -16,8 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.errors import Forbidden, NotFound, UnusableInput
 from xinyong.ingest import ingest_file
 from xinyong.measures.clients import Client
@@ -64,6 +63,7 @@ def _spool(upload: UploadFile, directory: FilePath) -> FilePath:
 def submit(
     caller: Annotated[Client, Submitter],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     file: Annotated[UploadFile, File(description="CSV (UTF-8/GBK), XLSX or JSON Lines")],
     record_type: Annotated[str, Form(min_length=1, max_length=64)],
     source: Annotated[str | None, Form(max_length=64)] = None,
@@ -77,7 +77,6 @@ def submit(
         source = caller.authority
     elif source is None:
         raise UnusableInput("运营方提交须指明 source / an operator must name the source")
-    catalog = default_catalog()
     with tempfile.TemporaryDirectory(prefix="xinyong-batch-") as tmp:
         directory = FilePath(tmp)
         path = _spool(file, directory)

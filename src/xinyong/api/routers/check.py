@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.api.auth import may_check, require_roles
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.checker import checker_for
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action
@@ -32,6 +32,7 @@ _agency_or_operator = require_roles("agency", "operator")
 async def check_endpoint(
     request: Request,
     caller: Annotated[Client, Depends(_agency_or_operator)],
+    catalog: CatalogDep,
     subject: Annotated[str, Query(description="主体代码 / subject code")],
     action: Annotated[str, Query(description="行为 / action id")],
     at: Annotated[date | None, Query(description="决定日期 / as of")] = None,
@@ -39,9 +40,9 @@ async def check_endpoint(
     purpose: Annotated[str, Query(description="用途 / purpose of the check")] = "check",
 ) -> JSONResponse:
     db = request.app.state.engine or await run_in_threadpool(engine, request)
-    checker = checker_for(db)
-    require_action(checker.catalog, action)
-    may_check(caller, action, checker.catalog)
+    checker = checker_for(db, catalog)
+    require_action(catalog, action)
+    may_check(caller, action, catalog)
     audit = {
         "actor": caller.name,
         "role": caller.role,

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import queries
 from xinyong.errors import NotFound
 
@@ -49,8 +48,7 @@ class ListEntries(BaseModel):
 
 
 @router.get("", summary="全部名单 / every list, with its legal basis and entry count")
-def all_lists(db: Annotated[Engine, Depends(engine)]) -> list[ListSummary]:
-    catalog = default_catalog()
+def all_lists(db: Annotated[Engine, Depends(engine)], catalog: CatalogDep) -> list[ListSummary]:
     with db.connect() as conn:
         numbers = queries.list_counts(conn, catalog, at=date.today())
     return [
@@ -70,6 +68,7 @@ def all_lists(db: Annotated[Engine, Depends(engine)]) -> list[ListSummary]:
 @router.get("/{list_id}", summary="名单公示条目 / a list's published entries")
 def entries(
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     list_id: Annotated[str, Path(max_length=64)],
     province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
@@ -78,7 +77,6 @@ def entries(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = queries.PAGE_SIZE,
 ) -> ListEntries:
-    catalog = default_catalog()
     list_def = catalog.lists.get(list_id)
     if list_def is None:
         raise NotFound(f"名单 / list {list_id}")

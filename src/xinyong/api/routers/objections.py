@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.clients import Client
 from xinyong.process.objections import decide_objection, file_objection, list_objections
 
@@ -46,9 +45,10 @@ def create(
     body: ObjectionIn,
     caller: Annotated[Client, Any_],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
 ) -> dict[str, Any]:
     with db.begin() as conn:
-        found = file_objection(conn, catalog=default_catalog(), **body.model_dump())
+        found = file_objection(conn, catalog=catalog, **body.model_dump())
     return found.as_json(body.at or date.today())
 
 
@@ -80,12 +80,13 @@ def decide(
     body: DecisionIn,
     caller: Annotated[Client, Source],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
 ) -> dict[str, Any]:
     with db.begin() as conn:
         found = decide_objection(
             conn,
             objection_id,
-            catalog=default_catalog(),
+            catalog=catalog,
             authority=caller.authority,
             **body.model_dump(),
         )

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from xinyong.api.auth import require_roles
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.clients import Client
 from xinyong.process.repair import apply_repair, decide_repair, list_repairs
 
@@ -39,10 +38,13 @@ class DecisionIn(BaseModel):
 
 @router.post("", status_code=201, summary="申请信用修复 / apply for repair")
 def create(
-    body: RepairIn, caller: Annotated[Client, Any_], db: Annotated[Engine, Depends(engine)]
+    body: RepairIn,
+    caller: Annotated[Client, Any_],
+    db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
 ) -> dict[str, Any]:
     with db.begin() as conn:
-        found = apply_repair(conn, catalog=default_catalog(), **body.model_dump())
+        found = apply_repair(conn, catalog=catalog, **body.model_dump())
     return found.as_json(body.at or date.today())
 
 
@@ -74,10 +76,11 @@ def decide(
     body: DecisionIn,
     caller: Annotated[Client, Decider],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
 ) -> dict[str, Any]:
     with db.begin() as conn:
         found = decide_repair(
-            conn, repair_id, catalog=default_catalog(), authority=caller.authority,
+            conn, repair_id, catalog=catalog, authority=caller.authority,
             **body.model_dump(),
         )  # fmt: skip
     return found.as_json(body.at or date.today())

@@ -12,8 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import issue_report, verify_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -24,13 +23,14 @@ MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": 
 def report(
     code: Annotated[str, Path(min_length=1, max_length=32)],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     fmt: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     at: Annotated[date | None, Query()] = None,
 ) -> Response:
     with db.begin() as conn:
         data, verification = issue_report(
-            conn, default_catalog(), code, fmt=fmt, audience="public", lang=lang, at=at
+            conn, catalog, code, fmt=fmt, audience="public", lang=lang, at=at
         )
     return Response(data, media_type=MEDIA[fmt], headers={"X-Verification-Code": verification})
 

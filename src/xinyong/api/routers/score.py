@@ -18,8 +18,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
 
 from xinyong.api.auth import client
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.clients import Client
 from xinyong.score import find_subject
 from xinyong.score.access import PUBLIC, read_scores
@@ -42,6 +41,7 @@ async def caller_or_public(
 @router.get("/{code}/score", summary="主体评分 / a subject's scores with contributions")
 def subject_score(
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     caller: Annotated[Client | None, Depends(caller_or_public)],
     code: Annotated[str, Path(min_length=1, max_length=40, description="主体代码 / code")],
     model: Annotated[str | None, Query(max_length=100, description="评分模型 / model")] = None,
@@ -51,7 +51,6 @@ def subject_score(
         str | None, Query(max_length=200, description="查询目的（非公开评分必填）/ purpose")
     ] = None,
 ) -> Any:
-    catalog = default_catalog()
     ids = [model] if model else model_ids(catalog)
     for model_id in ids:
         engine_for(model_id, catalog)

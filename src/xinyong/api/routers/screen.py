@@ -16,8 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong import audit
 from xinyong.api.auth import may_check, require_roles
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.errors import UnusableInput
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action
@@ -30,13 +29,13 @@ router = APIRouter(tags=["decisions"])
 async def screen_endpoint(
     caller: Annotated[Client, Depends(require_roles("agency", "operator"))],
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     file: Annotated[UploadFile, File(description="CSV 或 Parquet / CSV or Parquet")],
     action: Annotated[str, Query(description="行为 / action id")],
     at: Annotated[date | None, Query()] = None,
     column: Annotated[str | None, Query()] = None,
     purpose: Annotated[str, Query()] = "screen",
 ) -> StreamingResponse:
-    catalog = default_catalog()
     require_action(catalog, action)
     may_check(caller, action, catalog)
     suffix = Path(file.filename or "upload.csv").suffix.lower() or ".csv"

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from xinyong.catalog import default_catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import queries
 from xinyong.errors import NotFound
 
@@ -64,10 +63,11 @@ HIDDEN_FIELDS = ("subject_code", "person_code", "domicile", "address")
 @router.get("", summary="按名称或代码查询 / search subjects by name or code")
 def search(
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="名称、代码 / name, code")],
 ) -> SearchResult:
     with db.connect() as conn:
-        hits = queries.search(conn, default_catalog(), q, at=date.today())
+        hits = queries.search(conn, catalog, q, at=date.today())
     return SearchResult(
         query=q,
         count=len(hits),
@@ -81,10 +81,11 @@ def search(
 @router.get("/{subject_id}", summary="主体公开信息 / a subject's public page")
 def subject(
     db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
     subject_id: Annotated[int, Path(ge=1, le=2**53)],
 ) -> PublicSubject:
     with db.connect() as conn:
-        view = queries.subject_view(conn, default_catalog(), subject_id, at=date.today())
+        view = queries.subject_view(conn, catalog, subject_id, at=date.today())
     if view is None:
         raise NotFound(f"主体 / subject {subject_id}")
     masked = view.kind == "individual"
