@@ -15,12 +15,14 @@ from xinyong.feed import tables as feed_tables
 from xinyong.lists import tables as lists_tables
 from xinyong.measures import tables as measures_tables
 from xinyong.process import tables as process_tables
+from xinyong.store import footprint as footprint_tables
 from xinyong.store import tables as store_tables
 from xinyong.store.metadata import metadata
 
 #: The modules that define tables (importing them puts their tables on ``metadata``).
 TABLE_MODULES = (
     store_tables,
+    footprint_tables,
     audit_tables,
     lists_tables,
     measures_tables,

@@ -19,6 +19,7 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     ├── InvalidRecord          a department's row is bad data: per-field errors, becomes a reject
     ├── UnusableInput          a whole input (file, request) cannot be used at all
     ├── CatalogError           an operator's catalog is bad configuration: file, line, entity
+    │   └── CatalogMismatch        the catalog in force lacks ids the store's derived tables hold
     ├── CalendarUnknown        a date in a year whose holidays no source knows yet
     ├── NotFound               no such subject, record, batch, …
     ├── Forbidden              the caller's role may not do this
@@ -157,6 +158,15 @@ class CatalogError(XinyongError):
         where = ":".join(str(p) for p in (file, line) if p is not None)
         prefix = " ".join(p for p in (where, f"[{entity}]" if entity else "") if p)
         super().__init__(f"{prefix}: {detail}" if prefix else detail)
+
+
+class CatalogMismatch(CatalogError):
+    """The catalog in force lacks lists, measures or actions the store's derived tables hold:
+    running the pipeline with it would silently drop them, so it is refused (nothing written).
+    The detail names the ids and the catalog version that derived them."""
+
+    message_zh = "当前目录缺少数据库中已有的名单、措施或行为，拒绝运行"
+    message_en = "the catalog in force lacks lists, measures or actions the store holds; refused"
 
 
 class CalendarUnknown(XinyongError):

@@ -23,6 +23,7 @@ from xinyong.feed.events import feed_step
 from xinyong.link import link_records
 from xinyong.lists import lists_step
 from xinyong.measures import measures_step
+from xinyong.store.footprint import remember, require_covered
 
 Step = Callable[[Connection, Change], None]
 
@@ -51,10 +52,24 @@ STEPS: tuple[Step, ...] = (
 def apply_records(
     conn: Connection, record_ids: Sequence[int], *, catalog: Catalog, at: date
 ) -> set[int]:
-    """Run new or changed records through every step; returns the affected subject ids."""
+    """Run new or changed records through every step; returns the affected subject ids.
+
+    Refused with ``CatalogMismatch`` before any step when ``catalog`` lacks a list, measure or
+    action the store's derived tables hold (``xinyong.store.footprint``); the ids the run
+    derived are remembered after the steps."""
+    footprint = require_covered(conn, catalog)
     change = Change(record_ids=record_ids, catalog=catalog, at=at)
     for step in STEPS:
         step(conn, change)
+    added = [c for c in change.restriction_changes if c.kind == "added"]
+    remember(
+        conn,
+        catalog,
+        footprint,
+        lists={c.list_id for c in change.list_changes},
+        measures={c.measure_id for c in added},
+        actions={c.action for c in added},
+    )
     return change.subject_ids
 
 

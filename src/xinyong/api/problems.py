@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong.errors import (
     CatalogError,
+    CatalogMismatch,
     Conflict,
     Forbidden,
     InvalidCode,
@@ -36,6 +37,7 @@ STATUS: dict[type[XinyongError], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Forbidden: (403, "forbidden"),
     Conflict: (409, "conflict"),
+    CatalogMismatch: (409, "catalog-mismatch"),
     CatalogError: (500, "catalog-error"),
     XinyongError: (400, "error"),
 }

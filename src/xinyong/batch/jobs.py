@@ -38,6 +38,7 @@ from xinyong.measures.batch import (
 from xinyong.measures.screen import COMBINE_SQL, decisions_sql
 from xinyong.measures.tables import restrictions
 from xinyong.score.batch import compile_sql, record_types_read, records_sql, store_rows
+from xinyong.store.footprint import require_covered
 from xinyong.store.tables import records, subject_relations, subjects
 
 #: Columns of the restriction index a screen reads (see ``screen.restriction_table``).
@@ -252,7 +253,11 @@ def _run(conn: Connection, query: Select[tuple[object, ...]], schema: pa.Schema)
 def store_derive_inputs(conn: Connection, catalog: Catalog) -> tuple[pa.Table, pa.Table, pa.Table]:
     """From the store, as Arrow: the current code-linked records of the types a list reads
     (``lists.batch.RECORDS_SCHEMA``, fields as JSON text), ``subjects(subject_id, kind)`` and
-    the relations a measure can follow (``measures.batch.RELATIONS_SCHEMA``)."""
+    the relations a measure can follow (``measures.batch.RELATIONS_SCHEMA``).
+
+    ``CatalogMismatch`` for a catalog that lacks ids the store's derived tables hold: what it
+    derived would silently leave them out."""
+    require_covered(conn, catalog)
     types = sorted({c.record_type for d in catalog.lists.values() for c in d.criteria})
     found = _run(
         conn,

@@ -44,6 +44,7 @@ from xinyong.link import resolve_codes
 from xinyong.link.attach import LinkRow, forget, remember
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
 from xinyong.store.engine import database_errors, utcnow
+from xinyong.store.footprint import require_covered
 from xinyong.store.identity import record_identity
 from xinyong.store.tables import batches, provenance, records, rejects
 
@@ -264,6 +265,7 @@ def ingest_file(
     if source not in catalog.authorities:
         known = ", ".join(sorted(catalog.authorities))
         raise UnusableInput(f"未知来源部门 / unknown source authority {source!r} (known: {known})")
+    require_covered(target, catalog)  # before the batch row: a refused catalog writes nothing
     rows = open_rows(path, encoding)
     try:
         validator = RowValidator.for_headers(rtype, rows.headers)
