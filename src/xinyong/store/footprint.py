@@ -102,10 +102,8 @@ def _describe(missing: Mapping[tuple[str, str], str], catalog: Catalog) -> str:
     by_version: dict[str, list[str]] = {}
     for (kind, entity_id), version in missing.items():
         by_version.setdefault(version, []).append(f"{kind} {entity_id}")
-    zh = "；".join(
-        f"{'、'.join(ids)}（由目录 {_version_zh(v)} 推导）" for v, ids in by_version.items()
-    )
-    en = "; ".join(f"{', '.join(ids)} (derived by catalog {v})" for v, ids in by_version.items())
+    zh = "；".join(f"{'、'.join(ids)}（{_derived_zh(v)}）" for v, ids in by_version.items())
+    en = "; ".join(f"{', '.join(ids)} ({_derived_en(v)})" for v, ids in by_version.items())
     return (
         f"数据库中有 {zh}，当前目录 {catalog.version} 中没有；请带上写入它们的目录文件夹"
         f"（XINYONG_CATALOG 或 --catalog）再运行 / the store holds {en}, which the catalog in "
@@ -114,8 +112,14 @@ def _describe(missing: Mapping[tuple[str, str], str], catalog: Catalog) -> str:
     )
 
 
-def _version_zh(version: str) -> str:
-    return "（版本未记录）" if version == UNRECORDED else version
+def _derived_zh(version: str) -> str:
+    return "推导它们的目录版本未记录" if version == UNRECORDED else f"由目录 {version} 推导"
+
+
+def _derived_en(version: str) -> str:
+    if version == UNRECORDED:
+        return "derived before the store recorded catalog versions"
+    return f"derived by catalog {version}"
 
 
 def remember(
