@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
+from xinyong.all_tables import full_metadata
 from xinyong.api.app import create_app
 from xinyong.catalog import catalog_in_force, default_catalog
 from xinyong.cli import app
 from xinyong.measures.clients import create_client
 from xinyong.store.engine import opened
 from xinyong.store.footprint import catalog_footprint
-from xinyong.store.schema import full_metadata, upgrade
+from xinyong.store.schema import upgrade
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "catalog.md"
 PERSON = "310106199201017931"
