@@ -21,7 +21,8 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     ├── CatalogError           an operator's catalog is bad configuration: file, line, entity
     │   └── CatalogMismatch        the catalog in force lacks ids the store's derived tables hold
     ├── CalendarUnknown        a date in a year whose holidays no source knows yet
-    ├── NotFound               no such subject, record, batch, …
+    ├── NotFound               no such record, batch, …
+    │   └── SubjectNotFound        no subject holds that code
     ├── Forbidden              the caller's role may not do this
     └── Conflict               the request clashes with the current state
 
@@ -179,6 +180,13 @@ class CalendarUnknown(XinyongError):
 class NotFound(XinyongError):
     message_zh = "未找到"
     message_en = "not found"
+
+
+class SubjectNotFound(NotFound):
+    """A valid code that no subject in the store holds (the detail is the normalised code)."""
+
+    message_zh = "未找到信用主体"
+    message_en = "no such subject"
 
 
 class Forbidden(XinyongError):

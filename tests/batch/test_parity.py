@@ -24,8 +24,8 @@ from xinyong.batch.engines import BatchEngine, DuckDBEngine, SparkEngine
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog, FieldType, PointsSpec
 from xinyong.codes import orgcode, ric, uscc
+from xinyong.codes.identifiers import reason_of
 from xinyong.errors import UnusableInput
-from xinyong.link.identifiers import reason_of
 from xinyong.score.batch import RAW_SCHEMA, record_types_read
 
 pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)

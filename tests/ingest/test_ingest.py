@@ -21,7 +21,7 @@ from xinyong.codes import ric, uscc
 from xinyong.errors import UnusableInput
 from xinyong.ingest import ingest_file, load
 from xinyong.store.engine import opened
-from xinyong.store.queries import records_for, subject_by_code
+from xinyong.store.queries import find_subject, records_for
 from xinyong.store.schema import upgrade
 from xinyong.store.tables import batches, provenance, records, rejects, subjects
 
@@ -328,8 +328,7 @@ def test_a_changed_row_is_a_new_version_never_an_overwrite(engine: Engine, tmp_p
         assert [v.version for v in versions] == [1, 2]
         assert versions[0].superseded_at is not None and versions[1].superseded_at is None
         assert versions[1].supersedes == versions[0].id
-        sid = subject_by_code(conn, "ric", code)
-        assert sid is not None
+        sid = find_subject(conn, code).id
         now = records_for(conn, sid)
         assert [r.fields["ground"] for r in now] == ["violate_consumption_order"]
         then = records_for(conn, sid, known_at=_aware(before) + timedelta(microseconds=1))

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from xinyong.catalog import default_catalog
+from xinyong.codes.identifiers import reason_of
 from xinyong.errors import UnusableInput
 from xinyong.lab import SubjectPool, organisations, people, records
 from xinyong.lab.errors import (
@@ -20,7 +21,6 @@ from xinyong.lab.errors import (
     inject,
 )
 from xinyong.lab.records import RecordBatch
-from xinyong.link.identifiers import reason_of
 
 START, END = date(2019, 1, 1), date(2025, 12, 31)
 World = tuple[pa.Table, pa.Table, dict[str, RecordBatch]]

@@ -19,7 +19,7 @@ from tests.measures.conftest import PERSON_D, Load, defaulter, runner
 
 from xinyong.cli import app
 from xinyong.codes import orgcode, regions, ric, uscc
-from xinyong.link.identifiers import reason_of
+from xinyong.codes.identifiers import reason_of
 from xinyong.measures.screen import codes_sql
 
 _FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if c != 0x2D}

@@ -28,13 +28,14 @@ from xinyong.cli.engines import ENGINES, EngineOption, MasterOption, running
 from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import NotFound, UnusableInput
-from xinyong.score import Score, find_subject
+from xinyong.score import Score
 from xinyong.score.access import SCORE_READ, read_scores
 from xinyong.score.batch import score_all
 from xinyong.score.features import parse_feature
 from xinyong.score.models import engine_for, model_ids
 from xinyong.score.scorecard import Scorecard
 from xinyong.store.engine import database_errors, opened
+from xinyong.store.queries import find_subject
 from xinyong.store.schema import require_current
 
 console = Console()
@@ -176,7 +177,7 @@ def subject_command(
             except NotFound as error:
                 if as_json:
                     typer.echo(json.dumps({"subject": subject, "found": False}))
-                typer.echo(f"{error.detail}", err=True)
+                typer.echo(error.bilingual(), err=True)
                 raise typer.Exit(1) from error
             scores = read_scores(
                 conn,

@@ -16,11 +16,10 @@ from rich.table import Table
 from xinyong import pipeline
 from xinyong.catalog import catalog_in_force
 from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
-from xinyong.errors import InvalidCode, UnusableInput, XinyongError
-from xinyong.link.identifiers import identify
+from xinyong.errors import SubjectNotFound, XinyongError
 from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
 from xinyong.store.engine import database_errors, opened, utcnow
-from xinyong.store.queries import batch_json, batch_list, subject_by_code, subject_file
+from xinyong.store.queries import batch_json, batch_list, find_subject, subject_file
 from xinyong.store.schema import require_current, upgrade
 
 console = Console()
@@ -94,22 +93,23 @@ def show_command(
 
     Example: xinyong subject show 91350100M000100Y43
     """
-    with one_line_errors():
+    found, missing = None, code
+    with (
+        one_line_errors(),
+        opened(db, create=False) as engine,
+        database_errors(db),
+        engine.connect() as conn,
+    ):
+        require_current(engine)
         try:
-            ident = identify(code)
-        except InvalidCode as error:
-            raise UnusableInput(f"{code}: {error.bilingual()} (reason: {error.reason})") from error
-        with opened(db, create=False) as engine, database_errors(db), engine.connect() as conn:
-            require_current(engine)
-            sid = subject_by_code(conn, ident.scheme, ident.value)
-            if sid is None and ident.scheme == "uscc" and ident.orgcode:
-                sid = subject_by_code(conn, "orgcode", ident.orgcode)
-            found = subject_file(conn, sid) if sid is not None else None
+            found = subject_file(conn, find_subject(conn, code).id)
+        except SubjectNotFound as error:
+            missing = error.detail or code
     if found is None:
         if as_json:
-            typer.echo(json.dumps({"code": ident.value, "found": False}))
+            typer.echo(json.dumps({"code": missing, "found": False}))
         else:
-            typer.echo(f"未找到信用主体 / no such subject: {ident.value}")
+            typer.echo(f"未找到信用主体 / no such subject: {missing}")
         raise typer.Exit(1)
     if as_json:
         typer.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))

@@ -4,6 +4,8 @@
 - :mod:`~xinyong.codes.orgcode` — organisation code, GB 11714-1997
 - :mod:`~xinyong.codes.ric` — citizen identity number, GB 11643-1999 (and the 15-digit form)
 - :mod:`~xinyong.codes.regions` — administrative division codes, GB/T 2260
+- :mod:`~xinyong.codes.identifiers` — which scheme a code is in, normalised: the identifier a
+  subject is found by (``identify``)
 
 Each scheme module satisfies :class:`CodeScheme`. :func:`check` is the one entry point the CLI,
 ingest and the API share: it never raises for bad input, it reports.

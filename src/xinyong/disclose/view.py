@@ -20,12 +20,12 @@ from sqlalchemy import Connection, select
 
 from xinyong import audit
 from xinyong.catalog.model import Catalog
+from xinyong.codes.identifiers import identify
 from xinyong.disclose import labels
 from xinyong.disclose.masking import mask_ric, public_fields
 from xinyong.disclose.periods import period_open, publication_ends
 from xinyong.disclose.policy import AUDITED, UNMASKED, check_audience, may_see
 from xinyong.errors import InvalidCode, NotFound, UnusableInput
-from xinyong.link.identifiers import identify
 from xinyong.process.objections import list_objections
 from xinyong.process.repair import list_repairs
 from xinyong.store.queries import StoredRecord, records_for, subject_by_code

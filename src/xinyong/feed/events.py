@@ -24,10 +24,10 @@ from sqlalchemy import Connection, insert, select
 
 from xinyong.changes import Change, RestrictionChange
 from xinyong.codes import regions
+from xinyong.codes.identifiers import reason_of
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
 from xinyong.link.bulk import among, db_value, insert_rows
-from xinyong.link.identifiers import reason_of
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from xinyong.codes.identifiers import identify
 from xinyong.errors import InvalidCode, UnusableInput
 from xinyong.feed.events import Event
 from xinyong.feed.stream import FeedStream, connected, ensure_stream
-from xinyong.link.identifiers import identify
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS restrictions (

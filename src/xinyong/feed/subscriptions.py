@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, insert, select, update
 
 from xinyong.catalog.model import Catalog
+from xinyong.codes.identifiers import identify
 from xinyong.errors import InvalidCode, NotFound, UnusableInput
 from xinyong.feed.events import Event, event_from_row
 from xinyong.feed.tables import feed_deliveries, feed_events, feed_subscribers, feed_watch
-from xinyong.link.identifiers import identify
 from xinyong.store.engine import utcnow
 
 

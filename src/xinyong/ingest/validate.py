@@ -18,9 +18,9 @@ from typing import Any
 
 from xinyong.catalog.model import FieldSpec, FieldType, RecordType, normalise_header
 from xinyong.codes import regions
+from xinyong.codes.identifiers import code_error, reason_of
 from xinyong.errors import InvalidRecord, UnusableInput
 from xinyong.ingest.readers import LOST_KEY, RAW_KEY
-from xinyong.link.identifiers import code_error, reason_of
 
 _DATE_FORMS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),

@@ -373,7 +373,7 @@ class _NameMatcher:
 
 
 def _valid(code: str) -> bool:
-    from xinyong.link.identifiers import reason_of
+    from xinyong.codes.identifiers import reason_of
 
     kind, _value, problem = reason_of(code)
     return kind is not None and problem is None

@@ -5,16 +5,16 @@
   roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``)
 - ``resolve_codes(conn, codes, kind=None)`` → subject ids (created if new), None where no code
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
-- ``identify(code)`` → ``Identifier(scheme, value, kind)``; ``names.normalise``, ``pinyin_key``,
-  ``similarity``
+- ``identify(code)`` → ``Identifier(scheme, value, kind)`` (from :mod:`xinyong.codes.identifiers`);
+  ``names.normalise``, ``pinyin_key``, ``similarity``
 - ``list_leads(conn, …)``, ``confirm_lead(conn, lead_id, *, actor, reason, …)``,
   ``reject_lead(conn, lead_id, *, actor, reason, …)``: a person decides a name-only record's
   leads; confirming links it (audited) and returns the record ids the caller runs through the
   pipeline
 """
 
+from xinyong.codes.identifiers import Identifier, identify
 from xinyong.link.attach import LinkResult, candidates, link_records, resolve_codes
-from xinyong.link.identifiers import Identifier, identify
 from xinyong.link.leads import Lead, LeadDecision, confirm_lead, list_leads, reject_lead
 
 __all__ = [

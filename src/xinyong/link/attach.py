@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from xinyong.catalog.model import ROLES
+from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import InvalidCode
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
-from xinyong.link.identifiers import Identifier, identify
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import (

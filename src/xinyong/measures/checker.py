@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from xinyong.catalog.model import Catalog
-from xinyong.link.identifiers import Identifier, identify
+from xinyong.codes.identifiers import Identifier, identify
 from xinyong.measures.decisions import (
     Decision,
     IndexRow,
@@ -129,10 +129,7 @@ class Checker:
     ) -> tuple[int | None, list[IndexRow]]:
         cursor = self._cursor()
         sid = None
-        pairs = [(ident.scheme, ident.value)]
-        if ident.scheme == "uscc" and ident.orgcode:
-            pairs.append(("orgcode", ident.orgcode))
-        for pair in pairs:
+        for pair in ident.lookup_keys:
             cursor.execute(self._subject_sql, pair)
             found = cursor.fetchone()
             if found is not None:

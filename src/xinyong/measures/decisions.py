@@ -32,11 +32,12 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, insert, or_, select
 
 from xinyong.catalog.model import Catalog
+from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import NotFound, UnusableInput
-from xinyong.link.identifiers import Identifier, identify
 from xinyong.measures.tables import decisions, restrictions
 from xinyong.store.engine import utcnow
-from xinyong.store.tables import records, subject_identifiers, subjects
+from xinyong.store.queries import subject_id_for
+from xinyong.store.tables import records, subjects
 
 Outcome = Literal["permit", "deny", "review", "prefer"]
 
@@ -227,22 +228,6 @@ def require_action(catalog: Catalog, action: str) -> None:
         raise UnusableInput(f"未知行为 / unknown action {action!r} (known: {known})")
 
 
-def find_subject(conn: Connection, ident: Identifier) -> int | None:
-    """The subject an identifier names (a USCC also by the organisation code inside it)."""
-    pairs = [(ident.scheme, ident.value)]
-    if ident.scheme == "uscc" and ident.orgcode:
-        pairs.append(("orgcode", ident.orgcode))
-    for scheme, value in pairs:
-        sid = conn.execute(
-            select(subject_identifiers.c.subject_id).where(
-                subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value
-            )
-        ).scalar_one_or_none()
-        if sid is not None:
-            return int(sid)
-    return None
-
-
 def check(
     conn: Connection,
     subject: str,
@@ -266,7 +251,7 @@ def check(
     ident = identify(subject)
     day = at or date.today()
     known = known_at_from(known_at)
-    sid = find_subject(conn, ident)
+    sid = subject_id_for(conn, ident)
     rows = index_rows_for(conn, sid, action, day, known) if sid is not None else []
     decision = decide(catalog, ident, action, day, known, sid, rows)
     if log:

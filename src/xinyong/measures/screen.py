@@ -18,7 +18,7 @@ in ``xinyong.codes``' order — USCC (characters, authority and category, region
 code mod 11, check character mod 31 with weights 3^i), organisation code (mod 11 with weights
 3, 7, 9, 10, 5, 8, 4, 2), citizen number (characters, region by a join against the shipped
 region table, birth date, ISO 7064 mod 11-2; the 15-digit form is widened to 18). A test holds
-the SQL to ``xinyong.link.identifiers.reason_of`` on thousands of valid and corrupted codes.
+the SQL to ``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
 Input order is kept by the row number each input row gets as it is read.
 """
 
@@ -212,7 +212,7 @@ def _kind(v: str) -> str:
 def codes_sql(source: str) -> str:
     """SQL over ``source`` (columns ``n``, ``raw``): ``n, raw, scheme, value, reason`` per row.
 
-    ``reason`` is what ``xinyong.link.identifiers.reason_of`` says (NULL when valid); ``value``
+    ``reason`` is what ``xinyong.codes.identifiers.reason_of`` says (NULL when valid); ``value``
     the identifier a valid code is found by (a 15-digit citizen number widened to 18). Needs the
     table ``xy_regions(code)``.
     """

@@ -35,9 +35,9 @@ from sqlalchemy import Connection, Select, Table, insert, select, update
 
 from xinyong import audit, pipeline
 from xinyong.catalog.model import Catalog, Duration
+from xinyong.codes.identifiers import identify
 from xinyong.errors import Conflict, Forbidden, InvalidCode, NotFound, UnusableInput
 from xinyong.feed import emit
-from xinyong.link.identifiers import identify
 from xinyong.process.lifecycle import COMMITMENT, OBJECTION, REPAIR, Lifecycle
 from xinyong.process.policy import deadline_after
 from xinyong.process.tables import commitments, objections, repairs

@@ -23,8 +23,6 @@ from __future__ import annotations
 from xinyong.score.access import public_model, read_scores
 from xinyong.score.result import Contribution, GradeDecision, Score, WhatIf
 from xinyong.score.subject import (
-    SubjectRef,
-    find_subject,
     grade_for,
     score_code,
     score_records,
@@ -35,9 +33,7 @@ __all__ = [
     "Contribution",
     "GradeDecision",
     "Score",
-    "SubjectRef",
     "WhatIf",
-    "find_subject",
     "grade_for",
     "public_model",
     "read_scores",

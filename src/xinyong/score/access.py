@@ -26,7 +26,8 @@ from xinyong import audit
 from xinyong.catalog.model import Catalog, PointsSpec, ScoringModel
 from xinyong.errors import Forbidden, UnusableInput
 from xinyong.score.result import Score
-from xinyong.score.subject import SubjectRef, score_subject
+from xinyong.score.subject import score_subject
+from xinyong.store.queries import SubjectRef
 
 #: The audit action of a score read.
 SCORE_READ = "score.read"

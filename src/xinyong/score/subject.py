@@ -1,4 +1,5 @@
-"""Scoring one subject: find it by code, read its records as of a date, apply a model.
+"""Scoring one subject (found by ``xinyong.store.queries.find_subject``): read its records as
+of a date, apply a model.
 
 Scores are computed, not stored: the same ``at`` and ``known_at`` give the same score, so a past
 score is reproduced from the bitemporal store (``records_for(conn, subject, at, known_at)``).
@@ -6,49 +7,22 @@ score is reproduced from the bitemporal store (``records_for(conn, subject, at, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from xinyong.catalog.model import Catalog
-from xinyong.errors import InvalidCode, NotFound, UnusableInput
-from xinyong.link.identifiers import identify
 from xinyong.score.features import feature_value
 from xinyong.score.ledger import Ledger
 from xinyong.score.models import LoadedScorecard, engine_for, model_ids
 from xinyong.score.result import Contribution, Score
-from xinyong.store.queries import StoredRecord, records_for, subject_by_code
-from xinyong.store.tables import subjects
-
-
-@dataclass(frozen=True)
-class SubjectRef:
-    id: int
-    kind: str
-    code: str
-
-
-def find_subject(conn: Connection, code: str) -> SubjectRef:
-    """The subject a code names. ``UnusableInput`` for a code that is not valid (exit 2),
-    ``NotFound`` for a valid code the store does not know (exit 1)."""
-    try:
-        ident = identify(code)
-    except InvalidCode as error:
-        raise UnusableInput(f"{code}: {error.bilingual()} (reason: {error.reason})") from error
-    sid = subject_by_code(conn, ident.scheme, ident.value)
-    if sid is None and ident.orgcode:
-        sid = subject_by_code(conn, "orgcode", ident.orgcode)
-    if sid is None:
-        raise NotFound(f"未找到信用主体 / no such subject: {ident.value}")
-    return subject_ref(conn, sid)
-
-
-def subject_ref(conn: Connection, subject_id: int) -> SubjectRef:
-    row = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
-    if row is None:
-        raise NotFound(f"未找到信用主体 / no such subject: id {subject_id}")
-    return SubjectRef(row.id, row.kind, row.primary_code or str(row.id))
+from xinyong.store.queries import (
+    StoredRecord,
+    SubjectRef,
+    find_subject,
+    records_for,
+    subject_by_id,
+)
 
 
 def score_records(
@@ -144,7 +118,7 @@ def score_subject(
 ) -> Score:
     """One subject's score under one model, as of ``at`` (default today), as known on
     ``known_at`` (default: now)."""
-    ref = subject if isinstance(subject, SubjectRef) else subject_ref(conn, subject)
+    ref = subject if isinstance(subject, SubjectRef) else subject_by_id(conn, subject)
     day = at or date.today()
     records = records_for(conn, ref.id, at=day, known_at=known_at)
     return score_records(ref, records, model_id, day, catalog=catalog, known_at=known_at)

@@ -1,4 +1,11 @@
-"""Reading the store: records as they were on a date, as known on a date; a subject's file.
+"""Reading the store: the subject a code names; records as they were on a date, as known on a
+date; a subject's file.
+
+``find_subject(conn, code)`` is the one way from a code as someone typed it to a subject: the
+code is identified and normalised (:func:`xinyong.codes.identifiers.identify`: compact, upper
+case, a 15-digit citizen number as its 18-digit form), then looked up among the subject's
+identifiers, a USCC also by the organisation code inside it (a subject first known by its old
+organisation code). ``subject_by_id`` is the same answer for an id.
 
 Valid time: a record holds from ``valid_from`` (or, if none, ``decided_on``) through
 ``valid_to`` inclusive (the last day it holds; NULL = open). Recorded time: a version was known
@@ -13,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from xinyong.codes.identifiers import Identifier, identify
+from xinyong.errors import InvalidCode, SubjectNotFound, UnusableInput
 from xinyong.store.tables import (
     batches,
     provenance,
@@ -119,13 +128,51 @@ def records_for(
     return [_record(row) for row in conn.execute(query)]
 
 
-def subject_by_code(conn: Connection, scheme: str, value: str) -> int | None:
-    """The subject that holds identifier ``value`` in ``scheme``, if any."""
-    return conn.execute(
-        select(subject_identifiers.c.subject_id).where(
-            subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value
+@dataclass(frozen=True)
+class SubjectRef:
+    """A subject as found: its id, kind and primary code (its id as text if it has none)."""
+
+    id: int
+    kind: str
+    code: str
+
+
+def find_subject(conn: Connection, code: str) -> SubjectRef:
+    """The subject ``code`` names. ``UnusableInput`` for a code that is not valid (the reason
+    named), ``SubjectNotFound`` for a valid code no subject holds."""
+    try:
+        ident = identify(code)
+    except InvalidCode as error:
+        raise UnusableInput(f"{code}: {error.bilingual()} (reason: {error.reason})") from error
+    sid = subject_id_for(conn, ident)
+    if sid is None:
+        raise SubjectNotFound(ident.value)
+    return subject_by_id(conn, sid)
+
+
+def subject_id_for(conn: Connection, ident: Identifier) -> int | None:
+    """The id of the subject an identified code names (``Identifier.lookup_keys``), if any."""
+    for scheme, value in ident.lookup_keys:
+        sid = conn.execute(
+            select(subject_identifiers.c.subject_id).where(
+                subject_identifiers.c.scheme == scheme, subject_identifiers.c.value == value
+            )
+        ).scalar_one_or_none()
+        if sid is not None:
+            return int(sid)
+    return None
+
+
+def subject_by_id(conn: Connection, subject_id: int) -> SubjectRef:
+    """The subject with this id, or ``SubjectNotFound``."""
+    row = conn.execute(
+        select(subjects.c.id, subjects.c.kind, subjects.c.primary_code).where(
+            subjects.c.id == subject_id
         )
-    ).scalar_one_or_none()
+    ).first()
+    if row is None:
+        raise SubjectNotFound(f"id {subject_id}")
+    return SubjectRef(row.id, row.kind, row.primary_code or str(row.id))
 
 
 @dataclass(frozen=True)

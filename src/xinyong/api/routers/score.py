@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 from xinyong.api.auth import client
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.clients import Client
-from xinyong.score import find_subject
 from xinyong.score.access import PUBLIC, read_scores
 from xinyong.score.models import engine_for, model_ids
+from xinyong.store.queries import find_subject
 
 router = APIRouter(prefix="/subjects", tags=["score"])
 

@@ -30,6 +30,16 @@ class Identifier:
             return self.value
         return None
 
+    @property
+    def lookup_keys(self) -> list[tuple[str, str]]:
+        """The ``(scheme, value)`` pairs a subject may be stored under, in the order to try:
+        the code itself, then for a USCC the organisation code inside it (a subject first
+        known by its old organisation code)."""
+        keys = [(self.scheme, self.value)]
+        if self.scheme == "uscc" and self.orgcode:
+            keys.append(("orgcode", self.orgcode))
+        return keys
+
 
 def kind_of_uscc(code: str) -> str:
     """Subject kind from a USCC's registration authority (position 1) and category (position 2)."""
