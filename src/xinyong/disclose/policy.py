@@ -17,6 +17,18 @@ A record is shown to an audience when all of these hold:
    violations, the railway and aviation lists). Other penalties on individuals are in principle
    not displayed (58号, per the catalog's note on ``admin_penalty``).
 
+A record shows only from the day it holds (``valid_from``, else ``decided_on``), and only if the
+catalog in force knows its type (:func:`shows_record` applies all of this to a stored record).
+The public knows an individual only through a record it may see: with none, the person's file
+does not exist for the public (:func:`file_exists`) — no page, no search hit, no report.
+
+List entries in force (:func:`may_see_entry`): a list is published as a whole by its legal
+basis, so an audience sees an entry whose record is in a status it may see, whatever the record
+type's own disclosure class (the A-grade taxpayers list publishes what tax credit ratings, shared
+among authorities only, say); the public sees individuals' entries only on the instruments that
+publish people by name. The record's own details still follow :func:`may_see`. The list pages
+filter with the same rule in SQL (:func:`entry_shown_sql`).
+
 Fields: the public never sees a citizen ID number whole (``3501**********123X``), nor an
 individual's address or phone; enterprises are shown as the law publishes them, their unified
 social credit code in full (a legal representative's ID number inside their records is still
@@ -26,7 +38,15 @@ audiences see the fields in full, and are audited. Labels for all these codes: :
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal, get_args
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from xinyong.catalog.model import Catalog
+from xinyong.disclose.periods import period_open
+from xinyong.errors import UnusableInput
+from xinyong.store.queries import StoredRecord
 
 Audience = Literal["public", "agency", "source", "subject", "operator"]
 AUDIENCES: tuple[str, ...] = get_args(Audience)
@@ -72,8 +92,6 @@ AUDITED: frozenset[str] = frozenset(AUDIENCES) - {"public"}
 
 
 def check_audience(audience: str) -> str:
-    from xinyong.errors import UnusableInput
-
     if audience not in AUDIENCES:
         raise UnusableInput(
             f"未知的查看者 / unknown audience {audience!r} ({', '.join(AUDIENCES)})"
@@ -103,6 +121,66 @@ def may_see(
     if audience == "public" and subject_kind == "individual":
         return record_type in PUBLIC_FOR_INDIVIDUALS
     return True
+
+
+def shows_record(
+    audience: str,
+    catalog: Catalog,
+    record: StoredRecord,
+    *,
+    subject_kind: str,
+    at: date,
+    source: str | None = None,
+) -> bool:
+    """Whether ``audience`` sees this stored record on ``at`` (``source``: the authority a
+    ``source`` audience reads as, which sees its own records in full)."""
+    start = record.valid_from or record.decided_on
+    if start is not None and start > at:
+        return False
+    rtype = catalog.record_types.get(record.record_type)
+    if rtype is None:
+        return False
+    return may_see(
+        audience,
+        disclosure=rtype.disclosure,
+        record_type=record.record_type,
+        status=record.status,
+        subject_kind=subject_kind,
+        period_open=period_open(rtype, record.fields, at),
+        own_record=source is not None and record.source == source,
+    )
+
+
+def file_exists(audience: str, *, subject_kind: str, records_shown: int) -> bool:
+    """Whether the subject's file exists for ``audience``: the public knows an individual only
+    through a record it may see."""
+    return not (audience == "public" and subject_kind == "individual" and records_shown == 0)
+
+
+def may_see_entry(audience: str, *, record_type: str, status: str, subject_kind: str) -> bool:
+    """Whether ``audience`` sees a list entry in force whose record has this type and status."""
+    if status not in STATUSES_FOR[audience]:
+        return False
+    if audience == "public" and subject_kind == "individual":
+        return record_type in PUBLIC_FOR_INDIVIDUALS
+    return True
+
+
+def entry_shown_sql(
+    audience: str,
+    *,
+    record_type: ColumnElement[str],
+    status: ColumnElement[str],
+    individual: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """:func:`may_see_entry` as a SQL condition over a query's columns."""
+    condition = status.in_(sorted(STATUSES_FOR[audience]))
+    if audience != "public":
+        return condition
+    return and_(
+        condition,
+        or_(~individual, record_type.in_(sorted(PUBLIC_FOR_INDIVIDUALS))),
+    )
 
 
 def is_private_field(name: str) -> bool:

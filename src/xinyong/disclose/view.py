@@ -1,18 +1,23 @@
-"""A subject's file as one audience may see it on one date; every non-public read is audited.
+"""The subject read model: a subject's file as one audience may see it on one date. The portal
+(public subject page, the subject's own ``/me``), the API (``/api/v1/subjects/{id}``) and the
+credit report all render from :func:`subject_view`; every non-public read is audited.
 
-``subject_view(conn, catalog, code, audience=…, at=…, actor=…, purpose=…)`` returns a plain
-JSON-ready dict (the credit report's content, and what the API and portal show):
+``subject_view(conn, catalog, subject, audience=…, at=…, actor=…, purpose=…)`` returns a plain
+JSON-ready dict:
 
-``identity`` · ``records`` (by category, with status, source, publication end, legal basis) ·
-``lists`` (entries in force, with their measures, legal bases and end dates) · ``score`` ·
-``objections`` and ``repairs`` · ``queries`` (who read this file, for the subject and operator).
+``identity`` (id, name, code, kind, region) · ``records`` (with status, source, valid time,
+publication end, legal basis) and ``categories`` · ``hidden`` (how many records this audience
+does not see) · ``relations`` (as registration records state them) · ``lists`` (entries in
+force, with their measures, legal bases and end dates) · ``score`` · ``objections`` and
+``repairs`` · ``queries`` (who read this file, for the subject and operator).
 
-The policy itself lives in :mod:`xinyong.disclose.policy`; this module only applies it.
+Every decision of what shows is :mod:`xinyong.disclose.policy`'s; this module only applies it.
+``publicly_known(conn, catalog, ids, at)`` answers, with the same policy, which subjects the
+public may find at all (search).
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from typing import Any
 
@@ -20,39 +25,37 @@ from sqlalchemy import Connection, select
 
 from xinyong import audit
 from xinyong.catalog.model import Catalog
-from xinyong.codes.identifiers import identify
+from xinyong.codes import regions
 from xinyong.disclose import labels
-from xinyong.disclose.masking import mask_ric, public_fields
-from xinyong.disclose.periods import period_open, publication_ends
-from xinyong.disclose.policy import AUDITED, UNMASKED, check_audience, may_see
-from xinyong.errors import InvalidCode, NotFound, UnusableInput
+from xinyong.disclose.masking import mask_code, mask_ric, public_fields
+from xinyong.disclose.periods import publication_ends
+from xinyong.disclose.policy import (
+    AUDITED,
+    UNMASKED,
+    check_audience,
+    file_exists,
+    may_see_entry,
+    shows_record,
+)
+from xinyong.errors import SubjectNotFound, UnusableInput
+from xinyong.lists import entries_as_of
 from xinyong.process.objections import list_objections
 from xinyong.process.repair import list_repairs
-from xinyong.store.queries import StoredRecord, records_for, subject_by_code
-from xinyong.store.tables import subject_names, subjects
-
-
-def find_subject(conn: Connection, code: str) -> tuple[int, str, str]:
-    """(subject id, kind, primary code) for a code; ``UnusableInput`` / ``NotFound``."""
-    try:
-        ident = identify(code)
-    except InvalidCode as error:
-        raise UnusableInput(f"{code!r}: {error.bilingual()}") from error
-    sid = subject_by_code(conn, ident.scheme, ident.value)
-    if sid is None and ident.scheme == "uscc" and ident.orgcode:
-        sid = subject_by_code(conn, "orgcode", ident.orgcode)
-    if sid is None:
-        raise NotFound(f"信用主体 {ident.value} 不存在 / no subject {ident.value}")
-    row = conn.execute(
-        select(subjects.c.kind, subjects.c.primary_code).where(subjects.c.id == sid)
-    ).one()
-    return sid, row.kind, row.primary_code or ident.value
+from xinyong.score import score_subject
+from xinyong.store.queries import (
+    StoredRecord,
+    SubjectRef,
+    current_records,
+    find_subject,
+    records_for,
+)
+from xinyong.store.tables import subject_names
 
 
 def subject_view(
     conn: Connection,
     catalog: Catalog,
-    code: str,
+    subject: str | SubjectRef,
     *,
     audience: str,
     at: date | None = None,
@@ -61,10 +64,13 @@ def subject_view(
     source: str | None = None,
     action: str = "disclose.read",
 ) -> dict[str, Any]:
-    """The file of the subject with ``code`` as ``audience`` sees it on ``at``.
+    """The file of ``subject`` (a code, or a subject already found) as ``audience`` sees it on
+    ``at``.
 
-    Audiences other than ``public`` need ``actor`` and ``purpose`` (the read is audited);
-    ``source`` needs the authority id whose own records it may see in full.
+    Audiences other than ``public`` need ``actor`` and ``purpose`` (the read is audited as
+    ``action``); ``source`` needs the authority id whose own records it may see in full.
+    ``SubjectNotFound`` where the file does not exist for the audience (a person the public
+    knows no record of).
     """
     audience = check_audience(audience)
     today = at or date.today()
@@ -74,40 +80,30 @@ def subject_view(
         )
     if audience == "source" and (source is None or source not in catalog.authorities):
         raise UnusableInput(f"来源部门未知 / unknown source authority {source!r}")
-    sid, kind, primary = find_subject(conn, code)
-    individual = kind == "individual"
+    ref = subject if isinstance(subject, SubjectRef) else find_subject(conn, subject)
+    individual = ref.kind == "individual"
     masked = audience not in UNMASKED
-    shown: list[dict[str, Any]] = []
-    visible_ids: set[int] = set()
-    for rec in records_for(conn, sid, include_withdrawn=True):
-        start = rec.valid_from or rec.decided_on
-        if start is not None and start > today:
-            continue
-        rtype = catalog.record_types.get(rec.record_type)
-        if rtype is None:
-            continue
-        if not may_see(
-            audience,
-            disclosure=rtype.disclosure,
-            record_type=rec.record_type,
-            status=rec.status,
-            subject_kind=kind,
-            period_open=period_open(rtype, rec.fields, today),
-            own_record=source is not None and rec.source == source,
-        ):
-            continue
-        visible_ids.add(rec.id)
-        shown.append(_record(catalog, rec, masked=masked, individual=individual, at=today))
+    stored = records_for(conn, ref.id, include_withdrawn=True)
+    seen = [
+        rec
+        for rec in stored
+        if shows_record(audience, catalog, rec, subject_kind=ref.kind, at=today, source=source)
+    ]
+    if not file_exists(audience, subject_kind=ref.kind, records_shown=len(seen)):
+        raise SubjectNotFound(mask_ric(ref.code) if masked else ref.code)
+    shown = [_record(catalog, rec, masked=masked, individual=individual, at=today) for rec in seen]
     view: dict[str, Any] = {
         "audience": audience,
         "audience_label": list(labels.AUDIENCES[audience]),
         "as_of": today.isoformat(),
         "catalog_version": catalog.version,
-        "identity": _identity(conn, sid, kind, primary, masked=masked and individual),
+        "identity": _identity(conn, ref, masked=masked),
         "records": shown,
+        "hidden": len(stored) - len(shown),
         "categories": _categories(catalog, shown),
-        "lists": _lists(conn, catalog, sid, today, visible_ids, audience),
-        "score": _score(conn, catalog, sid, kind, today)
+        "relations": _relations(shown, masked=masked),
+        "lists": _lists(conn, catalog, ref, today, stored, audience),
+        "score": _score(conn, catalog, ref, today)
         if audience != "public"
         else _unavailable("评分不向社会公开", "scores are not published"),
     }
@@ -115,8 +111,10 @@ def subject_view(
         view["objections"] = []
         view["repairs"] = []
     else:
-        view["objections"] = [o.as_json(today) for o in list_objections(conn, subject_code=primary)]
-        view["repairs"] = [r.as_json(today) for r in list_repairs(conn, subject_code=primary)]
+        view["objections"] = [
+            o.as_json(today) for o in list_objections(conn, subject_code=ref.code)
+        ]
+        view["repairs"] = [r.as_json(today) for r in list_repairs(conn, subject_code=ref.code)]
     if audience in AUDITED:
         assert actor is not None and purpose is not None
         audit.record(
@@ -124,9 +122,9 @@ def subject_view(
             actor=actor,
             role=audience,
             purpose=purpose,
-            subject=primary,
+            subject=ref.code,
             action=action,
-            resource=f"subject:{sid}",
+            resource=f"subject:{ref.id}",
             outcome=f"{len(shown)} records",
             detail={"at": today.isoformat(), "source": source},
         )
@@ -139,29 +137,72 @@ def subject_view(
                 "purpose": e.purpose,
                 "action": e.action,
             }
-            for e in audit.events_for_subject(conn, primary)
+            for e in audit.events_for_subject(conn, ref.code)
         ]
     else:
         view["queries"] = None
     return view
 
 
-def _identity(
-    conn: Connection, sid: int, kind: str, primary: str, *, masked: bool
-) -> dict[str, Any]:
+def publicly_known(
+    conn: Connection, catalog: Catalog, subjects: list[SubjectRef], at: date
+) -> set[int]:
+    """The ids of these subjects whose file exists for the public on ``at`` (search hits)."""
+    people = [ref for ref in subjects if ref.kind == "individual"]
+    stored = current_records(conn, [ref.id for ref in people])
+    known = {ref.id for ref in subjects if ref.kind != "individual"}
+    for ref in people:
+        shown = sum(
+            shows_record("public", catalog, rec, subject_kind=ref.kind, at=at)
+            for rec in stored[ref.id]
+        )
+        if file_exists("public", subject_kind=ref.kind, records_shown=shown):
+            known.add(ref.id)
+    return known
+
+
+def public_code(code: str | None, kind: str) -> str | None:
+    """A subject's code as the public sees it: an individual's always masked, an organisation's
+    whole unless it is itself a citizen number (by value, not by length)."""
+    if code is None:
+        return None
+    return mask_ric(code) if kind == "individual" else mask_code(code)
+
+
+def region_name(code: str | None, kind: str, *, coarse: bool = False) -> str | None:
+    """The region a code names. ``coarse``: an individual's only to the city, as far as the
+    four digits the masked number shows."""
+    if not code or len(code) != 18:
+        return None
+    if kind == "individual":
+        region = regions.lookup(code[0:4] + "00" if coarse else code[0:6])
+        if region is None and coarse:
+            region = regions.lookup(code[0:2] + "0000")
+    else:
+        region = regions.lookup(code[2:8])
+    return region.full_name if region else None
+
+
+def _identity(conn: Connection, ref: SubjectRef, *, masked: bool) -> dict[str, Any]:
     name = conn.execute(
         select(subject_names.c.name)
-        .where(subject_names.c.subject_id == sid)
+        .where(subject_names.c.subject_id == ref.id)
         .order_by(subject_names.c.valid_from.desc(), subject_names.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
     return {
+        "id": ref.id,
         "name": name,
-        "code": mask_ric(primary) if masked else primary,
-        "kind": kind,
-        "kind_zh": labels.label(labels.KINDS, kind, "zh"),
-        "kind_en": labels.label(labels.KINDS, kind, "en"),
+        "code": public_code(ref.code, ref.kind) if masked else ref.code,
+        "kind": ref.kind,
+        "kind_zh": labels.label(labels.KINDS, ref.kind, "zh"),
+        "kind_en": labels.label(labels.KINDS, ref.kind, "en"),
+        "region": region_name(ref.code, ref.kind, coarse=masked),
     }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _record(
@@ -169,9 +210,8 @@ def _record(
 ) -> dict[str, Any]:
     rtype = catalog.record_types[rec.record_type]
     fields = public_fields(rec.fields, individual=individual) if masked else dict(rec.fields)
-    code = rec.subject_code
-    if masked and individual and code:
-        code = mask_ric(code)
+    kind = "individual" if individual else "organisation"
+    code = public_code(rec.subject_code, kind) if masked else rec.subject_code
     authority = catalog.authorities.get(rec.source)
     ends = publication_ends(rtype, rec.fields)
     return {
@@ -184,16 +224,51 @@ def _record(
         "source_zh": authority.name_zh if authority else rec.source,
         "source_en": authority.name_en if authority else rec.source,
         "document_no": rec.document_no,
-        "decided_on": rec.decided_on.isoformat() if rec.decided_on else None,
+        "decided_on": _iso(rec.decided_on),
+        "valid_from": _iso(rec.valid_from),
+        "valid_to": _iso(rec.valid_to),
         "subject_code": code,
         "status": rec.status,
         "status_zh": labels.label(labels.STATUSES, rec.status, "zh"),
         "status_en": labels.label(labels.STATUSES, rec.status, "en"),
-        "publication_ends": ends.isoformat() if ends else None,
+        "publication_ends": _iso(ends),
         "publication_over": ends is not None and at > ends,
         "legal_basis": [catalog.cite(ref) for ref in rtype.legal_basis],
         "fields": fields,
     }
+
+
+def _relations(shown: list[dict[str, Any]], *, masked: bool) -> list[dict[str, Any]]:
+    """Legal representative, officers, shareholders and branches as the shown registration
+    records state them; an officer's ID number only where fields are not masked."""
+    out: list[dict[str, Any]] = []
+    for rec in shown:
+        fields = rec["fields"]
+        if rec["record_type"] == "enterprise_registration" and fields.get(
+            "legal_representative_name"
+        ):
+            out.append(
+                {
+                    "role": "legal_representative",
+                    "name": fields["legal_representative_name"],
+                    "code": None,
+                    "since": fields.get("established_on"),
+                    "until": None,
+                    "document_no": rec["document_no"],
+                }
+            )
+        elif rec["record_type"] == "enterprise_officer" and fields.get("person_name"):
+            out.append(
+                {
+                    "role": fields.get("role") or "officer",
+                    "name": fields["person_name"],
+                    "code": None if masked else fields.get("person_code"),
+                    "since": rec["decided_on"],
+                    "until": fields.get("ended_on"),
+                    "document_no": rec["document_no"],
+                }
+            )
+    return out
 
 
 def _categories(catalog: Catalog, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -218,30 +293,27 @@ def _categories(catalog: Catalog, shown: list[dict[str, Any]]) -> list[dict[str,
 def _lists(
     conn: Connection,
     catalog: Catalog,
-    sid: int,
+    ref: SubjectRef,
     at: date,
-    visible_ids: set[int],
+    stored: list[StoredRecord],
     audience: str,
 ) -> dict[str, Any]:
-    try:
-        lists_module = importlib.import_module("xinyong.lists")
-    except ImportError:
-        return _unavailable("名单模块尚未安装", "the lists module is not available")
-    entries_as_of = getattr(lists_module, "entries_as_of", None)
-    if entries_as_of is None:
-        return _unavailable("名单模块尚未提供查询", "the lists module offers no query")
+    behind = {rec.id: rec for rec in stored}
     items = []
-    for entry in entries_as_of(conn, [sid]):
+    for entry in entries_as_of(conn, [ref.id]):
         if entry.state != "listed":
             continue
         if entry.valid_from is not None and entry.valid_from > at:
             continue
         if entry.valid_to is not None and entry.valid_to < at:
             continue
-        if audience == "public" and entry.record_id not in visible_ids:
-            continue
+        record = behind.get(entry.record_id)
         definition = catalog.lists.get(entry.list_id)
-        if definition is None:
+        if definition is None or record is None:
+            continue
+        if not may_see_entry(
+            audience, record_type=record.record_type, status=record.status, subject_kind=ref.kind
+        ):
             continue
         items.append(
             {
@@ -250,8 +322,8 @@ def _lists(
                 "name_en": definition.name_en,
                 "polarity": definition.polarity,
                 "record_id": entry.record_id,
-                "valid_from": entry.valid_from.isoformat() if entry.valid_from else None,
-                "valid_to": entry.valid_to.isoformat() if entry.valid_to else None,
+                "valid_from": _iso(entry.valid_from),
+                "valid_to": _iso(entry.valid_to),
                 "until_event": entry.until_event,
                 "legal_basis": [catalog.cite(ref) for ref in definition.legal_basis],
                 "measures": [
@@ -269,26 +341,19 @@ def _lists(
     return {"available": True, "entries": items}
 
 
-def _score(conn: Connection, catalog: Catalog, sid: int, kind: str, at: date) -> dict[str, Any]:
+def _score(conn: Connection, catalog: Catalog, ref: SubjectRef, at: date) -> dict[str, Any]:
     """The subject's score under each catalog model made for its kind, with the reasons."""
-    try:
-        score_module = importlib.import_module("xinyong.score")
-    except ImportError:
-        return _unavailable("评分模块尚未提供", "scoring is not available yet")
-    scorer = getattr(score_module, "score_subject", None)
-    if scorer is None:
-        return _unavailable("评分模块尚未提供", "scoring is not available yet")
     models = [
         m
         for m in sorted(catalog.scoring_models.values(), key=lambda m: m.id)
-        if kind in m.subject_kinds
+        if ref.kind in m.subject_kinds
     ]
     if not models:
         return _unavailable("没有适用于该类主体的评分模型", "no scoring model fits this subject")
     out: list[dict[str, Any]] = []
     for model in models:
         try:
-            result = scorer(conn, sid, model.id, at, catalog=catalog)
+            result = score_subject(conn, ref, model.id, at, catalog=catalog)
         except Exception as error:  # a report must not fail because a model could not score
             out.append(
                 {
@@ -310,7 +375,7 @@ def _score(conn: Connection, catalog: Catalog, sid: int, kind: str, at: date) ->
                 "grade_label_en": result.grade_label_en,
                 "example": result.example,
                 "applicable": result.applicable,
-                "changes_on": result.changes_on.isoformat() if result.changes_on else None,
+                "changes_on": _iso(result.changes_on),
                 "reasons": [
                     {"zh": r["zh"], "en": r["en"], "points": r["points"]} for r in result.reasons()
                 ],

@@ -128,6 +128,22 @@ def records_for(
     return [_record(row) for row in conn.execute(query)]
 
 
+def current_records(conn: Connection, subject_ids: list[int]) -> dict[int, list[StoredRecord]]:
+    """The current versions of the records about a few subjects (withdrawn ones too), by
+    subject: what a page of search hits needs to know which of them the public may see."""
+    out: dict[int, list[StoredRecord]] = {sid: [] for sid in subject_ids}
+    if not subject_ids:
+        return out
+    query = (
+        select(records)
+        .where(records.c.subject_id.in_(subject_ids), records.c.superseded_at.is_(None))
+        .order_by(records.c.decided_on, records.c.id)
+    )
+    for row in conn.execute(query):
+        out[row.subject_id].append(_record(row))
+    return out
+
+
 @dataclass(frozen=True)
 class SubjectRef:
     """A subject as found: its id, kind and primary code (its id as text if it has none)."""
