@@ -1,20 +1,22 @@
-"""What the public reads from the store: search, public files, published lists, aggregates.
+"""What the public reads from the store besides a subject's file: search, published lists,
+aggregates.
 
 Read-only and shared by the portal pages (:mod:`xinyong.web`) and the public API routers
-(:mod:`xinyong.api`), so it lives below both. Public views follow the
-disclosure policy of :mod:`xinyong.disclose.policy` (one policy for the portal, the API and the
-credit report): record types whose ``disclosure`` is ``public``, in the statuses the public may
-see, within their disclosure period, and for individuals only the types whose instruments
-publish people by name; citizen ID numbers are masked and an individual's address and phone
-dropped by :mod:`xinyong.disclose.masking`. Region aggregates come from the region code every
-subject code carries (USCC positions 3–8, citizen ID positions 1–6); nothing here places a
-person on a map.
+(:mod:`xinyong.api`), so it lives below both. A subject's file is the
+read model's (:func:`xinyong.disclose.view.subject_view`); what the public may find and see
+here is decided by the same policy (:mod:`xinyong.disclose.policy`): a search finds an
+individual only while the public may see a record about them
+(:func:`~xinyong.disclose.view.publicly_known`), a list page shows the entries
+:func:`~xinyong.disclose.policy.entry_shown_sql` lets through, codes masked as the read model
+masks them (:func:`~xinyong.disclose.view.public_code`). Region aggregates come from the region
+code every subject code carries (USCC positions 3–8, citizen ID positions 1–6); nothing here
+places a person on a map.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,14 +25,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog import Catalog, ListDef
 from xinyong.codes import normalise, regions
-from xinyong.disclose.masking import mask_code, mask_ric, masked_parts, public_fields
-from xinyong.disclose.periods import period_open
-from xinyong.disclose.policy import DISCLOSURE_FOR, PUBLIC_FOR_INDIVIDUALS, STATUSES_FOR, may_see
+from xinyong.disclose.masking import masked_parts
+from xinyong.disclose.policy import entry_shown_sql
+from xinyong.disclose.view import public_code, publicly_known
 from xinyong.link.names import normalise as normalise_name
 from xinyong.link.names import pinyin_key
 from xinyong.lists.tables import list_entries
 from xinyong.process.tables import objections, repairs
-from xinyong.store.queries import StoredRecord, records_for
+from xinyong.store.queries import SubjectRef
 from xinyong.store.tables import (
     records,
     subject_identifiers,
@@ -40,23 +42,6 @@ from xinyong.store.tables import (
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
-#: Statuses under which a record is still shown to the public (the disclosure policy's).
-PUBLIC_STATUSES = tuple(sorted(STATUSES_FOR["public"]))
-
-
-def public_types(catalog: Catalog) -> list[str]:
-    shown = DISCLOSURE_FOR["public"]
-    return sorted(t.id for t in catalog.record_types.values() if t.disclosure in shown)
-
-
-def current_public(catalog: Catalog, at: date) -> ColumnElement[bool]:
-    """Current versions of public record types, still within their valid time on ``at``."""
-    return and_(
-        records.c.superseded_at.is_(None),
-        records.c.record_type.in_(public_types(catalog)),
-        records.c.status.in_(PUBLIC_STATUSES),
-        or_(records.c.valid_to.is_(None), records.c.valid_to >= at),
-    )
 
 
 def region_of(column: Any, kind: Any) -> Any:
@@ -78,15 +63,15 @@ class Hit:
     """exact_code, masked_code, name, pinyin, similar"""
 
 
-def _subject_row(conn: Connection, subject_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+def _subject_refs(conn: Connection, subject_ids: list[int]) -> list[SubjectRef]:
     if not subject_ids:
-        return {}
+        return []
     rows = conn.execute(
         select(subjects.c.id, subjects.c.kind, subjects.c.primary_code).where(
             subjects.c.id.in_(subject_ids)
         )
     )
-    return {r.id: (r.kind, r.primary_code) for r in rows}
+    return [SubjectRef(r.id, r.kind, r.primary_code or str(r.id)) for r in rows]
 
 
 def display_names(conn: Connection, subject_ids: list[int]) -> dict[int, str]:
@@ -101,22 +86,6 @@ def display_names(conn: Connection, subject_ids: list[int]) -> dict[int, str]:
     ):
         out[r.subject_id] = r.name
     return out
-
-
-def _publicly_visible(conn: Connection, catalog: Catalog, at: date, ids: list[int]) -> set[int]:
-    """Individuals appear in public search only while some public record names them."""
-    if not ids:
-        return set()
-    rows = conn.execute(
-        select(records.c.subject_id)
-        .where(
-            records.c.subject_id.in_(ids),
-            current_public(catalog, at),
-            records.c.record_type.in_(sorted(PUBLIC_FOR_INDIVIDUALS)),
-        )
-        .distinct()
-    )
-    return {r.subject_id for r in rows}
 
 
 def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[Hit]:
@@ -183,166 +152,26 @@ def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[
     seen: dict[int, str] = {}
     for sid, how in found:
         seen.setdefault(sid, how)
-    ids = list(seen)
-    heads = _subject_row(conn, ids)
-    people = [sid for sid in ids if heads.get(sid, ("", None))[0] == "individual"]
-    visible = _publicly_visible(conn, catalog, at, people)
-    names = display_names(conn, ids)
+    refs = {ref.id: ref for ref in _subject_refs(conn, list(seen))}
+    known = publicly_known(conn, catalog, list(refs.values()), at)
+    names = display_names(conn, list(refs))
     hits = []
-    for sid in ids:
-        kind, code = heads.get(sid, ("individual", None))
-        if kind == "individual" and sid not in visible:
+    for sid in seen:
+        ref = refs.get(sid)
+        if ref is None or sid not in known:
             continue
         hits.append(
             Hit(
                 subject_id=sid,
-                kind=kind,
+                kind=ref.kind,
                 name=names.get(sid, ""),
-                code=public_code(code, kind),
+                code=public_code(ref.code, ref.kind),
                 how=seen[sid],
             )
         )
     order = {"exact_code": 0, "masked_code": 0, "name": 1, "pinyin": 2, "similar": 3}
     hits.sort(key=lambda h: (order[h.how], len(h.name), h.subject_id))
     return hits[:SEARCH_LIMIT]
-
-
-@dataclass
-class PublicFile:
-    """A subject's page as the public (or the subject) sees it."""
-
-    subject_id: int
-    kind: str
-    name: str
-    code: str | None
-    region: str | None
-    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
-    relations: list[dict[str, Any]] = field(default_factory=list)
-    hidden: int = 0
-    """Records that exist but are not shown to this audience."""
-    lists: set[str] = field(default_factory=set)
-    """Lists the subject is on today (``xinyong.lists`` entries)."""
-
-
-def public_code(code: str | None, kind: str) -> str | None:
-    """A subject's code as the public sees it: an individual's always masked, an organisation's
-    whole unless it is itself a citizen number (by value, not by length)."""
-    if code is None:
-        return None
-    return mask_ric(code) if kind == "individual" else mask_code(code)
-
-
-def region_name(code: str | None, kind: str, *, coarse: bool = False) -> str | None:
-    """The region a code names. ``coarse``: an individual's only to the city, as far as the
-    four digits the masked number shows."""
-    if not code or len(code) != 18:
-        return None
-    if kind == "individual":
-        region = regions.lookup(code[0:4] + "00" if coarse else code[0:6])
-        if region is None and coarse:
-            region = regions.lookup(code[0:2] + "0000")
-    else:
-        region = regions.lookup(code[2:8])
-    return region.full_name if region else None
-
-
-def subject_view(
-    conn: Connection, catalog: Catalog, subject_id: int, *, at: date, audience: str = "public"
-) -> PublicFile | None:
-    """The subject's file for ``audience``: ``public`` (what the disclosure policy lets the
-    public see on ``at``, masked) or ``subject`` (everything the store holds about them).
-
-    Which records show is decided by :func:`xinyong.disclose.policy.may_see`, the same rule the
-    credit report follows; public fields pass through :func:`~xinyong.disclose.masking.
-    public_fields`.
-    """
-    head = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
-    if head is None:
-        return None
-    names = display_names(conn, [subject_id])
-    public = audience == "public"
-    shown: dict[str, list[StoredRecord]] = {}
-    hidden = 0
-    for rec in records_for(conn, subject_id, include_withdrawn=not public):
-        rtype = catalog.record_types.get(rec.record_type)
-        visible = rtype is not None and may_see(
-            audience,
-            disclosure=rtype.disclosure,
-            record_type=rec.record_type,
-            status=rec.status,
-            subject_kind=head.kind,
-            period_open=period_open(rtype, rec.fields, at),
-        )
-        if not visible:
-            hidden += 1
-            continue
-        if public:
-            rec = replace(
-                rec,
-                fields=public_fields(rec.fields, individual=head.kind == "individual"),
-                subject_code=public_code(rec.subject_code, head.kind),
-            )
-        shown.setdefault(rec.record_type, []).append(rec)
-    if public and head.kind == "individual" and not shown:
-        return None
-    code = head.primary_code
-    view = PublicFile(
-        subject_id=head.id,
-        kind=head.kind,
-        name=names.get(subject_id, ""),
-        code=public_code(code, head.kind) if public else code,
-        region=region_name(code, head.kind, coarse=public),
-        records=shown,
-        hidden=hidden,
-    )
-    view.relations = relations_of(shown, audience=audience)
-    view.lists = {
-        r.list_id
-        for r in conn.execute(
-            select(list_entries.c.list_id).where(
-                list_entries.c.subject_id == subject_id,
-                list_entries.c.state == "listed",
-                list_entries.c.superseded_at.is_(None),
-                or_(list_entries.c.valid_from.is_(None), list_entries.c.valid_from <= at),
-                or_(list_entries.c.valid_to.is_(None), list_entries.c.valid_to >= at),
-            )
-        )
-    }
-    return view
-
-
-def relations_of(shown: dict[str, list[StoredRecord]], *, audience: str) -> list[dict[str, Any]]:
-    """Legal representative, officers, shareholders and branches as registration records state
-    them. Names only for the public; officers' ID numbers only to the subject itself."""
-    out: list[dict[str, Any]] = []
-    for rec in shown.get("enterprise_registration", []):
-        name = rec.fields.get("legal_representative_name")
-        if name:
-            out.append(
-                {
-                    "role": "legal_representative",
-                    "name": name,
-                    "code": None,
-                    "since": rec.fields.get("established_on"),
-                    "document_no": rec.document_no,
-                }
-            )
-    for rec in shown.get("enterprise_officer", []):
-        person = rec.fields.get("person_name")
-        if not person:
-            continue
-        code = rec.fields.get("person_code")
-        out.append(
-            {
-                "role": rec.fields.get("role") or "officer",
-                "name": person,
-                "code": code if audience == "subject" else None,
-                "since": rec.decided_on.isoformat() if rec.decided_on else None,
-                "until": rec.fields.get("ended_on"),
-                "document_no": rec.document_no,
-            }
-        )
-    return out
 
 
 @dataclass(frozen=True)
@@ -367,9 +196,17 @@ class ListPage:
 
 
 def _published() -> ColumnElement[bool]:
-    """A list is published as a whole (its legal basis says so); its records' current versions
-    are shown while not withdrawn, whatever the record type's own disclosure class."""
-    return and_(records.c.superseded_at.is_(None), records.c.status.in_(PUBLIC_STATUSES))
+    """The current versions of records behind list entries, as the policy lets the public see
+    an entry (:func:`~xinyong.disclose.policy.may_see_entry`)."""
+    return and_(
+        records.c.superseded_at.is_(None),
+        entry_shown_sql(
+            "public",
+            record_type=records.c.record_type,
+            status=records.c.status,
+            individual=subjects.c.kind == "individual",
+        ),
+    )
 
 
 def _criteria(list_def: ListDef, at: date) -> ColumnElement[bool]:
@@ -461,7 +298,7 @@ def list_counts(conn: Connection, catalog: Catalog, *, at: date) -> dict[str, in
         out[list_id] = int(
             conn.execute(
                 select(func.count())
-                .select_from(records)
+                .select_from(records.join(subjects, subjects.c.id == records.c.subject_id))
                 .where(_published(), _criteria(list_def, at))
             ).scalar_one()
         )

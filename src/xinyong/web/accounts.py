@@ -20,7 +20,9 @@ from sqlalchemy import Connection, select
 
 from xinyong.catalog import Catalog
 from xinyong.disclose.queries import display_names
-from xinyong.store.tables import records, subject_identifiers, subjects
+from xinyong.errors import SubjectNotFound, UnusableInput
+from xinyong.store.queries import find_subject
+from xinyong.store.tables import records, subjects
 
 DEMO_PASSWORD = "demo"
 
@@ -54,14 +56,12 @@ def authenticate(
         a = catalog.authorities[login[7:]]
         if "implementing_agency" in a.roles:
             return Account("agency", login, a.name_zh, authority=a.id)
-    code = login.upper()
-    row = conn.execute(
-        select(subject_identifiers.c.subject_id).where(subject_identifiers.c.value == code)
-    ).first()
-    if row is not None:
-        name = display_names(conn, [row.subject_id]).get(row.subject_id, code)
-        return Account("subject", code, name, subject_id=row.subject_id, subject_code=code)
-    return None
+    try:
+        subject = find_subject(conn, login)
+    except (UnusableInput, SubjectNotFound):
+        return None
+    name = display_names(conn, [subject.id]).get(subject.id, subject.code)
+    return Account("subject", subject.code, name, subject_id=subject.id, subject_code=subject.code)
 
 
 def demo_logins(conn: Connection, catalog: Catalog) -> list[tuple[str, str, str]]:

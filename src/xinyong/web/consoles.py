@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Engine, select
 
 from xinyong import audit
 from xinyong.dependencies import CatalogDep, engine
-from xinyong.disclose import issue_report, queries
-from xinyong.errors import NotFound, XinyongError
+from xinyong.disclose import issue_report
+from xinyong.disclose.view import subject_view
+from xinyong.errors import NotFound, SubjectNotFound, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.measures import check
 from xinyong.measures.screen import screen
@@ -28,9 +29,10 @@ from xinyong.process.commitments import commitment_kinds, list_commitments, sign
 from xinyong.process.objections import file_objection, list_objections
 from xinyong.process.repair import apply_repair, list_repairs, repair_rule
 from xinyong.store import queries as store_queries
-from xinyong.store.queries import StoredRecord
+from xinyong.store.queries import records_for, subject_by_id
 from xinyong.web import accounts, i18n
 from xinyong.web.rendering import (
+    by_type,
     error_page,
     lang_of,
     login_redirect,
@@ -144,16 +146,6 @@ def _decisions(
     return list(conn.execute(query))
 
 
-def _own_record(view: queries.PublicFile | None, record_id: int) -> StoredRecord | None:
-    if view is None:
-        return None
-    for recs in view.records.values():
-        for rec in recs:
-            if rec.id == record_id:
-                return rec
-    return None
-
-
 @router.get("/me")
 def my_file(request: Request, db: Db, catalog: CatalogDep, done: str = "") -> Response:
     if (denied := _guard(request, "subject")) is not None:
@@ -161,42 +153,43 @@ def my_file(request: Request, db: Db, catalog: CatalogDep, done: str = "") -> Re
     session = session_of(request)
     assert session.subject_id is not None and session.subject_code is not None
     code = session.subject_code
-    with db.begin() as conn:
-        view = queries.subject_view(
-            conn, catalog, session.subject_id, at=today(), audience="subject"
-        )
-        audit.record(
-            conn,
-            actor=session.login or code,
-            role="subject",
-            purpose="self_service",
-            subject=code,
-            action="read_file",
-            resource="portal:/me",
-        )
-        looked = audit.events_for_subject(conn, code)
-        mine = {
-            "objections": list_objections(conn, subject_code=code),
-            "repairs": list_repairs(conn, subject_code=code),
-            "commitments": list_commitments(conn, subject_code=code),
-            "decisions": _decisions(conn, subject=code),
-        }
-    if view is None:
+    try:
+        with db.begin() as conn:
+            view = subject_view(
+                conn,
+                catalog,
+                subject_by_id(conn, session.subject_id),
+                audience="subject",
+                at=today(),
+                actor=session.login or code,
+                purpose="self_service",
+                action="read_file",
+            )
+            commitments = list_commitments(conn, subject_code=code)
+            decided = _decisions(conn, subject=code)
+    except SubjectNotFound:
         return error_page(request, 404, i18n.translator(lang_of(request))("未找到该主体。"))
+    records = by_type(view)
     repairable = {
         type_id: repair_rule(catalog, type_id)
-        for type_id in view.records
+        for type_id in records
         if _repair_available(catalog, type_id)
     }
     return render(
         request,
         "me.html",
         view=view,
-        looked=list(reversed(looked))[:50],
-        mine=mine,
+        by_type=records,
+        looked=list(reversed(view["queries"]))[:50],
+        mine={
+            "objections": view["objections"],
+            "repairs": view["repairs"],
+            "commitments": commitments,
+            "decisions": decided,
+        },
         repairable=repairable,
         kinds=commitment_kinds(catalog),
-        record_docs={rec.id: rec.document_no for recs in view.records.values() for rec in recs},
+        record_docs={rec["id"]: rec["document_no"] for rec in view["records"]},
         done=done,
         today=today(),
     )
@@ -263,10 +256,8 @@ def apply_for_repair(
     assert session.subject_code is not None and session.subject_id is not None
     try:
         with db.begin() as conn:
-            view = queries.subject_view(
-                conn, catalog, session.subject_id, at=today(), audience="subject"
-            )
-            record = _own_record(view, record_id)
+            mine = records_for(conn, session.subject_id, include_withdrawn=True)
+            record = next((rec for rec in mine if rec.id == record_id), None)
             if record is None:
                 raise NotFound(f"记录 / record {record_id}")
             rule = repair_rule(catalog, record.record_type)

@@ -1,7 +1,8 @@
 """The public portal: search, subject pages, published lists, the catalog, the region dashboard.
 
-Nothing here needs a log-in and nothing here shows what the public may not see (see
-:mod:`xinyong.disclose.queries`). Every page works without JavaScript.
+Nothing here needs a log-in and nothing here shows what the public may not see: a subject's page
+is the read model's public view (:func:`xinyong.disclose.view.subject_view`), search and lists
+filter by the same policy (:mod:`xinyong.disclose.queries`). Every page works without JavaScript.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from xinyong.catalog import Catalog
 from xinyong.codes import regions
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import labels, queries
+from xinyong.disclose.view import subject_view
+from xinyong.errors import SubjectNotFound
+from xinyong.store.queries import subject_by_id
 from xinyong.web import i18n
-from xinyong.web.rendering import error_page, lang_of, render, today
+from xinyong.web.rendering import by_type, error_page, lang_of, render, today
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,11 +83,16 @@ def subject_page(request: Request, db: Db, catalog: CatalogDep, subject_id: str)
     _ = i18n.translator(lang_of(request))
     if not subject_id.isdigit() or len(subject_id) > 18:
         return error_page(request, 404, _("未找到该主体。"), subject_id[:40])
-    with db.connect() as conn:
-        view = queries.subject_view(conn, catalog, int(subject_id), at=today())
-    if view is None:
+    try:
+        with db.connect() as conn:
+            subject = subject_by_id(conn, int(subject_id))
+            view = subject_view(conn, catalog, subject, audience="public", at=today())
+    except SubjectNotFound:
         return error_page(request, 404, _("未找到该主体。"), subject_id)
-    return render(request, "subject.html", view=view, sections=sections(catalog, view.records))
+    records = by_type(view)
+    return render(
+        request, "subject.html", view=view, by_type=records, sections=sections(catalog, records)
+    )
 
 
 def sections(catalog: Catalog, shown: Mapping[str, object]) -> list[tuple[str, list[str]]]:

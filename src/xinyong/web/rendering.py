@@ -11,6 +11,7 @@ the portal's answer to every failure outside ``/api``: a clear message, never a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -55,6 +56,14 @@ def environment() -> Environment:
     return env
 
 
+def by_type(view: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A file's records grouped by record type, as the pages show them."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rec in view["records"]:
+        out.setdefault(rec["record_type"], []).append(rec)
+    return out
+
+
 def session_of(request: Request) -> Session:
     session = getattr(request.state, "session", None)
     return session if isinstance(session, Session) else Session()
@@ -76,6 +85,9 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
     def pick(entity: Any, attr: str = "name") -> str:
+        """``name_zh`` or ``name_en`` of a catalog entity or of a read model's dict."""
+        if isinstance(entity, Mapping):
+            return i18n.pick(lang, entity.get(f"{attr}_zh", ""), entity.get(f"{attr}_en", ""))
         return i18n.pick(lang, getattr(entity, f"{attr}_zh", ""), getattr(entity, f"{attr}_en", ""))
 
     def label(table: labels.Labels, code: Any) -> str:

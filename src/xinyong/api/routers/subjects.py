@@ -1,7 +1,8 @@
 """``/api/v1/subjects``: public search and the public view of one subject.
 
-What the public sees is what the portal shows (:mod:`xinyong.disclose.queries`): public record types
-only, current, individuals' ID numbers masked, never an address.
+A subject is the read model's public view (:func:`xinyong.disclose.view.subject_view`), the same
+file the portal's subject page and the public credit report show: records the policy lets the
+public see, individuals' ID numbers masked, never a person's address or phone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import Engine
 
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import queries
-from xinyong.errors import NotFound
+from xinyong.disclose.view import subject_view
+from xinyong.store.queries import subject_by_id
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -57,9 +59,6 @@ class PublicSubject(BaseModel):
     not_shown: int
 
 
-HIDDEN_FIELDS = ("subject_code", "person_code", "domicile", "address")
-
-
 @router.get("", summary="按名称或代码查询 / search subjects by name or code")
 def search(
     db: Annotated[Engine, Depends(engine)],
@@ -85,35 +84,15 @@ def subject(
     subject_id: Annotated[int, Path(ge=1, le=2**53)],
 ) -> PublicSubject:
     with db.connect() as conn:
-        view = queries.subject_view(conn, catalog, subject_id, at=date.today())
-    if view is None:
-        raise NotFound(f"主体 / subject {subject_id}")
-    masked = view.kind == "individual"
+        view = subject_view(conn, catalog, subject_by_id(conn, subject_id), audience="public")
+    identity = view["identity"]
     return PublicSubject(
-        id=view.subject_id,
-        kind=view.kind,
-        name=view.name,
-        code=view.code,
-        region=view.region,
-        records=[
-            PublicRecord(
-                id=r.id,
-                record_type=r.record_type,
-                source=r.source,
-                document_no=r.document_no,
-                decided_on=r.decided_on,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-                status=r.status,
-                fields={
-                    k: v
-                    for k, v in r.fields.items()
-                    if not (masked and k in HIDDEN_FIELDS) and k not in ("domicile", "address")
-                },
-            )
-            for recs in view.records.values()
-            for r in recs
-        ],
-        relations=view.relations,
-        not_shown=view.hidden,
+        id=identity["id"],
+        kind=identity["kind"],
+        name=identity["name"] or "",
+        code=identity["code"],
+        region=identity["region"],
+        records=[PublicRecord.model_validate(rec) for rec in view["records"]],
+        relations=view["relations"],
+        not_shown=view["hidden"],
     )
