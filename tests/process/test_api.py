@@ -29,6 +29,8 @@ def test_objection_filed_listed_and_decided_over_http(
             conn, default_catalog(), name="市场监管", authority="samr", role="department"
         )
     client = TestClient(create_app(str(sqlite_engine.url)))
+    report = client.get(f"/api/v1/reports/{PERSON}?format=json")
+    assert report.status_code == 200 and len(report.json()["records"]) == 1
     court = {"Authorization": f"Bearer {court_key}"}
     body = {
         "subject_code": PERSON, "record_id": rid, "reason": "同名他人", "filed_by": "王伟",
@@ -52,8 +54,11 @@ def test_objection_filed_listed_and_decided_over_http(
     assert done.status_code == 200 and done.json()["state"] == "upheld"
     again = client.post(f"/api/v1/objections/{oid}/decision", json=decision, headers=court)
     assert again.status_code == 409
-    report = client.get(f"/api/v1/reports/{PERSON}?format=json")
-    assert report.status_code == 200 and report.json()["records"] == []
+    # The withdrawn record was the only one the public knew about the person: no public file.
+    gone = client.get(f"/api/v1/reports/{PERSON}?format=json")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"] == "application/problem+json"
+    assert PERSON not in gone.json()["detail"]
     verified = client.post("/api/v1/reports/verify", content=report.content)
     assert verified.json()["genuine"] is True
     assert client.get("/api/v1/reports/123").status_code in (400, 422)
