@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import sqlalchemy
 
 from xinyong.disclose.masking import mask_ric, mask_text, public_fields
 from xinyong.disclose.policy import (
     AUDIENCES,
     PUBLIC_FOR_INDIVIDUALS,
     check_audience,
+    entry_shown_sql,
     may_see,
+    may_see_entry,
 )
 from xinyong.errors import UnusableInput
 from xinyong.store.tables import RECORD_STATUSES, SUBJECT_KINDS
@@ -95,3 +98,44 @@ def test_public_fields_mask_numbers_anywhere_and_drop_private_fields_of_individu
     company = public_fields({"registered_address": "福州市鼓楼区某路1号"}, individual=False)
     assert company == {"registered_address": "福州市鼓楼区某路1号"}
     assert mask_text("USCC 91350100M000100Y43 stays") == "USCC 91350100M000100Y43 stays"
+
+
+def test_entry_rule_in_sql_is_the_python_rule() -> None:
+    """``entry_shown_sql`` (the list pages' filter) says what ``may_see_entry`` says, for every
+    audience, status, kind of subject and a type that publishes people by name or not."""
+    rows = sqlalchemy.Table(
+        "entries",
+        sqlalchemy.MetaData(),
+        sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+        sqlalchemy.Column("record_type", sqlalchemy.String),
+        sqlalchemy.Column("status", sqlalchemy.String),
+        sqlalchemy.Column("kind", sqlalchemy.String),
+    )
+    cases = list(
+        itertools.product(("admin_penalty", "judgment_defaulter"), RECORD_STATUSES, SUBJECT_KINDS)
+    )
+    engine = sqlalchemy.create_engine("sqlite://")
+    with engine.begin() as conn:
+        rows.metadata.create_all(conn)
+        conn.execute(
+            rows.insert(),
+            [{"record_type": t, "status": s, "kind": k} for t, s, k in cases],
+        )
+        for audience in AUDIENCES:
+            condition = entry_shown_sql(
+                audience,
+                record_type=rows.c.record_type,
+                status=rows.c.status,
+                individual=rows.c.kind == "individual",
+            )
+            in_sql = {
+                (r.record_type, r.status, r.kind)
+                for r in conn.execute(rows.select().where(condition))
+            }
+            in_python = {
+                (t, s, k)
+                for t, s, k in cases
+                if may_see_entry(audience, record_type=t, status=s, subject_kind=k)
+            }
+            assert in_sql == in_python, audience
+            assert in_python, audience
