@@ -12,7 +12,6 @@ from sqlalchemy import select
 from tests.score.conftest import code_with, run
 
 from xinyong.api.app import create_app
-from xinyong.api.routers import score as score_router
 from xinyong.audit import AuditEvent, list_events
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
@@ -162,10 +161,20 @@ def test_api_roles(api: TestClient, loaded: str) -> None:
     assert len(events(loaded)) == 2
 
 
+@pytest.fixture()
+def open_api(loaded: str, open_catalog: Catalog) -> Iterator[TestClient]:
+    """The API serving the operator's catalog with the public model (``create_app(catalog=…)``)."""
+    app = create_app(loaded, catalog=open_catalog)
+    with TestClient(app) as client:
+        yield client
+    if app.state.engine is not None:
+        app.state.engine.dispose()
+
+
 def test_the_public_reads_an_enterprise_under_a_public_model_only(
-    api: TestClient, loaded: str, open_catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+    open_api: TestClient, loaded: str
 ) -> None:
-    monkeypatch.setattr(score_router, "default_catalog", lambda: open_catalog)
+    api = open_api
     firm, _ = code_with(loaded, "judgment_defaulter", "enterprise")
     person, _ = code_with(loaded, "judgment_defaulter", "individual")
     got = api.get(f"/api/v1/subjects/{firm}/score", params={"model": "open_grade"})
