@@ -28,8 +28,11 @@ class ListChange:
 
 
 class RestrictionChange(NamedTuple):
-    """A row of the restriction index appeared or went: one (subject, action, measure). A named
-    tuple: a large batch makes hundreds of thousands."""
+    """A row of the restriction index appeared or went: one (subject, action, measure) from one
+    list entry — the entry (``list_id``, ``entry_id``, the ``record_key`` of its record) and, for
+    a person reached through an enterprise, ``via_subject_id``, ``role`` and
+    ``relation_record_id``: together with the first three, the index row's key. A named tuple: a
+    large batch makes hundreds of thousands."""
 
     subject_id: int
     action: str
@@ -37,6 +40,12 @@ class RestrictionChange(NamedTuple):
     kind: Literal["added", "lifted"]
     valid_from: date | None = None
     valid_to: date | None = None
+    list_id: str | None = None
+    entry_id: int | None = None
+    record_key: str | None = None
+    via_subject_id: int | None = None
+    role: str | None = None
+    relation_record_id: int | None = None
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from xinyong.catalog import Catalog
 from xinyong.changes import Change, ListChange, RestrictionChange
@@ -14,11 +14,14 @@ from xinyong.errors import UnusableInput
 from xinyong.feed import Event, emit, feed_step, platform_id, set_platform_id
 from xinyong.feed.events import event_from_row, region_of
 from xinyong.feed.tables import feed_events
+from xinyong.store.tables import subject_identifiers
 
 PERSON = "110101199003074514"
 COMPANY = "911101015366008218"
 TODAY = date(2026, 11, 23)
 AddSubject = Callable[[Engine, str, str], int]
+#: What a restriction event says of the fact it comes from.
+ENTRY_KEYS = ("list_id", "entry_id", "record_key", "via_subject", "role", "relation_record_id")
 
 
 def _events(engine: Engine) -> list[Event]:
@@ -63,15 +66,28 @@ def test_feed_step_turns_list_and_restriction_changes_into_events(
     company = add_subject(engine, "enterprise", COMPANY)
     change = Change(record_ids=[], catalog=catalog, at=TODAY, subject_ids={person, company})
     change.list_changes.append(ListChange(person, "consumption_restricted", 1, "published"))
+    flight = ("buy_flight_ticket", "consumption_restriction_flight")
     change.restriction_changes += [
+        # the person, as the company's legal representative (relation record 9), from entry 1
         RestrictionChange(
-            person, "buy_flight_ticket", "consumption_restriction_flight", "added", TODAY, None
+            person,
+            *flight,
+            "added",
+            TODAY,
+            list_id="consumption_restricted",
+            entry_id=1,
+            record_key="key-1",
+            via_subject_id=company,
+            role="legal_representative",
+            relation_record_id=9,
         ),
-        RestrictionChange(
-            company, "buy_flight_ticket", "consumption_restriction_flight", "lifted", None, None
-        ),
+        RestrictionChange(company, *flight, "lifted", list_id="consumption_restricted", entry_id=1),
     ]
     with engine.begin() as conn:
+        conn.execute(
+            insert(subject_identifiers).values(subject_id=company, scheme="orgcode",
+                                               value=COMPANY[8:17])
+        )  # fmt: skip
         feed_step(conn, change)
     events = _events(engine)
     assert [e.event_type for e in events] == [
@@ -85,7 +101,19 @@ def test_feed_step_turns_list_and_restriction_changes_into_events(
     assert added.payload["implementing_agency"] == "caac"
     assert added.payload["valid_from"] == TODAY.isoformat()
     assert added.payload["legal_basis"], "the measure's legal basis travels with the event"
-    assert events[2].subject_code == COMPANY and not events[2].personal
+    # The fact the restriction comes from, and every code its subject is known by.
+    assert {k: added.payload[k] for k in ENTRY_KEYS} == {
+        "list_id": "consumption_restricted", "entry_id": 1, "record_key": "key-1",
+        "via_subject": COMPANY, "role": "legal_representative", "relation_record_id": 9,
+    }  # fmt: skip
+    assert added.payload["identifiers"] == [{"scheme": "ric", "value": PERSON}]
+    lifted = events[2]
+    assert lifted.subject_code == COMPANY and not lifted.personal
+    assert lifted.payload["entry_id"] == 1 and lifted.payload["via_subject"] is None
+    assert lifted.payload["identifiers"] == [
+        {"scheme": "orgcode", "value": COMPANY[8:17]},
+        {"scheme": "uscc", "value": COMPANY},
+    ]
     assert len({e.seq for e in events}) == 3
 
 
@@ -147,24 +175,43 @@ def test_ingest_writes_record_events(engine: Engine, catalog: Catalog) -> None:
 def test_restriction_payload_text_is_the_encoded_payload(catalog: Catalog) -> None:
     from xinyong.feed.events import _PAYLOAD, _RestrictionPayloads
 
-    encode = _RestrictionPayloads(catalog)
+    known_as = {1: [("ric", PERSON)], 2: [("orgcode", COMPANY[8:17]), ("uscc", COMPANY)]}
+    encode = _RestrictionPayloads(catalog, known_as)
     measure = catalog.measures["consumption_restriction_flight"]
+    entries = [
+        (None, None, None, None, None, None, None),
+        ("consumption_restricted", 7, 'k"ey', None, None, None, None),
+        ("consumption_restricted", 7, "key", 2, "actual_controller", 12, COMPANY),
+    ]
     for valid_from, valid_to in ((TODAY, None), (None, TODAY), (TODAY, date(2027, 1, 31))):
         for measure_id in (measure.id, "no_such_measure"):
-            rc = RestrictionChange(
-                1, "buy_flight_ticket", measure_id, "added", valid_from, valid_to
-            )
-            known = catalog.measures.get(measure_id)
-            expected = {
-                "action": "buy_flight_ticket",
-                "measure_id": measure_id,
-                "valid_from": valid_from.isoformat() if valid_from else None,
-                "valid_to": valid_to.isoformat() if valid_to else None,
-                "effect": known.effect if known else None,
-                "implementing_agency": known.implementing_agency if known else None,
-                "legal_basis": [catalog.cite(r) for r in known.legal_basis] if known else [],
-            }
-            assert encode(rc) == _PAYLOAD.encode(expected)
+            for subject in (1, 2, 3):
+                for list_id, entry_id, key, via_id, role, relation, via in entries:
+                    rc = RestrictionChange(subject, "buy_flight_ticket", measure_id, "added",
+                                           valid_from, valid_to, list_id, entry_id, key, via_id,
+                                           role, relation)  # fmt: skip
+                    known = catalog.measures.get(measure_id)
+                    expected = {
+                        "action": "buy_flight_ticket",
+                        "measure_id": measure_id,
+                        "valid_from": valid_from.isoformat() if valid_from else None,
+                        "valid_to": valid_to.isoformat() if valid_to else None,
+                        "list_id": list_id,
+                        "entry_id": entry_id,
+                        "record_key": key,
+                        "via_subject": via,
+                        "role": role,
+                        "relation_record_id": relation,
+                        "identifiers": [
+                            {"scheme": s, "value": v} for s, v in known_as.get(subject, [])
+                        ],
+                        "effect": known.effect if known else None,
+                        "implementing_agency": known.implementing_agency if known else None,
+                        "legal_basis": [catalog.cite(r) for r in known.legal_basis]
+                        if known
+                        else [],
+                    }
+                    assert encode(rc, via) == _PAYLOAD.encode(expected)
 
 
 def test_event_ids_are_unique_time_ordered_uuids() -> None:

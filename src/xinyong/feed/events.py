@@ -276,7 +276,9 @@ def feed_step(conn: Connection, change: Change) -> None:
     """
     subject_ids = set(change.subject_ids)
     subject_ids |= {c.subject_id for c in change.list_changes}
-    subject_ids |= {c.subject_id for c in change.restriction_changes}
+    restricted = {c.subject_id for c in change.restriction_changes}
+    subject_ids |= restricted
+    subject_ids |= {c.via_subject_id for c in change.restriction_changes if c.via_subject_id}
     rows = _records(conn, change.record_ids)
     subject_ids |= {r["subject_id"] for r in rows if r["subject_id"] is not None}
     who = _subjects(conn, subject_ids)
@@ -294,26 +296,36 @@ def feed_step(conn: Connection, change: Change) -> None:
         code, kind, region = who.get(lc.subject_id, nobody)
         payload = {"list_id": lc.list_id, "entry_id": lc.entry_id, "reason": lc.reason}
         pending.append(_Pending(f"list.{lc.kind}", code, kind, region, payload))
-    encode = _RestrictionPayloads(change.catalog)
+    encode = _RestrictionPayloads(change.catalog, _identifiers(conn, restricted))
     for rc in change.restriction_changes:
         code, kind, region = who.get(rc.subject_id, nobody)
-        pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region, encode(rc)))
+        via = who.get(rc.via_subject_id, nobody)[0] if rc.via_subject_id else None
+        pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region, encode(rc, via)))
     _write(conn, pending)
 
 
 class _RestrictionPayloads:
     """A restriction event's payload as JSON text: ``action``, ``measure_id``, ``valid_from``,
-    ``valid_to``, then what the catalog says of the measure (``effect``, ``implementing_agency``,
-    ``legal_basis``). The same text ``_PAYLOAD`` makes of that dict; the parts that repeat are
-    encoded once per action and measure, as a batch has hundreds of thousands of these."""
+    ``valid_to``; the fact the index row comes from (``list_id``, ``entry_id``, ``record_key``,
+    and for a person reached through an enterprise ``via_subject`` — its code —, ``role``,
+    ``relation_record_id``); ``identifiers``, every code the subject is known by (what
+    ``xinyong.store.queries.subject_id_for`` looks a code up among); then what the catalog
+    says of the measure (``effect``, ``implementing_agency``, ``legal_basis``). The same text
+    ``_PAYLOAD`` makes of that dict; the parts that repeat are encoded once per action and
+    measure, list and subject, as a batch has hundreds of thousands of these."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(
+        self, catalog: Catalog, identifiers: Mapping[int, list[tuple[str, str]]] | None = None
+    ) -> None:
         self.catalog = catalog
+        self.identifiers = identifiers or {}
         self.heads: dict[tuple[str, str], str] = {}
         self.tails: dict[str, str] = {}
         self.days: dict[date | None, str] = {}
+        self.texts: dict[str | None, str] = {None: "null"}
+        self.known_as: dict[int, str] = {}
 
-    def __call__(self, rc: RestrictionChange) -> str:
+    def __call__(self, rc: RestrictionChange, via_subject: str | None = None) -> str:
         head = self.heads.get((rc.action, rc.measure_id))
         if head is None:
             opening = _PAYLOAD.encode({"action": rc.action, "measure_id": rc.measure_id})
@@ -324,7 +336,27 @@ class _RestrictionPayloads:
         days = self.days
         start = days.get(rc.valid_from) or days.setdefault(rc.valid_from, _day(rc.valid_from))
         end = days.get(rc.valid_to) or days.setdefault(rc.valid_to, _day(rc.valid_to))
-        return f'{head}{start}, "valid_to": {end}{tail}'
+        text = self._text
+        entry = (
+            f'"list_id": {text(rc.list_id)}, "entry_id": {_number(rc.entry_id)}, '
+            f'"record_key": {_PAYLOAD.encode(rc.record_key)}, '
+            f'"via_subject": {_PAYLOAD.encode(via_subject)}, '
+            f'"role": {text(rc.role)}, "relation_record_id": {_number(rc.relation_record_id)}'
+        )
+        known_as = self.known_as.get(rc.subject_id)
+        if known_as is None:
+            found = self.identifiers.get(rc.subject_id, [])
+            known_as = self.known_as[rc.subject_id] = _PAYLOAD.encode(
+                [{"scheme": scheme, "value": value} for scheme, value in found]
+            )
+        return f'{head}{start}, "valid_to": {end}, {entry}, "identifiers": {known_as}{tail}'
+
+    def _text(self, value: str | None) -> str:
+        """A list id or role as JSON (a few distinct values: kept)."""
+        found = self.texts.get(value)
+        if found is None:
+            found = self.texts[value] = _PAYLOAD.encode(value)
+        return found
 
     def about(self, measure_id: str) -> dict[str, Any]:
         measure = self.catalog.measures.get(measure_id)
@@ -335,6 +367,10 @@ class _RestrictionPayloads:
             "implementing_agency": measure.implementing_agency,
             "legal_basis": [self.catalog.cite(ref) for ref in measure.legal_basis],
         }
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
 
 
 def _day(value: date | None) -> str:
@@ -390,6 +426,19 @@ def _subjects(
         )
         for sid, code, kind in result:
             out[sid] = (code, kind, region_of(code))
+    return out
+
+
+def _identifiers(conn: Connection, subject_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """Subject id → its identifiers (scheme, value), in that order."""
+    ids = sorted(subject_ids)
+    out: dict[int, list[tuple[str, str]]] = {}
+    t = subject_identifiers.c
+    for start in range(0, len(ids), FETCH_ROWS):
+        chunk = ids[start : start + FETCH_ROWS]
+        query = select(t.subject_id, t.scheme, t.value).where(among(conn, t.subject_id, chunk))
+        for sid, scheme, value in conn.execute(query.order_by(t.subject_id, t.scheme, t.value)):
+            out.setdefault(sid, []).append((scheme, value))
     return out
 
 

@@ -5,10 +5,25 @@ counter without asking the platform each time, and keeps deciding when the link 
 decision says how stale the copy is: the last stream sequence and event time applied, when the
 copy last caught up with the stream, and how many seconds ago that was.
 
-Applying is idempotent and order-tolerant: each (subject, action, measure) keeps the origin
-sequence of the event that set it, and an older or repeated event changes nothing. The stream
-position is saved in the same transaction as the rows it produced, so a sync killed at any point
-resumes where it left off.
+A row is one row of the platform's index: (subject, action, measure) from one list entry — the
+``entry`` key, made of the event's origin, ``list_id``, ``entry_id`` and, for a person reached
+through an enterprise, ``via_subject``, ``role`` and ``relation_record_id`` — so two judgments
+or two tax-rating years behind the same measure are two rows, and lifting one leaves the other.
+The subject's identifiers travel with each event (``identifiers``), so the replica finds a
+subject by any code the platform's check accepts (a USCC, the organisation code inside it, a
+citizen number in either form). A decision combines the rows in force on the day as the
+platform's check does (``xinyong.measures.decisions.combine``: the strongest effect, ``until``
+the latest end among its rows).
+
+Applying is idempotent and order-tolerant: each row keeps the origin sequence of the event that
+set it, and an older or repeated event changes nothing. The stream position is saved in the same
+transaction as the rows it produced, so a sync killed at any point resumes where it left off.
+
+Events that name no entry (written before events carried it) keep the old shape: one row per
+(subject, action, measure) with an empty ``entry``, which the next event for that measure
+replaces. A file made by that older version is upgraded when opened (its rows become such rows);
+``sync(…, rebuild=True)`` (``xinyong replica sync --rebuild``) replays the whole stream into it,
+in one transaction, so it answers from entries wherever the stream's events name them.
 """
 
 from __future__ import annotations
@@ -17,11 +32,11 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -29,12 +44,19 @@ from xinyong.codes.identifiers import identify
 from xinyong.errors import InvalidCode, UnusableInput
 from xinyong.feed.events import Event
 from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.measures.decisions import combine
+from xinyong.measures.tables import EFFECTS
 
-_SCHEMA = """
+#: The replica file's layout; ``meta.schema`` holds it (absent in files of version 1, whose
+#: ``restrictions`` had one row per (subject, action, measure) and no ``identifiers``).
+SCHEMA_VERSION = 2
+
+_RESTRICTIONS = """
 CREATE TABLE IF NOT EXISTS restrictions (
     subject_code TEXT NOT NULL,
     action TEXT NOT NULL,
     measure_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
     state TEXT NOT NULL,
     effect TEXT,
     valid_from TEXT,
@@ -44,13 +66,23 @@ CREATE TABLE IF NOT EXISTS restrictions (
     origin TEXT NOT NULL,
     origin_seq INTEGER NOT NULL,
     event_id TEXT NOT NULL,
-    PRIMARY KEY (subject_code, action, measure_id)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-#: How a replica decides when several restrictions apply: the strongest effect wins.
-_STRENGTH = {"deny": 3, "review": 2, "prefer": 1}
+    list_id TEXT,
+    entry_id INTEGER,
+    via_subject TEXT,
+    role TEXT,
+    PRIMARY KEY (subject_code, action, measure_id, entry)
+)"""
+_SCHEMA = (
+    _RESTRICTIONS,
+    "CREATE TABLE IF NOT EXISTS identifiers (scheme TEXT NOT NULL, value TEXT NOT NULL, "
+    "subject_code TEXT NOT NULL, PRIMARY KEY (scheme, value, subject_code))",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+#: Version 1's columns, all kept by version 2.
+_V1_COLUMNS = (
+    "subject_code, action, measure_id, state, effect, valid_from, valid_to, "
+    "implementing_agency, legal_basis, origin, origin_seq, event_id"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +109,7 @@ class ReplicaDecision:
     action: str
     at: date
     decision: str
+    until: date | None
     measures: list[dict[str, Any]]
     staleness: Staleness
 
@@ -86,10 +119,32 @@ class ReplicaDecision:
             "action": self.action,
             "at": self.at.isoformat(),
             "decision": self.decision,
+            "until": self.until.isoformat() if self.until else None,
             "measures": self.measures,
             "staleness": self.staleness.as_json(),
             "source": "replica",
         }
+
+
+class _InForce(NamedTuple):
+    """A row in force, as ``combine`` reads it."""
+
+    effect: str
+    until: date | None
+
+
+def entry_key(event: Event) -> str:
+    """The fact a restriction event's row comes from, as the replica keys it: origin, list and
+    entry, and (a person reached through an enterprise) the enterprise, role and relation
+    record. Empty for an event that names no entry."""
+    p = event.payload
+    if p.get("entry_id") is None:
+        return ""
+    key = f"{event.origin}/{p.get('list_id')}/{p['entry_id']}"
+    via = (p.get("via_subject"), p.get("role"), p.get("relation_record_id"))
+    if any(part is not None for part in via):
+        key += "/" + "/".join("" if part is None else str(part) for part in via)
+    return key
 
 
 class Replica:
@@ -102,12 +157,32 @@ class Replica:
                 f"副本文件不存在 / no replica at {path}; 先运行 xinyong replica sync / "
                 "run `xinyong replica sync` first"
             )
+        self._depth = 0
         try:
-            self.db = sqlite3.connect(path, timeout=30)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
+            with self._transaction():
+                self._prepare()
         except sqlite3.DatabaseError as exc:
             raise UnusableInput(f"不是副本文件 / not a replica file: {path} ({exc})") from exc
+
+    def _prepare(self) -> None:
+        """Create the tables, or upgrade a file of an older layout (in the open transaction)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(restrictions)")}
+        if columns and "entry" not in columns:  # version 1: one row per measure, no identifiers
+            self.db.execute("ALTER TABLE restrictions RENAME TO restrictions_v1")
+        for statement in _SCHEMA:
+            self.db.execute(statement)
+        if columns and "entry" not in columns:
+            self.db.execute(
+                f"INSERT INTO restrictions ({_V1_COLUMNS}, entry) "
+                f"SELECT {_V1_COLUMNS}, '' FROM restrictions_v1"
+            )
+            self.db.execute("DROP TABLE restrictions_v1")
+            codes = self.db.execute("SELECT DISTINCT subject_code FROM restrictions").fetchall()
+            self._learn(found for (code,) in codes if (found := _own_identifier(code)))
+        if self._meta("schema") != str(SCHEMA_VERSION):
+            self._set("schema", str(SCHEMA_VERSION))
 
     def __enter__(self) -> Replica:
         return self
@@ -129,30 +204,44 @@ class Replica:
     def apply(self, batch: Sequence[tuple[int, Event]]) -> int:
         """Apply (stream sequence, event) pairs in one transaction; returns rows changed."""
         changed = 0
+        known_as: set[tuple[str, str, str]] = set()
         with self._transaction():
             for _seq, event in batch:
-                changed += self._apply_one(event)
+                changed += self._apply_one(event, known_as)
+            self._learn(known_as)
             if batch:
                 last_seq, last = batch[-1]
                 self._set("last_seq", str(max(last_seq, self.last_seq)))
                 self._set("last_event_at", last.occurred_at.isoformat())
         return changed
 
-    def _apply_one(self, event: Event) -> int:
+    def _apply_one(self, event: Event, known_as: set[tuple[str, str, str]]) -> int:
         if not event.event_type.startswith("restriction.") or event.subject_code is None:
             return 0
         p = event.payload
-        key = (event.subject_code, str(p.get("action")), str(p.get("measure_id")))
+        code = event.subject_code
+        known_as.update(_identifiers(code, p.get("identifiers")))
+        entry = entry_key(event)
+        key = (code, str(p.get("action")), str(p.get("measure_id")), entry)
         row = self.db.execute(
             "SELECT origin, origin_seq FROM restrictions "
-            "WHERE subject_code = ? AND action = ? AND measure_id = ?",
+            "WHERE subject_code = ? AND action = ? AND measure_id = ? AND entry = ?",
             key,
         ).fetchone()
         if row is not None and row[0] == event.origin and row[1] >= event.seq:
             return 0
+        if entry:  # a row from an event that named no entry: a later event replaces it, as before
+            self.db.execute(
+                "DELETE FROM restrictions WHERE subject_code = ? AND action = ? "
+                "AND measure_id = ? AND entry = '' AND NOT (origin = ? AND origin_seq >= ?)",
+                (*key[:3], event.origin, event.seq),
+            )
         state = "active" if event.event_type == "restriction.added" else "lifted"
         self.db.execute(
-            "INSERT OR REPLACE INTO restrictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO restrictions (subject_code, action, measure_id, entry, state, "
+            "effect, valid_from, valid_to, implementing_agency, legal_basis, origin, origin_seq, "
+            "event_id, list_id, entry_id, via_subject, role) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *key,
                 state,
@@ -164,9 +253,17 @@ class Replica:
                 event.origin,
                 event.seq,
                 event.event_id,
+                p.get("list_id"),
+                p.get("entry_id"),
+                p.get("via_subject"),
+                p.get("role"),
             ),
         )
         return 1
+
+    def _learn(self, known_as: Iterable[tuple[str, str, str]]) -> None:
+        """Remember (scheme, value) → subject code pairs."""
+        self.db.executemany("INSERT OR IGNORE INTO identifiers VALUES (?, ?, ?)", sorted(known_as))
 
     def mark_synced(self, now: datetime | None = None) -> None:
         """Record that the replica has just caught up with the stream."""
@@ -178,13 +275,43 @@ class Replica:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
+        """One transaction; inside a rebuild's, part of it."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield
         except BaseException:
             self.db.rollback()
             raise
+        finally:
+            self._depth = 0
         self.db.commit()
+
+    def begin_rebuild(self) -> None:
+        """Empty the replica in a transaction left open: what is applied next lands together at
+        ``end_rebuild(commit=True)``; until then readers see the old rows, and
+        ``end_rebuild(commit=False)`` (or a crash) leaves the replica as it was."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        self.db.execute("DELETE FROM restrictions")
+        self.db.execute("DELETE FROM identifiers")
+        self.db.execute("DELETE FROM meta WHERE key IN ('last_seq', 'last_event_at')")
+
+    def end_rebuild(self, *, commit: bool) -> None:
+        if not self._depth:
+            return
+        self._depth = 0
+        if commit:
+            self.db.commit()
+        else:
+            self.db.rollback()
 
     def staleness(self, now: datetime | None = None) -> Staleness:
         now = now or datetime.now(UTC)
@@ -198,6 +325,27 @@ class Replica:
             age_seconds=(now - synced_at).total_seconds() if synced_at else None,
         )
 
+    def subject_codes(self, subject: str) -> list[str]:
+        """The subject codes the replica's rows may use for ``subject``, found as the platform
+        finds a subject (``xinyong.store.queries.subject_id_for``): by ``lookup_keys``, the
+        code's identifier, then a USCC's organisation code."""
+        try:
+            ident = identify(subject)
+        except InvalidCode as exc:
+            raise UnusableInput(f"{subject!r}: {exc.bilingual()}") from exc
+        for scheme, value in ident.lookup_keys:
+            codes = [
+                str(code)
+                for (code,) in self.db.execute(
+                    "SELECT subject_code FROM identifiers WHERE scheme = ? AND value = ? "
+                    "ORDER BY subject_code",
+                    (scheme, value),
+                )
+            ]
+            if codes:
+                return codes
+        return []
+
     def check(self, subject: str, action: str, *, at: date | None = None) -> ReplicaDecision:
         """A decision from the local copy, with its staleness. ``subject`` is a code."""
         try:
@@ -208,16 +356,17 @@ class Replica:
             raise UnusableInput(f"行为标识无效 / bad action id {action!r}")
         day = at or date.today()
         found: list[dict[str, Any]] = []
-        for measure_id, effect, vfrom, vto, agency, basis in self.db.execute(
-            "SELECT measure_id, effect, valid_from, valid_to, implementing_agency, legal_basis "
-            "FROM restrictions WHERE subject_code = ? AND action = ? AND state = 'active' "
-            "ORDER BY measure_id",
-            (code, action),
-        ):
+        in_force: list[_InForce] = []
+        for row in self._active(self.subject_codes(subject), action):
+            measure_id, effect, vfrom, vto, agency, basis, list_id, entry_id, via, role = row
             if vfrom and date.fromisoformat(vfrom) > day:
                 continue
             if vto and date.fromisoformat(vto) < day:
                 continue
+            # An effect this replica does not know is taken as the strongest (fail closed).
+            effect = effect if effect in EFFECTS else "deny"
+            until = date.fromisoformat(vto) if vto else None
+            in_force.append(_InForce(effect, until))
             found.append(
                 {
                     "measure_id": measure_id,
@@ -226,13 +375,45 @@ class Replica:
                     "valid_to": vto,
                     "implementing_agency": agency,
                     "legal_basis": json.loads(basis),
+                    "list_id": list_id,
+                    "entry_id": entry_id,
+                    "via": {"subject": via, "role": role} if via else None,
                 }
             )
-        strongest = max(
-            (m["effect"] for m in found), key=lambda e: _STRENGTH.get(e, 3), default=None
-        )
-        decision = "permit" if strongest is None else str(strongest)
-        return ReplicaDecision(code, action, day, decision, found, self.staleness())
+        outcome, until = combine(in_force)
+        return ReplicaDecision(code, action, day, outcome, until, found, self.staleness())
+
+    def _active(self, codes: list[str], action: str) -> list[tuple[Any, ...]]:
+        """The active rows of these subject codes for ``action``."""
+        if not codes:
+            return []
+        marks = ", ".join("?" * len(codes))
+        return self.db.execute(
+            "SELECT measure_id, effect, valid_from, valid_to, implementing_agency, legal_basis, "
+            "list_id, entry_id, via_subject, role FROM restrictions "
+            f"WHERE subject_code IN ({marks}) "
+            "AND action = ? AND state = 'active' ORDER BY measure_id, subject_code, entry",
+            (*codes, action),
+        ).fetchall()
+
+
+def _own_identifier(code: str) -> tuple[str, str, str] | None:
+    """A subject code as an identifier of itself: (scheme, value, code)."""
+    try:
+        ident = identify(code)
+    except InvalidCode:
+        return None
+    return (ident.scheme, ident.value, code)
+
+
+def _identifiers(code: str, listed: Any) -> set[tuple[str, str, str]]:
+    """(scheme, value, code) for the subject code and the identifiers its event lists."""
+    out = {own} if (own := _own_identifier(code)) is not None else set()
+    if isinstance(listed, list):
+        for item in listed:
+            if isinstance(item, dict) and item.get("scheme") and item.get("value"):
+                out.add((str(item["scheme"]), str(item["value"]), code))
+    return out
 
 
 @dataclass
@@ -253,47 +434,68 @@ async def sync(
     stop: asyncio.Event | None = None,
     batch: int = 1000,
     on_applied: Callable[[Sequence[tuple[int, Event]]], None] | None = None,
+    rebuild: bool = False,
 ) -> SyncResult:
-    """Bring the replica up to date from the stream; with ``follow``, keep it so until ``stop``."""
+    """Bring the replica up to date from the stream; with ``follow``, keep it so until ``stop``.
+
+    ``rebuild``: replay the stream from its start into an emptied replica, in one transaction
+    committed once it has caught up (until then, and if it fails, the old rows answer)."""
     stop = stop or asyncio.Event()
     result = SyncResult()
     with Replica(path) as replica:
-        start = replica.last_seq + 1
-        async with connected(feed) as (_nc, js):
-            await ensure_stream(js, feed)
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=start,
-                ack_policy=AckPolicy.NONE,
-                inactive_threshold=60,
-            )
-            sub = await js.pull_subscribe(
-                feed.family("restriction"), stream=feed.stream, config=config
-            )
-            try:
-                while not stop.is_set():
-                    try:
-                        msgs = await sub.fetch(batch, timeout=0.2 if follow else 1.0)
-                    except TimeoutError:
-                        msgs = []
-                    got: list[tuple[int, Event]] = []
-                    for msg in msgs:
-                        try:
-                            event = Event.from_json(json.loads(msg.data))
-                        except (UnusableInput, ValueError):
-                            continue
-                        got.append((msg.metadata.sequence.stream, event))
-                    if got:
-                        result.applied += replica.apply(got)
-                        result.received += len(got)
-                        if on_applied is not None:
-                            on_applied(got)
-                    if len(msgs) < batch:
-                        replica.mark_synced()
-                        if not follow:
-                            break
-            finally:
-                with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+        try:
+            if rebuild:
+                replica.begin_rebuild()
+            await _pull(replica, feed, follow, stop, batch, on_applied, result)
+        finally:
+            replica.end_rebuild(commit=False)  # stopped or failed before it caught up
         result.last_seq = replica.last_seq
     return result
+
+
+async def _pull(
+    replica: Replica,
+    feed: FeedStream,
+    follow: bool,
+    stop: asyncio.Event,
+    batch: int,
+    on_applied: Callable[[Sequence[tuple[int, Event]]], None] | None,
+    result: SyncResult,
+) -> None:
+    """``sync``'s loop: fetch restriction events from the replica's position and apply them."""
+    start = replica.last_seq + 1
+    async with connected(feed) as (_nc, js):
+        await ensure_stream(js, feed)
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60,
+        )
+        sub = await js.pull_subscribe(feed.family("restriction"), stream=feed.stream, config=config)
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(batch, timeout=0.2 if follow else 1.0)
+                except TimeoutError:
+                    msgs = []
+                got: list[tuple[int, Event]] = []
+                for msg in msgs:
+                    try:
+                        event = Event.from_json(json.loads(msg.data))
+                    except (UnusableInput, ValueError):
+                        continue
+                    got.append((msg.metadata.sequence.stream, event))
+                if got:
+                    result.applied += replica.apply(got)
+                    result.received += len(got)
+                    if on_applied is not None:
+                        on_applied(got)
+                if len(msgs) < batch:
+                    replica.mark_synced()
+                    replica.end_rebuild(commit=True)  # a rebuild has caught up
+                    if not follow:
+                        break
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()

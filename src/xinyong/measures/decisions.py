@@ -25,9 +25,10 @@ for a dry run), so that it can be looked up (``replay``) and explained later.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import Connection, insert, or_, select
 
@@ -201,8 +202,19 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def combine(reasons: tuple[Reason, ...] | list[Reason]) -> tuple[Outcome, date | None]:
-    """The outcome and ``until`` of several reasons, by the rule in this module's doc."""
+class Bearing(Protocol):
+    """What ``combine`` reads of a reason: its effect and its end (None: open-ended)."""
+
+    @property
+    def effect(self) -> str: ...
+
+    @property
+    def until(self) -> date | None: ...
+
+
+def combine(reasons: Sequence[Bearing]) -> tuple[Outcome, date | None]:
+    """The outcome and ``until`` of several reasons, by the rule in this module's doc (any
+    reasons with an ``effect`` and an ``until``: an agency's replica combines its rows so)."""
     effects = {r.effect for r in reasons}
     outcome: Outcome = next((o for o in PRECEDENCE if o in effects), "permit")
     if outcome == "permit":

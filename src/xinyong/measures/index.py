@@ -308,7 +308,11 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
 def _change(
     cls: type[RestrictionChange], row: Row, kind: Literal["added", "lifted"]
 ) -> RestrictionChange:
-    return cls(row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to)
+    return cls(
+        row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to,
+        row.list_id, row.entry_id, row.record_key, row.via_subject_id, row.role,
+        row.relation_record_id,
+    )  # fmt: skip
 
 
 def rebuild_index(conn: Connection, catalog: Catalog) -> list[RestrictionChange]:
