@@ -260,6 +260,14 @@ def replica_sync_command(
     follow: FollowOption = False,
     stream: StreamOption = DEFAULT_STREAM,
     prefix: PrefixOption = DEFAULT_PREFIX,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="从流的开头重建副本（一个事务）/ replay the whole stream into an emptied replica "
+            "(one transaction: the old rows answer until it has caught up)",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """同步副本 / bring a replica up to date from the feed (with --follow, keep it so).
@@ -268,7 +276,9 @@ def replica_sync_command(
     """
     feed = FeedStream(url=nats_url, stream=stream, prefix=prefix)
     with one_line_errors():
-        result = _stoppable(lambda stop: replica.sync(replica_file, feed, follow=follow, stop=stop))
+        result = _stoppable(
+            lambda stop: replica.sync(replica_file, feed, follow=follow, stop=stop, rebuild=rebuild)
+        )
     _echo(
         result.as_json(),
         as_json,
@@ -297,11 +307,13 @@ def replica_check_command(
             decision = rep.check(subject, action, at=day)
     stale = decision.staleness
     age = "从未同步 / never synced" if stale.age_seconds is None else f"{stale.age_seconds:.1f}s"
+    until = f" 至 / until {decision.until}" if decision.until else ""
+    measures = sorted({m["measure_id"] for m in decision.measures})
     _echo(
         decision.as_json(),
         as_json,
-        f"{decision.decision} — {decision.subject} {decision.action} @ {decision.at}; "
-        f"措施 / measures: {', '.join(m['measure_id'] for m in decision.measures) or '-'}; "
+        f"{decision.decision}{until} — {decision.subject} {decision.action} @ {decision.at}; "
+        f"措施 / measures: {', '.join(measures) or '-'}; "
         f"副本 / replica seq {stale.last_seq}, 最后事件 / last event "
         f"{stale.last_event_at.isoformat() if stale.last_event_at else '-'}, 时滞 / age {age}",
     )

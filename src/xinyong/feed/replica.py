@@ -161,10 +161,18 @@ class Replica:
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
-            with self._transaction():
-                self._prepare()
+            if not self._current():  # reading needs no lock: a sync may be writing meanwhile
+                with self._transaction():
+                    self._prepare()
         except sqlite3.DatabaseError as exc:
             raise UnusableInput(f"不是副本文件 / not a replica file: {path} ({exc})") from exc
+
+    def _current(self) -> bool:
+        """Whether the file has this version's layout already."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        return {"restrictions", "identifiers", "meta"} <= tables and self._meta("schema") == str(
+            SCHEMA_VERSION
+        )
 
     def _prepare(self) -> None:
         """Create the tables, or upgrade a file of an older layout (in the open transaction)."""
@@ -180,7 +188,7 @@ class Replica:
             )
             self.db.execute("DROP TABLE restrictions_v1")
             codes = self.db.execute("SELECT DISTINCT subject_code FROM restrictions").fetchall()
-            self._learn(found for (code,) in codes if (found := _own_identifier(code)))
+            self._learn(pair for (code,) in codes for pair in _own_identifiers(code))
         if self._meta("schema") != str(SCHEMA_VERSION):
             self._set("schema", str(SCHEMA_VERSION))
 
@@ -397,22 +405,29 @@ class Replica:
         ).fetchall()
 
 
-def _own_identifier(code: str) -> tuple[str, str, str] | None:
-    """A subject code as an identifier of itself: (scheme, value, code)."""
+def _own_identifiers(code: str, *, implied: bool = True) -> set[tuple[str, str, str]]:
+    """A subject code as (scheme, value, code); with ``implied``, a USCC's organisation code
+    too (what a subject first known by its USCC is given): for rows whose events list no
+    identifiers."""
     try:
         ident = identify(code)
     except InvalidCode:
-        return None
-    return (ident.scheme, ident.value, code)
+        return set()
+    out = {(ident.scheme, ident.value, code)}
+    if implied and ident.scheme == "uscc" and ident.orgcode:
+        out.add(("orgcode", ident.orgcode, code))
+    return out
 
 
 def _identifiers(code: str, listed: Any) -> set[tuple[str, str, str]]:
-    """(scheme, value, code) for the subject code and the identifiers its event lists."""
-    out = {own} if (own := _own_identifier(code)) is not None else set()
-    if isinstance(listed, list):
-        for item in listed:
-            if isinstance(item, dict) and item.get("scheme") and item.get("value"):
-                out.add((str(item["scheme"]), str(item["value"]), code))
+    """(scheme, value, code) for the subject code and the identifiers a restriction event lists,
+    or (an event that lists none) those its subject code implies."""
+    if not isinstance(listed, list):
+        return _own_identifiers(code)
+    out = _own_identifiers(code, implied=False)
+    for item in listed:
+        if isinstance(item, dict) and item.get("scheme") and item.get("value"):
+            out.add((str(item["scheme"]), str(item["value"]), code))
     return out
 
 
