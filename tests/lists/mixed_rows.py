@@ -280,7 +280,7 @@ def _payload(
     payload: Mapping[str, Any], keys: dict[int, str], entries: dict[int, tuple[str, str]]
 ) -> dict[str, Any]:
     out = dict(payload)
-    for name in ("id", "supersedes"):
+    for name in ("id", "supersedes", "relation_record_id"):  # record ids
         if out.get(name) is not None:
             out[name] = keys[out[name]]
     if out.get("entry_id") is not None:
