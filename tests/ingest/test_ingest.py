@@ -49,6 +49,8 @@ SAMPLES = {
     "government_dishonesty.csv": ("government_dishonesty", "court", 1),
     "commitment_breach.csv": ("commitment_breach", "samr", 1),
 }
+#: Sample files with rows that give a name and no code (loaded, linked to nobody).
+UNLINKED = {"judgment_defaulter.gbk.csv": 1, "railway_safety_violation.csv": 1}
 HEADER = "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,失信被执行人行为具体情形,发布时间"
 runner = CliRunner()
 RNG = random.Random(2014)
@@ -85,6 +87,8 @@ def test_every_example_loads_shows_and_reloads_as_nothing(
             "rejected": 0,
             "duplicates": 0,
             "rejects_file": None,
+            "unmapped_columns": [],
+            "unlinked": UNLINKED.get(name, 0),
         }
         with engine.connect() as conn:
             linked = (
