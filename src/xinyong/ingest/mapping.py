@@ -28,12 +28,14 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from xinyong.catalog.marked_yaml import MarkedDict, load_marked
-from xinyong.catalog.model import FieldSpec, RecordType, normalise_header
-from xinyong.errors import CatalogError, MappingError
+from xinyong.catalog.model import Catalog, FieldSpec, RecordType, normalise_header
+from xinyong.errors import CatalogError, MappingError, UnusableInput
 from xinyong.ingest.plan import Mapping, plan_columns
 from xinyong.ingest.validate import ValueProblem, parse_constant
 
 SECTIONS = ("record_type", "columns", "constants", "values")
+#: The largest mapping file an upload may carry.
+MAX_MAPPING = 1024 * 1024
 #: Suggestions below this similarity (0–100) are left for a person to fill in.
 SUGGEST_THRESHOLD = 60.0
 
@@ -51,6 +53,26 @@ def load_mapping(path: Path, record_type: RecordType, *, label: str | None = Non
         line = raw[: error.start].count(b"\n") + 1
         raise MappingError("须为 UTF-8 编码 / must be UTF-8", file=label, line=line) from error
     return parse_mapping(text, record_type, label=label)
+
+
+def uploaded_mapping(
+    catalog: Catalog, record_type: str, data: bytes, file_name: str
+) -> Mapping | None:
+    """A mapping uploaded with a file (portal and API), or None when none was sent."""
+    if not data:
+        return None
+    if len(data) > MAX_MAPPING:
+        raise MappingError("映射文件过大 / mapping file too large (1 MB)", file=file_name)
+    label = Path(file_name or "mapping.yaml").name[:200]
+    rtype = catalog.record_types.get(record_type)
+    if rtype is None:
+        raise UnusableInput(f"未知记录类型 / unknown record type {record_type!r}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise MappingError("须为 UTF-8 编码 / must be UTF-8", file=label, line=line) from error
+    return parse_mapping(text, rtype, label=label)
 
 
 def parse_mapping(text: str, record_type: RecordType, *, label: str) -> Mapping:
