@@ -141,6 +141,18 @@ class UnusableInput(XinyongError):
     message_en = "unusable input"
 
 
+class MappingError(UnusableInput):
+    """A department's mapping file (``xinyong ingest --map``) that cannot be used: file and line."""
+
+    message_zh = "字段映射文件错误"
+    message_en = "mapping file error"
+
+    def __init__(self, detail: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.file, self.line = file, line
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        super().__init__(f"{where}: {detail}" if where else detail)
+
+
 class CatalogError(XinyongError):
     """Bad catalog configuration, naming the file, the line and the entity."""
 

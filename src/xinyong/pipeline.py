@@ -83,7 +83,11 @@ def subject_kinds(catalog: Catalog) -> dict[str, str]:
 
 
 def registration_types(catalog: Catalog) -> set[str]:
-    """Record types whose rows name legal representatives and the like (relations)."""
+    """Record types whose rows name legal representatives and the like (relations): the
+    registration types, and any type with a ``legal_representative_code`` field."""
     return {
-        rt_id for rt_id, rt in catalog.record_types.items() if rt.category is Category.REGISTRATION
+        rt_id
+        for rt_id, rt in catalog.record_types.items()
+        if rt.category is Category.REGISTRATION
+        or any(f.name == "legal_representative_code" for f in rt.fields)
     }

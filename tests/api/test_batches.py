@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from xinyong.api.app import create_app
 from xinyong.catalog import default_catalog
+from xinyong.codes import uscc
 from xinyong.measures.clients import create_client
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
@@ -121,3 +123,42 @@ def test_operator_must_name_the_source(api: TestClient, engine: Engine) -> None:
     assert _submit(api, operator, BAD_ROWS)["status"] == 400
     named = _submit(api, operator, BAD_ROWS, source="spc")
     assert named["status"] == 201
+
+
+def test_a_department_uploads_its_mapping_with_the_file(
+    api: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The ``mapping`` upload field is ``xinyong ingest --map``: headers, constants, wordings;
+    a bad mapping is refused with its file and line, and nothing is loaded."""
+    firm = uscc.generate(random.Random(7), authority="9", category="1")
+    data = tmp_path / "own.csv"
+    data.write_text(
+        f"当事人,信用代码,文号,处罚日期\n某某科技有限公司,{firm},龙市监罚〔2026〕1号,2026/3/10\n"
+    )
+    mapping = tmp_path / "own.yaml"
+    mapping.write_text(
+        "columns:\n  信用代码: subject_code\n  文号: document_no\n  处罚日期: decided_on\n"
+        "constants:\n  penalising_authority: 深圳市龙岗区市场监督管理局\n",
+        encoding="utf-8",
+    )
+    samr = _key(engine, "samr", "department")
+
+    def submit(mapping_text: bytes) -> tuple[int, dict[str, object]]:
+        with data.open("rb") as handle:
+            answer = api.post(
+                "/api/v1/batches",
+                headers=samr,
+                data={"record_type": "admin_penalty"},
+                files={
+                    "file": (data.name, handle, "text/csv"),
+                    "mapping": ("own.yaml", mapping_text, "application/yaml"),
+                },
+            )
+        return answer.status_code, answer.json()
+
+    status, body = submit(mapping.read_bytes())
+    assert status == 201, body
+    assert (body["accepted"], body["unlinked"], body["unmapped_columns"]) == (1, 0, [])
+    status, body = submit(b"columns:\n  \xe6\x96\x87\xe5\x8f\xb7: doc_number\n")
+    assert status == 400
+    assert "own.yaml:2" in str(body) and "doc_number" in str(body)

@@ -95,6 +95,9 @@ def test_public_fields_mask_numbers_anywhere_and_drop_private_fields_of_individu
         "facts": "当事人（身份证号3501**********4620）销售假冒商品",
         "fine_amount": "2.0",
     }
+    # A department's own columns, kept by ingest under their headers, are caught too.
+    own = {"联系电话": "13800000000", "家庭住址": "福州市鼓楼区某路1号", "内部编号": "FZ-1"}
+    assert public_fields(own, individual=True) == {"内部编号": "FZ-1"}
     company = public_fields({"registered_address": "福州市鼓楼区某路1号"}, individual=False)
     assert company == {"registered_address": "福州市鼓楼区某路1号"}
     assert mask_text("USCC 91350100M000100Y43 stays") == "USCC 91350100M000100Y43 stays"

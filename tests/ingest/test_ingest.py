@@ -48,6 +48,37 @@ SAMPLES = {
     "aviation_safety_violation.jsonl": ("aviation_safety_violation", "caac", 1),
     "government_dishonesty.csv": ("government_dishonesty", "court", 1),
     "commitment_breach.csv": ("commitment_breach", "samr", 1),
+    # One file per national layout (docs/ingest.md, "Layouts").
+    "admin_penalty.sgs_v1.gbk.csv": ("admin_penalty", "samr", 2),
+    "admin_penalty.sgs_v2.xlsx": ("admin_penalty", "samr", 2),
+    "admin_license.sgs_v1.gb18030.csv": ("admin_license", "approval_agencies", 1),
+    "admin_license.sgs_v2.csv": ("admin_license", "approval_agencies", 2),
+    "consumption_restriction_order.zxgk.csv": ("consumption_restriction_order", "court", 2),
+    "major_tax_violation.sta.csv": ("major_tax_violation", "sta", 1),
+    "abnormal_operation.gsxt.csv": ("abnormal_operation", "samr", 2),
+    "serious_illegal_dishonest_enterprise.gsxt.xlsx": (
+        "serious_illegal_dishonest_enterprise",
+        "samr",
+        1,
+    ),
+}
+#: The layout each layout example is detected as.
+LAYOUT_EXAMPLES = {
+    "admin_penalty.sgs_v1.gbk.csv": "sgs_penalty_v1",
+    "admin_penalty.sgs_v2.xlsx": "sgs_penalty_v2",
+    "admin_license.sgs_v1.gb18030.csv": "sgs_license_v1",
+    "admin_license.sgs_v2.csv": "sgs_license_v2",
+    "judgment_defaulter.gbk.csv": "zxgk_defaulter",
+    "consumption_restriction_order.zxgk.csv": "zxgk_consumption_restriction",
+    "major_tax_violation.sta.csv": "sta_major_violation",
+    "abnormal_operation.gsxt.csv": "gsxt_abnormal_operation",
+    "serious_illegal_dishonest_enterprise.gsxt.xlsx": "gsxt_serious_violation",
+}
+#: Sample files with rows that give a name and no code (loaded, linked to nobody).
+UNLINKED = {
+    "judgment_defaulter.gbk.csv": 1,
+    "railway_safety_violation.csv": 1,
+    "consumption_restriction_order.zxgk.csv": 1,
 }
 HEADER = "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,失信被执行人行为具体情形,发布时间"
 runner = CliRunner()
@@ -85,6 +116,8 @@ def test_every_example_loads_shows_and_reloads_as_nothing(
             "rejected": 0,
             "duplicates": 0,
             "rejects_file": None,
+            "unmapped_columns": [],
+            "unlinked": UNLINKED.get(name, 0),
         }
         with engine.connect() as conn:
             linked = (
@@ -109,6 +142,25 @@ def test_every_example_loads_shows_and_reloads_as_nothing(
         assert json.loads(out)["duplicates"] == rows
         assert json.loads(out)["accepted"] == 0
         assert count(engine, records) == before
+
+
+@pytest.mark.parametrize(("name", "layout"), sorted(LAYOUT_EXAMPLES.items()))
+def test_each_layout_example_is_recognised_with_nothing_unmapped(name: str, layout: str) -> None:
+    rtype = SAMPLES[name][0]
+    result = runner.invoke(
+        app, ["ingest", str(EXAMPLES / name), "--type", rtype, "--dry-run", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["layout"]["id"] == layout
+    assert report["layout"]["matched"] == report["layout"]["of"]
+    assert report["unmapped_columns"] == []
+    assert report["rejected"] == 0
+
+
+def test_every_shipped_layout_has_an_example() -> None:
+    shipped = {layout.id for rt in default_catalog().record_types.values() for layout in rt.layouts}
+    assert shipped == set(LAYOUT_EXAMPLES.values())
 
 
 def test_the_examples_cover_every_record_type_and_every_file() -> None:

@@ -227,3 +227,38 @@ def test_demo_logins_only_in_demo_mode(demo_db: str) -> None:
 def test_identifier_table_has_codes(demo_db: str) -> None:
     with opened(demo_db) as engine, engine.connect() as conn:
         assert conn.execute(select(subject_identifiers.c.value).limit(1)).first() is not None
+
+
+def test_department_upload_takes_a_mapping_file(client: TestClient) -> None:
+    """The portal's ingest console has the same mapping field as ``xinyong ingest --map``."""
+    log_in(client, "court")
+    page = client.get("/department").text
+    assert 'name="mapping"' in page
+    body = (
+        "姓名,证件,法院,案号,情形\n"
+        "张三,11010519491231002X,北京市朝阳区人民法院,(2024)京0105执9号,违反财产报告制度的\n"
+    )
+    mapping = (
+        "columns:\n  姓名: subject_name\n  证件: subject_code\n  法院: court\n  情形: ground\n"
+    ).encode()
+    response = client.post(
+        "/department/upload",
+        data={"record_type": "judgment_defaulter", "csrf": csrf_of(page)},
+        files={
+            "file": ("own.csv", body.encode("gbk"), "text/csv"),
+            "mapping": ("own.yaml", mapping, "application/yaml"),
+        },
+    )
+    assert response.status_code == 200, re.findall(r'id="upload-problem">([^<]*)', response.text)
+    assert re.search(r'id="upload-result">.*?接收.*? 1 ', response.text, re.S)
+    page = client.get("/department").text
+    response = client.post(
+        "/department/upload",
+        data={"record_type": "judgment_defaulter", "csrf": csrf_of(page)},
+        files={
+            "file": ("own.csv", body.encode("gbk"), "text/csv"),
+            "mapping": ("own.yaml", b"columns:\n  x: no_such_field\n", "application/yaml"),
+        },
+    )
+    assert response.status_code == 400
+    assert "own.yaml:2" in response.text

@@ -289,6 +289,12 @@ class EnumValue(_Frozen):
     aliases: list[str] = []
 
 
+#: Units a money field may be kept in; a column headed ``（万元）`` or ``（元）`` is converted.
+Unit = Literal["yuan", "ten_thousand_yuan"]
+#: Unit → how many yuan one unit is.
+UNIT_YUAN: dict[str, int] = {"yuan": 1, "ten_thousand_yuan": 10_000}
+
+
 class FieldSpec(_Frozen):
     """One field of a record type."""
 
@@ -297,6 +303,7 @@ class FieldSpec(_Frozen):
     required: bool = False
     aliases: list[str] = []
     enum: list[EnumValue] | None = None
+    unit: Unit | None = None
     description: str = ""
 
     @model_validator(mode="after")
@@ -313,6 +320,10 @@ class FieldSpec(_Frozen):
             raise ValueError(
                 f"字段 {self.name} 不是枚举却列出取值 / "
                 f"field {self.name} is not an enum but lists values"
+            )
+        if self.unit is not None and self.type is not FieldType.DECIMAL:
+            raise ValueError(
+                f"只有 decimal 字段可以有单位 / only a decimal field has a unit: {self.name}"
             )
         if self.enum:
             seen: dict[str, str] = {}
@@ -467,6 +478,36 @@ def _check_id(value: str) -> str:
     return value
 
 
+#: Field types that hold a subject's code.
+CODE_TYPES = frozenset({FieldType.USCC, FieldType.RIC, FieldType.ORGCODE, FieldType.SUBJECT_CODE})
+
+
+class CodeSource(_Frozen):
+    """Another column a row's ``subject_code`` may come from when its own cell is empty:
+    ``{field: id_number, when: {id_type: resident_id_card}}``."""
+
+    field: str
+    when: dict[str, str | list[str]] = {}
+
+
+class Layout(_Frozen):
+    """A column set departments export as a published standard or site lays it out: detected in
+    a file by its headers and reported; every column maps to a field of the record type."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    source: str
+    urls: list[str] = []
+    note: str | None = None
+    columns: list[str] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _check_id(value)
+
+
 class _Entity(_Frozen):
     id: str
     name_zh: str
@@ -491,6 +532,11 @@ class RecordType(_Entity):
     disclosure: Disclosure
     disclosure_period: PeriodRule | None = None
     repair: RepairRule | None = None
+    #: Whether a row with a name and no code loads (unlinked, for a person to confirm).
+    name_only_rows: bool = True
+    #: Where ``subject_code`` comes from when its own column is empty, in order.
+    code_from: list[CodeSource] = []
+    layouts: list[Layout] = []
 
     @field_validator("category", mode="before")
     @classmethod
@@ -546,7 +592,39 @@ class RecordType(_Entity):
                     )
             for variant in rule.variants:
                 check_where(self, variant.when)
+        self._check_code_sources()
+        self._check_layouts()
         return self
+
+    def _check_code_sources(self) -> None:
+        specs = {f.name: f for f in self.fields}
+        for source in self.code_from:
+            spec = specs.get(source.field)
+            if spec is None:
+                raise ValueError(
+                    f"code_from 字段 {source.field!r} 不是本类型的字段 / code_from names "
+                    f"{source.field!r}, which is not a field of this record type"
+                )
+            if spec.type not in CODE_TYPES and spec.type is not FieldType.STRING:
+                raise ValueError(
+                    f"code_from 字段 {source.field} 须是代码或文本字段 / code_from field "
+                    f"{source.field} must be a code or string field"
+                )
+            check_where(self, source.when)
+
+    def _check_layouts(self) -> None:
+        mapping = self.header_map()
+        seen: set[str] = set()
+        for layout in self.layouts:
+            if layout.id in seen:
+                raise ValueError(f"版式重复 / duplicate layout {layout.id!r}")
+            seen.add(layout.id)
+            for column in layout.columns:
+                if normalise_header(column) not in mapping:
+                    raise ValueError(
+                        f"版式 {layout.id} 的列 {column!r} 不对应任何字段 / column {column!r} of "
+                        f"layout {layout.id} maps to no field"
+                    )
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name``; ``NotFound`` if there is none."""

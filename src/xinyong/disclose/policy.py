@@ -85,7 +85,20 @@ PUBLIC_FOR_INDIVIDUALS: frozenset[str] = frozenset(
 UNMASKED: frozenset[str] = frozenset({"agency", "source", "subject", "operator"})
 
 #: Field names (or parts of names) that hold an individual's address or phone: never public.
-PRIVATE_FIELD_PARTS: tuple[str, ...] = ("address", "residence", "domicile", "phone", "mobile")
+#: The Chinese parts catch a department's own columns, which ingest keeps under their headers.
+PRIVATE_FIELD_PARTS: tuple[str, ...] = (
+    "address",
+    "residence",
+    "domicile",
+    "phone",
+    "mobile",
+    "住址",
+    "地址",
+    "住所",
+    "电话",
+    "手机",
+    "联系方式",
+)
 
 #: Audiences whose reads write an audit event.
 AUDITED: frozenset[str] = frozenset(AUDIENCES) - {"public"}

@@ -38,8 +38,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
 from xinyong.errors import InvalidRecord, UnusableInput, XinyongError
+from xinyong.ingest.plan import ColumnPlan, LayoutMatch, Mapping, plan_columns
 from xinyong.ingest.readers import RAW_KEY, open_rows
-from xinyong.ingest.validate import RowValidator
+from xinyong.ingest.validate import CATEGORY_KINDS, RowValidator
 from xinyong.link import resolve_codes
 from xinyong.link.attach import LinkRow, forget, remember
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
@@ -86,6 +87,11 @@ class BatchResult:
     corrections: int
     rejects_file: str | None
     subjects: int
+    #: Accepted rows with no code: loaded, linked to nobody until a person confirms a lead.
+    unlinked: int = 0
+    #: Headers that map to no field: kept with each record under the header as written.
+    unmapped_columns: tuple[str, ...] = ()
+    layout: LayoutMatch | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +100,46 @@ class BatchResult:
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "rejects_file": self.rejects_file,
+            "unmapped_columns": list(self.unmapped_columns),
+            "unlinked": self.unlinked,
+        }
+
+
+#: How many rejected rows' reasons a dry run shows.
+DRY_RUN_REASONS = 10
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What ``xinyong ingest --dry-run`` found, having read the whole file and written nothing."""
+
+    file: str
+    record_type: str
+    format: str
+    encoding: str | None
+    plan: ColumnPlan
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unlinked: int = 0
+    reasons: tuple[tuple[int, str], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "file": self.file,
+            "record_type": self.record_type,
+            "format": self.format,
+            "encoding": self.encoding,
+            "layout": self.plan.layout.as_json() if self.plan.layout else None,
+            "mapping": self.plan.mapping_json(),
+            "unmapped_columns": list(self.plan.unmapped),
+            "missing": [f.name for f in self.plan.missing],
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "unlinked": self.unlinked,
+            "reasons": [{"row": row, "reason": reason} for row, reason in self.reasons],
         }
 
 
@@ -250,25 +296,25 @@ def ingest_file(
     rejects_path: Path | None = None,
     file_name: str | None = None,
     at: date | None = None,
+    mapping: Mapping | None = None,
 ) -> BatchResult:
     """Load ``path`` as one batch of ``record_type`` from authority ``source``.
 
     ``UnusableInput`` (nothing loaded, no rejects file) for an unknown type or source, a
     missing required column, an unreadable or empty file. Bad rows are rejected, the rest load.
     ``rejects_path`` and ``file_name`` let a caller (the API) load an uploaded temporary file.
+    ``mapping``: a department's own headers, constants and wordings (:mod:`.mapping`).
     """
     path = Path(path)
-    rtype = catalog.record_types.get(record_type)
-    if rtype is None:
-        known = ", ".join(sorted(catalog.record_types))
-        raise UnusableInput(f"未知记录类型 / unknown record type {record_type!r} (known: {known})")
+    rtype = record_type_of(catalog, record_type)
     if source not in catalog.authorities:
         known = ", ".join(sorted(catalog.authorities))
         raise UnusableInput(f"未知来源部门 / unknown source authority {source!r} (known: {known})")
     require_covered(target, catalog)  # before the batch row: a refused catalog writes nothing
     rows = open_rows(path, encoding)
     try:
-        validator = RowValidator.for_headers(rtype, rows.headers)
+        plan = plan_columns(rtype, rows.headers, mapping)
+        validator = RowValidator.for_plan(plan)
         first = next(rows.rows, None)
         if first is None:
             raise UnusableInput("文件没有数据行 / the file has no data rows")
@@ -312,7 +358,69 @@ def ingest_file(
             raise
     finally:
         rows.close()
-    return BatchResult(**{**result, "rejects_file": out.publish()})
+    return BatchResult(
+        **result,
+        rejects_file=out.publish(),
+        unmapped_columns=plan.unmapped,
+        layout=plan.layout,
+    )
+
+
+def record_type_of(catalog: Catalog, record_type: str) -> RecordType:
+    """The record type called ``record_type``; ``UnusableInput`` naming the known ones."""
+    rtype = catalog.record_types.get(record_type)
+    if rtype is None:
+        known = ", ".join(sorted(catalog.record_types))
+        raise UnusableInput(f"未知记录类型 / unknown record type {record_type!r} (known: {known})")
+    return rtype
+
+
+def dry_run(
+    path: str | Path,
+    record_type: str,
+    *,
+    catalog: Catalog,
+    encoding: str | None = None,
+    mapping: Mapping | None = None,
+) -> DryRun:
+    """Read the whole of ``path`` as ``ingest_file`` would and report, writing nothing: no
+    database, no rejects file. A required field without a column is in ``plan.missing`` (no
+    rows are read then); an unreadable file raises ``UnusableInput`` as a load would."""
+    path = Path(path)
+    rtype = record_type_of(catalog, record_type)
+    rows = open_rows(path, encoding)
+    try:
+        plan = plan_columns(rtype, rows.headers, mapping)
+        report = DryRun(str(path), rtype.id, rows.format, rows.encoding, plan)
+        if plan.missing:
+            return report
+        validator = RowValidator.for_plan(plan)
+        seen = accepted = unlinked = 0
+        reasons: list[tuple[int, str]] = []
+        for number, row in rows.rows:
+            seen += 1
+            try:
+                values = validator.validate(row)
+            except InvalidRecord as error:
+                if len(reasons) < DRY_RUN_REASONS:
+                    reasons.append((number, error.detail or "记录无效 / invalid record"))
+                continue
+            accepted += 1
+            unlinked += not values.get("subject_code")
+    finally:
+        rows.close()
+    return DryRun(
+        str(path),
+        rtype.id,
+        report.format,
+        report.encoding,
+        plan,
+        rows=seen,
+        accepted=accepted,
+        rejected=seen - accepted,
+        unlinked=unlinked,
+        reasons=tuple(reasons),
+    )
 
 
 def _load(
@@ -386,6 +494,7 @@ def _load(
         "duplicates": loader.duplicates,
         "corrections": loader.corrections,
         "subjects": len(loader.subjects),
+        "unlinked": loader.unlinked,
     }
 
 
@@ -417,7 +526,7 @@ class _ChunkLoader:
     ) -> None:
         self.conn, self.batch_id = conn, batch_id
         self.record_type, self.source, self.catalog, self.at = record_type, source, catalog, at
-        self.accepted = self.duplicates = self.corrections = 0
+        self.accepted = self.duplicates = self.corrections = self.unlinked = 0
         self.subjects: set[int] = set()
         self.kind = pipeline.subject_kinds(catalog).get(record_type)
 
@@ -462,7 +571,9 @@ class _ChunkLoader:
             )
             self.corrections += len(superseded)
         codes = [p["values"].get("subject_code") for _, p in pending]
-        sids = resolve_codes(self.conn, codes, kind=self.kind)
+        kinds = [CATEGORY_KINDS.get(p["values"].get("subject_category", "")) for _, p in pending]
+        sids = resolve_codes(self.conn, codes, kind=self.kind, kinds=kinds)
+        self.unlinked += sum(sid is None for sid in sids)
         ids = reserve_ids(self.conn, records, len(pending))
         recorded = db_value(self.conn, records.c.recorded_at, now)
         rows = []

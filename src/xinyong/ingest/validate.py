@@ -1,7 +1,6 @@
 """Checking one row against its record type: headers to fields, then each value by its type.
 
-Headers may be the catalog's field names or any of its Chinese aliases (compared after
-``normalise_header``: full-width folded, spaces and a trailing ``*`` dropped). A missing required
+Which column gives which field is the file's ``ColumnPlan`` (:mod:`.plan`). A missing required
 *column* makes the whole file unusable; a missing or bad *value* rejects only its row, with a
 reason that names the field, Chinese first, then English.
 """
@@ -16,10 +15,11 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from xinyong.catalog.model import FieldSpec, FieldType, RecordType, normalise_header
+from xinyong.catalog.model import UNIT_YUAN, FieldSpec, FieldType, RecordType, normalise_header
 from xinyong.codes import regions
 from xinyong.codes.identifiers import code_error, reason_of
-from xinyong.errors import InvalidRecord, UnusableInput
+from xinyong.errors import InvalidRecord
+from xinyong.ingest.plan import ColumnPlan, column_unit, plan_columns
 from xinyong.ingest.readers import LOST_KEY, RAW_KEY
 
 _DATE_FORMS = (
@@ -169,61 +169,110 @@ PARSERS: dict[FieldType, Callable[[FieldSpec, str], Any]] = {
 #: One column's check, compiled once per file: (field name, header, required, is a code, parse).
 _Column = tuple[str, str, bool, bool, Callable[[str], Any]]
 
+#: ``subject_category`` value → the kind of subject a new code creates (``legal_person``: the
+#: kind the code itself names).
+CATEGORY_KINDS: dict[str, str] = {"individual": "individual", "sole_trader": "sole_trader"}
+#: A code printed with its middle starred, as court and tax lists publish individuals' numbers.
+_MASKED = re.compile(r"^[0-9A-Za-z]{2,8}[*＊]{3,}[0-9A-Za-z]{0,6}$")
+#: Where a masked code is kept (it identifies nobody, but it is what the file said).
+MASKED_KEY = "subject_code_masked"
+
 
 def _bound(parse: Callable[[FieldSpec, str], Any], spec: FieldSpec) -> Callable[[str], Any]:
     return lambda text: parse(spec, text)
 
 
+def _money(spec: FieldSpec, unit: str) -> Callable[[str], str]:
+    """A money column: ``5``, ``5万元``, ``50,000元`` → the field's unit (``unit`` for bare
+    numbers)."""
+    target = UNIT_YUAN[spec.unit or unit]
+
+    def parse(text: str) -> str:
+        cleaned = text.replace(",", "").replace("，", "").strip()
+        given = unit
+        if cleaned.endswith(("万元", "万")):
+            cleaned, given = cleaned.removesuffix("元").removesuffix("万"), "ten_thousand_yuan"
+        elif cleaned.endswith("元"):
+            cleaned, given = cleaned.removesuffix("元"), "yuan"
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation as error:
+            raise ValueProblem(f"不是数值：{text}", f"not a number: {text}") from error
+        if not value.is_finite():
+            raise ValueProblem(f"不是数值：{text}", f"not a number: {text}")
+        value = value * UNIT_YUAN[given] / target
+        return format(value.normalize(), "f") if value else "0"
+
+    return parse
+
+
+def _with_words(words: dict[str, str], parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A department's own wordings (mapping ``values``) read as the catalog's."""
+    return lambda text: parse(words.get(normalise_header(text), text))
+
+
+def parse_constant(spec: FieldSpec, text: str) -> Any:
+    """A mapping constant parsed as its field's values are; ``ValueProblem`` if it is not one."""
+    return PARSERS[spec.type](spec, text)
+
+
+def _when_holds(when: dict[str, Any], values: dict[str, Any]) -> bool:
+    for name, wanted in when.items():
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if values.get(name) not in options:
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class RowValidator:
-    """Validates rows of one record type whose columns are ``headers``.
+    """Validates rows of one record type as one file's ``ColumnPlan`` reads them.
 
     Each column's parser is bound to its field once (``compiled``), so a row costs one call per
-    cell and no lookups by type or name.
+    cell and no lookups by type or name. Unmapped columns are kept under their header as written;
+    mapping constants fill fields a row leaves empty; an empty ``subject_code`` is taken from the
+    record type's ``code_from`` columns.
     """
 
     record_type: RecordType
     columns: tuple[tuple[str, FieldSpec], ...]  # (header as written, field)
     compiled: tuple[_Column, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    constants: tuple[tuple[str, Any], ...] = ()
+    code_parse: Callable[[str], Any] | None = None
 
     @classmethod
     def for_headers(cls, record_type: RecordType, headers: list[str]) -> RowValidator:
-        """Map headers to fields; ``UnusableInput`` for a missing required column or a field
-        given twice."""
-        mapping = record_type.header_map()
+        """Map headers to fields by the catalog; ``UnusableInput`` for a missing required
+        column or a field given twice."""
+        return cls.for_plan(plan_columns(record_type, headers))
+
+    @classmethod
+    def for_plan(cls, plan: ColumnPlan) -> RowValidator:
+        """The validator for ``plan``; ``UnusableInput`` if a required field has no column."""
+        plan.require_complete()
+        record_type = plan.record_type
+        compiled = []
+        for header, spec in plan.columns:
+            unit = column_unit(header, spec)
+            parse = _money(spec, unit) if unit else _bound(PARSERS[spec.type], spec)
+            words = plan.vocabulary(spec.name)
+            if words:
+                parse = _with_words(words, parse)
+            compiled.append((spec.name, header, spec.required, spec.type in _CODE_TYPES, parse))
         specs = {f.name: f for f in record_type.fields}
-        columns: list[tuple[str, FieldSpec]] = []
-        seen: dict[str, str] = {}
-        for header in headers:
-            name = mapping.get(normalise_header(header))
-            if name is None:
-                continue  # a column the record type does not hold: ignored, kept in rejects
-            if name in seen:
-                raise UnusableInput(
-                    f"列 {seen[name]!r} 与 {header!r} 都对应字段 {name} / columns {seen[name]!r} "
-                    f"and {header!r} both give field {name}"
-                )
-            seen[name] = header
-            columns.append((header, specs[name]))
-        missing = [f for f in record_type.fields if f.required and f.name not in seen]
-        if missing:
-            zh = "、".join(f"{f.name}（{f.aliases[0] if f.aliases else f.name}）" for f in missing)
-            en = ", ".join(f.name for f in missing)
-            raise UnusableInput(
-                f"缺少必填列 {zh} / missing required column(s) {en} for record type "
-                f"{record_type.id}"
-            )
-        compiled = tuple(
-            (
-                spec.name,
-                header,
-                spec.required,
-                spec.type in _CODE_TYPES,
-                _bound(PARSERS[spec.type], spec),
-            )
-            for header, spec in columns
+        constants = tuple(
+            (name, parse_constant(specs[name], text)) for name, text in plan.constants().items()
         )
-        return cls(record_type, tuple(columns), compiled)
+        code = specs["subject_code"]
+        return cls(
+            record_type,
+            plan.columns,
+            tuple(compiled),
+            plan.unmapped,
+            constants,
+            _bound(PARSERS[code.type], code),
+        )
 
     def validate(self, row: dict[str, str]) -> dict[str, Any]:
         """The row's values by field name, parsed; raises ``InvalidRecord`` with every problem."""
@@ -233,28 +282,76 @@ class RowValidator:
                 detail="行：不是 JSON 对象 / row: not a JSON object",
             )
         values: dict[str, Any] = {}
-        problems: list[tuple[str, ValueProblem]] | None = None
+        problems: list[tuple[str, ValueProblem]] = []
         lost = row.get(LOST_KEY)
         for name, header, required, is_code, parse in self.compiled:
             text = row.get(header)
             if text:
                 text = text.strip()
             if lost is not None and is_code and header in lost.split("\x1f"):
-                problems = problems or []
                 problems.append((name, _excel_number(text or "")))
                 continue
             if not text:
-                if required:
-                    problems = problems or []
+                if required and not any(name == c for c, _ in self.constants):
                     problems.append((name, ValueProblem("必填值为空", "required value missing")))
+                continue
+            if name == "subject_code" and _MASKED.match(text):
+                values[MASKED_KEY] = text  # a published, masked number: no code to link by
                 continue
             try:
                 values[name] = parse(text)
             except ValueProblem as problem:
-                problems = problems or []
                 problems.append((name, problem))
+        for name, value in self.constants:
+            values.setdefault(name, value)
+        for header in self.unmapped:
+            values[header] = (row.get(header) or "").strip()
+        if not problems:
+            self._subject(values, problems)
         if problems:
             zh = "；".join(f"{name}：{p.zh}" for name, p in problems)
             en = "; ".join(f"{name}: {p.en}" for name, p in problems)
             raise InvalidRecord({name: f"{p.zh} / {p.en}" for name, p in problems}, f"{zh} / {en}")
         return values
+
+    def _subject(self, values: dict[str, Any], problems: list[tuple[str, ValueProblem]]) -> None:
+        """The code a row is linked by, from ``code_from`` when its own cell is empty; its
+        category agrees with the code; a row with no code only where the type allows."""
+        rtype = self.record_type
+        if not values.get("subject_code") and self.code_parse is not None:
+            for source in rtype.code_from:
+                text = values.get(source.field)
+                if not text or not _when_holds(source.when, values):
+                    continue
+                try:
+                    values["subject_code"] = self.code_parse(str(text))
+                except ValueProblem as problem:
+                    problems.append((source.field, problem))
+                    return
+                break
+        code = values.get("subject_code")
+        category = values.get("subject_category")
+        if code and category:
+            scheme = reason_of(code)[0]
+            if (category == "individual") != (scheme == "ric") and category != "sole_trader":
+                problems.append(
+                    (
+                        "subject_category",
+                        ValueProblem(
+                            f"行政相对人类别与代码不符：{category}，{code}",
+                            f"the subject category does not fit the code: {category}, {code}",
+                        ),
+                    )
+                )
+        if not code and not rtype.name_only_rows:
+            problems.append(
+                (
+                    "subject_code",
+                    ValueProblem(
+                        "没有可据以关联的代码（统一社会信用代码、组织机构代码或身份证号码），"
+                        "此类记录须有代码",
+                        "no code to link by (USCC, organisation code or citizen ID number); "
+                        "this record type requires one",
+                    ),
+                )
+            )

@@ -248,6 +248,11 @@ def _values(
         ids = np.array([v.id for v in spec.enum or ()])
         if name == "sex" and set(ids) >= {"male", "female"}:
             return pool.sex[chosen].tolist()
+        if name == "subject_category":  # must agree with the code (ingest checks it)
+            kinds = {"individual": "individual", "sole_trader": "sole_trader"}
+            return [kinds.get(k, "legal_person") for k in pool.kind[chosen].tolist()]
+        if name.endswith("id_type"):  # given with an ID number only
+            return None
         weights = 1.0 / np.arange(1, ids.shape[0] + 1)  # the first listed value is the usual one
         return ids[rng.choice(ids.shape[0], size=n, p=weights / weights.sum())]
     if spec.type is FieldType.DATE:
@@ -280,6 +285,10 @@ def _values(
             c[8:17] if c and len(c) == 18 and not c[:17].isdigit() else None
             for c in pool.code[chosen].tolist()
         ]
+    if name == "legal_representative_code":
+        return pool.rep_code[chosen].tolist()
+    if name.endswith(("id_number", "_code")):  # other ID and code columns: not given
+        return None
     if "rep" in name or "principal" in name:
         return pool.rep_name[chosen].tolist()
     if "authority" in name:

@@ -18,6 +18,11 @@ manager stays what it is, a record on the enterprise's file (``subject show`` of
 lists it with the person's name and post), and so can never carry a measure to that person. A
 person named without a valid code gets no relation and no subject. A corrected officer record
 replaces the relations of the version it supersedes.
+
+A record that names its subject's legal representative with a citizen ID number
+(``legal_representative_code``, as the double-publicity layouts do) makes the same relation,
+valid on the record's decision date only (what the record attests); without a valid number,
+none.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from xinyong.store.tables import (
 
 #: Officer posts that become relations: exactly the roles a measure may reach.
 RELATION_POSTS: frozenset[str] = frozenset(ROLES)
+#: The field in which a record gives its subject's legal representative's ID number.
+REPRESENTATIVE_CODE = "legal_representative_code"
 #: Leads below this confidence are not worth a person's time.
 LEAD_THRESHOLD = 0.6
 MAX_LEADS = 5
@@ -203,15 +210,22 @@ def _identify(code: str | None) -> Identifier | None:
 
 
 def resolve_codes(
-    conn: Connection, codes: Sequence[str | None], *, kind: str | None = None
+    conn: Connection,
+    codes: Sequence[str | None],
+    *,
+    kind: str | None = None,
+    kinds: Sequence[str | None] | None = None,
 ) -> list[int | None]:
     """Subject ids for ``codes``, in order: None for a missing or invalid code; a new subject
-    (of ``kind`` if given, else the kind the code names) for a valid code not yet known.
+    (of the code's entry in ``kinds``, else ``kind``, else the kind the code names) for a valid
+    code not yet known. A subject already known keeps its kind.
 
     Ingest calls this for a chunk before inserting, so records are born linked.
     """
     idents = [_identify(code) for code in codes]
-    sids = iter(_Subjects(conn).resolve([(i, kind) for i in idents if i is not None]))
+    wanted = kinds if kinds is not None else [None] * len(idents)
+    pairs = [(i, k or kind) for i, k in zip(idents, wanted, strict=True) if i is not None]
+    sids = iter(_Subjects(conn).resolve(pairs))
     return [next(sids) if i is not None else None for i in idents]
 
 
@@ -262,7 +276,9 @@ def link_records(
     officers = [
         (r, linked[r.id])
         for r in rows
-        if r.id in linked and r.record_type in registration and "role" in r.fields
+        if r.id in linked
+        and r.record_type in registration
+        and ("role" in r.fields or r.fields.get(REPRESENTATIVE_CODE))
     ]
     if officers:
         _add_relations(conn, subj, officers)
@@ -354,8 +370,8 @@ def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int
         conn.execute(delete(subject_relations).where(subject_relations.c.record_id.in_(superseded)))
     wanted: list[tuple[_Row, int, str, Identifier]] = []
     for row, entity in rows:
-        role = str(row.fields.get("role") or "")
-        ident = _identify(row.fields.get("person_code"))
+        role, code, _name, _until = _post(row)
+        ident = _identify(code)
         if role in RELATION_POSTS and ident is not None and ident.scheme == "ric":
             wanted.append((row, entity, role, ident))
     if not wanted:
@@ -375,7 +391,7 @@ def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int
             "to_subject_id": person,
             "role": role,
             "valid_from": row.decided_on,
-            "valid_to": _date(row.fields.get("ended_on")),
+            "valid_to": _post(row)[3],
             "record_id": row.id,
             "record_key": row.record_key,
         }
@@ -387,9 +403,33 @@ def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int
     add_names(
         conn,
         [
-            (person, str(row.fields.get("person_name") or ""), row.decided_on)
+            (person, _post(row)[2], row.decided_on)
             for (row, *_), person in zip(wanted, people, strict=True)
         ],
+    )
+
+
+def _post(row: _Row) -> tuple[str, Any, str, date | None]:
+    """(role, the person's code, their name, valid to) a record names.
+
+    An officer row names them itself (``role``, ``person_code``, ``person_name``, ``ended_on``).
+    A record that gives its subject's legal representative with an ID number
+    (``legal_representative_code``, e.g. a double-publicity penalty) attests the post on its
+    decision date only: the relation runs from that day to that day.
+    """
+    fields = row.fields
+    if "role" in fields:
+        return (
+            str(fields.get("role") or ""),
+            fields.get("person_code"),
+            str(fields.get("person_name") or ""),
+            _date(fields.get("ended_on")),
+        )
+    return (
+        "legal_representative",
+        fields.get(REPRESENTATIVE_CODE),
+        str(fields.get("legal_representative_name") or ""),
+        row.decided_on,
     )
 
 

@@ -22,6 +22,7 @@ from xinyong.disclose import issue_report
 from xinyong.disclose.view import subject_view
 from xinyong.errors import NotFound, SubjectNotFound, XinyongError
 from xinyong.ingest import ingest_file
+from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
 from xinyong.measures import check
 from xinyong.measures.screen import screen
 from xinyong.measures.tables import decisions
@@ -476,6 +477,7 @@ async def department_upload(
     db: Db,
     catalog: CatalogDep,
     file: UploadFile | None = None,
+    mapping: UploadFile | None = None,
     record_type: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
@@ -496,10 +498,14 @@ async def department_upload(
         if len(data) > MAX_UPLOAD:
             problem = "文件过大 / file too large (50 MB)"
         else:
+            mapping_text = await mapping.read(MAX_MAPPING + 1) if mapping else b""
             with tempfile.TemporaryDirectory(prefix="xinyong-upload-") as tmp:
                 path = Path(tmp) / f"upload{suffix}"
                 path.write_bytes(data)
                 try:
+                    own = uploaded_mapping(
+                        catalog, record_type, mapping_text, (mapping and mapping.filename) or ""
+                    )
                     result = ingest_file(
                         db,
                         path,
@@ -508,6 +514,7 @@ async def department_upload(
                         catalog=catalog,
                         rejects_path=Path(tmp) / "rejects.csv",
                         file_name=Path(file.filename).name[:200],
+                        mapping=own,
                     )
                 except XinyongError as error:
                     problem = one_line(error)

@@ -19,6 +19,7 @@ from xinyong.api.auth import require_roles
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.errors import Forbidden, NotFound, UnusableInput
 from xinyong.ingest import ingest_file
+from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
 from xinyong.measures.clients import Client
 from xinyong.store.queries import batch_by_id, batch_json, batch_list, batch_rejects
 
@@ -68,6 +69,10 @@ def submit(
     record_type: Annotated[str, Form(min_length=1, max_length=64)],
     source: Annotated[str | None, Form(max_length=64)] = None,
     encoding: Annotated[str | None, Form(max_length=32)] = None,
+    mapping: Annotated[
+        UploadFile | None,
+        File(description="字段映射文件 / mapping file (YAML, as for xinyong ingest --map)"),
+    ] = None,
 ) -> dict[str, Any]:
     if caller.role == "department":
         if source not in (None, caller.authority):
@@ -77,6 +82,11 @@ def submit(
         source = caller.authority
     elif source is None:
         raise UnusableInput("运营方提交须指明 source / an operator must name the source")
+    own = None
+    if mapping is not None:
+        own = uploaded_mapping(
+            catalog, record_type, mapping.file.read(MAX_MAPPING + 1), mapping.filename or ""
+        )
     with tempfile.TemporaryDirectory(prefix="xinyong-batch-") as tmp:
         directory = FilePath(tmp)
         path = _spool(file, directory)
@@ -89,6 +99,7 @@ def submit(
             encoding=encoding,
             rejects_path=directory / "rejects.csv",
             file_name=FilePath(file.filename or path.name).name[:200],
+            mapping=own,
         )
     body = result.as_json()
     body["rejects_file"] = None  # the rejects live with the batch: GET /batches/{id}
