@@ -7,8 +7,9 @@ expressions are generated here from the same catalog rule (:func:`last_shown_sql
 The convention, from the law:
 
 - **The start day is not counted** (《中华人民共和国民法典》第二百零一条：按照年、月、日计算期间的，
-  开始的当日不计入，自下一日开始计算; 《民事诉讼法》第八十五条 counts court periods the same
-  way). The start day is still inside the period: a decision takes effect the day it is made.
+  开始的当日不计入，自下一日开始计算; the Civil Procedure Law counts court periods the same way:
+  期间开始的时和日，不计算在期间内). The start day is still inside the period: a decision
+  takes effect the day it is made.
 - **The period ends on the corresponding day** (第二百零二条：按照年、月计算期间的，到期月的对应日
   为期间的最后一日；没有对应日的，月末日为期间的最后一日). So the last day is ``start + length``
   (:meth:`Duration.add_to`, months clamped to the month's last day): a penalty decided
@@ -33,7 +34,7 @@ What a record adds to its rule (:func:`period_of`):
 - **Terms**: the first variant whose ``when`` matches the record's fields, else the rule's own
   (``PeriodRule.terms_for``); the end is the terms' ``length`` or ``max``.
 - **Until an event** (``until``: performance, an order lifted, removal): the day the record says
-  the event happened (:data:`EVENT_FIELDS`) is the first day hidden — on the day an order is
+  the event happened (:data:`UNTIL_FIELDS`) is the first day hidden — on the day an order is
   lifted it no longer holds. Until then the period has no end. With a length as well, the
   earlier end wins.
 - **The record's own end** (``valid_to``, from ``valid_until``; inclusive) before the period's
@@ -45,6 +46,8 @@ What a record adds to its rule (:func:`period_of`):
   the start where the terms give no minimum; ``not_applicable`` or unavailable — never.
 
 Everything is compared with the date asked about (:meth:`Period.is_open`); no job changes it.
+``tests/catalog/test_periods.py`` holds one table of cases (shipped record types and lists) and
+runs it through this rule, its SQL, and every user.
 """
 
 from __future__ import annotations
@@ -65,8 +68,6 @@ UNTIL_FIELDS: dict[Until, tuple[str, ...]] = {
     "lifted": ("lifted_on",),
     "removal": ("removed_on",),
 }
-#: Every event field, in the order they are read.
-EVENT_FIELDS: tuple[str, ...] = tuple(f for fields in UNTIL_FIELDS.values() for f in fields)
 
 
 class DatedRecord(Protocol):
