@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog, PointsSpec
+from xinyong.catalog.periods import disclosure
 from xinyong.score.batch import RAW_SCHEMA, compile_sql, condition_fields, records_sql
-from xinyong.score.periods import disclosure_end
 from xinyong.store.queries import StoredRecord
 
 AT = date(2025, 6, 1)
@@ -126,7 +126,7 @@ def copy_stage(catalog: Catalog, n: int) -> None:
     extracted: list[list[Any]] = [[] for _ in names]
     for r, text in zip(rows, texts, strict=True):
         record = replace(r, fields=json.loads(text))
-        ends.append(disclosure_end(catalog.record_types[record.record_type], record))
+        ends.append(disclosure(catalog.record_types[record.record_type], record).first_hidden)
         for column, k in zip(extracted, names, strict=True):
             column.append(record.fields.get(k))
     python = time.perf_counter() - t

@@ -52,7 +52,7 @@ def test_check_with_an_agency_key_is_decided_and_audited(
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["outcome"] == "deny" and body["until"] == "2026-03-04"
+    assert body["outcome"] == "deny" and body["until"] == "2026-03-05"
     with engine.connect() as conn:
         event = conn.execute(select(audit_events).order_by(audit_events.c.id.desc())).first()
     assert event is not None
@@ -131,7 +131,7 @@ def test_screen_upload_streams_decisions_in_order(
     lines = answer.text.strip().splitlines()
     assert lines[0] == "code,outcome,until,measures"
     assert lines[1].startswith("110101199003077777,invalid,,checksum")
-    assert lines[2].startswith(f"{PERSON_D},deny,2026-03-04,")
+    assert lines[2].startswith(f"{PERSON_D},deny,2026-03-05,")
 
 
 def test_keyed_api_calls_skip_the_per_address_limit_and_the_portal_session(

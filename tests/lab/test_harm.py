@@ -125,7 +125,7 @@ def test_seeded_runs_repeat() -> None:
 def test_windows_follow_the_catalog(run: LabRun) -> None:
     lists = run.catalog.lists
     start = date(2020, 3, 1)
-    assert window(lists["judgment_defaulters"], {"decided_on": start}) == (start, date(2022, 2, 28))
+    assert window(lists["judgment_defaulters"], {"decided_on": start}) == (start, date(2022, 3, 1))
     assert window(
         lists["judgment_defaulters"], {"decided_on": start, "ground": "refuse_despite_ability"}
     ) == (start, None)

@@ -57,7 +57,7 @@ def test_checker_decides_exactly_like_check(engine: Engine, load: Load) -> None:
     cases: list[tuple[str, str, date | None, date | datetime | None]] = [
         (PERSON_D, "buy_flight_ticket", date(2025, 1, 1), None),
         (legacy, "buy_flight_ticket", date(2025, 1, 1), None),
-        (PERSON_D, "buy_flight_ticket", date(2026, 3, 5), None),
+        (PERSON_D, "buy_flight_ticket", date(2026, 3, 6), None),  # the day after the period
         (PERSON_D, "buy_flight_ticket", date(2025, 1, 1), date(2000, 1, 1)),  # not yet known
         (PERSON_D, "buy_flight_ticket", None, datetime.now(UTC) + timedelta(days=1)),
         (PERSON_A, "buy_flight_ticket", date(2025, 1, 1), None),  # legal representative

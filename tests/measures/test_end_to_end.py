@@ -39,7 +39,8 @@ def test_defaulter_is_denied_a_flight_with_the_spc_article_until_the_period_ends
     assert set(during) >= {
         "decision_id", "catalog_version", "subject", "action", "at", "outcome", "until", "reasons"
     }  # fmt: skip
-    assert during["until"] == "2026-03-04"  # two years from the decision, last day inclusive
+    # Two years from the decision of 2024-03-05: the corresponding day is the last (inclusive).
+    assert during["until"] == "2026-03-05"
     bases = [b for r in during["reasons"] for b in r["legal_basis"]]
     assert any(
         b["instrument"] == "spc_consumption_restriction_2015" and b["article"] == "3" for b in bases
@@ -47,7 +48,7 @@ def test_defaulter_is_denied_a_flight_with_the_spc_article_until_the_period_ends
     assert "consumption_restriction_flight" in _measures(during)
     assert all(r["records"] and r["authority"] == "caac" for r in during["reasons"])
     assert all(r["way_out"]["decided_by"] == "court" for r in during["reasons"])
-    after = cli_check(db_url, PERSON_D, "buy_flight_ticket", "--at", "2026-03-05")
+    after = cli_check(db_url, PERSON_D, "buy_flight_ticket", "--at", "2026-03-06")
     assert after["outcome"] == "permit" and after["reasons"] == [] and after["until"] is None
 
 
@@ -144,7 +145,7 @@ def test_a_grade_taxpayer_is_preferred(db_url: str, load: Load) -> None:
     )
     decision = cli_check(db_url, ENTERPRISE, "green_channel", "--at", "2025-06-01")
     assert decision["outcome"] == "prefer"
-    assert decision["until"] == "2026-03-31"
+    assert decision["until"] == "2026-04-01"  # a year from the rating, its corresponding day
     assert _measures(decision) == {"a_grade_green_channel"}
     assert cli_check(db_url, ENTERPRISE, "buy_flight_ticket")["outcome"] == "permit"
 

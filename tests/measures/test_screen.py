@@ -129,7 +129,7 @@ def test_screen_csv_keeps_order_reports_invalid_codes_and_denies_the_defaulter(
     assert rows[0]["measures"] == "checksum"
     assert rows[4]["measures"] == "birth_date"
     assert rows[5]["measures"] == "length" and rows[6]["measures"] == "charset"
-    assert rows[1]["until"] == "2026-03-04"
+    assert rows[1]["until"] == "2026-03-05"  # two years from 2024-03-05, inclusive
     assert "consumption_restriction_flight" in rows[1]["measures"].split(";")
     assert rows[2]["until"] == "" and rows[2]["measures"] == ""
 

@@ -112,15 +112,16 @@ def test_repaired_penalty_leaves_public_view_but_stays_for_the_authority(
     )
     rid = _record_id(engine, ENTERPRISE, "admin_penalty")
     conditions = ["1", "2", "3"]
-    with engine.begin() as conn, pytest.raises(Conflict, match="2024-04-10"):
+    # The 3-month minimum runs through 2024-04-10 (the corresponding day); repair from the 11th.
+    with engine.begin() as conn, pytest.raises(Conflict, match="2024-04-11"):
         apply_repair(
             conn, catalog=catalog, record_id=rid, subject_code=ENTERPRISE, applied_by="法务",
-            statement="罚款已缴", conditions_met=conditions, at=date(2024, 4, 9),
+            statement="罚款已缴", conditions_met=conditions, at=date(2024, 4, 10),
         )  # fmt: skip
     with engine.begin() as conn, pytest.raises(Conflict, match="conditions not met"):
         apply_repair(
             conn, catalog=catalog, record_id=rid, subject_code=ENTERPRISE, applied_by="法务",
-            statement="罚款已缴", conditions_met=["1"], at=date(2024, 4, 10),
+            statement="罚款已缴", conditions_met=["1"], at=date(2024, 4, 11),
         )  # fmt: skip
     with engine.begin() as conn:
         repair = apply_repair(

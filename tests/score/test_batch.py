@@ -20,10 +20,10 @@ import pytest
 
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog, FieldType, PointsSpec, ScorecardSpec
+from xinyong.catalog.periods import disclosure
 from xinyong.errors import UnusableInput
 from xinyong.score.batch import RAW_SCHEMA, compile_sql, load_tables, record_types_read
 from xinyong.score.ledger import Ledger
-from xinyong.score.periods import disclosure_end
 from xinyong.store.queries import StoredRecord
 
 KINDS = ("enterprise", "individual", "sole_trader", "organisation", "government")
@@ -111,7 +111,7 @@ def test_batch_equals_the_ledger_subject_by_subject(model_id: str, at: date) -> 
     load_tables(duck, subjects, raw_table(rows), model, catalog)
     ends = dict(duck.execute("SELECT rowid, ends_on FROM records ORDER BY rowid").fetchall())
     for i, row in enumerate(rows):  # disclosure ends in SQL are the Python ones
-        assert ends[i] == disclosure_end(catalog.record_types[row.record_type], row), row
+        assert ends[i] == disclosure(catalog.record_types[row.record_type], row).first_hidden, row
     got = {s: (score, grade) for s, score, grade in duck.execute(compile_sql(model, at)).fetchall()}
     ledger = Ledger(model, catalog)
     by_subject: dict[int, list[StoredRecord]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +81,9 @@ def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
             known_at=datetime(2000, 1, 1, tzinfo=UTC),
             catalog=default_catalog(),
         )[0]
-    # A general penalty counts for its one-year disclosure period, then stops by itself.
-    assert then.score == 980 and then.changes_on == decided.replace(year=2025)
+    # A general penalty counts for its one-year disclosure period, then stops by itself: it is
+    # disclosed through the corresponding day a year on, and stops counting the day after.
+    assert then.score == 980 and then.changes_on == decided.replace(year=2025) + timedelta(days=1)
     assert later.score == 1000 and before.score == 1000
     assert unknown.score == 1000  # the platform did not know the penalty in 2000
 

@@ -396,6 +396,16 @@ class PeriodRule(_PeriodTerms):
                 )
         if self.length is None and self.max is None and self.until is None and not self.variants:
             raise ValueError("期限须有 length、max 或 until / a period needs length, max or until")
+        for term in terms:
+            spans = [term.length, term.min, term.max]
+            if term.extension is not None:
+                spans += [term.extension.min, term.extension.max]
+            if any(s is not None and s.unit == "wd" for s in spans):
+                raise ValueError(
+                    "期限按年、月、日计算，不按工作日（《民法典》第二百零一条）；工作日只用于告知等"
+                    "程序期限 / a period counts years, months or days, not working days (Civil "
+                    "Code art. 201); working days are for procedural deadlines such as notice"
+                )
         return self
 
     def start_fields(self) -> list[str]:

@@ -4,13 +4,13 @@
   file as ``public|agency|source|subject|operator`` sees it on ``at`` (audited unless public).
 - ``may_see(audience, …)`` and the tables in :mod:`.policy` — the policy, in one place.
 - ``mask_ric``, ``public_fields`` — masking (:mod:`.masking`).
-- ``publication_ends(record_type, fields)``, ``period_open(…, at)`` — disclosure periods.
+- Disclosure periods: ``xinyong.catalog.periods.disclosure(record_type, record)`` (one period
+  rule for disclosure, lists, scores and repair).
 - ``issue_report(conn, catalog, code, *, fmt, audience, lang, at, actor, purpose)`` →
   ``(bytes, code)``; ``verify_report(conn, data)`` → ``Verification``.
 """
 
 from xinyong.disclose.masking import mask_ric, public_fields
-from xinyong.disclose.periods import period_open, publication_ends
 from xinyong.disclose.policy import AUDIENCES, Audience, may_see
 from xinyong.disclose.report import PdfUnavailable, build_report, issue_report
 from xinyong.disclose.verification import Verification, verify_report
@@ -25,9 +25,7 @@ __all__ = [
     "issue_report",
     "mask_ric",
     "may_see",
-    "period_open",
     "public_fields",
-    "publication_ends",
     "subject_view",
     "verify_report",
 ]

@@ -43,8 +43,8 @@ from typing import Literal, get_args
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from xinyong.catalog import periods
 from xinyong.catalog.model import Catalog
-from xinyong.disclose.periods import period_open
 from xinyong.errors import UnusableInput
 from xinyong.store.queries import StoredRecord
 
@@ -159,7 +159,7 @@ def shows_record(
         record_type=record.record_type,
         status=record.status,
         subject_kind=subject_kind,
-        period_open=period_open(rtype, record.fields, at),
+        period_open=periods.disclosure(rtype, record).is_open(at),
         own_record=source is not None and record.source == source,
     )
 

@@ -25,10 +25,10 @@ from sqlalchemy import Connection, select
 
 from xinyong import audit
 from xinyong.catalog.model import Catalog
+from xinyong.catalog.periods import disclosure
 from xinyong.codes import regions
 from xinyong.disclose import labels
 from xinyong.disclose.masking import mask_code, mask_ric, public_fields
-from xinyong.disclose.periods import publication_ends
 from xinyong.disclose.policy import (
     AUDITED,
     UNMASKED,
@@ -213,7 +213,7 @@ def _record(
     kind = "individual" if individual else "organisation"
     code = public_code(rec.subject_code, kind) if masked else rec.subject_code
     authority = catalog.authorities.get(rec.source)
-    ends = publication_ends(rtype, rec.fields)
+    ends = disclosure(rtype, rec).last_shown
     return {
         "id": rec.id,
         "record_type": rec.record_type,

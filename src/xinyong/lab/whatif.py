@@ -33,6 +33,7 @@ import yaml
 from pydantic import ValidationError
 
 from xinyong.catalog import Catalog, Duration, ListDef, Measure
+from xinyong.catalog.periods import last_day
 from xinyong.errors import UnusableInput
 from xinyong.lab.harm import (
     Entry,
@@ -227,7 +228,7 @@ def _restricted(
             if (
                 cap is not None
                 and entry.valid_from is not None
-                and at >= cap.add_to(entry.valid_from)
+                and at > last_day(entry.valid_from, cap)  # through the corresponding day
             ):
                 continue
             if kind in measure.applies_to:

@@ -7,28 +7,26 @@ rows are exactly what ``entries_for`` gives for each record whose status keeps a
 
 1. **Criteria**: per list, ``record_type`` and every ``where`` value compared as text (booleans
    as ``true``/``false``, as ``rules.meets`` does).
-2. **Start**: the first of the rule's start fields that reads as an ISO date (``decided_on`` is
-   the column, else the field), else the record's ``valid_from``; no start, no entry.
+2. **Start, end, early end and extension**: the period's SQL from
+   :mod:`xinyong.catalog.periods`, generated from the same rule as the Python (``start_sql``,
+   ``variant_sql``, ``base_end_sql``, ``last_shown_sql``), run from the effective day; no start,
+   no entry.
 3. **Notice**: in working days, through the calendar as data (:func:`workdays_table`: every
    day of the years ``xinyong.workdays`` knows, with the running count of working
    days). A count that reaches a day the calendar does not know leaves the effective date NULL,
    as ``CalendarUnknown`` does in Python.
-4. **End**: the first matching variant's (else the rule's) ``length`` or ``max`` from the
-   effective day, minus one day; ``until`` an event: the day before the first event field.
-5. **Early end and extension** by the record's ``valid_to`` (the rule's own extension, capped
-   at its ``max``).
-6. **The home list**: where a record type has a list of its own (``rules.lists_of``), its other
+4. **The home list**: where a record type has a list of its own (``rules.lists_of``), its other
    lists take the home entry's dates.
 
 Input relations: ``records`` (:data:`RECORDS_SCHEMA`, the store's current records with their
 fields as JSON text) and ``xy_workdays`` (:func:`workdays_for`: the calendar, only when a list
 needs it); the batch layer (``batch.jobs.prepare_calendar``) loads them into its engine.
 
-Not compiled (the SQL refuses at compile time with ``UnusableInput`` rather than guess): lengths,
-maxima or extensions counted in working days (``Duration.add_to`` cannot count them in Python
-either). Dates in fields are read in the ISO form the store normalises them to (``YYYY-MM-DD``,
-possibly followed by a time); Python's ``date.fromisoformat`` also reads ``YYYYMMDD``, which the
-store never holds.
+Not compiled (the SQL refuses at compile time with ``UnusableInput`` rather than guess): a
+notice counted in working days that is not required to be given. Periods themselves never count
+working days (the catalog refuses them). Dates in fields are read in the ISO form the store
+normalises them to (``YYYY-MM-DD``, possibly followed by a time); Python's ``date.fromisoformat``
+also reads ``YYYYMMDD``, which the store never holds.
 """
 
 from __future__ import annotations
@@ -39,8 +37,17 @@ from datetime import date, timedelta
 import pyarrow as pa
 
 from xinyong.catalog.model import Catalog, Duration, FieldType, ListDef, RecordType
-from xinyong.errors import UnusableInput
-from xinyong.lists.rules import EVENT_FIELDS, LISTING_STATUSES, lists_of
+from xinyong.catalog.periods import (
+    base_end_sql,
+    field_sql,
+    last_day_sql,
+    last_shown_sql,
+    sql_literal,
+    start_sql,
+    until_sql,
+    variant_sql,
+)
+from xinyong.lists.rules import LISTING_STATUSES, lists_of
 from xinyong.workdays import default_calendar
 
 #: The records the rules read: the store's current, code-linked records, fields as JSON text.
@@ -124,42 +131,6 @@ def workdays_for(catalog: Catalog) -> pa.Table | None:
 # -- SQL pieces ----------------------------------------------------------------------------------
 
 
-def _lit(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _field(name: str) -> str:
-    """A field of the record as text (NULL when absent or JSON null)."""
-    path = '$."' + name.replace('"', '\\"') + '"'
-    return f"json_extract_string(fields, {_lit(path)})"
-
-
-def _date_of(text: str) -> str:
-    """``rules.as_date`` of a text: its first ten characters as an ISO date, else NULL."""
-    head = f"substr({text}, 1, 10)"
-    return (
-        f"CASE WHEN regexp_full_match({head}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-        f"THEN TRY_CAST({head} AS DATE) END"
-    )
-
-
-def _interval(duration: Duration) -> str:
-    unit = {"d": "DAY", "m": "MONTH", "y": "YEAR"}.get(duration.unit)
-    if unit is None:
-        raise UnusableInput(
-            f"批处理无法按工作日计算期限 / batch lists cannot add working days here: {duration}"
-        )
-    return f"INTERVAL {duration.amount} {unit}"
-
-
-def _plus(day: str, duration: Duration) -> str:
-    return f"CAST({day} + {_interval(duration)} AS DATE)"
-
-
-def _minus_one_day(day: str) -> str:
-    return f"CAST({day} - INTERVAL 1 DAY AS DATE)"
-
-
 def _text_of(value: object) -> str:
     """A criterion's value as ``rules._text`` writes it."""
     if isinstance(value, bool):
@@ -170,36 +141,30 @@ def _text_of(value: object) -> str:
 def _in(expr: str, options: Sequence[str]) -> str:
     if not options:
         return "false"
-    return f"{expr} IN ({', '.join(_lit(o) for o in options)})"
+    return f"{expr} IN ({', '.join(sql_literal(o) for o in options)})"
 
 
 def _meets_sql(list_def: ListDef) -> str:
     """``rules.meets_any``: the record meets one of the list's criteria."""
     tests = []
     for criterion in list_def.criteria:
-        parts = [f"record_type = {_lit(criterion.record_type)}"]
+        parts = [f"record_type = {sql_literal(criterion.record_type)}"]
         for name, wanted in criterion.where.items():
             options = wanted if isinstance(wanted, list) else [wanted]
-            parts.append(_in(_field(name), sorted({_text_of(o) for o in options})))
+            parts.append(_in(field_sql(name), sorted({_text_of(o) for o in options})))
         tests.append("(" + " AND ".join(parts) + ")")
     return " OR ".join(tests)
 
 
-def _variant_options(
-    catalog: Catalog, list_def: ListDef, name: str, options: Sequence[str]
-) -> list[str]:
-    """The texts of a field that match a variant's options as ``str(value) in options`` does:
-    a JSON boolean reads ``true``/``false`` here but is ``True``/``False`` to Python."""
+def _boolean_fields(catalog: Catalog, list_def: ListDef) -> set[str]:
+    """The boolean fields of the record types a list's criteria name (a variant matches them as
+    ``str(True)`` in Python, ``true`` in JSON)."""
     types: list[RecordType] = [
         catalog.record_types[c.record_type]
         for c in list_def.criteria
         if c.record_type in catalog.record_types
     ]
-    boolean = any(f.name == name and f.type is FieldType.BOOLEAN for rt in types for f in rt.fields)
-    if not boolean:
-        return sorted(set(options))
-    python = {"True": "true", "False": "false"}
-    return sorted({python[o] for o in options if o in python})
+    return {f.name for rt in types for f in rt.fields if f.type is FieldType.BOOLEAN}
 
 
 def _working_day_notice(list_def: ListDef) -> Duration | None:
@@ -209,34 +174,11 @@ def _working_day_notice(list_def: ListDef) -> Duration | None:
     return notice.period if notice.period.unit == "wd" else None
 
 
-def _start_sql(list_def: ListDef) -> str:
-    starts = []
-    for name in list_def.period.start_fields():
-        if name == "decided_on":  # the column, else the field (``record.decided_on or …``)
-            starts.append(f"COALESCE(decided_on, {_date_of(_field(name))})")
-        else:
-            starts.append(_date_of(_field(name)))
-    return f"COALESCE({', '.join([*starts, 'valid_from'])})"
-
-
 def _list_sql(catalog: Catalog, list_def: ListDef, records: str, home_types: list[str]) -> str:
     """One list's own entries (``rules.entry_terms``), with ``home``: whether it is the home
-    list of the record's type."""
+    list of the record's type. The period's SQL is :mod:`xinyong.catalog.periods`'."""
     rule = list_def.period
-    variants = rule.variants
-    pick = " ".join(
-        "WHEN "
-        + " AND ".join(
-            _in(
-                _field(k), _variant_options(catalog, list_def, k, v if isinstance(v, list) else [v])
-            )
-            for k, v in variant.when.items()
-        )
-        + f" THEN {i}"
-        for i, variant in enumerate(variants)
-    )
-    variant = f"CASE {pick} ELSE -1 END" if variants else "-1"
-    happened = f"COALESCE({', '.join(_date_of(_field(f)) for f in EVENT_FIELDS)})"
+    variant = variant_sql(rule, _boolean_fields(catalog, list_def))
     home = _in("record_type", home_types)
 
     # Notice: notified on the start day, effective when the notice period has run.
@@ -253,50 +195,24 @@ def _list_sql(catalog: Catalog, list_def: ListDef, records: str, home_types: lis
             )
             effective = "w1.day"
         else:
-            effective = _plus("b.start", notice.period)
+            effective = last_day_sql("b.start", notice.period)
     else:
         notified = "NULL"
         effective = "b.start"
 
-    # The end before the record's own valid_to, and the event it waits for, per variant.
-    terms = [(str(i), v) for i, v in enumerate(variants)]
-    ends = []
-    events = []
-    for when, t in [*terms, ("-1", rule)]:
-        length = t.length or t.max
-        if t.until is not None:
-            ends.append(f"WHEN {when} THEN {_minus_one_day('happened')}")
-            events.append(f"WHEN {when} THEN {_lit(t.until)}")
-        elif length is not None:
-            ends.append(f"WHEN {when} THEN {_plus('effective', length)} - INTERVAL 1 DAY")
-        else:
-            ends.append(f"WHEN {when} THEN NULL")
-    end = f"CAST(CASE variant {' '.join(ends)} END AS DATE)"
-    event = f"CASE variant {' '.join(events)} END" if events else "CAST(NULL AS VARCHAR)"
-    if rule.extension is not None:
-        extended_to = f"LEAST(valid_to, {_plus('base_to', rule.extension.max)})"
-        final = (
-            "CASE WHEN valid_to IS NULL THEN base_to WHEN base_to IS NULL OR valid_to < base_to "
-            f"THEN valid_to WHEN valid_to > base_to THEN {extended_to} ELSE base_to END"
-        )
-        extended = "COALESCE(valid_to > base_to, false)"
-    else:
-        final = (
-            "CASE WHEN valid_to IS NOT NULL AND (base_to IS NULL OR valid_to < base_to) "
-            "THEN valid_to ELSE base_to END"
-        )
-        extended = "false"
+    last_shown, extended = last_shown_sql(rule, "base_to")
     return f"""
-SELECT {_lit(list_def.id)} AS list_id, subject_id, record_id, record_key, home,
-       notified_on, effective AS valid_from, {final} AS valid_to, until_event,
+SELECT {sql_literal(list_def.id)} AS list_id, subject_id, record_id, record_key, home,
+       notified_on, effective AS valid_from, {last_shown} AS valid_to, until_event,
        {extended} AS extended
 FROM (
-    SELECT *, {end} AS base_to, {event} AS until_event
+    SELECT *, {base_end_sql(rule, "variant", "effective")} AS base_to,
+           {until_sql(rule, "variant")} AS until_event
     FROM (
         SELECT b.*, CAST({notified} AS DATE) AS notified_on, CAST({effective} AS DATE) AS effective
         FROM (
-            SELECT record_id, record_key, subject_id, valid_to, {home} AS home,
-                   {_start_sql(list_def)} AS start, {variant} AS variant, {happened} AS happened
+            SELECT record_id, record_key, subject_id, valid_to, fields, {home} AS home,
+                   {start_sql(rule)} AS start, {variant} AS variant
             FROM {records}
             WHERE {_meets_sql(list_def)}
         ) b{joins}

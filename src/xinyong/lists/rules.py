@@ -4,41 +4,35 @@ Pure functions over the catalog and a record's values; no database. The rules, i
 
 1. **Criteria.** A record meets a list's criterion when its record type matches and every
    ``where`` condition holds on its fields (enum ids, numbers, booleans compared as text).
-2. **Start.** The period runs from the rule's ``from_field`` (the listing decision's date) or,
-   where the file gives only the publication date (发布时间), its ``fallback_from_field``; then
-   the record's own valid-time start. A record with no date at all lists nobody.
+2. **Start, end, early end and extension** follow the list's ``period`` as
+   :mod:`xinyong.catalog.periods` reads it for every part of the platform: from the rule's
+   ``from_field`` (or ``fallback_from_field``, then the record's valid-time start); ``valid_to``
+   is the last day the entry holds (inclusive), the corresponding day after ``length`` or
+   ``max`` (《民法典》第二百零一条、第二百零二条); ``until`` an event, the day before the
+   record says it happened; the record's ``valid_until`` ends it early or extends it up to the
+   rule's extension (marked *extended*). A record with no date at all lists nobody.
 3. **Notice (告知).** Where the list requires notice with a period (e.g. the 7 working days of
    发改财金〔2018〕384/385号), the subject is *notified* on the start day and the entry takes
-   effect (is *published*) when the notice period ends. Working days come from
-   ``xinyong.workdays``; for a year whose holidays nobody knows yet the effective date is
-   left unknown and the entry restricts nothing until it is known (never guess against a person).
-4. **End.** ``valid_to`` is the last day the entry holds (inclusive): effective day + ``length``
-   (or ``max``) − 1 day. A variant that lasts ``until`` an event (performance, an order lifted,
-   removal) has no end date until the record says when it happened (``lifted_on``,
-   ``fare_paid_on``, ``performed_on``) or the record is withdrawn or repaired.
-5. **Early end and extension.** A record's ``valid_until`` before the end ends the entry early
-   (提前删除); after the end, where the list allows an extension, it extends the entry up to the
-   extension's ``max`` (never beyond) and the entry is marked *extended*.
+   effect (is *published*) when the notice period ends; the period runs from that day. Working
+   days come from ``xinyong.workdays``; for a year whose holidays nobody knows yet the effective
+   date is left unknown and the entry restricts nothing until it is known (never guess against a
+   person).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from xinyong.catalog.model import Catalog, Criterion, Duration, ListDef
+from xinyong.catalog.periods import period_from, start_of
 from xinyong.errors import CalendarUnknown
 
 #: Record statuses that keep a subject on a list. ``under_objection`` keeps measures in force
 #: while the objection is examined (法释〔2017〕7号 art. 12: 复议期间不停止原决定的执行); the
 #: due-process policy may pass another set to ``lists.derive`` (see ``derive_subjects``).
 LISTING_STATUSES: frozenset[str] = frozenset({"active", "under_objection"})
-
-#: Fields that, when a period lasts ``until`` an event, say the day the event happened.
-EVENT_FIELDS = ("lifted_on", "performed_on", "fare_paid_on")
-
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -90,17 +84,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def home_list(catalog: Catalog, record_type: str) -> ListDef | None:
@@ -175,40 +158,16 @@ def meets_any(list_def: ListDef, record: RecordView) -> bool:
 def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
     """The entry ``record`` makes on ``list_def``: dates per the rules in this module's doc."""
     rule = list_def.period
-    values = {**record.fields, "decided_on": record.decided_on or record.fields.get("decided_on")}
-    start = next(
-        (d for d in (as_date(values.get(f)) for f in rule.start_fields()) if d is not None),
-        record.valid_from,
-    )
+    start = start_of(rule, record)
     if start is None:
         return None
-    terms = rule.terms_for(record.fields)
     notice = list_def.notice
     notified_on: date | None = None
     effective: date | None = start
     if notice is not None and notice.required and notice.period is not None:
         notified_on = start
         effective = _after(start, notice.period)
-    length = terms.length or terms.max
-    until_event = terms.until
-    valid_to: date | None = None
-    extended = False
-    if effective is not None and length is not None and until_event is None:
-        valid_to = length.add_to(effective) - ONE_DAY
-    if until_event is not None:
-        happened = next(
-            (d for d in (as_date(record.fields.get(f)) for f in EVENT_FIELDS) if d is not None),
-            None,
-        )
-        if happened is not None:
-            valid_to = happened - ONE_DAY
-    given = record.valid_to
-    if given is not None:
-        if valid_to is None or given < valid_to:
-            valid_to = given
-        elif given > valid_to and rule.extension is not None:
-            valid_to = min(given, rule.extension.max.add_to(valid_to))
-            extended = True
+    period = period_from(rule, record, effective)
     return EntryTerms(
         list_id=list_def.id,
         subject_id=record.subject_id,
@@ -216,9 +175,9 @@ def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
         record_key=record.record_key,
         notified_on=notified_on,
         valid_from=effective,
-        valid_to=valid_to,
-        until_event=until_event,
-        extended=extended,
+        valid_to=period.last_shown,
+        until_event=period.until_event,
+        extended=period.extended,
     )
 
 

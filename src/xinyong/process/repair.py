@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from xinyong.catalog.model import Catalog, Duration, LegalRef, RepairRule
+from xinyong.catalog.periods import disclosure
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.process.cases import (
     REPAIRS,
@@ -42,6 +43,7 @@ from xinyong.process.cases import (
 )
 from xinyong.process.records import current_version, new_version, record_by_id
 from xinyong.process.tables import commitments, repairs
+from xinyong.store.queries import StoredRecord
 from xinyong.store.tables import records
 
 #: Credit China forwards, the authority decides and the applicant hears within 10 working days.
@@ -70,20 +72,10 @@ class Repair(Case):
     decision_reason: str | None
 
 
-def earliest_repair(catalog: Catalog, record_type: str, fields: dict[str, Any]) -> date | None:
-    """The first day repair may be applied for (None: any time), by the catalog's rule."""
-    rtype = catalog.record_types[record_type]
-    rule = rtype.repair
-    if rule is None or rule.earliest != "after_min_period" or rtype.disclosure_period is None:
-        return None
-    period = rtype.disclosure_period
-    terms = period.terms_for(fields)
-    minimum = terms.min or terms.length
-    for name in period.start_fields():
-        value = fields.get(name)
-        if isinstance(value, str) and value and minimum is not None:
-            return minimum.add_to(date.fromisoformat(value))
-    return None
+def earliest_repair(catalog: Catalog, record: StoredRecord) -> date | None:
+    """The first day repair of ``record`` may be applied for (None: not known, so any time), by
+    the catalog's rule as :mod:`xinyong.catalog.periods` reads it."""
+    return disclosure(catalog.record_types[record.record_type], record).earliest_repair
 
 
 def repair_rule(catalog: Catalog, record_type: str) -> RepairRule:
@@ -137,11 +129,11 @@ def apply_repair(
     ).first()
     if pending is not None:
         raise Conflict(f"已有待决的修复申请 {pending.id} / repair {pending.id} is already pending")
-    earliest = earliest_repair(catalog, record.record_type, record.fields)
+    earliest = earliest_repair(catalog, record)
     if earliest is not None and today < earliest:
         raise Conflict(
-            f"最短公示期至 {earliest} 届满，届满后方可申请 / the minimum disclosure period runs "
-            f"until {earliest}; apply from then"
+            f"最短公示期届满后方可申请，自 {earliest} 起 / the minimum disclosure period has not "
+            f"passed; apply from {earliest}"
         )
     met = _conditions(rule, conditions_met)
     if commitment_id is not None:

@@ -18,7 +18,8 @@ Input relations (DuckDB tables or views): ``subjects(subject_id, kind)`` and
 longer disclosed (NULL: no known end). :func:`load_store` fills them from the store as of
 ``at``/``known_at``: the rows leave the store through Arrow untouched (fields as JSON text), and
 DuckDB computes the disclosure ends and extracts the fields in one statement
-(:func:`records_sql`), with the same rules as :func:`xinyong.score.periods.disclosure_end`.
+(:func:`records_sql`) with the SQL :mod:`xinyong.catalog.periods` generates from the same rule
+as its Python (``ends_on`` is ``disclosure(…).first_hidden``).
 """
 
 from __future__ import annotations
@@ -33,16 +34,14 @@ from sqlalchemy import Connection, Text, cast, func, or_, select
 
 from xinyong.catalog.model import (
     Catalog,
-    Duration,
-    PeriodRule,
     PointsRule,
     PointsSpec,
     RecordCondition,
     RecordType,
     ScoringModel,
 )
+from xinyong.catalog.periods import disclosure_last_shown_sql, last_day_sql
 from xinyong.errors import UnusableInput
-from xinyong.score.periods import END_FIELDS
 from xinyong.store.queries import _utc
 from xinyong.store.tables import records, subjects
 
@@ -68,13 +67,6 @@ def _lit(value: object) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _interval(duration: Duration) -> str:
-    unit = {"d": "DAY", "m": "MONTH", "y": "YEAR"}.get(duration.unit)
-    if unit is None:
-        raise UnusableInput("批量评分不支持工作日期限 / batch scoring cannot use working days")
-    return f"INTERVAL {duration.amount} {unit}"
 
 
 def _points_spec(model: ScoringModel) -> PointsSpec:
@@ -108,7 +100,7 @@ def _where_sql(cond: RecordCondition, at: str) -> list[str]:
         values = ", ".join(_lit(str(o).lower() if isinstance(o, bool) else o) for o in options)
         parts.append(f"{_ident('f_' + key)} IN ({values})")
     if cond.within is not None:
-        parts.append(f"decided_on + {_interval(cond.within)} > {at}")
+        parts.append(f"{last_day_sql('decided_on', cond.within)} >= {at}")
     return parts
 
 
@@ -122,7 +114,7 @@ def _alive_sql(rule: PointsRule, at: str) -> str | None:
         return f"(ends_on IS NULL OR ends_on > {at})"
     if rule.expires == "never":
         return None
-    return f"decided_on + {_interval(rule.expires)} > {at}"
+    return f"{last_day_sql('decided_on', rule.expires)} >= {at}"
 
 
 def _and(parts: Sequence[str | None]) -> str:
@@ -257,44 +249,6 @@ def _field(name: str) -> str:
     return f"json_extract_string(fields, {_lit('$.' + _ident(name))})"
 
 
-def _as_date(name: str) -> str:
-    """A field as a date, as :func:`xinyong.score.periods.as_date` reads it."""
-    if name == "decided_on":
-        return "decided_on"
-    return f"TRY_CAST(substr({_field(name)}, 1, 10) AS DATE)"
-
-
-def _period_end_sql(rule: PeriodRule) -> str | None:
-    """The end of a record type's disclosure period (``disclosure_end`` without ``valid_to``)."""
-    start = (
-        f"COALESCE({', '.join(_as_date(f) for f in rule.start_fields())}, decided_on, valid_from)"
-    )
-    until = [_as_date(f) for f in END_FIELDS]
-
-    def term_end(length: Duration | None, open_ended: bool) -> str:
-        ends = []
-        if length is not None and length.unit != "wd":
-            ends.append(f"({start} + {_interval(length)})::DATE")
-        if open_ended:
-            ends += until
-        if not ends:
-            return "NULL::DATE"
-        return ends[0] if len(ends) == 1 else f"LEAST({', '.join(ends)})"
-
-    whens = []
-    for variant in rule.variants:
-        tests = []
-        for key, wanted in variant.when.items():
-            options = wanted if isinstance(wanted, list) else [wanted]
-            tests.append(f"{_field(key)} IN ({', '.join(_lit(o) for o in options)})")
-        end = term_end(
-            variant.max or variant.length, variant.until is not None or rule.until is not None
-        )
-        whens.append(f"WHEN {_and(tests)} THEN {end}")
-    own = term_end(rule.max or rule.length, rule.until is not None)
-    return f"CASE {' '.join(whens)} ELSE {own} END" if whens else own
-
-
 def records_sql(model: ScoringModel, catalog: Catalog, raw: str = "records_raw") -> str:
     """The ``records`` input of :func:`compile_sql` from the store's rows in ``raw``
     (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL."""
@@ -302,18 +256,15 @@ def records_sql(model: ScoringModel, catalog: Catalog, raw: str = "records_raw")
     ends = []
     for rtype_id in record_types_read(spec):
         rtype: RecordType | None = catalog.record_types.get(rtype_id)
-        if rtype is None or rtype.disclosure_period is None:
-            continue
-        end = _period_end_sql(rtype.disclosure_period)
-        if end is not None:
-            ends.append(f"WHEN {_lit(rtype_id)} THEN {end}")
-    period_end = f"CASE record_type {' '.join(ends)} END" if ends else "NULL::DATE"
+        if rtype is not None and rtype.disclosure_period is not None:
+            ends.append(f"WHEN {_lit(rtype_id)} THEN {disclosure_last_shown_sql(rtype)}")
+    last_shown = f"CASE record_type {' '.join(ends)} ELSE valid_to END" if ends else "valid_to"
     fields = "".join(
         f", {_field(name)} AS {_ident('f_' + name)}" for name in condition_fields(spec)
     )
     return f"""
 SELECT subject_id, record_type, COALESCE(decided_on, valid_from) AS decided_on,
-       LEAST(valid_to + 1, {period_end}) AS ends_on, status{fields}
+       CAST({last_shown} + INTERVAL 1 DAY AS DATE) AS ends_on, status{fields}
 FROM {raw}
 """
 

@@ -26,7 +26,7 @@ from xinyong.catalog.model import (
     RecordCondition,
     ScoringModel,
 )
-from xinyong.score.periods import disclosure_end, fixed_end, repair_from
+from xinyong.catalog.periods import ONE_DAY, disclosure, last_day, period_of, start_of
 from xinyong.score.result import Contribution, GradeDecision, WhatIf
 from xinyong.store.queries import StoredRecord
 
@@ -44,11 +44,12 @@ def _matches_value(actual: object, wanted: object) -> bool:
 
 
 def window_end(condition: RecordCondition, record: StoredRecord) -> date | None:
-    """The first day the record falls outside the condition's ``within`` window."""
+    """The first day the record falls outside the condition's ``within`` window (counted from
+    its decision as every period is: :mod:`xinyong.catalog.periods`)."""
     if condition.within is None:
         return None
-    start = record.decided_on or record.valid_from
-    return condition.within.add_to(start) if start is not None else None
+    start = start_of(None, record)
+    return last_day(start, condition.within) + ONE_DAY if start is not None else None
 
 
 def meets(condition: RecordCondition, record: StoredRecord, at: date) -> bool:
@@ -89,15 +90,15 @@ class Ledger:
         ends: list[date] = []
         if rule.expires == "disclosure_period":
             rtype = self.catalog.record_types.get(record.record_type)
-            end = disclosure_end(rtype, record) if rtype is not None else None
-            if end is not None:
-                ends.append(end)
+            period = disclosure(rtype, record) if rtype is not None else period_of(None, record)
+            if period.first_hidden is not None:
+                ends.append(period.first_hidden)
         elif rule.expires != "never":
-            end = fixed_end(rule.expires, record)
-            if end is not None:
-                ends.append(end)
+            start = start_of(None, record)
+            if start is not None:
+                ends.append(last_day(start, rule.expires) + ONE_DAY)
         elif record.valid_to is not None:
-            ends.append(date.fromordinal(record.valid_to.toordinal() + 1))
+            ends.append(record.valid_to + ONE_DAY)
         window = window_end(rule, record)
         if window is not None:
             ends.append(window)
@@ -268,7 +269,9 @@ class Ledger:
             rest = [r for r in records if r.id != record.id]
             score, new_grade, _, _ = self.evaluate(rest, at)
             rtype = self.catalog.record_types.get(record.record_type)
-            repairable, repair_day = repair_from(rtype, record) if rtype else (False, None)
+            period = disclosure(rtype, record) if rtype else None
+            repairable = period is not None and period.repairable
+            repair_day = period.earliest_repair if period is not None else None
             item = counted.get(record.id)
             found.append(
                 WhatIf(
