@@ -45,7 +45,7 @@ from xinyong.feed import publisher as pub
 from xinyong.feed.events import Event, event_from_row
 from xinyong.feed.replica import Replica
 from xinyong.feed.replica import sync as replica_sync
-from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.feed.stream import FeedStream, connected, ensure_stream, pull_subscription
 from xinyong.feed.tables import feed_events
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
@@ -90,21 +90,18 @@ async def consume(feed: FeedStream, n: int) -> float:
     """Read ``n`` messages from the stream; returns the time the last one arrived."""
     async with connected(feed) as (_nc, js):
         await ensure_stream(js, feed)
-        sub = await js.pull_subscribe(
-            f"{feed.prefix}.>",
-            stream=feed.stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE, inactive_threshold=600),
-        )
-        got = idle = 0
-        while got < n:
-            try:
-                got += len(await sub.fetch(1000, timeout=2))
-                idle = 0
-            except TimeoutError:
-                idle += 1
-                if idle > 60:
-                    raise RuntimeError(f"consumer stalled at {got} of {n} messages") from None
-        return time.perf_counter()
+        config = ConsumerConfig(ack_policy=AckPolicy.NONE, inactive_threshold=600)
+        async with pull_subscription(js, feed, f"{feed.prefix}.>", config) as sub:
+            got = idle = 0
+            while got < n:
+                try:
+                    got += len(await sub.fetch(1000, timeout=2))
+                    idle = 0
+                except TimeoutError:
+                    idle += 1
+                    if idle > 60:
+                        raise RuntimeError(f"consumer stalled at {got} of {n} messages") from None
+            return time.perf_counter()
 
 
 async def ours(engine_url: str, feed: FeedStream, n: int) -> float:

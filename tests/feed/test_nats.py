@@ -26,7 +26,7 @@ from xinyong.feed import emit, publisher, set_platform_id
 from xinyong.feed import federation as fed
 from xinyong.feed.replica import Replica
 from xinyong.feed.replica import sync as replica_sync
-from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.feed.stream import FeedStream, connected, ensure_stream, pull_subscription
 from xinyong.feed.tables import feed_events, feed_peer_state
 
 pytestmark = pytest.mark.nats
@@ -44,21 +44,18 @@ FLIGHT = {
 
 def _stream_messages(feed: FeedStream) -> list[dict[str, object]]:
     async def read() -> list[dict[str, object]]:
-        nc = await nats.connect(feed.url)
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            f"{feed.prefix}.>",
-            stream=feed.stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE),
-        )
         out: list[dict[str, object]] = []
-        while True:
-            try:
-                msgs = await sub.fetch(1000, timeout=1)
-            except TimeoutError:
-                break
-            out += [json.loads(m.data) for m in msgs]
-        await nc.drain()
+        config = ConsumerConfig(ack_policy=AckPolicy.NONE)
+        async with (
+            connected(feed) as (_nc, js),
+            pull_subscription(js, feed, f"{feed.prefix}.>", config) as sub,
+        ):
+            while True:
+                try:
+                    msgs = await sub.fetch(1000, timeout=1)
+                except TimeoutError:
+                    break
+                out += [json.loads(m.data) for m in msgs]
         return out
 
     return asyncio.run(read())

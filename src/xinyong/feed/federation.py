@@ -16,6 +16,7 @@ in the same state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from xinyong.errors import UnusableInput
 from xinyong.feed.events import Event, platform_id
-from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.feed.stream import FeedStream, connected, ensure_stream, pull_subscription
 from xinyong.feed.tables import feed_events, feed_peer_state
 from xinyong.store.engine import utcnow
 
@@ -162,7 +163,7 @@ async def sync(
     with engine.begin() as conn:
         me = platform_id(conn)
     total = FederationResult()
-    async with connected(feed) as (_nc, js):
+    async with connected(feed) as (_nc, js), contextlib.AsyncExitStack() as subscribed:
         await ensure_stream(js, feed)
         subs = []
         for family in dict.fromkeys(accept):
@@ -175,8 +176,8 @@ async def sync(
                 max_ack_pending=20000,
             )
             subs.append(
-                await js.pull_subscribe(
-                    feed.family(family), durable=durable, stream=feed.stream, config=config
+                await subscribed.enter_async_context(
+                    pull_subscription(js, feed, feed.family(family), config, durable=durable)
                 )
             )
 

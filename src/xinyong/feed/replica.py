@@ -43,7 +43,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from xinyong.codes.identifiers import identify
 from xinyong.errors import InvalidCode, UnusableInput
 from xinyong.feed.events import Event
-from xinyong.feed.stream import FeedStream, connected, ensure_stream
+from xinyong.feed.stream import FeedStream, connected, ensure_stream, pull_subscription
 from xinyong.measures.decisions import combine
 from xinyong.measures.tables import EFFECTS
 
@@ -487,8 +487,8 @@ async def _pull(
             ack_policy=AckPolicy.NONE,
             inactive_threshold=60,
         )
-        sub = await js.pull_subscribe(feed.family("restriction"), stream=feed.stream, config=config)
-        try:
+        subject = feed.family("restriction")
+        async with pull_subscription(js, feed, subject, config) as sub:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(batch, timeout=0.2 if follow else 1.0)
@@ -511,6 +511,3 @@ async def _pull(
                     replica.end_rebuild(commit=True)  # a rebuild has caught up
                     if not follow:
                         break
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()

@@ -8,6 +8,7 @@ but before it marked the batch published sends it again harmlessly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import NoServersError
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from xinyong.errors import UnusableInput
@@ -62,6 +63,28 @@ async def connected(feed: FeedStream) -> AsyncIterator[tuple[Client, JetStreamCo
         yield nc, nc.jetstream(timeout=10)
     finally:
         await nc.drain()
+
+
+@asynccontextmanager
+async def pull_subscription(
+    js: JetStreamContext,
+    feed: FeedStream,
+    subject: str,
+    config: ConsumerConfig,
+    durable: str | None = None,
+) -> AsyncIterator[JetStreamContext.PullSubscription]:
+    """A pull subscription on the feed's stream, unsubscribed when the block ends.
+
+    Draining the connection (``connected`` does, on the way out) waits for every subscription's
+    queue of pending messages to empty; a pull subscription whose last ``fetch`` timed out keeps
+    an entry nobody takes, so the drain would wait out its whole timeout (30 s) and a follower
+    told to stop would stall that long. Unsubscribing first drops the queue at once."""
+    sub = await js.pull_subscribe(subject, durable=durable, stream=feed.stream, config=config)
+    try:
+        yield sub
+    finally:
+        with contextlib.suppress(NatsError):
+            await sub.unsubscribe()
 
 
 async def _quiet(_exc: Exception) -> None:
