@@ -7,7 +7,12 @@ Strategy:
 - Real servers where the test is about them: PostgreSQL at 127.0.0.1:5432 (database ``test``,
   trust auth), NATS JetStream at 127.0.0.1:4222, Redis at 127.0.0.1:6379. ``.ci/run`` starts any
   that is down; elsewhere a test that needs one skips, saying which and why.
-- Each PostgreSQL test session gets a database of its own, dropped at the end.
+- Migrated once, copied per test: ``db_url`` (SQLite and PostgreSQL) and the other ``*_store_url``
+  fixtures hand each test a store of its own, copied from a template the session migrated once
+  (``tests/databases.py``); ``empty_db_url`` is for tests about making the schema.
+- Markers say what a test needs, so a run can leave it out: ``pg``, ``nats``, ``spark`` (added
+  here to every test that uses the fixture for that service, see ``NEEDS``), ``browser``, and
+  ``slow`` for tests of more than a few seconds. The inner loop is ``pytest -m "not slow"``.
 - No network beyond loopback; nothing is downloaded.
 - Artifacts a person may want to look at (screenshots, PDFs, charts) go to ``test-artifacts/``.
 """
@@ -17,12 +22,15 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from tests.databases import Databases
 
 from xinyong.batch.engines import SparkEngine, spark_missing, spark_session
+from xinyong.store.engine import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -34,6 +42,25 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+#: A test that uses one of these fixtures gets the marker: it needs that server or tool.
+NEEDS = {"pg_server": "pg", "nats_server": "nats", "spark_engine": "spark"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        for fixture, marker in NEEDS.items():
+            if fixture in used:
+                item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> None:
+    """Skips the test, saying why, when NATS JetStream is not running."""
+    if not port_open(4222):
+        pytest.skip("NATS JetStream is not running on 127.0.0.1:4222 (.ci/run starts it)")
 
 
 @pytest.fixture(scope="session")
@@ -50,41 +77,97 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """A PostgreSQL database of this test session's own, dropped afterwards."""
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The session's migrated templates (``tests/databases.py``)."""
+    made = Databases(tmp_path_factory.mktemp("templates"), PG_ADMIN_URL)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> None:
+    """Skips the test, saying why, when PostgreSQL is not running."""
     if not port_open(5432):
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
-    import psycopg
-
-    name = f"xinyong_test_{uuid.uuid4().hex[:12]}"
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Each test that takes ``db_url`` runs on SQLite and on PostgreSQL (own schema-clean DB)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'xinyong.db'}"
-        return
-    base = request.getfixturevalue("pg_database_url")
-    import psycopg
+@pytest.fixture()
+def sqlite_store_url(databases: Databases, tmp_path: Path) -> str:
+    """A migrated SQLite store (what ``xinyong init`` makes) for one test."""
+    return databases.sqlite_store(tmp_path / "xinyong.db")
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = base.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+@pytest.fixture()
+def pg_store_url(pg_server: None, databases: Databases) -> Iterator[str]:
+    """A migrated PostgreSQL database (what ``xinyong init`` makes) for one test; afterwards it
+    is reset to the template's state for the next test (``Databases.pg_done``)."""
+    name = databases.pg_store()
+    yield databases.url(name)
+    databases.pg_done(name)
+
+
+@pytest.fixture()
+def pg_empty_url(pg_server: None, databases: Databases) -> Iterator[str]:
+    """An empty PostgreSQL database for one test, then dropped."""
+    name = databases.pg_empty()
+    yield databases.url(name)
+    databases.pg_drop(name)
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated store for one test; each test that takes it runs on SQLite and PostgreSQL."""
+    fixture = {"sqlite": "sqlite_store_url", "postgresql": "pg_store_url"}[request.param]
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on SQLite and PostgreSQL: for tests about creating the schema."""
+    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_empty_url"}[request.param]
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture()
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url``'s migrated store, closed afterwards."""
+    made = connect(db_url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture()
+def sqlite_engine(sqlite_store_url: str) -> Iterator[Engine]:
+    """An engine on a migrated SQLite store, for tests that are not about the backend."""
+    made = connect(sqlite_store_url)
+    yield made
+    made.dispose()
+
+
+NewStore = Callable[[str], str]
+
+
+@pytest.fixture()
+def new_store(databases: Databases, tmp_path: Path) -> Iterator[NewStore]:
+    """``new_store(like)``: one more migrated store, on the backend of the URL ``like`` (for
+    tests that load the same rows twice, or two platforms)."""
+    made: list[str] = []
+
+    def make(like: str) -> str:
+        if like.startswith("sqlite"):
+            return databases.sqlite_store(tmp_path / f"store_{uuid.uuid4().hex[:8]}.db")
+        name = databases.pg_store()
+        made.append(name)
+        return databases.url(name)
+
+    yield make
+    for name in made:
+        databases.pg_done(name)
 
 
 @pytest.fixture(scope="session")

@@ -14,19 +14,9 @@ from xinyong.api.app import create_app
 from xinyong.catalog import default_catalog
 from xinyong.codes import uscc
 from xinyong.measures.clients import create_client
-from xinyong.store.engine import connect
-from xinyong.store.schema import upgrade
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BAD_ROWS = EXAMPLES / "judgment_defaulter_bad_rows.csv"
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    opened = connect(db_url)
-    upgrade(opened)
-    yield opened
-    opened.dispose()
 
 
 @pytest.fixture()

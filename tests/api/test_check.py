@@ -17,8 +17,7 @@ from xinyong.catalog import default_catalog
 from xinyong.measures.clients import create_client, revoke_client
 from xinyong.measures.writer import MODE_ENV
 
-#: The decisions fixtures (a fresh database; ingest of small files), shared with tests/measures.
-engine = measures.engine
+#: The decisions fixture (ingest of small files into ``db_url``), shared with tests/measures.
 load = measures.load
 
 

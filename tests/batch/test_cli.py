@@ -21,7 +21,6 @@ from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.ingest import ingest_file
 from xinyong.store.engine import connect
-from xinyong.store.schema import upgrade
 
 pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
 runner = CliRunner()
@@ -32,9 +31,8 @@ AT = "2025-01-01"  # while the listing holds
 
 
 @pytest.fixture()
-def store(sqlite_url: str, tmp_path: Path) -> str:
-    engine = connect(sqlite_url)
-    upgrade(engine)
+def store(sqlite_store_url: str, tmp_path: Path) -> str:
+    engine = connect(sqlite_store_url)
     path = tmp_path / "defaulters.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -46,7 +44,7 @@ def store(sqlite_url: str, tmp_path: Path) -> str:
     result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=catalog)
     assert result.accepted == 1
     engine.dispose()
-    return sqlite_url
+    return sqlite_store_url
 
 
 def _codes(tmp_path: Path) -> Path:

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,27 +30,11 @@ from xinyong.catalog import default_catalog
 from xinyong.ingest import ingest_file
 from xinyong.measures.clients import create_client
 from xinyong.store.engine import connect
-from xinyong.store.schema import upgrade
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 DEFAULTER = "130203199105010601"
 OTHER = "340405199011034461"
 CHECKS = 90
-
-
-@pytest.fixture()
-def pg_url(pg_database_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = pg_database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_database_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -67,16 +50,17 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.fixture()
-def engine(pg_url: str) -> Iterator[Engine]:
-    made = connect(pg_url)
-    upgrade(made)
+def engine(pg_store_url: str) -> Iterator[Engine]:
+    made = connect(pg_store_url)
     try:
         yield made
     finally:
         made.dispose()
 
 
-def test_three_api_processes_on_postgresql(pg_url: str, engine: Engine, tmp_path: Path) -> None:
+def test_three_api_processes_on_postgresql(
+    pg_store_url: str, engine: Engine, tmp_path: Path
+) -> None:
     source = tmp_path / "defaulters.csv"
     with source.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -95,7 +79,7 @@ def test_three_api_processes_on_postgresql(pg_url: str, engine: Engine, tmp_path
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "xinyong.api.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--workers", "3", "--log-level", "warning"],
-        env={**os.environ, "XINYONG_DB": pg_url},
+        env={**os.environ, "XINYONG_DB": pg_store_url},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

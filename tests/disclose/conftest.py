@@ -1,5 +1,5 @@
 """The due-process fixtures (fresh database, real ingest, shipped catalog) serve disclosure too."""
 
-from tests.process.conftest import catalog, sqlite_engine
+from tests.process.conftest import catalog
 
-__all__ = ["catalog", "sqlite_engine"]
+__all__ = ["catalog"]

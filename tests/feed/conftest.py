@@ -1,4 +1,5 @@
-"""Feed fixtures: a database made by ``xinyong init``, and a JetStream stream of the test's own.
+"""Feed fixtures: migrated stores (what ``xinyong init`` makes), and a JetStream stream of the
+test's own.
 
 The NATS tests use the real server at 127.0.0.1:4222 (skipped, saying so, when it is down); each
 test gets a stream and subject prefix no other test uses, deleted afterwards.
@@ -8,19 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import nats
 import pytest
 from sqlalchemy import Engine, insert
+from tests.conftest import NewStore
 
 from xinyong.catalog import Catalog, default_catalog
 from xinyong.feed.stream import FeedStream
 from xinyong.store.engine import connect, utcnow
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import subject_identifiers, subjects
 
 
@@ -29,38 +28,12 @@ def catalog() -> Catalog:
     return default_catalog()
 
 
-def make_engine(url: str) -> Engine:
-    engine = connect(url)
-    upgrade(engine)
-    return engine
-
-
 @pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
-def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
-def second_engine(tmp_path: Path) -> Iterator[Engine]:
+def second_engine(new_store: NewStore) -> Iterator[Engine]:
     """A second platform's database (SQLite, a file of its own)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'second.db'}")
+    engine = connect(new_store("sqlite"))
     yield engine
     engine.dispose()
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture()
@@ -82,9 +55,7 @@ def _add_subject(engine: Engine, kind: str, code: str) -> int:
 
 
 @pytest.fixture()
-def feed() -> Iterator[FeedStream]:
-    if not port_open(4222):
-        pytest.skip("NATS JetStream is not running on 127.0.0.1:4222 (.ci/run starts it)")
+def feed(nats_server: None) -> Iterator[FeedStream]:
     tag = uuid.uuid4().hex[:10]
     stream = FeedStream(stream=f"T{tag}", prefix=f"t{tag}.events")
     yield stream

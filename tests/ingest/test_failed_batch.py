@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,11 @@ from xinyong.codes import ric
 from xinyong.ingest import ingest_file, load
 from xinyong.ingest.readers import SNIFF_BYTES
 from xinyong.link.attach import WRITTEN
-from xinyong.store.engine import opened
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import batches, provenance, records, rejects
 
 HEADER = ["被执行人姓名/名称", "身份证号码/组织机构代码", "执行法院", "案号",
           "失信被执行人行为具体情形", "发布时间"]  # fmt: skip
 runner = CliRunner()
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    with opened(db_url) as eng:
-        upgrade(eng)
-        yield eng
 
 
 def count(engine: Engine, table: Any) -> int:

@@ -6,7 +6,6 @@ import csv
 import json
 import random
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,7 @@ from xinyong.cli import app
 from xinyong.codes import ric, uscc
 from xinyong.errors import UnusableInput
 from xinyong.ingest import ingest_file, load
-from xinyong.store.engine import opened
 from xinyong.store.queries import find_subject, records_for
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import batches, provenance, records, rejects, subjects
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,13 +80,6 @@ UNLINKED = {
 HEADER = "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,失信被执行人行为具体情形,发布时间"
 runner = CliRunner()
 RNG = random.Random(2014)
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    with opened(db_url) as eng:
-        upgrade(eng)
-        yield eng
 
 
 def count(engine: Engine, table: object) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,11 @@ from xinyong.codes import ric
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.ingest import ingest_file
 from xinyong.link import confirm_lead, list_leads, reject_lead
-from xinyong.store.engine import opened
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import records
 
 runner = CliRunner()
 RNG = random.Random(4)
 ACTION = "buy_flight_ticket"
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    with opened(db_url) as eng:
-        upgrade(eng)
-        yield eng
 
 
 def load(engine: Engine, path: Path, record_type: str, source: str, rows: list[dict[str, str]]):  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ from xinyong.link import candidates, identify, link_records
 from xinyong.link.attach import RELATION_POSTS
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import opened, utcnow
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import (
     RELATION_ROLES,
     link_leads,
@@ -31,10 +30,8 @@ RNG = random.Random(20240305)
 
 @pytest.fixture()
 def conn(db_url: str) -> Iterator[Connection]:
-    with opened(db_url) as engine:
-        upgrade(engine)
-        with engine.begin() as connection:
-            yield connection
+    with opened(db_url) as engine, engine.begin() as connection:
+        yield connection
 
 
 def add(conn: Connection, name: str, code: str | None = None, **fields: Any) -> int:

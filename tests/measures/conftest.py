@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,6 @@ from typer.testing import CliRunner
 from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.ingest import ingest_file
-from xinyong.store.engine import connect
-from xinyong.store.schema import upgrade
 
 #: Valid citizen numbers and USCCs (drawn with random.Random(7) from xinyong.codes).
 PERSON_A = "34031119770425075X"  # legal representative of ENTERPRISE
@@ -31,16 +29,6 @@ EXAMPLE_PERSON = "340405199011034461"
 runner = CliRunner()
 
 Load = Callable[[str, list[dict[str, Any]]], Any]
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = connect(db_url)
-    upgrade(eng)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
 
 
 @pytest.fixture()

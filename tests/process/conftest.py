@@ -6,7 +6,7 @@ valid ones drawn once with a fixed seed from ``xinyong.codes``."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,6 @@ from sqlalchemy import Engine
 
 from xinyong.catalog import Catalog, default_catalog
 from xinyong.ingest import ingest_file
-from xinyong.store.engine import connect
-from xinyong.store.schema import upgrade
 
 #: Valid citizen numbers and USCCs (random.Random(11) through xinyong.codes.*.generate).
 PERSON = "350102198206244620"
@@ -29,26 +27,6 @@ Load = Callable[..., Any]
 @pytest.fixture()
 def catalog() -> Catalog:
     return default_catalog()
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = connect(db_url)
-    upgrade(eng)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-
-
-@pytest.fixture()
-def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
-    eng = connect(sqlite_url)
-    upgrade(eng)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
 
 
 def make_loader(engine: Engine, tmp_path: Path) -> Load:

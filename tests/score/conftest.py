@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from xinyong.cli import app
 from xinyong.store.engine import opened
-from xinyong.store.schema import upgrade
 from xinyong.store.tables import records, subjects
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +33,6 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture()
 def loaded(db_url: str, tmp_path: Path) -> Iterator[str]:
-    with opened(db_url) as engine:
-        upgrade(engine)
     for name, (rtype, source) in SAMPLES.items():
         shutil.copy(ROOT / "examples" / name, tmp_path / name)
         code, out, err = run(

@@ -40,10 +40,9 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture()
-def pg_url(db_url: str) -> str:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("partitioning is PostgreSQL's; SQLite has plain tables")
-    return db_url
+def pg_url(pg_empty_url: str) -> str:
+    """An empty PostgreSQL database: partitioning is PostgreSQL's (SQLite has plain tables)."""
+    return pg_empty_url
 
 
 @pytest.fixture()
@@ -175,7 +174,6 @@ def test_every_source_table_references_records_but_the_derived_index(db_url: str
     """Who references records: every table that holds a record as evidence, by (id, key); the
     restriction index, derived from two of them and checked by re-derivation, does not."""
     with opened(db_url) as engine:
-        upgrade(engine)
         found = inspect(engine)
         referencing = {
             (table, tuple(fk["constrained_columns"]))
@@ -255,18 +253,20 @@ _KEYS = (
 )
 
 
-def test_upgrade_from_0007_keeps_everything(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upgrade_from_0007_keeps_everything(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XINYONG_RECORD_PARTITIONS", "4")
     old = datetime(2025, 3, 15, 12, tzinfo=UTC)
     tables = ("records", "provenance", "subject_relations", "link_leads", "list_entries",
               "restrictions", "objections", "repairs", "commitments", "audit_events")  # fmt: skip
-    with opened(db_url) as engine:
+    with opened(empty_db_url) as engine:
         migrate(engine, "0007")
         with engine.begin() as conn:
             _seed_0007(conn, old)
         with engine.connect() as conn:
             before = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
-        result = runner.invoke(app, ["init", "--db", db_url, "--json"])
+        result = runner.invoke(app, ["init", "--db", empty_db_url, "--json"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["action"] == "upgraded"
         with engine.connect() as conn:
@@ -293,7 +293,7 @@ def test_upgrade_from_0007_keeps_everything(db_url: str, monkeypatch: pytest.Mon
                 # The id sequence went with the table: new records continue after the old.
                 assert _record(conn, "key-new") > 3
                 conn.rollback()
-        verified = runner.invoke(app, ["audit", "verify", "--db", db_url, "--json"])
+        verified = runner.invoke(app, ["audit", "verify", "--db", empty_db_url, "--json"])
         assert verified.exit_code == 0, verified.output
         assert json.loads(verified.output)["count"] == 3
         # And back: 0007 again with every row, then up once more.
@@ -303,7 +303,7 @@ def test_upgrade_from_0007_keeps_everything(db_url: str, monkeypatch: pytest.Mon
             assert back == before
             assert verify(conn).ok
         upgrade(engine)
-        assert runner.invoke(app, ["audit", "verify", "--db", db_url]).exit_code == 0
+        assert runner.invoke(app, ["audit", "verify", "--db", empty_db_url]).exit_code == 0
 
 
 def test_upkeep_moves_rows_out_of_the_default_partition(pg: Engine) -> None:

@@ -21,10 +21,10 @@ from xinyong.store.schema import head_revision, upgrade
 runner = CliRunner()
 
 
-def test_migration_head_matches_tables(db_url: str) -> None:
+def test_migration_head_matches_tables(empty_db_url: str) -> None:
     """The migrations build exactly the models; on PostgreSQL, apart from what partitioning
     requires (``xinyong.store.partitions``) and nothing else."""
-    with opened(db_url) as engine, engine.connect() as conn:
+    with opened(empty_db_url) as engine, engine.connect() as conn:
         upgrade(engine)
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, **outside_partitions(conn)}
@@ -75,8 +75,8 @@ def _unique(diff: list[Any], op: str, table: str, columns: tuple[str, ...]) -> A
     raise AssertionError(f"expected {op} of UNIQUE {columns} on {table} in {diff}")
 
 
-def test_init_creates_then_leaves_alone(db_url: str) -> None:
-    first = runner.invoke(app, ["init", "--db", db_url, "--json"])
+def test_init_creates_then_leaves_alone(empty_db_url: str) -> None:
+    first = runner.invoke(app, ["init", "--db", empty_db_url, "--json"])
     assert first.exit_code == 0, first.output
     assert json.loads(first.output) == {
         "db": json.loads(first.output)["db"],
@@ -86,10 +86,10 @@ def test_init_creates_then_leaves_alone(db_url: str) -> None:
         # On PostgreSQL the migration made this month's and the next 12 months' partitions.
         "partitions_created": [],
     }
-    second = runner.invoke(app, ["init", "--db", db_url, "--json"])
+    second = runner.invoke(app, ["init", "--db", empty_db_url, "--json"])
     assert second.exit_code == 0
     assert json.loads(second.output)["action"] == "unchanged"
-    with opened(db_url) as engine:
+    with opened(empty_db_url) as engine:
         tables = set(inspect(engine).get_table_names())
     assert {"subjects", "records", "provenance", "batches", "rejects", "link_leads"} <= tables
 

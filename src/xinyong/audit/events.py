@@ -159,18 +159,23 @@ def prepare_event(
 def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
     """Chain ``prepared`` events after the head, write them, move the head; in order."""
     last, prev_hash = _advance_head(conn, len(prepared))
+    first = last - len(prepared) + 1
+    # Under the head's lock no other appender is writing: an event already at or after the
+    # first position taken means the head is behind the events. On PostgreSQL, where
+    # ``audit_events`` is partitioned by time, the unique indexes contain ``at`` and would let
+    # such a fork in; elsewhere they refuse it too (the IntegrityError below).
+    taken = select(audit_events.c.id).where(audit_events.c.id >= first).limit(1)
+    if conn.execute(taken).first() is not None:
+        raise _fork(first - 1)
     rows: list[dict[str, Any]] = []
-    for seq, values in enumerate(prepared, start=last - len(prepared) + 1):
+    for seq, values in enumerate(prepared, start=first):
         digest = event_hash(**values, prev_hash=prev_hash)
         rows.append({"id": seq, "hash": digest, "prev_hash": prev_hash, **values})
         prev_hash = digest
     try:
         conn.execute(insert(audit_events), rows)
     except IntegrityError as error:
-        raise Conflict(
-            f"审计链头与事件不符，拒绝分叉 / the audit head (event {rows[0]['id'] - 1}) does not "
-            "match the events; refusing to fork the chain (run `xinyong audit verify`)"
-        ) from error
+        raise _fork(first - 1) from error
     conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=prev_hash))
     events = []
     for row in rows:
@@ -201,6 +206,13 @@ def list_events(
     else:
         rows = conn.execute(query.order_by(audit_events.c.id)).all()
     return [AuditEvent.from_row(row) for row in rows]
+
+
+def _fork(head: int) -> Conflict:
+    return Conflict(
+        f"审计链头与事件不符，拒绝分叉 / the audit head (event {head}) does not match the "
+        "events; refusing to fork the chain (run `xinyong audit verify`)"
+    )
 
 
 def _advance_head(conn: Connection, count: int = 1) -> tuple[int, str]:

@@ -10,7 +10,10 @@
                    it with the last event, so a cut-off tail does not go unnoticed.
 
 ``prev_hash`` is unique: two events can never claim the same predecessor, so whatever happens
-under concurrency the database refuses a forked chain.
+under concurrency the database refuses a forked chain. On PostgreSQL ``audit_events`` is
+partitioned by month of ``at`` and every unique index must contain ``at``
+(``xinyong.store.partitions``), so there the refusal is the append's own check, made under the
+head's lock: no event may already hold a position it takes (``events._append``).
 """
 
 from __future__ import annotations
