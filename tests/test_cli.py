@@ -23,10 +23,11 @@ def test_version() -> None:
     assert result.output.strip() == f"xinyong {__version__}"
 
 
-def test_help_lists_command_groups() -> None:
-    result = runner.invoke(app, ["--help"])
-    assert result.exit_code == 0
-    assert "code" in result.output
+def test_every_command_answers_its_own_help() -> None:
+    for name in COMMANDS:
+        own = runner.invoke(app, [name, "--help"])
+        assert own.exit_code == 0, (name, own.output)
+        assert f"Usage: xinyong {name}" in own.output, name
 
 
 def test_unknown_command_is_usage_error_without_traceback() -> None:
@@ -37,6 +38,9 @@ def test_unknown_command_is_usage_error_without_traceback() -> None:
         check=False,
     )
     assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "No such command 'no-such-command'" in proc.stderr
+    assert "--help' for help." in proc.stderr, "it says where to look"
     assert "Traceback" not in proc.stderr
 
 

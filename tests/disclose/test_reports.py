@@ -121,7 +121,11 @@ def test_cli_report_and_verify_exit_codes(filled: Engine, tmp_path: Path) -> Non
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\xff\xfe\x00garbage")
     bad = runner.invoke(app, ["report", "verify", str(junk), "--db", url])
-    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert bad.exit_code == 2
+    assert bad.output.strip() == (
+        "错误 / error: 输入无法使用 / unusable input: "
+        "不是本平台出具的报告格式 / not a report format the platform issues"
+    )
     for args in (
         ["report", "123", "--db", url],
         ["report", ENTERPRISE, "--format", "docx", "--db", url],

@@ -333,7 +333,8 @@ def test_junk_and_missing_files_are_unusable(engine: Engine, db_url: str, tmp_pa
     binary = write(tmp_path / "bin.csv", "", "utf-8")
     binary.write_bytes(bytes(range(128, 256)) * 50)
     code, _, err = ingest(db_url, binary, "--type", "judgment_defaulter", "--source", "spc")
-    assert code == 2 and "Traceback" not in err
+    assert code == 2 and "cannot tell the file's encoding" in err and "--encoding" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])

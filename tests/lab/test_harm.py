@@ -219,20 +219,21 @@ def test_cli_json_several_policies_is_a_list_and_html_is_written(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "says"),
     [
-        ["--errors", "typo=0.1"],
-        ["--errors", "wrong_digit=2"],
-        ["--policy", "names"],
-        ["--subjects", "0"],
-        ["--at", "yesterday"],
+        (["--errors", "typo=0.1"], "unknown error kind 'typo' (choose from wrong_digit,"),
+        (["--errors", "wrong_digit=2"], "the rate of wrong_digit must be between 0 and 1"),
+        (["--policy", "names"], "unknown policy 'names' (choose from code_only,"),
+        (["--subjects", "0"], "subjects must be 1 to 10,000,000"),
+        (["--at", "yesterday"], "--at must be a date YYYY-MM-DD, not 'yesterday'"),
     ],
 )
-def test_cli_bad_usage_is_one_line_exit_2(args: list[str]) -> None:
+def test_cli_bad_usage_is_one_line_exit_2(args: list[str], says: str) -> None:
     result = runner.invoke(app, ["lab", "harm", "--subjects", "100", "--json", *args])
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("错误 / error: ") and says in line, line
 
 
 def test_report_without_a_cjk_font_falls_back_to_english(

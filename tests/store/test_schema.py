@@ -107,16 +107,17 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_url: str) -> None:
 
 
 def test_bad_urls_are_one_line_exit_2(tmp_path: Path) -> None:
-    for url in (
-        "nonsense",
-        "mysql://x@localhost/db",
-        "postgresql+psycopg://nobody@127.0.0.1:1/none",
-        f"sqlite:///{tmp_path}/no/such/dir/x.db",
+    for url, says in (
+        ("nonsense", "bad database URL"),
+        ("mysql://x@localhost/db", "unsupported database 'mysql'"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot reach the database"),
+        (f"sqlite:///{tmp_path}/no/such/dir/x.db", "cannot reach the database"),
     ):
         result = runner.invoke(app, ["init", "--db", url])
         assert result.exit_code == 2, (url, result.output)
-        assert "Traceback" not in result.output
-        assert "错误 / error" in result.stderr
+        assert result.stdout == ""
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("错误 / error: ") and says in line, line
 
 
 def test_commands_refuse_an_uninitialised_database(sqlite_url: str) -> None:

@@ -33,7 +33,10 @@ def test_demo_builds_once_then_reuses(tmp_path: Path) -> None:
 def test_serve_refuses_a_missing_database_in_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert f"no database file at {tmp_path / 'none.db'}" in line
+    assert "run `xinyong init` first" in line, "it says what to do"
+    assert not (tmp_path / "none.db").exists(), "serve does not make an empty store"
 
 
 def test_port_in_use_is_bad_usage(tmp_path: Path) -> None:
