@@ -61,5 +61,8 @@ def test_objection_filed_listed_and_decided_over_http(
     assert PERSON not in gone.json()["detail"]
     verified = client.post("/api/v1/reports/verify", content=report.content)
     assert verified.json()["genuine"] is True
-    assert client.get("/api/v1/reports/123").status_code in (400, 422)
+    not_a_code = client.get("/api/v1/reports/123")
+    assert not_a_code.status_code == 400
+    assert not_a_code.headers["content-type"] == "application/problem+json"
+    assert "the code has the wrong length" in not_a_code.json()["detail"]
     assert client.post("/api/v1/reports/verify", content=b"junk").status_code == 400
