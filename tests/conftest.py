@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from tests.databases import Databases
+from tests.databases import POSTGRESQL, SQLITE, Databases
 
 from xinyong.batch.engines import SparkEngine, spark_missing, spark_session
 from xinyong.store.engine import connect
@@ -94,33 +94,33 @@ def pg_server() -> None:
 @pytest.fixture()
 def sqlite_store_url(databases: Databases, tmp_path: Path) -> str:
     """A migrated SQLite store (what ``xinyong init`` makes) for one test."""
-    return databases.sqlite_store(tmp_path / "xinyong.db")
+    return databases.store(SQLITE, tmp_path / "xinyong.db")
 
 
 @pytest.fixture()
 def pg_store_url(pg_server: None, databases: Databases) -> Iterator[str]:
     """A migrated PostgreSQL database (what ``xinyong init`` makes) for one test; afterwards it
-    is reset to the template's state for the next test (``Databases.pg_done``)."""
-    name = databases.pg_store()
-    yield databases.url(name)
-    databases.pg_done(name)
+    is reset to the template's state for the next test (``Databases.done``)."""
+    url = databases.store(POSTGRESQL, Path())
+    yield url
+    databases.done(url)
 
 
 @pytest.fixture()
 def pg_empty_url(pg_server: None, databases: Databases) -> Iterator[str]:
     """An empty PostgreSQL database for one test, then dropped."""
-    name = databases.pg_empty()
-    yield databases.url(name)
-    databases.pg_drop(name)
+    url = databases.empty()
+    yield url
+    databases.done(url)
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+BACKENDS = [SQLITE, pytest.param(POSTGRESQL, marks=pytest.mark.pg)]
 
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest) -> str:
     """A migrated store for one test; each test that takes it runs on SQLite and PostgreSQL."""
-    fixture = {"sqlite": "sqlite_store_url", "postgresql": "pg_store_url"}[request.param]
+    fixture = {SQLITE: "sqlite_store_url", POSTGRESQL: "pg_store_url"}[request.param]
     url: str = request.getfixturevalue(fixture)
     return url
 
@@ -128,9 +128,33 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(params=BACKENDS)
 def empty_db_url(request: pytest.FixtureRequest) -> str:
     """An empty database on SQLite and PostgreSQL: for tests about creating the schema."""
-    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_empty_url"}[request.param]
+    fixture = {SQLITE: "sqlite_url", POSTGRESQL: "pg_empty_url"}[request.param]
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+CopyOf = Callable[[str, Callable[[str], None]], str]
+
+
+@pytest.fixture(params=BACKENDS)
+def copy_of(
+    request: pytest.FixtureRequest, databases: Databases, tmp_path: Path
+) -> Iterator[CopyOf]:
+    """``copy_of(key, build)``: the URL of a copy, for this test, of the migrated store that
+    ``build(url)`` filled, built once per session and key; on SQLite and PostgreSQL, like
+    ``db_url``. For tests that all start from the same filled store."""
+    backend: str = request.param
+    if backend == POSTGRESQL:
+        request.getfixturevalue("pg_server")
+    made: list[str] = []
+
+    def copy(key: str, build: Callable[[str], None]) -> str:
+        made.append(databases.copy_of(backend, key, build, tmp_path / f"{key}.db"))
+        return made[-1]
+
+    yield copy
+    for url in made:
+        databases.done(url)
 
 
 @pytest.fixture()
@@ -159,15 +183,13 @@ def new_store(databases: Databases, tmp_path: Path) -> Iterator[NewStore]:
     made: list[str] = []
 
     def make(like: str) -> str:
-        if like.startswith("sqlite"):
-            return databases.sqlite_store(tmp_path / f"store_{uuid.uuid4().hex[:8]}.db")
-        name = databases.pg_store()
-        made.append(name)
-        return databases.url(name)
+        backend = SQLITE if like.startswith(SQLITE) else POSTGRESQL
+        made.append(databases.store(backend, tmp_path / f"store_{uuid.uuid4().hex[:8]}.db"))
+        return made[-1]
 
     yield make
-    for name in made:
-        databases.pg_done(name)
+    for url in made:
+        databases.done(url)
 
 
 @pytest.fixture(scope="session")

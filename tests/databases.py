@@ -11,13 +11,19 @@ hands out copies:
   (about a second each on a busy machine; the suite has about 170 PostgreSQL tests). A database
   whose tables, indexes or schemas no longer match the template's is dropped, never reused.
 
-Tests about migrating itself take an empty database (``Databases.pg_empty``, ``sqlite_url``).
+A store that many tests start from (say, the shipped examples loaded) is built once per session
+too, and copied the same way (``Databases.copy_of``); a PostgreSQL copy of it is dropped when
+its test is done (a reset would empty it).
+
+Tests about migrating itself take an empty database (``Databases.empty``, ``sqlite_url``).
 """
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -42,6 +48,7 @@ _RESTART_SEQUENCES = """
 SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = 'public'::regnamespace
 """
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 
 class Databases:
@@ -51,69 +58,86 @@ class Databases:
         self.folder = folder
         #: ``postgresql+psycopg://…/<admin database>``; new databases sit beside it.
         self.pg_url = pg_url
-        self._admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        self._admin = _dsn(pg_url)
         self._sqlite_template: Path | None = None
         self._pg_template: str | None = None
         self._pg_shape: tuple[object, ...] = ()
         self._pg_reset = ""
         self._pg_pool: list[str] = []
         self._pg_made: set[str] = set()
+        #: PostgreSQL databases dropped when done, never reset: copies of built stores, empty ones.
+        self._pg_throwaway: set[str] = set()
+        #: Built stores by (backend, key): a SQLite file's path or a PostgreSQL database's name.
+        self._built: dict[tuple[str, str], str] = {}
 
-    def sqlite_store(self, path: Path) -> str:
-        """A migrated SQLite store at ``path``: a copy of the session's template file."""
-        if self._sqlite_template is None:
-            template = self.folder / "template.db"
-            with opened(f"sqlite:///{template}") as engine:
-                upgrade(engine)
-            # Closing the last connection checkpoints the write-ahead log into the file.
-            assert not template.with_name("template.db-wal").exists()
-            self._sqlite_template = template
-        shutil.copyfile(self._sqlite_template, path)
-        return f"sqlite:///{path}"
+    def store(self, backend: str, path: Path) -> str:
+        """The URL of a migrated store of its own: at ``path`` (SQLite), or a database (``done``
+        when the test is done)."""
+        if backend == SQLITE:
+            shutil.copyfile(self._sqlite(), path)
+            return f"sqlite:///{path}"
+        if self._pg_pool:
+            return self.url(self._pg_pool.pop())
+        return self.url(self._pg_create(template=self._pg()))
+
+    def copy_of(self, backend: str, key: str, build: Callable[[str], None], path: Path) -> str:
+        """Like ``store``, but a copy of the store ``build(url)`` filled; built once per session
+        for each ``key``."""
+        if (backend, key) not in self._built:
+            built = self.store(backend, self.folder / f"{key}.db")
+            build(built)
+            if backend == SQLITE:
+                _checkpoint(self.folder / f"{key}.db")
+            self._built[backend, key] = _name(built)
+        source = self._built[backend, key]
+        if backend == SQLITE:
+            shutil.copyfile(source, path)
+            return f"sqlite:///{path}"
+        name = self._pg_create(template=source)
+        self._pg_throwaway.add(name)
+        return self.url(name)
+
+    def empty(self) -> str:
+        """The URL of a new, empty PostgreSQL database (``done`` when the test is done)."""
+        name = self._pg_create()
+        self._pg_throwaway.add(name)
+        return self.url(name)
+
+    def done(self, url: str) -> None:
+        """A test is done with ``url``: a PostgreSQL database is reset and kept for the next
+        test, or dropped (a copy of a built store, an empty one, or one whose shape changed)."""
+        if not url.startswith(POSTGRESQL):
+            return
+        name = _name(url)
+        if name in self._pg_throwaway or not self._pg_reset_to_template(name):
+            self._pg_drop(name)
+        else:
+            self._pg_pool.append(name)
 
     def url(self, name: str) -> str:
         """The SQLAlchemy URL of the PostgreSQL database ``name``."""
         return self.pg_url.rsplit("/", 1)[0] + f"/{name}"
 
-    def pg_store(self) -> str:
-        """The name of a migrated PostgreSQL database for one test; ``pg_done`` when done."""
-        if self._pg_pool:
-            return self._pg_pool.pop()
-        return self.pg_empty(template=self._template())
-
-    def pg_done(self, name: str) -> None:
-        """Reset a database ``pg_store`` gave out and keep it for the next test, or drop it."""
-        if self._pg_reset_to_template(name):
-            self._pg_pool.append(name)
-        else:
-            self.pg_drop(name)
-
-    def pg_empty(self, template: str | None = None) -> str:
-        """The name of a new, empty PostgreSQL database (or a copy of ``template``)."""
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        copy = f' TEMPLATE "{template}"' if template else ""
-        with psycopg.connect(self._admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"{copy}')
-        self._pg_made.add(name)
-        return name
-
-    def pg_drop(self, name: str) -> None:
-        with psycopg.connect(self._admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self._pg_made.discard(name)
-
     def close(self) -> None:
         """Drop every PostgreSQL database this session made."""
-        self._pg_pool.clear()
         for name in sorted(self._pg_made):
-            self.pg_drop(name)
+            self._pg_drop(name)
 
-    def _template(self) -> str:
+    def _sqlite(self) -> Path:
+        if self._sqlite_template is None:
+            template = self.folder / "template.db"
+            with opened(f"sqlite:///{template}") as engine:
+                upgrade(engine)
+            _checkpoint(template)
+            self._sqlite_template = template
+        return self._sqlite_template
+
+    def _pg(self) -> str:
         if self._pg_template is None:
-            name = self.pg_empty()
+            name = self._pg_create()
             with opened(self.url(name)) as engine:
                 upgrade(engine)
-            with psycopg.connect(self._dsn(name)) as conn:
+            with psycopg.connect(_dsn(self.url(name))) as conn:
                 self._pg_shape = _shape(conn)
                 tables = [t for (t,) in conn.execute(_TABLES) if t != _KEPT]
                 filled = [
@@ -125,6 +149,20 @@ class Databases:
             self._pg_template = name
         return self._pg_template
 
+    def _pg_create(self, template: str | None = None) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        self._pg_made.add(name)
+        return name
+
+    def _pg_drop(self, name: str) -> None:
+        with psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._pg_made.discard(name)
+        self._pg_throwaway.discard(name)
+
     def _pg_reset_to_template(self, name: str) -> bool:
         """Delete every row and restart every sequence; False if the shape has changed."""
         with psycopg.connect(self._admin, autocommit=True) as admin:
@@ -133,7 +171,7 @@ class Databases:
                 " WHERE datname = %s AND pid <> pg_backend_pid()",
                 [name],
             )
-        with psycopg.connect(self._dsn(name)) as conn:
+        with psycopg.connect(_dsn(self.url(name))) as conn:
             if _shape(conn) != self._pg_shape:
                 return False
             # Replica mode skips the foreign-key triggers: rows go in any order.
@@ -141,8 +179,24 @@ class Databases:
             conn.execute(_RESTART_SEQUENCES)
         return True
 
-    def _dsn(self, name: str) -> str:
-        return self.url(name).replace("postgresql+psycopg://", "postgresql://")
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _name(url: str) -> str:
+    """A SQLite URL's file path, or a PostgreSQL URL's database name."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    return url.rsplit("/", 1)[1]
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold SQLite's write-ahead log into the file, so that copying the file copies it all."""
+    with sqlite3.connect(path) as conn:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    conn.close()
+    assert busy == 0, f"{path} is still in use: its log cannot be folded in"
 
 
 def _shape(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[object, ...]:

@@ -4,11 +4,12 @@ and a CLI runner."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import CopyOf
 from typer.testing import CliRunner
 
 from xinyong.cli import app
@@ -31,15 +32,21 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _load_examples(url: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:  # ingest writes its rejects beside the file
+        for name, (rtype, source) in SAMPLES.items():
+            path = shutil.copy(ROOT / "examples" / name, Path(folder) / name)
+            code, out, err = run(
+                "ingest", str(path), "--type", rtype, "--source", source, "--db", url
+            )  # fmt: skip
+            assert code == 0, (name, out, err)
+
+
 @pytest.fixture()
-def loaded(db_url: str, tmp_path: Path) -> Iterator[str]:
-    for name, (rtype, source) in SAMPLES.items():
-        shutil.copy(ROOT / "examples" / name, tmp_path / name)
-        code, out, err = run(
-            "ingest", str(tmp_path / name), "--type", rtype, "--source", source, "--db", db_url
-        )
-        assert code == 0, (name, out, err)
-    yield db_url
+def loaded(copy_of: CopyOf) -> str:
+    """A store (SQLite and PostgreSQL) with the shipped examples loaded: a copy for this test
+    of one loaded once per session."""
+    return copy_of("score_examples", _load_examples)
 
 
 def code_with(db_url: str, record_type: str, kind: str | None = None) -> tuple[str, dict[str, str]]:
