@@ -54,6 +54,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, marker in NEEDS.items():
             if fixture in used:
                 item.add_marker(marker)
+        if "spark_engine" in used:
+            # Spark on two cores: about ten seconds to start, then seconds a query.
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")

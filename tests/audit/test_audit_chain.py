@@ -365,6 +365,7 @@ for i in range(int(sys.argv[3])):
 """
 
 
+@pytest.mark.slow
 def test_processes_appending_at_once_keep_one_chain(audit_engine: Engine, db_url: str) -> None:
     processes, per_process = 4, 20
     running = [

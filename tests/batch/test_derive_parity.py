@@ -52,7 +52,8 @@ from xinyong.store.schema import upgrade
 from xinyong.store.tables import subject_relations, subjects
 from xinyong.workdays import add_working_days
 
-pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
+#: Slow: the module's store is 20,000 generated subjects, loaded through the real ingest.
+pytestmark = [pytest.mark.filterwarnings(PANDAS_WARNING), pytest.mark.slow]
 AT = date(2025, 6, 1)
 Inputs = tuple[pa.Table, pa.Table, pa.Table]
 

@@ -41,8 +41,6 @@ from xinyong.feed.stream import FeedStream
 from xinyong.feed.tables import feed_events, feed_peer_state
 from xinyong.ingest import ingest_file
 
-pytestmark = pytest.mark.nats
-
 PROVINCE, NATIONAL = "hebei", "national"
 DEFAULTER = "130203199105010601"
 #: What the national platform accepts from a province over the feed.
@@ -272,6 +270,7 @@ def test_a_defaulter_reaches_the_national_platform_and_a_replica_exactly_once(
     assert (_peer_state(national), _events(national), _replica_rows(replica)) == before
 
 
+@pytest.mark.slow
 def test_sigkilled_publisher_mid_burst_still_delivers_each_event_once(
     engine: Engine,
     second_engine: Engine,

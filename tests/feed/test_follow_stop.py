@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 
 from xinyong.feed import emit, publisher, set_platform_id
@@ -23,8 +22,6 @@ from xinyong.feed import federation as fed
 from xinyong.feed.replica import Replica
 from xinyong.feed.replica import sync as replica_sync
 from xinyong.feed.stream import FeedStream
-
-pytestmark = pytest.mark.nats
 
 #: Far below the 30 s drain stall, far above a prompt stop; see the module's docstring.
 STOPS_WITHIN = 5.0

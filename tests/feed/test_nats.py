@@ -29,8 +29,6 @@ from xinyong.feed.replica import sync as replica_sync
 from xinyong.feed.stream import FeedStream, connected, ensure_stream, pull_subscription
 from xinyong.feed.tables import feed_events, feed_peer_state
 
-pytestmark = pytest.mark.nats
-
 PERSON = "110101199003074514"
 COMPANY = "911101015366008218"
 GZ_COMPANY = "91520102131049875B"
@@ -78,14 +76,25 @@ def _feed_args(feed: FeedStream) -> list[str]:
     return ["--nats", feed.url, "--stream", feed.stream, "--prefix", feed.prefix]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_stream_then_restart_publishes_each_event_once(
-    sqlite_url: str, sqlite_engine: Engine, feed: FeedStream
+    sqlite_store_url: str, sqlite_engine: Engine, feed: FeedStream
 ) -> None:
     total = 6000
     with sqlite_engine.begin() as conn:
         for i in range(total):
             emit(conn, "record.added", COMPANY, {"record_type": "admin_penalty", "n": i})
-    cmd = [sys.executable, "-m", "xinyong", "feed", "run", "--db", sqlite_url, "--batch", "50"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "xinyong",
+        "feed",
+        "run",
+        "--db",
+        sqlite_store_url,
+        "--batch",
+        "50",
+    ]
     proc = subprocess.Popen([*cmd, *_feed_args(feed)], env=os.environ | {"PYTHONWARNINGS": ""})
     deadline = time.monotonic() + 60
     while _stored(feed) < 500 and time.monotonic() < deadline and proc.poll() is None:
@@ -100,7 +109,7 @@ def test_sigkill_mid_stream_then_restart_publishes_each_event_once(
     assert 0 < pending < total, "killed mid-stream: some published, some not"
 
     result = CliRunner().invoke(
-        app, ["feed", "run", "--once", "--json", "--db", sqlite_url, *_feed_args(feed)]
+        app, ["feed", "run", "--once", "--json", "--db", sqlite_store_url, *_feed_args(feed)]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["published"] >= pending
@@ -127,12 +136,13 @@ def test_republishing_is_deduplicated_by_message_id(
     assert _stored(feed) == 3
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_batch_and_exits_zero(
-    sqlite_url: str, sqlite_engine: Engine, feed: FeedStream
+    sqlite_store_url: str, sqlite_engine: Engine, feed: FeedStream
 ) -> None:
     with sqlite_engine.begin() as conn:
         emit(conn, "record.added", COMPANY, {"record_type": "admin_penalty"})
-    cmd = [sys.executable, "-m", "xinyong", "feed", "run", "--json", "--db", sqlite_url]
+    cmd = [sys.executable, "-m", "xinyong", "feed", "run", "--json", "--db", sqlite_store_url]
     proc = subprocess.Popen([*cmd, *_feed_args(feed)], stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _stored(feed) < 1 and time.monotonic() < deadline:
@@ -294,9 +304,9 @@ def test_federation_refuses_unknown_families(sqlite_engine: Engine, feed: FeedSt
         asyncio.run(fed.sync(sqlite_engine, feed, accept=[]))
 
 
-def test_unreachable_nats_is_one_line_exit_2(sqlite_url: str, sqlite_engine: Engine) -> None:
+def test_unreachable_nats_is_one_line_exit_2(sqlite_store_url: str, sqlite_engine: Engine) -> None:
     result = CliRunner().invoke(
-        app, ["feed", "run", "--once", "--db", sqlite_url, "--nats", "nats://127.0.0.1:9"]
+        app, ["feed", "run", "--once", "--db", sqlite_store_url, "--nats", "nats://127.0.0.1:9"]
     )
     assert result.exit_code == 2 and "NATS" in result.output
 

@@ -92,6 +92,7 @@ def ingest(db: str, path: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_every_example_loads_shows_and_reloads_as_nothing(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:

@@ -46,6 +46,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_bytes(run: Path, tmp_path: Path) -> None:
     generate(
         tmp_path / "b",

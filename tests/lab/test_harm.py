@@ -151,10 +151,10 @@ def test_policies_parse_in_order() -> None:
 
 
 def test_arithmetic_agrees_with_the_real_pipeline_and_decisions(
-    sqlite_url: str, tmp_path: Path
+    sqlite_store_url: str, tmp_path: Path
 ) -> None:
     small = simulate(catalog=default_catalog(), subjects=4_000, seed=11, spec=HEAVY)
-    real = run_pipeline(small, sqlite_url, tmp_path / "rows", AT)
+    real = run_pipeline(small, sqlite_store_url, tmp_path / "rows", AT)
     mine = sorted(
         link_rows(small.population, small.observed, "code_only"),
         key=lambda link: (link.row, link.subject_id),

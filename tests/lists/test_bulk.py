@@ -61,6 +61,7 @@ def _load_everything(
     change_statuses(engine, catalog, mixed, at=AT, one_by_one=one_by_one)
 
 
+@pytest.mark.slow
 def test_one_batch_derives_what_one_row_per_batch_derives(
     engine: Engine, other_engine: Engine, catalog: Catalog, mixed: Mixed, tmp_path: Path
 ) -> None:

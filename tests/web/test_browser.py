@@ -28,9 +28,13 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed at /usr/bin/chromium"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,  # Chromium starts in seconds
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian chromium is not installed at /usr/bin/chromium"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
