@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from tests.process.conftest import ENTERPRISE, PERSON, defaulter, make_loader, sqlite_engine
+from tests.process.conftest import ENTERPRISE, PERSON, defaulter, make_loader
 
 from xinyong.errors import SubjectNotFound, UnusableInput
 from xinyong.store.queries import find_subject, subject_by_id
-
-__all__ = ["sqlite_engine"]  # the due-process fixture: a fresh database
 
 ORGCODE = ENTERPRISE[8:17]  # the organisation code inside the USCC: M000100Y4
 

@@ -38,10 +38,10 @@ def footprint(engine: Engine) -> dict[tuple[str, str], str]:
 
 
 def test_the_pipeline_keeps_it_and_0009_fills_it_for_an_older_store(
-    db_url: str, tmp_path: Path
+    empty_db_url: str, tmp_path: Path
 ) -> None:
     version = default_catalog().version
-    with opened(db_url) as engine:
+    with opened(empty_db_url) as engine:
         upgrade(engine)
         assert footprint(engine) == {}
         load(engine, tmp_path, 455)
