@@ -55,6 +55,11 @@ DAYS = (date(2021, 3, 1), AT, date(2026, 9, 1))
 Verdict = tuple[str, date | None, str]
 
 
+#: Slow: the module's store is 3,000 generated subjects, loaded through the real ingest, and
+#: every code is decided for every action and day on each path.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return default_catalog()
