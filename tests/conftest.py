@@ -33,6 +33,12 @@ from xinyong.batch.engines import SparkEngine, spark_missing, spark_session
 from xinyong.store.engine import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite tests the shipped catalog: an operator's folders in the developer's shell
+# (``XINYONG_CATALOG``) or a database URL (``XINYONG_DB``) must not leak into it. Tests about
+# them set them with ``monkeypatch`` or in a subprocess's environment.
+for _name in ("XINYONG_CATALOG", "XINYONG_DB"):
+    os.environ.pop(_name, None)
 PG_ADMIN_URL = os.environ.get(
     "XINYONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
