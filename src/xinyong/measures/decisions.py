@@ -132,7 +132,7 @@ class Reason:
     def text_en(self) -> str:
         basis = "; ".join(b.citation for b in self.legal_basis)
         via = f" (as {self.via_role} of {self.via_subject})" if self.via_subject else ""
-        end = self.until.isoformat() if self.until else "until lifted or removed"
+        end = self.until.isoformat() if self.until else "lifted or removed"
         return f"{self.list_en}{via}: {self.measure_en}, under {basis}, until {end}"
 
     def as_json(self) -> dict[str, Any]:
