@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from sqlalchemy import (
     Column,
     Engine,
@@ -67,13 +66,6 @@ def test_sql_and_python_name_the_same_province() -> None:
     assert named >= 550
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known divergence (reported, issue 15): a record may name its subject by an "
-    "organisation code (a defaulter's 组织机构代码) or a 15-digit citizen number; the "
-    "dashboard's SQL reads an organisation code's positions 3-4 as a province, and Python "
-    "(feed routing) names no province for a 15-digit number",
-)
 def test_organisation_codes_and_15_digit_numbers_agree_too() -> None:
     rng = random.Random(31)
     codes = [(orgcode.generate(rng), "enterprise") for _ in range(50)]

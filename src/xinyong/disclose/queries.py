@@ -45,10 +45,13 @@ SEARCH_LIMIT = 50
 
 
 def region_of(column: Any, kind: Any) -> Any:
-    """SQL: the six-digit region code inside a subject code (USCC 3–8, citizen ID 1–6)."""
+    """SQL: the six-digit region code inside a subject code (USCC 3–8, citizen ID 1–6, 15 or 18
+    digits); NULL for a code that carries no region (an organisation code). The Python twin is
+    ``feed.events.region_of`` (docs/semantics.md)."""
     return case(
         (kind == "individual", func.substr(column, 1, 6)),
-        else_=func.substr(column, 3, 6),
+        (func.length(column) == 18, func.substr(column, 3, 6)),
+        else_=None,
     )
 
 

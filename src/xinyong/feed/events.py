@@ -128,11 +128,13 @@ def _looks_like_ric(code: str | None) -> bool:
 
 
 def region_of(code: str | None) -> str | None:
-    """The province code of a subject code: a USCC's positions 3–8, a citizen number's 1–6."""
+    """The province code of a subject code: a USCC's positions 3–8, a citizen number's 1–6 (15
+    or 18 digits); None for an organisation code, which carries no region. The SQL twin is
+    ``disclose.queries.region_of`` (docs/semantics.md)."""
     if not code:
         return None
     scheme, value, _problem = reason_of(code)
-    if scheme == "ric" and len(value) == 18:
+    if scheme == "ric":
         area = value[:6]
     elif scheme == "uscc":
         area = value[2:8]
