@@ -18,6 +18,7 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     │   └── InvalidOrgChecksum     reason "org_checksum"   (GB 11714 inside a USCC)
     ├── InvalidRecord          a department's row is bad data: per-field errors, becomes a reject
     ├── UnusableInput          a whole input (file, request) cannot be used at all
+    │   └── MappingError           a department's column mapping file is bad (file, line)
     ├── CatalogError           an operator's catalog is bad configuration: file, line, entity
     │   └── CatalogMismatch        the catalog in force lacks ids the store's derived tables hold
     ├── CalendarUnknown        a date in a year whose holidays no source knows yet
@@ -51,9 +52,11 @@ class XinyongError(Exception):
         return f"{base}: {self.detail}" if self.detail else base
 
     def bilingual(self) -> str:
-        """``中文 / English``, as the CLI prints it."""
-        zh, en = self.message("zh"), self.message("en")
-        return zh if zh == en else f"{zh} / {en}"
+        """``中文 / English: detail``, as the CLI prints it (the detail once: raise sites write
+        it in both languages already)."""
+        zh, en = self.message_zh, self.message_en
+        base = zh if zh == en else f"{zh} / {en}"
+        return f"{base}: {self.detail}" if self.detail else base
 
 
 class InvalidCode(XinyongError):
