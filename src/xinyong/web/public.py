@@ -100,7 +100,7 @@ def sections(catalog: Catalog, shown: Mapping[str, object]) -> list[tuple[str, l
     groups: dict[str, list[str]] = {
         "登记信息": [],
         "行政许可与行政处罚（双公示）": [],
-        "名单与惩戒": [],
+        "失信信息": [],
         "守信激励（红名单）": [],
         "其他记录": [],
     }
@@ -116,7 +116,7 @@ def sections(catalog: Catalog, shown: Mapping[str, object]) -> list[tuple[str, l
         elif listed_types.get(type_id) == "red":
             groups["守信激励（红名单）"].append(type_id)
         elif type_id in listed_types:
-            groups["名单与惩戒"].append(type_id)
+            groups["失信信息"].append(type_id)
         else:
             groups["其他记录"].append(type_id)
     return [(heading, sorted(ids)) for heading, ids in groups.items() if ids]
