@@ -21,7 +21,7 @@ import typer
 
 from xinyong import codes
 from xinyong.cli.options import JsonOption
-from xinyong.codes import CodeCheck, orgcode, ric, uscc
+from xinyong.codes import CodeCheck, orgcode, regno, ric, uscc
 from xinyong.errors import UnusableInput, invalid_code
 
 app = typer.Typer(
@@ -34,12 +34,14 @@ class KindChoice(StrEnum):
     uscc = "uscc"
     orgcode = "orgcode"
     ric = "ric"
+    regno = "regno"
 
 
 _KIND_NAMES = {
     "uscc": f"{uscc.NAME_ZH} / USCC",
     "orgcode": f"{orgcode.NAME_ZH} / organisation code",
     "ric": f"{ric.NAME_ZH} / citizen ID number",
+    "regno": f"{regno.NAME_ZH} / registration number",
     None: "未知代码类型 / unknown kind of code",
 }
 
@@ -59,6 +61,8 @@ def _describe(result: CodeCheck) -> str:
         parts.append(f"{fields['birth_date']} {sex}")
         if fields.get("legacy"):
             parts.append(f"15位旧号码 / legacy 15-digit form → {fields['code_18']}")
+    elif result.kind == "regno":
+        parts.append(f"登记机关 / authority {fields['authority_name'] or fields['authority']}")
     region = fields.get("region")
     if region:
         parts.append(region["name"] or region["code"])

@@ -3,6 +3,8 @@
 - :mod:`~xinyong.codes.uscc` — unified social credit code, GB 32100-2015
 - :mod:`~xinyong.codes.orgcode` — organisation code, GB 11714-1997
 - :mod:`~xinyong.codes.ric` — citizen identity number, GB 11643-1999 (and the 15-digit form)
+- :mod:`~xinyong.codes.regno` — enterprise registration number, GS15—2006 (never by shape:
+  only ``kind="regno"``, since 15 digits is also a legacy citizen number)
 - :mod:`~xinyong.codes.regions` — administrative division codes, GB/T 2260
 - :mod:`~xinyong.codes.identifiers` — which scheme a code is in, normalised: the identifier a
   subject is found by (``identify``)
@@ -18,10 +20,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from xinyong.codes import normalise, orgcode, regions, ric, uscc
+from xinyong.codes import normalise, orgcode, regions, regno, ric, uscc
 from xinyong.errors import InvalidCode
 
-Kind = Literal["uscc", "orgcode", "ric"]
+Kind = Literal["uscc", "orgcode", "ric", "regno"]
 
 
 class CodeScheme(Protocol):
@@ -50,7 +52,12 @@ class CodeScheme(Protocol):
         """A valid code, drawn with ``rng``."""
 
 
-SCHEMES: dict[str, CodeScheme] = {"uscc": uscc, "orgcode": orgcode, "ric": ric}
+SCHEMES: dict[str, CodeScheme] = {
+    "uscc": uscc,
+    "orgcode": orgcode,
+    "ric": ric,
+    "regno": regno,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +122,11 @@ def _fields(kind: str, code: str) -> dict[str, Any]:
 
 
 def check(code: str, kind: str = "auto") -> CodeCheck:
-    """Check one code. ``kind``: ``uscc``, ``orgcode``, ``ric`` or ``auto`` (by shape; an
-    ambiguous 18-digit code counts as whichever scheme it is valid in). Never raises for bad
-    input; raises ValueError for an unknown ``kind``."""
+    """Check one code. ``kind``: ``uscc``, ``orgcode``, ``ric``, ``regno`` or ``auto`` (by
+    shape, never ``regno``; an ambiguous 18-digit code counts as whichever scheme it is valid
+    in). Never raises for bad input; raises ValueError for an unknown ``kind``."""
     if kind != "auto" and kind not in SCHEMES:
-        raise ValueError(f"kind must be auto, uscc, orgcode or ric, not {kind!r}")
+        raise ValueError(f"kind must be auto, {', '.join(SCHEMES)}, not {kind!r}")
     try:
         compacted = normalise.compact(code)
     except InvalidCode as exc:
@@ -157,6 +164,7 @@ __all__ = [
     "detect_kind",
     "orgcode",
     "regions",
+    "regno",
     "ric",
     "uscc",
 ]
