@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xinyong import codes
-from xinyong.codes import regno
-from xinyong.errors import InvalidCharset, InvalidChecksum, InvalidLength
+from xinyong.codes import regno, ric
+from xinyong.codes.identifiers import identify, qualify
+from xinyong.errors import InvalidBirthDate, InvalidCharset, InvalidChecksum, InvalidLength
 
 seeds = st.randoms(use_true_random=False)
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -68,3 +69,20 @@ def test_bad_numbers_raise_specific_errors(text: str, error: type[Exception], re
 def test_auto_never_takes_a_bare_number_for_a_registration_number() -> None:
     assert codes.check("110108000000016").kind == "ric"
     assert codes.detect_kind("110108000000016") == "ric"
+
+
+def test_only_a_qualified_number_identifies_as_a_registration_number() -> None:
+    ident = identify(qualify("regno", "１１０１０８-000000016"))
+    assert (ident.scheme, ident.value, ident.kind) == (
+        "registration_no",
+        "110108000000016",
+        "enterprise",
+    )
+    assert ident.lookup_keys == [("registration_no", "110108000000016")]
+    with pytest.raises(InvalidChecksum):
+        identify(qualify("regno", "110108000000017"))
+    # bare, the same digits are read as a first-generation citizen number (and fail as one)
+    with pytest.raises(InvalidBirthDate):
+        identify("110108000000016")
+    legacy = ric.generate(random.Random(7))[:6] + "790602123"
+    assert identify(legacy).scheme == "ric"

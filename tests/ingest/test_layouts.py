@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from xinyong.catalog import default_catalog, normalise_header
 from xinyong.cli import app
-from xinyong.codes import orgcode, ric, uscc
+from xinyong.codes import orgcode, regno, ric, uscc
 from xinyong.ingest.plan import plan_columns
 from xinyong.store.engine import opened
-from xinyong.store.tables import records, subject_relations, subjects
+from xinyong.store.tables import records, subject_identifiers, subject_relations, subjects
 
 runner = CliRunner()
 RNG = random.Random(17)
@@ -724,6 +724,115 @@ def test_rows_without_a_code_are_refused_or_counted_unlinked_by_record_type(
     assert masked.subject_id is None
     assert masked.fields["subject_code_masked"] == "1101**********1234"
     assert total == 3
+
+
+def v2_penalty(doc: str, name: str, category: str, **codes: str) -> list[object]:
+    """A newer-layout penalty row for ``name`` with only the code columns given filled
+    (``uscc=``, ``regno=``, ``orgcode=``)."""
+    row = list(penalty_v2_rows()[0])
+    columns = {
+        "uscc": "行政相对人代码_1（统一社会信用代码）",
+        "regno": "行政相对人代码_2(工商注册号)",
+        "orgcode": "行政相对人代码_3（组织机构代码）",
+    }
+    for key, header in columns.items():
+        row[PENALTY_V2.index(header)] = codes.get(key, "")
+    row[PENALTY_V2.index("行政相对人名称")] = name
+    row[PENALTY_V2.index("行政相对人类别")] = category
+    row[PENALTY_V2.index("行政处罚决定书文号")] = doc
+    row[PENALTY_V2.index("内部编号")] = doc
+    return row
+
+
+def identifiers_of(url: str, subject_id: int) -> set[tuple[str, str]]:
+    with opened(url) as engine, engine.connect() as conn:
+        found = conn.execute(
+            select(subject_identifiers.c.scheme, subject_identifiers.c.value).where(
+                subject_identifiers.c.subject_id == subject_id
+            )
+        )
+        return {(scheme, value) for scheme, value in found}
+
+
+def test_a_row_with_only_a_registration_number_is_linked_by_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    rng = random.Random(2006)
+    old_firm, shop, bad = regno.generate(rng), regno.generate(rng), regno.generate(rng)
+    bad = bad[:14] + str((int(bad[14]) + 1) % 10)  # a wrong check digit
+    successor = uscc.generate(rng, region="440306", authority="9", category="1")
+    also_known = regno.generate(rng)
+    rows = [
+        v2_penalty("注册号〔2025〕1号", "宝安老五金厂", "法人及非法人组织", regno=old_firm),
+        v2_penalty(
+            "注册号〔2025〕2号", "罗湖陈记小吃店", "个体工商户", regno=f" {shop[:6]}-{shop[6:]}"
+        ),
+        v2_penalty("注册号〔2025〕3号", "南山某某商行", "法人及非法人组织", regno=bad),
+        v2_penalty("注册号〔2025〕4号", "一位自然人", "自然人", regno=old_firm),
+        # a USCC first: the registration number beside it is neither checked nor linked by
+        v2_penalty(
+            "注册号〔2025〕5号",
+            "深圳市新锐电子科技有限公司",
+            "法人及非法人组织",
+            uscc=FIRM,
+            regno="123",
+        ),
+    ]
+    path = write_department_file(tmp_path / "regno", PENALTY_V2, rows, "gbk")
+    code, out, err = run(
+        str(path), "--type", "admin_penalty", "--source", "samr", "--db", sqlite_url, "--json"
+    )
+    assert code == 3, (out, err)  # some rows rejected
+    summary = json.loads(out)
+    assert (summary["accepted"], summary["rejected"], summary["unlinked"]) == (3, 2, 0)
+    reasons = Path(summary["rejects_file"]).read_text(encoding="utf-8-sig")
+    assert "registration_no" in reasons and "(checksum)" in reasons and bad in reasons
+    assert "subject_category" in reasons  # 自然人 with a registration number
+    by_doc = {r.fields["document_no"]: r for r in stored(sqlite_url, "admin_penalty")}
+    first = by_doc["注册号〔2025〕1号"]
+    assert first.subject_code == f"registration_no:{old_firm}"
+    assert first.fields["registration_no"] == old_firm  # the cell as written, kept
+    assert identifiers_of(sqlite_url, first.subject_id) == {("registration_no", old_firm)}
+    assert kind_of(sqlite_url, old_firm) == "enterprise"
+    assert kind_of(sqlite_url, shop) == "sole_trader"  # the kind 行政相对人类别 gives
+    assert by_doc["注册号〔2025〕5号"].subject_code == FIRM
+
+    # Later rows about the same registration number find the same subject. The same firm seen
+    # with its USCC is another subject: nothing in a USCC names the registration number it
+    # replaced, and ingest does not merge by name.
+    later = [
+        v2_penalty("注册号〔2026〕6号", "宝安老五金厂", "法人及非法人组织", regno=old_firm),
+        v2_penalty("注册号〔2026〕7号", "宝安老五金厂", "法人及非法人组织", uscc=successor),
+    ]
+    path = write_department_file(tmp_path / "later", PENALTY_V2, later, "utf-8")
+    code, out, err = run(
+        str(path), "--type", "admin_penalty", "--source", "samr", "--db", sqlite_url, "--json"
+    )
+    assert code == 0, (out, err)
+    by_doc = {r.fields["document_no"]: r for r in stored(sqlite_url, "admin_penalty")}
+    assert by_doc["注册号〔2026〕6号"].subject_id == first.subject_id
+    renamed = by_doc["注册号〔2026〕7号"].subject_id
+    assert renamed != first.subject_id
+
+    # Where the store already holds both identifiers for one subject, either code finds it.
+    with opened(sqlite_url) as engine, engine.begin() as conn:
+        conn.execute(
+            subject_identifiers.insert().values(
+                subject_id=renamed, scheme="registration_no", value=also_known
+            )
+        )
+    path = write_department_file(
+        tmp_path / "linked",
+        PENALTY_V2,
+        [v2_penalty("注册号〔2026〕8号", "宝安老五金厂", "法人及非法人组织", regno=also_known)],
+        "utf-8",
+    )
+    code, out, err = run(
+        str(path), "--type", "admin_penalty", "--source", "samr", "--db", sqlite_url, "--json"
+    )
+    assert code == 0, (out, err)
+    by_doc = {r.fields["document_no"]: r for r in stored(sqlite_url, "admin_penalty")}
+    assert by_doc["注册号〔2026〕8号"].subject_id == renamed
 
 
 OWN_HEADERS = ["当事人", "信用代码", "文号", "处罚日期", "罚没款（元）", "严重程度", "经办人"]

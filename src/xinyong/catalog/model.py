@@ -494,10 +494,14 @@ CODE_TYPES = frozenset({FieldType.USCC, FieldType.RIC, FieldType.ORGCODE, FieldT
 
 class CodeSource(_Frozen):
     """Another column a row's ``subject_code`` may come from when its own cell is empty:
-    ``{field: id_number, when: {id_type: resident_id_card}}``."""
+    ``{field: id_number, when: {id_type: resident_id_card}}``. ``scheme`` names the code
+    scheme of a column whose codes cannot be told by shape (``regno``: a 15-digit registration
+    number looks like an old citizen number), so its codes are checked and linked by that
+    scheme alone."""
 
     field: str
     when: dict[str, str | list[str]] = {}
+    scheme: Literal["regno"] | None = None
 
 
 class Layout(_Frozen):

@@ -3,6 +3,11 @@
 The checks themselves belong to ``xinyong.codes``; this module only decides which scheme a code
 is in, normalises it (a 15-digit citizen number of the first generation becomes its 18-digit
 form; ``12345678-9`` becomes ``123456789``), and says what kind of subject it names.
+
+A registration number (:mod:`xinyong.codes.regno`) has the shape of a first-generation citizen
+number, so it is never identified by shape: a column that holds one (the catalog's ``code_from``
+names the scheme) passes it on *qualified*, ``registration_no:110108000000016``
+(:func:`qualify`), and only that form identifies as one.
 """
 
 from __future__ import annotations
@@ -11,13 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from xinyong import codes
-from xinyong.codes import normalise, orgcode, ric
+from xinyong.codes import normalise, orgcode, regno, ric
 from xinyong.errors import InvalidCode
 
 
 @dataclass(frozen=True)
 class Identifier:
-    scheme: str  # uscc | ric | orgcode
+    scheme: str  # uscc | ric | orgcode | registration_no
     value: str  # normalised
     kind: str  # the kind of subject a code of this shape names
 
@@ -39,6 +44,21 @@ class Identifier:
         if self.scheme == "uscc" and self.orgcode:
             keys.append(("orgcode", self.orgcode))
         return keys
+
+
+#: The scheme a registration number is stored under (``subject_identifiers.scheme``, as the
+#: store has named it since its first migration).
+REGNO_SCHEME = "registration_no"
+#: Code kind (``xinyong.codes.SCHEMES``) → the scheme a qualified code names.
+_QUALIFIED = {regno.KIND: REGNO_SCHEME}
+_KIND_OF_SCHEME = {scheme: kind for kind, scheme in _QUALIFIED.items()}
+
+
+def qualify(kind: str, value: str) -> str:
+    """A code whose scheme its column names, in the form :func:`identify` takes it by that
+    scheme alone: ``qualify("regno", "110108000000016")`` → ``registration_no:110108000000016``.
+    ``kind`` is a code kind that shape cannot tell (only ``regno``)."""
+    return f"{_QUALIFIED[kind]}:{value}"
 
 
 def kind_of_uscc(code: str) -> str:
@@ -63,10 +83,15 @@ def code_error(reason: str) -> InvalidCode:
 @lru_cache(maxsize=1 << 17)
 def reason_of(code: str) -> tuple[str | None, str, str | None]:
     """``(scheme, compacted code, reason)``: reason None when valid. Never raises; fast path.
+    A qualified code (:func:`qualify`) is checked by its scheme only.
 
     Cached: ingest checks a code when it validates a row and again when it links it, and the
     same people and firms recur across a file.
     """
+    scheme, colon, rest = code.partition(":") if isinstance(code, str) else ("", "", "")
+    if colon and scheme in _KIND_OF_SCHEME:
+        value = normalise.compact(rest)
+        return scheme, value, codes.SCHEMES[_KIND_OF_SCHEME[scheme]].reason(value)
     try:
         value = normalise.compact(code)
     except InvalidCode as error:
@@ -89,6 +114,10 @@ def identify(code: str) -> Identifier:
         raise code_error(problem or "invalid")
     if kind == "uscc":
         return Identifier("uscc", value, kind_of_uscc(value))
+    if kind == REGNO_SCHEME:
+        # issued by the administrations for industry and commerce to enterprises (and sole
+        # traders, whose 行政相对人类别 says so: ingest passes that kind over this one)
+        return Identifier(REGNO_SCHEME, value, "enterprise")
     if kind == "ric":
         return Identifier("ric", ric.to_18(value) if len(value) == 15 else value, "individual")
     return Identifier("orgcode", value, "organisation")

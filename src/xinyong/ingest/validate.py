@@ -17,7 +17,7 @@ from typing import Any
 
 from xinyong.catalog.model import UNIT_YUAN, FieldSpec, FieldType, RecordType, normalise_header
 from xinyong.codes import regions
-from xinyong.codes.identifiers import code_error, reason_of
+from xinyong.codes.identifiers import code_error, qualify, reason_of
 from xinyong.errors import InvalidRecord
 from xinyong.ingest.plan import ColumnPlan, column_unit, plan_columns
 from xinyong.ingest.readers import LOST_KEY, RAW_KEY
@@ -73,14 +73,27 @@ def _code(schemes: tuple[str, ...]) -> Callable[[FieldSpec, str], str]:
         if problem is None and scheme not in schemes:
             problem = "length"
         if problem is not None:
-            error = code_error(problem)
-            raise ValueProblem(
-                f"{error.message_zh}（{problem}）：{text}",
-                f"{error.message_en} ({problem}): {text}",
-            )
+            raise _bad_code(problem, text)
         return value
 
     return check
+
+
+def _bad_code(problem: str, text: str) -> ValueProblem:
+    error = code_error(problem)
+    return ValueProblem(
+        f"{error.message_zh}（{problem}）：{text}", f"{error.message_en} ({problem}): {text}"
+    )
+
+
+def _qualified(kind: str, text: str) -> str:
+    """A code checked by the scheme its column names (``CodeSource.scheme``), qualified so that
+    linking takes it by that scheme alone (``xinyong.codes.identifiers.qualify``)."""
+    code = qualify(kind, text)
+    problem = reason_of(code)[2]
+    if problem is not None:
+        raise _bad_code(problem, text)
+    return code
 
 
 _ENUM_WORDS: dict[int, tuple[FieldSpec, dict[str, str]]] = {}
@@ -324,7 +337,11 @@ class RowValidator:
                 if not text or not _when_holds(source.when, values):
                     continue
                 try:
-                    values["subject_code"] = self.code_parse(str(text))
+                    values["subject_code"] = (
+                        _qualified(source.scheme, str(text))
+                        if source.scheme
+                        else self.code_parse(str(text))
+                    )
                 except ValueProblem as problem:
                     problems.append((source.field, problem))
                     return
@@ -348,10 +365,10 @@ class RowValidator:
                 (
                     "subject_code",
                     ValueProblem(
-                        "没有可据以关联的代码（统一社会信用代码、组织机构代码或身份证号码），"
-                        "此类记录须有代码",
-                        "no code to link by (USCC, organisation code or citizen ID number); "
-                        "this record type requires one",
+                        "没有可据以关联的代码（统一社会信用代码、组织机构代码、工商注册号或"
+                        "身份证号码），此类记录须有代码",
+                        "no code to link by (USCC, organisation code, registration number or "
+                        "citizen ID number); this record type requires one",
                     ),
                 )
             )
