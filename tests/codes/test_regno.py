@@ -79,6 +79,8 @@ def test_only_a_qualified_number_identifies_as_a_registration_number() -> None:
         "enterprise",
     )
     assert ident.lookup_keys == [("registration_no", "110108000000016")]
+    assert ident.code == "registration_no:110108000000016"
+    assert identify(ident.code) == ident
     with pytest.raises(InvalidChecksum):
         identify(qualify("regno", "110108000000017"))
     # bare, the same digits are read as a first-generation citizen number (and fail as one)

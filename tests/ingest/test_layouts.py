@@ -793,9 +793,17 @@ def test_a_row_with_only_a_registration_number_is_linked_by_it(
     assert first.subject_code == f"registration_no:{old_firm}"
     assert first.fields["registration_no"] == old_firm  # the cell as written, kept
     assert identifiers_of(sqlite_url, first.subject_id) == {("registration_no", old_firm)}
-    assert kind_of(sqlite_url, old_firm) == "enterprise"
-    assert kind_of(sqlite_url, shop) == "sole_trader"  # the kind 行政相对人类别 gives
+    # its primary code is qualified too, so the subject's handle identifies it again
+    assert kind_of(sqlite_url, f"registration_no:{old_firm}") == "enterprise"
+    assert kind_of(sqlite_url, f"registration_no:{shop}") == "sole_trader"  # from 行政相对人类别
     assert by_doc["注册号〔2025〕5号"].subject_code == FIRM
+    shown = runner.invoke(
+        app, ["subject", "show", f"registration_no:{old_firm}", "--db", sqlite_url, "--json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["identifiers"] == [
+        {"scheme": "registration_no", "value": old_firm}
+    ]
 
     # Later rows about the same registration number find the same subject. The same firm seen
     # with its USCC is another subject: nothing in a USCC names the registration number it

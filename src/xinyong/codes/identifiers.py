@@ -27,6 +27,13 @@ class Identifier:
     kind: str  # the kind of subject a code of this shape names
 
     @property
+    def code(self) -> str:
+        """The code as it identifies again (``identify(i.code) == i``): the value, qualified
+        where shape cannot tell its scheme (``registration_no:110108000000016``)."""
+        kind = _KIND_OF_SCHEME.get(self.scheme)
+        return qualify(kind, self.value) if kind else self.value
+
+    @property
     def orgcode(self) -> str | None:
         """The organisation code a USCC carries in positions 9–17, or the code itself."""
         if self.scheme == "uscc":

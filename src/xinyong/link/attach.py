@@ -180,7 +180,7 @@ class _Subjects:
                 self.conn,
                 subjects,
                 ("id", "kind", "primary_code", "created_at"),
-                [(sid, k, i.value, created) for sid, (i, k) in zip(ids, new.values(), strict=True)],
+                [(sid, k, i.code, created) for sid, (i, k) in zip(ids, new.values(), strict=True)],
             )
             id_rows: list[tuple[int, str, str]] = []
             for (ident, _kind), sid in zip(new.values(), ids, strict=True):
