@@ -21,6 +21,7 @@ record_types:
       - {instrument: spc_defaulter_list_2017, article: 1}
     subject_kinds: [individual]
     disclosure: public
+    sources: [samr]
 """
 
 LIST = """\
@@ -189,7 +190,7 @@ def test_punishment_cannot_hang_on_a_red_list(tmp_path: Path) -> None:
 def test_unknown_field_type(tmp_path: Path) -> None:
     write(tmp_path, RECORD_TYPE + "    fields:\n      - {name: mood, type: emotion}\n")
     err = refuse(tmp_path)
-    assert err.line == 12
+    assert err.line == 13
     assert "emotion" in str(err)
 
 
@@ -222,7 +223,7 @@ def test_a_header_naming_two_fields(tmp_path: Path) -> None:
 def test_unknown_key_is_a_typo_not_ignored(tmp_path: Path) -> None:
     write(tmp_path, RECORD_TYPE + "    disclosure_peroid: {max: 3y}\n")
     err = refuse(tmp_path)
-    assert err.line == 11
+    assert err.line == 12
     assert "disclosure_peroid" in str(err)
 
 
@@ -245,7 +246,7 @@ def test_duplicate_id_with_the_shipped_catalog(tmp_path: Path) -> None:
 def test_duplicate_key_in_one_file(tmp_path: Path) -> None:
     write(tmp_path, RECORD_TYPE + "    disclosure: shared\n")
     err = refuse(tmp_path)
-    assert err.line == 11
+    assert err.line == 12
     assert "disclosure" in str(err)
 
 
@@ -350,3 +351,14 @@ def test_missing_directory(tmp_path: Path) -> None:
 def test_empty_directory_and_empty_file_are_fine(tmp_path: Path) -> None:
     write(tmp_path, "")
     assert load_catalog([tmp_path]).counts() == load_catalog().counts()
+
+
+def test_record_type_without_sources_or_with_an_unknown_one(tmp_path: Path) -> None:
+    write(tmp_path, RECORD_TYPE.replace("    sources: [samr]\n", ""))
+    missing = refuse(tmp_path)
+    assert (missing.line, missing.entity) == (2, "record_type:village_fine")
+    assert "sources" in str(missing)
+    write(tmp_path, RECORD_TYPE.replace("sources: [samr]", "sources: [samr, village_head]"))
+    unknown = refuse(tmp_path)
+    assert (unknown.line, unknown.entity) == (11, "record_type:village_fine")
+    assert "village_head" in str(unknown)

@@ -287,6 +287,12 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     [
         (["--type", "no_such_type", "--source", "spc"], None, "unknown record type"),
         (["--type", "judgment_defaulter", "--source", "nobody"], None, "unknown source authority"),
+        # A market regulator may not submit court defaulters: the catalog's sources say who may.
+        (
+            ["--type", "judgment_defaulter", "--source", "samr"],
+            None,
+            "allowed sources: court, spc",
+        ),
         (
             ["--type", "judgment_defaulter", "--source", "spc"],
             "姓名,案号\n王伟,（2024）京01执1号\n",

@@ -244,6 +244,8 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
     for item in record_types.values():
         rt: RecordType = item.entity
         need(item, "authorities", rt.authority, ("authority",), "机关")
+        for i, source in enumerate(rt.sources):
+            need(item, "authorities", source, ("sources", i), "来源机关")
         if rt.repair is not None and rt.repair.decided_by is not None:
             need(item, "authorities", rt.repair.decided_by, ("repair", "decided_by"), "机关")
 

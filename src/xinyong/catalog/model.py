@@ -540,6 +540,8 @@ class RecordType(_Entity):
 
     category: Category
     authority: str
+    #: The authorities that may submit records of this type (ingest refuses any other source).
+    sources: list[str] = Field(min_length=1)
     legal_basis: list[LegalRef] = Field(min_length=1)
     subject_kinds: list[SubjectKind] = Field(min_length=1)
     fields: list[FieldSpec] = Field(default=[], validate_default=True)

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
-from xinyong.errors import InvalidRecord, UnusableInput, XinyongError
+from xinyong.errors import Forbidden, InvalidRecord, UnusableInput, XinyongError
 from xinyong.ingest.plan import ColumnPlan, LayoutMatch, Mapping, plan_columns
 from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import CATEGORY_KINDS, RowValidator
@@ -300,16 +300,25 @@ def ingest_file(
 ) -> BatchResult:
     """Load ``path`` as one batch of ``record_type`` from authority ``source``.
 
-    ``UnusableInput`` (nothing loaded, no rejects file) for an unknown type or source, a
+    ``Forbidden`` (nothing stored) for a source the record type's ``sources`` do not name.
+    ``UnusableInput`` (nothing loaded, no rejects file) for an unknown type, a
     missing required column, an unreadable or empty file. Bad rows are rejected, the rest load.
     ``rejects_path`` and ``file_name`` let a caller (the API) load an uploaded temporary file.
     ``mapping``: a department's own headers, constants and wordings (:mod:`.mapping`).
     """
     path = Path(path)
     rtype = record_type_of(catalog, record_type)
-    if source not in catalog.authorities:
-        known = ", ".join(sorted(catalog.authorities))
-        raise UnusableInput(f"未知来源部门 / unknown source authority {source!r} (known: {known})")
+    if source not in rtype.sources:
+        allowed = ", ".join(rtype.sources)
+        if source not in catalog.authorities:
+            raise UnusableInput(
+                f"未知来源部门 {source!r}（允许的来源：{allowed}）/ unknown source authority "
+                f"{source!r} (allowed sources: {allowed})"
+            )
+        raise Forbidden(
+            f"{source!r} 不能提交 {rtype.id}（允许的来源：{allowed}）/ {source!r} may not submit "
+            f"{rtype.id} (allowed sources: {allowed})"
+        )
     require_covered(target, catalog)  # before the batch row: a refused catalog writes nothing
     rows = open_rows(path, encoding)
     try:
