@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from xinyong.api.app import create_app
 from xinyong.catalog import default_catalog
 from xinyong.codes import uscc
 from xinyong.measures.clients import create_client
+from xinyong.store.tables import records
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BAD_ROWS = EXAMPLES / "judgment_defaulter_bad_rows.csv"
@@ -72,6 +73,20 @@ def test_another_department_cannot_see_or_submit_as_another(
     assert api.get("/api/v1/batches", headers=samr).json() == []
     forged = _submit(api, samr, BAD_ROWS, source="spc")
     assert forged["status"] == 403
+
+
+def test_a_market_regulator_cannot_submit_court_defaulters(api: TestClient, engine: Engine) -> None:
+    """The catalog's ``sources`` name who may submit a record type; the key's authority is the
+    source, so samr's key uploading court defaulters is refused and nothing is stored."""
+    samr = _key(engine, "samr", "department")
+    refused = _submit(api, samr, BAD_ROWS)
+    assert refused["status"] == 403
+    assert "court, spc" in str(refused["detail"])
+    operator = _key(engine, "ndrc", "operator")
+    assert _submit(api, operator, BAD_ROWS, source="samr")["status"] == 403
+    assert api.get("/api/v1/batches", headers=operator).json() == []
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records)).scalar_one() == 0
 
 
 def test_agencies_and_anonymous_callers_are_refused(api: TestClient, engine: Engine) -> None:

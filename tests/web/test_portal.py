@@ -168,6 +168,31 @@ def test_department_upload_of_junk_is_a_clear_error(client: TestClient) -> None:
     assert 'id="upload-problem"' in response.text
 
 
+def test_a_market_regulator_cannot_upload_court_defaulters(client: TestClient) -> None:
+    """samr's session is samr as the source; court defaulters come only from courts."""
+    log_in(client, "samr")
+    page = client.get("/department").text
+    assert '<option value="judgment_defaulter">' not in page
+    before = re.findall(r"/department/batches/(\d+)", page)
+    response = client.post(
+        "/department/upload",
+        data={"record_type": "judgment_defaulter", "csrf": csrf_of(page)},
+        files={"file": ("defaulters.csv", _DEFAULTERS.encode("gbk"), "text/csv")},
+    )
+    assert response.status_code == 403
+    problem = re.findall(r'id="upload-problem">([^<]*)', response.text)
+    assert problem and "court, spc" in problem[0]
+    assert re.findall(r"/department/batches/(\d+)", response.text) == before
+
+
+_DEFAULTERS = (
+    "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间,立案时间,"
+    "生效法律文书确定的义务,被执行人的履行情况,失信被执行人行为具体情形\n"
+    "张三,11010519491231002X,北京市朝阳区人民法院,(2024)京0105执9号,2024-05-01,"
+    "2024-01-02,给付,全部未履行,有履行能力而拒不履行\n"
+)
+
+
 def test_department_upload_reports_rejects(client: TestClient, tmp_path: Path) -> None:
     log_in(client, "court")
     page = client.get("/department").text

@@ -20,7 +20,7 @@ from xinyong import audit
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import issue_report
 from xinyong.disclose.view import subject_view
-from xinyong.errors import NotFound, SubjectNotFound, XinyongError
+from xinyong.errors import Forbidden, NotFound, SubjectNotFound, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
 from xinyong.measures import check
@@ -490,6 +490,7 @@ async def department_upload(
     _ = i18n.translator(lang_of(request))
     result = None
     problem: str | None = None
+    status = 400
     if file is None or not file.filename:
         problem = _("请选择文件。")
     else:
@@ -518,13 +519,14 @@ async def department_upload(
                     )
                 except XinyongError as error:
                     problem = one_line(error)
+                    status = 403 if isinstance(error, Forbidden) else 400
     with db.connect() as conn:
         batches = store_queries.batch_list(conn, source=session.authority)
         routed = list_objections(conn, authority=session.authority)
     return render(
         request,
         "department.html",
-        status=200 if problem is None else 400,
+        status=200 if problem is None else status,
         batches=batches,
         routed=routed,
         today=today(),
