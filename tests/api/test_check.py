@@ -96,6 +96,12 @@ def test_agency_may_check_only_its_own_measures_actions(
     assert api.get(
         "/api/v1/check", params=train, headers={"X-API-Key": department}
     ).status_code == (403)
+    # An airline's key checking an action only the tax list's measures govern.
+    _, airline = _key(engine, "caac")
+    tax_only = {"subject": PERSON_D, "action": "green_channel"}
+    assert api.get(
+        "/api/v1/check", params=tax_only, headers={"X-API-Key": airline}
+    ).status_code == (403)
 
 
 def test_bad_code_and_unknown_action_are_problems(

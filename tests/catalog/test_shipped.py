@@ -189,3 +189,16 @@ def test_penalty_disclosure_has_severity_variants(catalog: Catalog) -> None:
     assert str(rule.max) == "3y"
     assert str(rule.terms_for({"severity": "minor"}).max) == "3m"
     assert str(rule.terms_for({"severity": "serious"}).min) == "1y"
+
+
+def test_every_record_type_names_its_sources_and_its_own_authority_is_one(
+    catalog: Catalog,
+) -> None:
+    """Ingest refuses any source a record type's ``sources`` omit; the demo loads from the
+    type's own ``authority``; court lists come only from courts."""
+    for record_type in catalog.record_types.values():
+        assert record_type.authority in record_type.sources, record_type.id
+        assert set(record_type.sources) <= set(catalog.authorities), record_type.id
+    for court_only in ("judgment_defaulter", "consumption_restriction_order"):
+        assert set(catalog.record_types[court_only].sources) == {"court", "spc"}
+    assert catalog.record_types["major_tax_violation"].sources == ["sta"]

@@ -130,7 +130,8 @@ def test_generated_files_ingest_without_rejects(run: Path, tmp_path: Path) -> No
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'lab.db'}"
     assert runner.invoke(app, ["init", "--db", db]).exit_code == 0
-    for type_id in ("judgment_defaulter", "admin_penalty"):
+    # Each from an authority the catalog's ``sources`` permit (a court, a market regulator).
+    for type_id, source in (("judgment_defaulter", "spc"), ("admin_penalty", "samr")):
         for suffix in (".gbk.csv", ".jsonl"):
             result = runner.invoke(
                 app,
@@ -140,7 +141,7 @@ def test_generated_files_ingest_without_rejects(run: Path, tmp_path: Path) -> No
                     "--type",
                     type_id,
                     "--source",
-                    "spc",
+                    source,
                     "--db",
                     db,
                     "--json",

@@ -169,6 +169,27 @@ def test_consoles_say_words_not_codes(client: TestClient, demo_db: str) -> None:
     assert "本人查询" in mine and "查看档案" in mine
 
 
+def test_agency_console_checks_only_its_own_measures_actions(
+    client: TestClient, demo_db: str
+) -> None:
+    """The console offers and answers only the actions the agency's measures implement."""
+    defaulter = _restricted(demo_db)
+    log_in(client, "agency:china_railway")
+    page = client.get("/agency").text
+    assert 'value="buy_train_seat_premium"' in page
+    assert 'value="buy_flight_ticket"' not in page and 'value="green_channel"' not in page
+    for action in ("buy_flight_ticket", "green_channel"):
+        refused = client.post(
+            "/agency/check",
+            data={"subject": defaulter, "action": action, "csrf": csrf_of(page)},
+        )
+        assert refused.status_code == 403, action
+        assert "implements no measure on " + action in refused.text
+    screened = _screen(client, "codes.csv", f"code\n{defaulter}\n".encode(), "buy_flight_ticket")
+    assert screened.status_code == 400
+    assert "implements no measure" in screened.text
+
+
 def _screen(
     client: TestClient, name: str, body: bytes, action: str = "buy_train_seat_premium"
 ) -> httpx.Response:

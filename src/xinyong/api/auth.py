@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.catalog.model import Catalog
 from xinyong.dependencies import engine
 from xinyong.errors import Forbidden
-from xinyong.measures.clients import Client, actions_of, client_for_key, key_hash
+from xinyong.measures.clients import Client, client_for_key, key_hash, require_may_check
 
 CACHE_SECONDS = 5.0
 _cache: dict[str, tuple[float, Client]] = {}
@@ -86,10 +86,4 @@ def require_roles(*roles: str) -> Callable[[Client], Awaitable[Client]]:
 
 def may_check(caller: Client, action: str, catalog: Catalog) -> None:
     """Refuse (``Forbidden``) an agency checking an action none of its measures governs."""
-    if caller.role == "operator":
-        return
-    if caller.role != "agency" or action not in actions_of(catalog, caller.authority):
-        raise Forbidden(
-            f"{caller.authority} 不实施涉及 {action} 的措施 / {caller.authority} implements no "
-            f"measure on {action}"
-        )
+    require_may_check(catalog, caller.role, caller.authority, action)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from xinyong.catalog.model import Catalog
-from xinyong.errors import NotFound, UnusableInput
+from xinyong.errors import Forbidden, NotFound, UnusableInput
 from xinyong.measures.tables import CLIENT_ROLES, api_clients
 from xinyong.store.engine import utcnow
 
@@ -109,3 +109,15 @@ def actions_of(catalog: Catalog, authority: str) -> frozenset[str]:
         if measure.implementing_agency == authority
         for action in measure.actions
     )
+
+
+def require_may_check(catalog: Catalog, role: str, authority: str | None, action: str) -> None:
+    """Refuse (``Forbidden``) a caller checking ``action`` unless it is the operator or an agency
+    implementing a measure on that action — for API keys and portal sessions alike."""
+    if role == "operator":
+        return
+    if role != "agency" or authority is None or action not in actions_of(catalog, authority):
+        raise Forbidden(
+            f"{authority} 不实施涉及 {action} 的措施 / "
+            f"{authority} implements no measure on {action}"
+        )

@@ -24,6 +24,7 @@ from xinyong.errors import Forbidden, NotFound, SubjectNotFound, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
 from xinyong.measures import check
+from xinyong.measures.clients import require_may_check
 from xinyong.measures.screen import screen
 from xinyong.measures.tables import decisions
 from xinyong.process.commitments import commitment_kinds, list_commitments, sign_commitment
@@ -362,17 +363,20 @@ def agency_check(
     session = session_of(request)
     decision = None
     problem = None
+    status = 400
     try:
+        require_may_check(catalog, session.role, session.authority, action)
         with db.begin() as conn:
             decision = check(conn, subject.strip(), action, catalog=catalog, actor=session.login)
     except XinyongError as error:
         problem = one_line(error)
+        status = 403 if isinstance(error, Forbidden) else 400
     with db.connect() as conn:
         history = _decisions(conn, actor=session.login)
     return render(
         request,
         "agency.html",
-        status=200 if problem is None else 400,
+        status=200 if problem is None else status,
         decision=decision,
         history=history,
         problem=problem,
@@ -413,6 +417,8 @@ async def agency_screen(
             problem = "文件过大 / file too large (50 MB)"
         else:
             try:
+                session = session_of(request)
+                require_may_check(catalog, session.role, session.authority, action)
                 result = await run_in_threadpool(
                     _screen, db, data, suffix, action, column.strip() or None, catalog
                 )
