@@ -66,3 +66,49 @@ def test_objection_filed_listed_and_decided_over_http(
     assert not_a_code.headers["content-type"] == "application/problem+json"
     assert "the code has the wrong length" in not_a_code.json()["detail"]
     assert client.post("/api/v1/reports/verify", content=b"junk").status_code == 400
+
+
+def test_objections_stay_with_the_deciding_authority_and_its_caller(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """An agency or another department lists none of the court's objections; who decides is
+    the key's client, not the body's ``decided_by``; a decision dated in the future or before
+    the filing is refused."""
+    make_loader(engine, tmp_path)(
+        "judgment_defaulter", [defaulter(PERSON, "王伟", "（2024）闽0102执8号")], source="court"
+    )
+    keys = {}
+    with engine.begin() as conn:
+        rid = conn.execute(select(records.c.id)).scalar_one()
+        for name, authority, role in (
+            ("鼓楼法院", "court", "department"),
+            ("市场监管", "samr", "department"),
+            ("航空公司", "caac", "agency"),
+        ):
+            _, key = create_client(
+                conn, default_catalog(), name=name, authority=authority, role=role
+            )
+            keys[authority] = {"Authorization": f"Bearer {key}"}
+    app = create_app(str(engine.url))
+    client = TestClient(app)
+    body = {
+        "subject_code": PERSON, "record_id": rid, "reason": "同名他人", "filed_by": "王伟",
+        "filer_role": "wrongly_matched", "at": "2024-09-20",
+    }  # fmt: skip
+    oid = client.post("/api/v1/objections", json=body, headers=keys["court"]).json()["id"]
+    for other in ("samr", "caac"):
+        assert client.get("/api/v1/objections", headers=keys[other]).json() == [], other
+        assert client.get("/api/v1/repairs", headers=keys[other]).json() == [], other
+    assert [o["id"] for o in client.get("/api/v1/objections", headers=keys["court"]).json()] == [
+        oid
+    ]
+    url = f"/api/v1/objections/{oid}/decision"
+    decision = {"upheld": False, "reason": "核实无误", "decided_by": "最高法院院长"}
+    for when in ("2999-01-01", "2024-09-19"):
+        refused = client.post(url, json={**decision, "at": when}, headers=keys["court"])
+        assert refused.status_code == 400, when
+    done = client.post(url, json={**decision, "at": "2024-09-25"}, headers=keys["court"])
+    assert done.status_code == 200, done.text
+    assert done.json()["decided_by"] == "api:鼓楼法院"
+    if app.state.engine is not None:
+        app.state.engine.dispose()

@@ -210,6 +210,19 @@ def open_case(
     return case_id
 
 
+def decision_date(at: date | None, filed_on: date) -> date:
+    """The business date of a decision: ``at`` (default today), never in the future nor before
+    the case was filed (``UnusableInput``)."""
+    today = date.today()
+    when = at or today
+    if when > today or when < filed_on:
+        raise UnusableInput(
+            f"决定日期 {when} 须在受理日 {filed_on} 与今天 {today} 之间 / the decision date {when} "
+            f"must lie between the filing date {filed_on} and today {today}"
+        )
+    return when
+
+
 def may_move(kind: CaseKind, case: Case, *, authority: str, to: str) -> None:
     """Refuse a move by any authority but the case's (``Forbidden``) or one its lifecycle does
     not allow (``Conflict``). Call it before changing anything for the move."""

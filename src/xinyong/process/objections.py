@@ -29,6 +29,7 @@ from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.process.cases import (
     OBJECTIONS,
     Case,
+    decision_date,
     due_after,
     from_row,
     get_case,
@@ -176,8 +177,8 @@ def decide_objection(
 ) -> Objection:
     """The source authority's decision. Upheld needs a ``remedy``; ``correct`` needs
     ``corrections`` (field → value, checked against the record type)."""
-    today = at or date.today()
     current = get_objection(conn, objection_id)
+    today = decision_date(at, current.filed_on)
     state = "upheld" if upheld else "rejected"
     may_move(OBJECTIONS, current, authority=authority, to=state)
     reason, decided_by = required("reason", reason), required("decided_by", decided_by)

@@ -31,6 +31,7 @@ from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
 from xinyong.process.cases import (
     REPAIRS,
     Case,
+    decision_date,
     due_after,
     from_row,
     get_case,
@@ -185,8 +186,8 @@ def decide_repair(
     at: date | None = None,
 ) -> Repair:
     """The deciding authority's decision; a grant flows through the pipeline."""
-    today = at or date.today()
     current = get_repair(conn, repair_id)
+    today = decision_date(at, current.applied_on)
     state = "granted" if granted else "refused"
     may_move(REPAIRS, current, authority=authority, to=state)
     reason, decided_by = required("reason", reason), required("decided_by", decided_by)

@@ -34,7 +34,8 @@ class ObjectionIn(BaseModel):
 class DecisionIn(BaseModel):
     upheld: bool
     reason: str = Field(min_length=1)
-    decided_by: str = Field(min_length=1)
+    #: Accepted for compatibility and ignored: who decides is the authenticated caller.
+    decided_by: str | None = None
     remedy: Literal["withdraw", "correct"] | None = None
     corrections: dict[str, str] | None = None
     at: date | None = None
@@ -62,7 +63,7 @@ def index(
     at: Annotated[date | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     today = at or date.today()
-    authority = caller.authority if caller.role == "department" else None
+    authority = None if caller.role == "operator" else caller.authority  # the deciding one
     with db.connect() as conn:
         found = list_objections(
             conn,
@@ -88,6 +89,7 @@ def decide(
             objection_id,
             catalog=catalog,
             authority=caller.authority,
-            **body.model_dump(),
+            **body.model_dump(exclude={"decided_by"}),
+            decided_by=f"api:{caller.name}",
         )
     return found.as_json(body.at or date.today())

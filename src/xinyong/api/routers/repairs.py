@@ -32,7 +32,8 @@ class RepairIn(BaseModel):
 class DecisionIn(BaseModel):
     granted: bool
     reason: str = Field(min_length=1)
-    decided_by: str = Field(min_length=1)
+    #: Accepted for compatibility and ignored: who decides is the authenticated caller.
+    decided_by: str | None = None
     at: date | None = None
 
 
@@ -58,7 +59,7 @@ def index(
     at: Annotated[date | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     today = at or date.today()
-    authority = caller.authority if caller.role == "department" else None
+    authority = None if caller.role == "operator" else caller.authority  # the deciding one
     with db.connect() as conn:
         found = list_repairs(
             conn,
@@ -81,6 +82,6 @@ def decide(
     with db.begin() as conn:
         found = decide_repair(
             conn, repair_id, catalog=catalog, authority=caller.authority,
-            **body.model_dump(),
+            **body.model_dump(exclude={"decided_by"}), decided_by=f"api:{caller.name}",
         )  # fmt: skip
     return found.as_json(body.at or date.today())
