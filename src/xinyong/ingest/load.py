@@ -44,6 +44,7 @@ from xinyong.ingest.validate import CATEGORY_KINDS, RowValidator
 from xinyong.link import resolve_codes
 from xinyong.link.attach import LinkRow, forget, remember
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
+from xinyong.spreadsheet import neutralise
 from xinyong.store.engine import database_errors, utcnow
 from xinyong.store.footprint import require_covered
 from xinyong.store.identity import record_identity
@@ -192,11 +193,12 @@ class _Rejects:
             self._handle = self.temp.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
             extra = [RAW_KEY] if self.raw else []
-            self._writer.writerow([*self.headers, *extra, "row", "reason"])
+            header = [*self.headers, *extra, "row", "reason"]
+            self._writer.writerow([neutralise(h) for h in header])
         cells = [row.get(h, "") for h in self.headers]
         if self.raw:
             cells.append(row.get(RAW_KEY, ""))
-        self._writer.writerow([*cells, number, reason])
+        self._writer.writerow([neutralise(c) for c in (*cells, number, reason)])
         self.count += 1
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from xinyong.catalog import FieldType, RecordType
 from xinyong.errors import UnusableInput
+from xinyong.spreadsheet import neutralise
 
 FORMATS = ("csv", "csv-gbk", "xlsx", "jsonl", "parquet")
 SUFFIX = {
@@ -105,12 +106,14 @@ class CsvWriter:
         self.path = path
         self._file = path.open("w", encoding=encoding, newline="")
         self._csv = csv.writer(self._file, lineterminator="\r\n")
-        self._csv.writerow(headers)
+        self._csv.writerow([neutralise(h) for h in headers])
         self._labels = labels
 
     def write(self, table: pa.Table) -> None:
         try:
-            self._csv.writerows([_text(v) for v in row] for row in self._labels.rows(table))
+            self._csv.writerows(
+                [neutralise(_text(v)) for v in row] for row in self._labels.rows(table)
+            )
         except UnicodeEncodeError as exc:
             raise UnusableInput(f"{self.path.name}: {exc.reason}") from exc
 
@@ -163,15 +166,15 @@ class XlsxWriter:
         for row in self._labels.rows(table):
             if self._rows >= XLSX_MAX_ROWS:
                 self._sheet = self._book.create_sheet(f"Sheet{len(self._book.worksheets) + 1}")
-                self._sheet.append(self._headers)
+                self._sheet.append([neutralise(h) for h in self._headers])
                 self._rows = 0
-            self._sheet.append(row)
+            self._sheet.append([neutralise(v) for v in row])
             self._rows += 1
 
     def close(self) -> None:
         if self._sheet is None:
             self._sheet = self._book.create_sheet("Sheet1")
-            self._sheet.append(self._headers)
+            self._sheet.append([neutralise(h) for h in self._headers])
         buffer = io.BytesIO()
         self._book.save(buffer)
         self._book.properties.modified = _FIXED_TIME

@@ -40,6 +40,7 @@ from xinyong.codes import normalise, orgcode, regions, ric, uscc
 from xinyong.errors import UnusableInput, first_line
 from xinyong.measures.decisions import known_at_from, require_action
 from xinyong.measures.tables import restrictions
+from xinyong.spreadsheet import neutralise_sql
 from xinyong.store.engine import database_errors
 from xinyong.store.tables import subject_identifiers
 
@@ -328,8 +329,9 @@ def screen(
         con.execute(f"CREATE TEMP TABLE xy_decided AS {COMBINE_SQL}")
         quoted = '"' + col.replace('"', '""') + '"'
         source = f"SELECT row_number() OVER () AS n, CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
-        query = f"SELECT code, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
+        code = "code" if fmt == "PARQUET" else f"{neutralise_sql('code')} AS code"
+        query = f"SELECT {code}, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
         target = str(out).replace("'", "''")
         _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
         counts = dict(

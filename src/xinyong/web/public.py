@@ -23,6 +23,7 @@ from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import labels, queries
 from xinyong.disclose.view import subject_view
 from xinyong.errors import SubjectNotFound
+from xinyong.spreadsheet import neutralise
 from xinyong.store.queries import subject_by_id
 from xinyong.web import i18n
 from xinyong.web.rendering import by_type, error_page, lang_of, render, today
@@ -205,18 +206,17 @@ def _csv(list_id: str, result: queries.ListPage, catalog: Catalog, lang: str) ->
     )  # fmt: skip
     for row in result.rows:
         rtype = catalog.record_types.get(row.record_type)
-        writer.writerow(
-            [
-                row.name,
-                row.code or "",
-                labels.label(labels.KINDS, row.kind, lang),
-                row.region or "",
-                row.document_no or "",
-                row.decided_on.isoformat() if row.decided_on else "",
-                row.authority or "",
-                i18n.pick(lang, rtype.name_zh, rtype.name_en) if rtype else row.record_type,
-            ]
-        )
+        cells = [
+            row.name,
+            row.code or "",
+            labels.label(labels.KINDS, row.kind, lang),
+            row.region or "",
+            row.document_no or "",
+            row.decided_on.isoformat() if row.decided_on else "",
+            row.authority or "",
+            i18n.pick(lang, rtype.name_zh, rtype.name_en) if rtype else row.record_type,
+        ]
+        writer.writerow([neutralise(cell) for cell in cells])
     # UTF-8 with BOM so that spreadsheet programs open the Chinese correctly.
     return Response(
         "\ufeff" + out.getvalue(),
