@@ -33,6 +33,19 @@ RAW_KEY = "_raw"
 LOST_KEY = "_excel_number"
 #: Excel keeps 15 significant digits; a number at or above this has lost some.
 EXCEL_EXACT_LIMIT = 10**15
+#: The longest cell read from any format (the ``csv`` module's own field limit): longer is an
+#: unusable file, not a row to keep.
+MAX_CELL_CHARS = csv.field_size_limit()
+#: The most columns a file may have; a sheet claiming more is refused before it is read.
+MAX_COLUMNS = 1024
+#: An XLSX file is a zip; these are checked on its directory before any XML is parsed, so that
+#: a decompression bomb is refused without inflating it: the total size inflated, the size of
+#: the shared strings (which openpyxl holds in memory), and how much any member larger than
+#: ``XLSX_RATIO_FROM`` may inflate relative to its compressed size.
+MAX_XLSX_INFLATED = 4 * 1024**3
+MAX_XLSX_SHARED_STRINGS = 256 * 1024**2
+MAX_XLSX_RATIO = 100
+XLSX_RATIO_FROM = 1024**2
 
 
 @dataclass
@@ -196,9 +209,42 @@ _XLSX_BROKEN: tuple[type[Exception], ...] = (
 )
 
 
+def _check_xlsx_zip(path: Path) -> None:
+    """``UnusableInput`` for a zip that would inflate beyond the limits (a decompression bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise UnusableInput(
+            f"不是可读的 XLSX 文件 / not a readable XLSX file: {path.name}"
+        ) from error
+    too_big = sum(m.file_size for m in members) > MAX_XLSX_INFLATED or any(
+        (m.filename.lower().endswith("sharedstrings.xml") and m.file_size > MAX_XLSX_SHARED_STRINGS)
+        or (
+            m.file_size > XLSX_RATIO_FROM and m.file_size > MAX_XLSX_RATIO * max(m.compress_size, 1)
+        )
+        for m in members
+    )
+    if too_big:
+        raise UnusableInput(
+            f"XLSX 解压后过大（疑似压缩炸弹）/ XLSX inflates beyond the limits "
+            f"(a decompression bomb?): {path.name}"
+        )
+
+
+def _check_cells(path: Path, number: int, cells: list[str]) -> None:
+    if len(cells) > MAX_COLUMNS or any(len(c) > MAX_CELL_CHARS for c in cells):
+        raise UnusableInput(
+            f"第 {number} 行超过 {MAX_COLUMNS} 列或单元格超过 {MAX_CELL_CHARS} 字符 / "
+            f"line {number} of {path.name} has over {MAX_COLUMNS} columns "
+            f"or a cell over {MAX_CELL_CHARS} characters"
+        )
+
+
 def _open_xlsx(path: Path) -> RowSource:
     from openpyxl import load_workbook
 
+    _check_xlsx_zip(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except _XLSX_BROKEN as error:
@@ -209,11 +255,26 @@ def _open_xlsx(path: Path) -> RowSource:
     if sheet is None:
         book.close()
         raise UnusableInput(f"XLSX 没有工作表 / no worksheet in {path.name}")
+    # read-only mode pads every row to the width the sheet declares: refuse an absurd one.
+    if (sheet.max_column or 0) > MAX_COLUMNS:
+        book.close()
+        _check_cells(path, 1, [""] * (MAX_COLUMNS + 1))
     rows = sheet.iter_rows(values_only=True)
-    first = next(rows, None)
+    try:
+        first = next(rows, None)
+    except _XLSX_BROKEN as error:
+        book.close()
+        raise UnusableInput(
+            f"不是可读的 XLSX 文件 / not a readable XLSX file: {path.name}"
+        ) from error
     headers = [_cell_text(v).strip() for v in (first or ())]
     while headers and not headers[-1]:
         headers.pop()
+    try:
+        _check_cells(path, 1, headers)
+    except UnusableInput:
+        book.close()
+        raise
     if not any(headers):
         book.close()
         raise UnusableInput(f"缺少表头 / no header row: {path.name}")
@@ -223,6 +284,9 @@ def _open_xlsx(path: Path) -> RowSource:
         try:
             for number, values in enumerate(rows, start=2):
                 cells = [_cell_text(v) for v in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                _check_cells(path, number, cells)
                 if not any(c.strip() for c in cells):
                     continue
                 row = _zip_cells(headers, cells)
@@ -257,7 +321,7 @@ def _open_jsonl(path: Path, encoding: str) -> RowSource:
             if line.strip():
                 try:
                     obj = json.loads(line)
-                except json.JSONDecodeError as error:
+                except (json.JSONDecodeError, RecursionError) as error:
                     raise UnusableInput(
                         f"第一行不是 JSON 对象 / the first line is not a JSON object: {error}"
                     ) from error
@@ -287,12 +351,14 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]
                     continue
                 try:
                     obj = json.loads(line)
-                except json.JSONDecodeError:
-                    yield number, {RAW_KEY: line.rstrip("\r\n")}
+                except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
+                    yield number, {RAW_KEY: line.rstrip("\r\n")[:MAX_CELL_CHARS]}
                     continue
                 if not isinstance(obj, dict):
-                    yield number, {RAW_KEY: line.rstrip("\r\n")}
+                    yield number, {RAW_KEY: line.rstrip("\r\n")[:MAX_CELL_CHARS]}
                     continue
-                yield number, {str(k): _cell_text(v) for k, v in obj.items()}
+                cells = {str(k): _cell_text(v) for k, v in obj.items()}
+                _check_cells(path, number, list(cells.values()))
+                yield number, cells
         except UnicodeDecodeError as error:
             raise _decode_failed(path, encoding, error) from error
