@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI
 
 from xinyong import __version__
 from xinyong.api import problems
+from xinyong.api.bodylimit import BodyLimit
 from xinyong.api.fastpath import install_api_key_fast_path
 from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import batches as batches_router
@@ -93,4 +94,6 @@ def create_app(
     install_portal(app)
     # Last: API calls with a key skip the portal's sessions and per-address limit (fastpath.py).
     install_api_key_fast_path(app)
+    # Outermost: no body over the cap reaches anything else (bodylimit.py).
+    app.add_middleware(BodyLimit)
     return app

@@ -548,7 +548,7 @@ def department_batch(request: Request, db: Db, batch_id: str) -> Response:
     if denied is not None:
         return denied
     _ = i18n.translator(lang_of(request))
-    if not batch_id.isdigit() or len(batch_id) > 12:
+    if not (batch_id.isascii() and batch_id.isdigit()) or len(batch_id) > 12:
         return error_page(request, 404, _("页面不存在。"))
     with db.connect() as conn:
         batch = store_queries.batch_by_id(conn, int(batch_id))

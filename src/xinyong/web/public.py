@@ -82,7 +82,7 @@ def search(request: Request, db: Db, catalog: CatalogDep, q: str = "") -> Respon
 @router.get("/subjects/{subject_id}")
 def subject_page(request: Request, db: Db, catalog: CatalogDep, subject_id: str) -> Response:
     _ = i18n.translator(lang_of(request))
-    if not subject_id.isdigit() or len(subject_id) > 18:
+    if not (subject_id.isascii() and subject_id.isdigit()) or len(subject_id) > 18:
         return error_page(request, 404, _("未找到该主体。"), subject_id[:40])
     try:
         with db.connect() as conn:

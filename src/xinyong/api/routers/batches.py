@@ -120,11 +120,11 @@ def index(
 
 @router.get("/{batch_id}", summary="一个批次及其退回行 / a batch with its rejected rows")
 def show(
-    batch_id: Annotated[int, Path(ge=1)],
+    batch_id: Annotated[int, Path(ge=1, le=2**53)],
     caller: Annotated[Client, Submitter],
     db: Annotated[Engine, Depends(engine)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
 ) -> dict[str, Any]:
     with db.connect() as conn:
         row = batch_by_id(conn, batch_id)

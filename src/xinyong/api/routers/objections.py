@@ -77,7 +77,7 @@ def index(
 
 @router.post("/{objection_id}/decision", summary="决定异议 / the source department decides")
 def decide(
-    objection_id: Annotated[int, Path(ge=1)],
+    objection_id: Annotated[int, Path(ge=1, le=2**53)],
     body: DecisionIn,
     caller: Annotated[Client, Source],
     db: Annotated[Engine, Depends(engine)],

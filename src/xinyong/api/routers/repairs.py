@@ -73,7 +73,7 @@ def index(
 
 @router.post("/{repair_id}/decision", summary="决定信用修复 / decide a repair application")
 def decide(
-    repair_id: Annotated[int, Path(ge=1)],
+    repair_id: Annotated[int, Path(ge=1, le=2**53)],
     body: DecisionIn,
     caller: Annotated[Client, Decider],
     db: Annotated[Engine, Depends(engine)],

@@ -1,0 +1,71 @@
+"""Every request body is capped, API and portal alike: a ``Content-Length`` over the cap is
+refused before anything is read, and a body streamed without one (chunked) is cut off as soon
+as it passes the cap. Either way the answer is ``413`` problem details (``problems.py``).
+
+The cap is the portal's upload limit plus room for the form around the file, so that every
+upload the portal accepts also passes here (report verification and batch uploads included).
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinyong.api.problems import problem
+from xinyong.web.consoles import MAX_UPLOAD
+
+#: The largest request body, in bytes.
+MAX_BODY = MAX_UPLOAD + 1024 * 1024
+_DETAIL = f"请求体过大 / request body too large (over {MAX_BODY} bytes)"
+
+
+class BodyLimit:
+    """Pure ASGI middleware: a body over ``max_bytes`` gets 413, however it is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, detail=_DETAIL)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watched)
+        except HTTPException as exc:
+            if exc.status_code != 413 or started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            slug="http-413",
+            title="内容过大 / Content too large",
+            detail=_DETAIL,
+            instance=scope.get("path", ""),
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
