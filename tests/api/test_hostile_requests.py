@@ -91,3 +91,21 @@ def test_ids_beyond_64_bits_are_4xx_never_500(
             # The API answers 4xx; a portal page may send the anonymous visitor to log in.
             low = 400 if template.startswith("/api/") else 300
             assert low <= response.status_code < 500, (template, number, response.text[:200])
+
+
+def test_a_made_up_key_does_not_escape_the_per_address_limit(db_url: str, engine: Engine) -> None:
+    with engine.begin() as conn:
+        _, key = create_client(conn, default_catalog(), authority="caac", role="agency")
+    app = create_app(db_url, rate_limit=2)
+    made_up = {"X-API-Key": "xy_made-up"}
+    try:
+        with TestClient(app) as client:
+            health = [client.get("/api/v1/health", headers=made_up) for _ in range(3)]
+            assert [r.status_code for r in health] == [200, 200, 429]
+            refused = client.get("/api/v1/batches", headers=made_up)
+            assert refused.status_code == 429 and "Retry-After" in refused.headers
+            valid = [client.get("/api/v1/batches", headers={"X-API-Key": key}) for _ in range(3)]
+            assert all(r.status_code != 429 for r in valid)
+    finally:
+        if app.state.engine is not None:
+            app.state.engine.dispose()

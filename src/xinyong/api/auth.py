@@ -54,6 +54,7 @@ async def client(
     with _cache_lock:
         hit = _cache.get(digest)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
+        request.state.api_client = hit[1]  # read by fastpath.py: a valid key skips the limit
         return hit[1]
     found = await run_in_threadpool(_client_from_store, request, key)
     if found is None:
@@ -62,6 +63,7 @@ async def client(
         raise _unauthorised("API 密钥无效或已吊销 / unknown or revoked API key")
     with _cache_lock:
         _cache[digest] = (now, found)
+    request.state.api_client = found
     return found
 
 

@@ -12,7 +12,13 @@ on both paths. Every other request takes the full stack.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinyong.api.problems import problem
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _has_key(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -38,9 +44,40 @@ class ApiKeyFastPath:
         ):
             if self.fast is None:
                 self.fast = self._build()
-            await self.fast(scope, receive, send)
+            await self.fast(scope, receive, self._refused_keys_count(scope, send))
             return
         await self.app(scope, receive, send)
+
+    def _refused_keys_count(self, scope: Scope, send: Send) -> Send:
+        """``send``, except that a request whose key was not accepted (made up, revoked, or a
+        route that never looked at it) counts against the address's limit like any anonymous
+        request, and past it the answer is 429: only a valid key skips the per-address limit."""
+        limiter = getattr(self.owner.state, "rate_limiter", None)
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        swallowing = False
+
+        async def counted(message: Message) -> None:
+            nonlocal swallowing
+            authenticated = "api_client" in (scope.get("state") or {})
+            if message["type"] == "http.response.start" and not authenticated:
+                wait = limiter.hit(address) if limiter is not None else None
+                if wait is not None:
+                    swallowing = True
+                    response = problem(
+                        429,
+                        slug="http-429",
+                        title="请求过多 / Too many requests",
+                        detail="请求过多，请稍后再试 / too many requests, try again later",
+                        instance=scope.get("path", ""),
+                        headers={"Retry-After": str(wait)},
+                    )
+                    await response(scope, _no_body, send)
+                    return
+            if not swallowing:
+                await send(message)
+
+        return counted
 
     def _build(self) -> ASGIApp:
         """FastAPI's stack (errors, exception handlers, router) without the app's middleware."""
