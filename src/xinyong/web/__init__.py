@@ -17,6 +17,7 @@ static files, the session cookie (:mod:`.sessions`) and error pages for every pa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web import i18n
 from xinyong.web.rendering import error_page, lang_of, log, one_line
-from xinyong.web.sessions import COOKIE, LIFETIME, Session, decode, encode
+from xinyong.web.sessions import COOKIE, HTTPS_ENV, LIFETIME, Revoked, Session, decode, encode
 
 __all__ = ["install_portal"]
 
@@ -95,6 +96,8 @@ def _portal_errors(app: FastAPI) -> None:
 
 
 def _sessions(app: FastAPI) -> None:
+    app.state.revoked_sessions = Revoked()
+
     @app.middleware("http")
     async def _session(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -103,6 +106,8 @@ def _sessions(app: FastAPI) -> None:
             return await call_next(request)
         secret: bytes = request.app.state.secret
         session = decode(request.cookies.get(COOKIE), secret)
+        if session in request.app.state.revoked_sessions:
+            session = Session()  # logged out: the old cookie is worth nothing
         request.state.session = session
         response = await call_next(request)
         new = getattr(request.state, "new_session", None)
@@ -113,7 +118,9 @@ def _sessions(app: FastAPI) -> None:
             max_age=LIFETIME * 4,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            # https as the server sees it (uvicorn applies X-Forwarded-Proto from the
+            # proxies it trusts, --forwarded-allow-ips), or XINYONG_HTTPS=1 behind any proxy.
+            secure=request.url.scheme == "https" or os.environ.get(HTTPS_ENV) == "1",
         )
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -133,6 +133,7 @@ def login(
 def logout(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
     if (failed := _csrf_failed(request, csrf)) is not None:
         return failed
+    request.app.state.revoked_sessions.revoke(session_of(request))
     request.state.new_session = Session()
     return RedirectResponse("/", status_code=303)
 

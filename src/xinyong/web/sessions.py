@@ -5,6 +5,11 @@ under the app's secret (``$XINYONG_SECRET``, else random per process: sessions t
 server restarts). Nothing secret is inside; the signature only proves the server wrote it.
 Every visitor gets a session (role ``public``) so that even the log-in form carries a CSRF
 token; every POST must send the session's token back in the form field ``csrf``.
+
+Log-out ends a session on the server too (:class:`Revoked`): the session's random CSRF token is
+its identity, and a cookie replayed after log-out whose token was revoked is a public visitor.
+The list lives in the process (like the rate limit); it forgets a session once it would have
+expired anyway.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 
 COOKIE = "xinyong_session"
+HTTPS_ENV = "XINYONG_HTTPS"
+"""Set to 1 when the portal is served over HTTPS (behind a proxy): cookies are then ``Secure``."""
 LIFETIME = 30 * 60
 """Seconds a logged-in session lasts without activity."""
 ROLES = ("public", "subject", "agency", "department", "operator")
@@ -81,3 +89,21 @@ def decode(cookie: str | None, secret: bytes, now: float | None = None) -> Sessi
 
 def csrf_ok(session: Session, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(session.csrf, str(token))
+
+
+class Revoked:
+    """Sessions ended by log-out, remembered until they would have expired anyway."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, session: Session, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            self._until = {k: v for k, v in self._until.items() if v >= now}
+            self._until[session.csrf] = max(session.expires, now + LIFETIME)
+
+    def __contains__(self, session: Session) -> bool:
+        with self._lock:
+            return session.logged_in and session.csrf in self._until
