@@ -9,15 +9,12 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from tests.measures import conftest as measures
 
 from xinyong.api import problems
 from xinyong.api.app import create_app
 from xinyong.api.bodylimit import MAX_BODY, BodyLimit
 from xinyong.catalog import default_catalog
 from xinyong.measures.clients import create_client
-
-engine = measures.engine  # the migrated test database
 
 HUGE = [str(2**63), str(2**64), "-1", "99999999999999999999999999999"]
 #: Every route with an integer id or offset, as (method, path template, where the number goes).

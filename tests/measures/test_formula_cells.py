@@ -98,8 +98,10 @@ def test_public_list_csv_neutralises_formula_names(db_url: str, load: Load) -> N
     load(
         "judgment_defaulter", [defaulter(PERSON_D, FORMULA, "（2024）浙0106执1号", 决定日期=recent)]
     )
-    with TestClient(create_app(db_url, secret=b"test-secret")) as client:
+    app = create_app(db_url, secret=b"test-secret")
+    with TestClient(app) as client:
         response = client.get("/lists/judgment_defaulters", params={"format": "csv"})
+    app.state.engine.dispose()
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert len(rows) == 2, rows
