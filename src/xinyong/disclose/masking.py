@@ -24,8 +24,15 @@ from xinyong.disclose.policy import is_private_field
 
 MASK = "*"
 
-#: Candidates inside free text: runs of 18 (17 digits and a digit or X) or 15 digits.
-_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
+#: Candidates inside free text, in every form people write them: 18 characters (17 digits and a
+#: digit or X) or 15 digits, ASCII or full-width, optionally split by spaces or hyphens
+#: (``3501 0219 9001 0112 3X``, ``350102-19900101-123X``), glued to letters or Chinese.
+_SEP = r"[ \u3000\-\u2010-\u2015\uff0d]?"
+_DIGIT = r"[0-9\uff10-\uff19]"
+_CANDIDATE = re.compile(
+    rf"(?<![0-9\uff10-\uff19])(?:{_DIGIT}(?:{_SEP}{_DIGIT}){{16}}{_SEP}[0-9Xx\uff10-\uff19\uff38\uff58]"
+    rf"|{_DIGIT}(?:{_SEP}{_DIGIT}){{14}})(?![0-9\uff10-\uff19Xx\uff38\uff58])"
+)
 _MASKED = re.compile(r"^([0-9]{4,6})([*＊]{4,14})([0-9]{3}[0-9Xx]|[0-9]{3})$")
 
 
@@ -60,9 +67,17 @@ def mask_code(code: str | None) -> str | None:
 
 def mask_text(value: str) -> str:
     """Every citizen ID number inside ``value`` masked; codes of organisations left alone."""
-    return _CANDIDATE.sub(
-        lambda m: mask_ric(m.group(0)) if is_citizen_number(m.group(0)) else m.group(0), value
-    )
+    return _CANDIDATE.sub(_mask_candidate, value)
+
+
+def _mask_candidate(match: re.Match[str]) -> str:
+    found = match.group(0)
+    number = ric.compact(found)
+    if number == found.upper():
+        return mask_ric(found) if is_citizen_number(found) else found
+    # Written with separators or full-width digits: masked only when it is a valid number, so
+    # phone numbers and dates written with hyphens are left alone.
+    return mask_ric(number) if len(number) == 18 and ric.is_valid(number) else found
 
 
 def public_fields(fields: Mapping[str, Any], *, individual: bool) -> dict[str, Any]:
