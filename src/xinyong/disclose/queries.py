@@ -24,10 +24,10 @@ from sqlalchemy import Connection, String, and_, case, cast, func, literal, or_,
 from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog import Catalog, ListDef
-from xinyong.codes import normalise, regions
+from xinyong.codes import normalise
 from xinyong.disclose.masking import masked_parts
 from xinyong.disclose.policy import entry_shown_sql
-from xinyong.disclose.view import public_code, publicly_known
+from xinyong.disclose.view import public_code, publicly_known, region_name
 from xinyong.link.names import normalise as normalise_name
 from xinyong.link.names import pinyin_key
 from xinyong.lists.tables import list_entries
@@ -257,9 +257,7 @@ def list_rows(
         )
     if name:
         where.append(records.c.subject_name.contains(name.strip()[:50], autoescape=True))
-    base = select(records, subjects.c.kind, region.label("region")).join(
-        subjects, subjects.c.id == records.c.subject_id
-    )
+    base = select(records, subjects.c.kind).join(subjects, subjects.c.id == records.c.subject_id)
     total = conn.execute(
         select(func.count()).select_from(base.where(*where).subquery())
     ).scalar_one()
@@ -277,7 +275,6 @@ def list_rows(
             or fields.get("penalising_authority")
             or fields.get("basis_issuer")
         )
-        reg = regions.lookup(r.region) if r.region else None
         rows.append(
             ListRow(
                 subject_id=r.subject_id,
@@ -288,7 +285,8 @@ def list_rows(
                 document_no=r.document_no,
                 decided_on=r.decided_on,
                 authority=str(authority) if authority else None,
-                region=reg.full_name if reg else None,
+                # An individual's region only to the city: the county would narrow the number.
+                region=region_name(r.subject_code, r.kind, coarse=r.kind == "individual"),
             )
         )
     return ListPage(rows=rows, total=int(total), page=page, pages=pages)
