@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.api.problems import problem
-from xinyong.web.consoles import MAX_UPLOAD
+from xinyong.ingest.readers import MAX_UPLOAD
 
 #: The largest request body, in bytes.
 MAX_BODY = MAX_UPLOAD + 1024 * 1024

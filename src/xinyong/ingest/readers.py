@@ -38,6 +38,8 @@ EXCEL_EXACT_LIMIT = 10**15
 MAX_CELL_CHARS = csv.field_size_limit()
 #: The most columns a file may have; a sheet claiming more is refused before it is read.
 MAX_COLUMNS = 1024
+#: The largest file one upload may carry (portal consoles and the API): 50 MiB.
+MAX_UPLOAD = 50 * 1024 * 1024
 #: An XLSX file is a zip; these are checked on its directory before any XML is parsed, so that
 #: a decompression bomb is refused without inflating it: the total size inflated, the size of
 #: the shared strings (which openpyxl holds in memory), and how much any member larger than

@@ -23,6 +23,7 @@ from xinyong.disclose.view import subject_view
 from xinyong.errors import Forbidden, NotFound, SubjectNotFound, XinyongError
 from xinyong.ingest import ingest_file
 from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
+from xinyong.ingest.readers import MAX_UPLOAD
 from xinyong.measures import check
 from xinyong.measures.clients import require_may_check
 from xinyong.measures.screen import screen
@@ -47,8 +48,6 @@ from xinyong.web.sessions import Session, csrf_ok
 
 router = APIRouter(include_in_schema=False)
 Db = Annotated[Engine, Depends(engine)]
-
-MAX_UPLOAD = 50 * 1024 * 1024
 
 
 def _guard(request: Request, role: str) -> Response | None:
