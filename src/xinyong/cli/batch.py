@@ -8,7 +8,6 @@ outputs are Parquet, read and written where they lie (on a cluster: its shared s
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import time
@@ -25,7 +24,7 @@ from xinyong.catalog import catalog_in_force
 from xinyong.cli import alias_note, err_console
 from xinyong.cli.decisions import parse_day, parse_known_at
 from xinyong.cli.engines import EngineOption, MasterOption, engine_named, running
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption, cli_actor
 from xinyong.cli.score import parse_datetime, score_every_subject
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import UnusableInput
@@ -131,7 +130,7 @@ def score_command(
             master=master,
             day=parse_day(at, "--at") or date.today(),
             known=parse_datetime(known_at),
-            actor=by or f"cli:{getpass.getuser()}",
+            actor=cli_actor(by),
             db=db,
             as_json=as_json,
         )
@@ -205,7 +204,7 @@ def derive_command(
             with store.begin() as conn:  # the export is audited once it is written
                 audit.record(
                     conn,
-                    actor=by or f"cli:{getpass.getuser()}",
+                    actor=cli_actor(by),
                     role="operator",
                     purpose=purpose.strip(),
                     subject=None,

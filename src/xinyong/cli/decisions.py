@@ -12,7 +12,17 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xinyong.catalog import Catalog, catalog_in_force
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
+from xinyong.cli.options import (
+    CLI_PURPOSE,
+    CLI_ROLE,
+    DEFAULT_DB,
+    ByOption,
+    CatalogOption,
+    DbOption,
+    JsonOption,
+    PurposeOption,
+    cli_actor,
+)
 from xinyong.cli.store import err_console, one_line_errors
 from xinyong.errors import UnusableInput
 from xinyong.measures import Decision, check
@@ -65,11 +75,18 @@ def check_command(
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
     catalog_dirs: CatalogOption = None,
+    purpose: PurposeOption = CLI_PURPOSE,
+    by: ByOption = None,
 ) -> None:
     """查询一项决定 / decide whether SUBJECT may do ACTION, with the legal basis and way out.
 
-    Exit 0 whatever the outcome; 2 for a malformed code, an unknown action or an unusable
-    database.
+    The check is a read of the subject's file: it is logged and audited as an operator's read
+    (actor --by, purpose --purpose, by default "命令行查询 / command-line query"), in the same
+    transaction as the decision, so the subject's "who looked" list shows it; if the audit
+    cannot be written, no decision is printed (exit 2).
+
+    Exit 0 whatever the outcome; 2 for a malformed code, an unknown action, an empty purpose or
+    an unusable database.
 
     Example: xinyong check 340405199011034461 buy_flight_ticket --at 2025-04-02
     """
@@ -80,7 +97,18 @@ def check_command(
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.begin() as conn:
-                decision = check(conn, subject, action, day, known, catalog=catalog, actor="cli")
+                if not purpose.strip():
+                    raise UnusableInput("须说明查询目的 / --purpose must not be empty")
+                audit = {
+                    "actor": cli_actor(by),
+                    "role": CLI_ROLE,
+                    "purpose": purpose.strip(),
+                    "action": f"check:{action}",
+                    "detail": {"at": (day or date.today()).isoformat()},
+                }
+                decision = check(
+                    conn, subject, action, day, known, catalog=catalog, actor="cli", audit=audit
+                )
     if as_json:
         typer.echo(json.dumps(decision.as_json(), ensure_ascii=False))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -42,3 +43,23 @@ CatalogOption = Annotated[
 ]
 """Give it to ``xinyong.catalog.catalog_in_force`` (inside ``one_line_errors()``): a bad folder
 or file ends the command with one line and exit 2."""
+
+#: Whoever runs the CLI reads the database directly: they act as an operator.
+CLI_ROLE = "operator"
+#: What a read from the command line is for, unless --purpose says more: it is still audited.
+CLI_PURPOSE = "命令行查询 / command-line query"
+
+PurposeOption = Annotated[
+    str,
+    typer.Option("--purpose", help="查询目的，记入审计 / purpose, written to the audit log"),
+]
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="查询人 / who reads it; default cli:<login name>"),
+]
+
+
+def cli_actor(by: str | None) -> str:
+    """Who acts from the command line: ``--by``, else ``cli:<login name>``."""
+    return by or f"cli:{getpass.getuser()}"

@@ -6,7 +6,6 @@ transaction, calls one library function and prints its result (``--json`` for ma
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from xinyong.catalog import Catalog, catalog_in_force
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
+from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption, cli_actor
 from xinyong.cli.store import one_line_errors
 from xinyong.disclose import issue_report, verify_report
 from xinyong.errors import UnusableInput
@@ -63,7 +62,7 @@ def _date(text: str | None) -> date:
 
 
 def _by(value: str | None) -> str:
-    return value or f"cli:{getpass.getuser()}"
+    return cli_actor(value)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ Spark (``--engine spark``); ``xinyong batch score`` is an alias of it.
 from __future__ import annotations
 
 import csv
-import getpass
 import json
 import time
 from datetime import date, datetime
@@ -25,7 +24,15 @@ from xinyong import audit
 from xinyong.batch import jobs
 from xinyong.catalog import Catalog, catalog_in_force
 from xinyong.cli.engines import ENGINES, EngineOption, MasterOption, running
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
+from xinyong.cli.options import (
+    CLI_PURPOSE,
+    CLI_ROLE,
+    DEFAULT_DB,
+    CatalogOption,
+    DbOption,
+    JsonOption,
+    cli_actor,
+)
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import NotFound, UnusableInput
 from xinyong.score import Score
@@ -40,10 +47,6 @@ from xinyong.store.schema import require_current
 
 console = Console()
 DEFAULT_COMMAND = "subject"
-#: The CLI reads the database directly: whoever runs it acts as an operator.
-CLI_ROLE = "operator"
-#: What a read from the command line is for, unless --purpose says more: it is still audited.
-CLI_PURPOSE = "命令行查询 / command-line query"
 
 
 class _ScoreGroup(TyperGroup):
@@ -137,7 +140,7 @@ def subject_command(
 
     Example: xinyong score 91350100M000100Y43 --model rongcheng_points --purpose 授信审查 --json
     """
-    actor = by or f"cli:{getpass.getuser()}"
+    actor = cli_actor(by)
     with one_line_errors():
         catalog = catalog_in_force(catalog_dirs or ())
         day = _date(at, "--at") or date.today()

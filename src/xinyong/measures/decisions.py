@@ -25,13 +25,14 @@ for a dry run), so that it can be looked up (``replay``) and explained later.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import Connection, insert, or_, select
 
+from xinyong.audit import record as record_event
 from xinyong.catalog.model import Catalog
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import NotFound, UnusableInput
@@ -250,14 +251,18 @@ def check(
     catalog: Catalog,
     actor: str | None = None,
     log: bool = True,
+    audit: Mapping[str, Any] | None = None,
 ) -> Decision:
     """Decide whether ``subject`` (a code) may do ``action`` on ``at`` as known on ``known_at``.
 
     Raises ``InvalidCode`` (a subclass naming the failed check) for a malformed code and
     ``UnusableInput`` for an action the catalog does not know. A well-formed code the store does
-    not know is ``permit`` with no reasons. The decision is logged in ``conn``'s transaction;
-    a busy caller on a long-lived engine uses ``xinyong.measures.checker.Checker`` instead
-    (prepared lookups, logging in batches).
+    not know is ``permit`` with no reasons. The decision is logged in ``conn``'s transaction,
+    and so is ``audit`` (``xinyong.audit.record``'s keyword arguments without ``subject``,
+    ``resource`` and ``outcome``, which come from the decision, as ``Checker.check`` takes them):
+    if either cannot be written, the transaction fails and no decision is given. A busy caller
+    on a long-lived engine uses ``xinyong.measures.checker.Checker`` instead (prepared lookups,
+    logging in batches).
     """
     require_action(catalog, action)
     ident = identify(subject)
@@ -268,6 +273,14 @@ def check(
     decision = decide(catalog, ident, action, day, known, sid, rows)
     if log:
         log_decision(conn, decision, actor=actor)
+    if audit is not None:
+        record_event(
+            conn,
+            subject=decision.subject,
+            resource=decision.decision_id,
+            outcome=decision.outcome,
+            **audit,
+        )
     return decision
 
 
