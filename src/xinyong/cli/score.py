@@ -28,9 +28,11 @@ from xinyong.cli.options import (
     CLI_PURPOSE,
     CLI_ROLE,
     DEFAULT_DB,
+    ByOption,
     CatalogOption,
     DbOption,
     JsonOption,
+    PurposeOption,
     cli_actor,
 )
 from xinyong.cli.store import one_line_errors
@@ -116,13 +118,8 @@ def subject_command(
     ] = None,
     engine: EngineOption = "duckdb",
     master: MasterOption = "local[2]",
-    purpose: Annotated[
-        str | None,
-        typer.Option("--purpose", help="查询目的，记入审计 / purpose, written to the audit log"),
-    ] = CLI_PURPOSE,
-    by: Annotated[
-        str | None, typer.Option("--by", help="查询人 / who reads it; default the login name")
-    ] = None,
+    purpose: PurposeOption = CLI_PURPOSE,
+    by: ByOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     catalog_dirs: CatalogOption = None,
