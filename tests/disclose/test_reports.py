@@ -130,7 +130,7 @@ def test_cli_report_and_verify_exit_codes(filled: Engine, tmp_path: Path) -> Non
         ["report", "123", "--db", url],
         ["report", ENTERPRISE, "--format", "docx", "--db", url],
         ["report", ENTERPRISE, "--as", "journalist", "--db", url],
-        ["report", ENTERPRISE, "--as", "agency", "--db", url],  # no purpose
+        ["report", ENTERPRISE, "--as", "agency", "--purpose", " ", "--db", url],  # no purpose
         ["report", ENTERPRISE, "--at", "June", "--db", url],
     ):
         result = runner.invoke(app, args)

@@ -166,21 +166,29 @@ def screen_command(
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
     catalog_dirs: CatalogOption = None,
+    purpose: PurposeOption = CLI_PURPOSE,
+    by: ByOption = None,
 ) -> None:
     """批量筛查 / check a column of codes; write code, outcome, until, measures per row.
 
     Rows keep their input order; an invalid code gets outcome ``invalid`` and its reason in
-    ``measures``. Exit 0 when written, 2 for an unusable file, action or database.
+    ``measures``. Each known subject in the column is audited as an operator's read (actor
+    --by, purpose --purpose, one event per subject, in its "who looked" list); if the audit
+    cannot be written, no result file is written (exit 2). Exit 0 when written, 2 for an
+    unusable file, action, database or an empty purpose.
 
     Example: xinyong screen buyers.csv --action buy_flight_ticket --out decisions.csv
     """
     with one_line_errors():
+        if not purpose.strip():
+            raise UnusableInput("须说明查询目的 / --purpose must not be empty")
         day = parse_day(at, "--at")
         known = parse_known_at(known_at)
         catalog = catalog_in_force(catalog_dirs or ())
+        audit = {"actor": cli_actor(by), "role": CLI_ROLE, "purpose": purpose.strip()}
         with opened(db, create=False) as engine:
             require_current(engine)
-            result = _screen(engine, file, action, out, day, known, column, catalog, as_json)
+            result = _screen(engine, file, action, out, day, known, column, catalog, as_json, audit)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
@@ -201,13 +209,22 @@ def _screen(
     column: str | None,
     catalog: Catalog,
     quiet: bool,
+    audit: dict[str, str],
 ) -> ScreenResult:
     from sqlalchemy import Engine
 
     assert isinstance(engine, Engine)
     if quiet or not sys.stderr.isatty():
         return screen(
-            engine, file, action, out, at=day, known_at=known, column=column, catalog=catalog
+            engine,
+            file,
+            action,
+            out,
+            at=day,
+            known_at=known,
+            column=column,
+            catalog=catalog,
+            audit=audit,
         )
     with Progress(
         TextColumn("{task.description}"),
@@ -228,6 +245,7 @@ def _screen(
             column=column,
             catalog=catalog,
             progress=lambda pct: bar.update(task, completed=pct),
+            audit=audit,
         )
 
 

@@ -19,7 +19,14 @@ from typer import _click
 from typer.core import TyperGroup
 
 from xinyong.catalog import Catalog, catalog_in_force
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption, cli_actor
+from xinyong.cli.options import (
+    CLI_PURPOSE,
+    DEFAULT_DB,
+    CatalogOption,
+    DbOption,
+    JsonOption,
+    cli_actor,
+)
 from xinyong.cli.store import one_line_errors
 from xinyong.disclose import issue_report, verify_report
 from xinyong.errors import UnusableInput
@@ -497,7 +504,12 @@ def report_issue(
     at: AtOption = None,
     by: ByOption = None,
     purpose: Annotated[
-        str | None, typer.Option("--purpose", help="查询目的（非公开报告必填）/ purpose")
+        str | None,
+        typer.Option(
+            "--purpose",
+            help="查询目的，记入审计 / purpose, audited (default: 本人查询 for --as subject, "
+            "else 命令行查询)",
+        ),
     ] = None,
     source: Annotated[
         str | None, typer.Option("--source", help="--as source 时的部门 / the source authority")
@@ -508,7 +520,9 @@ def report_issue(
     """出具信用报告 / issue a credit report with a verification code.
 
     Sections: identity, records by category, lists and measures in force, score, objections
-    and repairs, query history. Non-public reports need --purpose and are audited. PDF needs
+    and repairs, query history. Non-public reports are audited in the subject's "who looked"
+    list (actor --by, purpose --purpose); if the audit cannot be written, no report is given
+    (exit 2). PDF needs
     WeasyPrint and a CJK font (fonts-noto-cjk): without them exit 2, HTML and JSON still work.
 
     Example: xinyong report 91350100M000100Y43 --format pdf --out report.pdf
@@ -518,7 +532,7 @@ def report_issue(
         if fmt == "pdf" and out is None:
             raise UnusableInput("PDF 须用 --out 指定文件 / a PDF needs --out FILE")
     if audience != "public" and purpose is None:
-        purpose = {"subject": "本人查询 / own report"}.get(audience)
+        purpose = "本人查询 / own report" if audience == "subject" else CLI_PURPOSE
     with _transaction(db, catalog_dirs) as (conn, catalog):
         data, code = issue_report(
             conn,

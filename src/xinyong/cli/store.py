@@ -13,10 +13,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from xinyong import pipeline
+from xinyong import audit, pipeline
 from xinyong.catalog import catalog_in_force
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption
-from xinyong.errors import SubjectNotFound, XinyongError
+from xinyong.cli.options import (
+    CLI_PURPOSE,
+    CLI_ROLE,
+    DEFAULT_DB,
+    ByOption,
+    CatalogOption,
+    DbOption,
+    JsonOption,
+    PurposeOption,
+    cli_actor,
+)
+from xinyong.errors import SubjectNotFound, UnusableInput, XinyongError
 from xinyong.link.leads import Lead, confirm_lead, list_leads, reject_lead
 from xinyong.store.engine import database_errors, opened, utcnow
 from xinyong.store.queries import batch_json, batch_list, find_subject, subject_file
@@ -86,25 +96,44 @@ def show_command(
     code: Annotated[str, typer.Argument(help="统一社会信用代码、身份证号码或组织机构代码 / code")],
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    purpose: PurposeOption = CLI_PURPOSE,
+    by: ByOption = None,
 ) -> None:
     """显示信用主体 / a subject's identifiers, names, relations and records with provenance.
 
-    Exit 0 for a known subject, 1 for an unknown one, 2 for a code that is not valid.
+    The whole file is shown, so the read is audited as an operator's (actor --by, purpose
+    --purpose) in the subject's "who looked" list; if the audit cannot be written, nothing is
+    shown (exit 2). Exit 0 for a known subject, 1 for an unknown one, 2 for a code that is not
+    valid or an empty purpose.
 
-    Example: xinyong subject show 91350100M000100Y43
+    Example: xinyong subject show 91350100M000100Y43 --purpose "异议核实"
     """
     found, missing = None, code
     with (
         one_line_errors(),
         opened(db, create=False) as engine,
         database_errors(db),
-        engine.connect() as conn,
+        engine.begin() as conn,
     ):
+        if not purpose.strip():
+            raise UnusableInput("须说明查询目的 / --purpose must not be empty")
         require_current(engine)
         try:
-            found = subject_file(conn, find_subject(conn, code).id)
+            ref = find_subject(conn, code)
+            found = subject_file(conn, ref.id)
         except SubjectNotFound as error:
             missing = error.detail or code
+        if found is not None:
+            audit.record(
+                conn,
+                actor=cli_actor(by),
+                role=CLI_ROLE,
+                purpose=purpose.strip(),
+                subject=ref.code,
+                action="subject.show",
+                resource=f"subject:{ref.id}",
+                outcome=f"{len(found.records)} records",
+            )
     if found is None:
         if as_json:
             typer.echo(json.dumps({"code": missing, "found": False}))

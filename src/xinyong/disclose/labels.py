@@ -66,6 +66,7 @@ ACTIONS: Labels = {
     "commitment.fulfil": ("确认承诺履行", "commitment fulfilled"),
     "commitment.breach": ("认定违反承诺", "commitment breached"),
     "check": ("核查", "check"),
+    "subject.show": ("查看主体档案（命令行）", "read the file (command line)"),
 }
 
 PURPOSES: Labels = {

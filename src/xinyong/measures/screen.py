@@ -20,29 +20,40 @@ code mod 11, check character mod 31 with weights 3^i), organisation code (mod 11
 region table, birth date, ISO 7064 mod 11-2; the 15-digit form is widened to 18). A test holds
 the SQL to ``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
 Input order is kept by the row number each input row gets as it is read.
+
+**Audit.** A screen reads the file of every known subject whose code is in the column. With
+``audit`` (``actor``, ``role`` and ``purpose``, as ``xinyong.audit.record`` takes them), it
+writes one event per subject matched — by its own code or by the organisation code inside a
+USCC, as the screen matches them — naming that subject's primary code and outcome, so each subject's "who looked" list
+(``xinyong.audit.events_for_subject``, which selects by the ``subject`` column) shows the
+screen. A batch event listing the subjects in ``detail`` would not show there. Codes no subject
+holds and invalid codes read no one's file: no event. The result is written beside ``out``
+first and put in place only after the events are committed: if they cannot be written, no
+result is given.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, or_, select
 
+from xinyong.audit import record_many
 from xinyong.catalog.model import Catalog
 from xinyong.codes import normalise, orgcode, regions, ric, uscc
 from xinyong.errors import UnusableInput, first_line
-from xinyong.measures.decisions import known_at_from, require_action
+from xinyong.measures.decisions import PRECEDENCE, known_at_from, require_action
 from xinyong.measures.tables import restrictions
 from xinyong.spreadsheet import neutralise_sql
 from xinyong.store.engine import database_errors
-from xinyong.store.tables import subject_identifiers
+from xinyong.store.tables import subject_identifiers, subjects
 
 Progress = Callable[[float], None]
 
@@ -304,17 +315,22 @@ def screen(
     progress: Progress | None = None,
     threads: int | None = None,
     memory_limit: str = MEMORY_LIMIT,
+    audit: Mapping[str, object] | None = None,
 ) -> ScreenResult:
     """Check every code in a column of ``path`` (CSV or Parquet) and write ``out``.
 
     DuckDB works within ``memory_limit`` and spills the rest (the sort that restores input
     order) to a temporary directory beside ``out``, so memory stays bounded for any file size.
+    ``audit``: one event per subject matched (the module's doc), committed before ``out`` is
+    written; if they cannot be written, ``out`` is not (``UnusableInput`` for a database
+    error).
     """
     started = time.perf_counter()
     require_action(catalog, action)
     path, out = Path(path), Path(out)
     day = at or date.today()
     index = restriction_table(engine, action, day, known_at_from(known_at))
+    written = out.parent / f".{out.name}.partial"
     con = duckdb.connect()
     try:
         if threads:
@@ -332,7 +348,7 @@ def screen(
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
         code = "code" if fmt == "PARQUET" else f"{neutralise_sql('code')} AS code"
         query = f"SELECT {code}, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
-        target = str(out).replace("'", "''")
+        target = str(written).replace("'", "''")
         _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
         counts = dict(
             con.execute(
@@ -340,10 +356,16 @@ def screen(
                 f"('{target}') GROUP BY outcome"
             ).fetchall()
         )
+        if audit is not None:
+            matched = con.execute(MATCHED_SQL.format(codes=codes_sql(source))).fetchall()
+            with database_errors(), engine.begin() as conn:
+                _audit(conn, matched, action, day, path.name, audit)
+        written.replace(out)
     except duckdb.Error as error:
         raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
     finally:
         con.close()
+        written.unlink(missing_ok=True)
     total = sum(counts.values())
     return ScreenResult(
         rows=total,
@@ -351,6 +373,61 @@ def screen(
         outcomes={str(k): int(v) for k, v in counts.items()},
         out=str(out),
         seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+#: The valid codes of a screened column, each with its outcome (``permit`` when no measure
+#: holds): the code itself and, for a USCC, the organisation code inside it (``_QUERY``'s two
+#: joins).
+MATCHED_SQL = """
+WITH checked AS ({codes}), candidates AS (
+    SELECT value AS code FROM checked WHERE reason IS NULL
+    UNION SELECT substr(value, 9, 9) FROM checked WHERE reason IS NULL AND scheme = 'uscc'
+)
+SELECT c.code, coalesce(d.outcome, 'permit') FROM candidates c
+LEFT JOIN xy_decided d ON d.code = c.code
+"""
+
+
+def _audit(
+    conn: Connection,
+    matched: list[tuple[str, str]],
+    action: str,
+    day: date,
+    file_name: str,
+    audit: Mapping[str, object],
+) -> None:
+    """One event per subject among ``matched`` (code, outcome), under its primary code;
+    ``audit`` gives ``actor``, ``role`` and ``purpose``."""
+    outcome_of = dict(matched)
+    found: dict[int, tuple[str, str]] = {}
+    codes = sorted(outcome_of)
+    ident = subject_identifiers.c
+    for start in range(0, len(codes), 5000):
+        chunk = codes[start : start + 5000]
+        query = (
+            select(ident.value, subjects.c.id, subjects.c.primary_code)
+            .join(subjects, subjects.c.id == ident.subject_id)
+            .where(ident.value.in_(chunk))
+        )
+        for value, sid, primary in conn.execute(query):
+            outcome = outcome_of[value]
+            if sid in found and PRECEDENCE.index(found[sid][1]) <= PRECEDENCE.index(outcome):
+                continue
+            found[sid] = (primary or str(sid), outcome)
+    record_many(
+        conn,
+        [
+            {
+                **audit,
+                "subject": code,
+                "action": f"screen:{action}",
+                "resource": f"subject:{sid}",
+                "outcome": outcome,
+                "detail": {"at": day.isoformat(), "file": file_name},
+            }
+            for sid, (code, outcome) in sorted(found.items())
+        ],
     )
 
 
