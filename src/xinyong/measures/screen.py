@@ -26,10 +26,10 @@ Input order is kept by the row number each input row gets as it is read.
 writes one event per subject matched — by its own code or by the organisation code inside a
 USCC, as the screen matches them — naming that subject's primary code and outcome, so each
 subject's "who looked" list (``xinyong.audit.events_for_subject``, which selects by the
-``subject`` column) shows the screen. A batch event listing the subjects in ``detail`` would not show there. Codes no subject
-holds and invalid codes read no one's file: no event. The result is written beside ``out``
-first and put in place only after the events are committed: if they cannot be written, no
-result is given.
+``subject`` column) shows the screen. A batch event listing the subjects in ``detail`` would not
+show there. Codes no subject holds and invalid codes read no one's file: no event. The result is
+written beside ``out`` first and put in place only after the events are committed: if they
+cannot be written, no result is given.
 """
 
 from __future__ import annotations
