@@ -27,7 +27,7 @@ from xinyong.cli.store import err_console, one_line_errors
 from xinyong.errors import UnusableInput
 from xinyong.measures import Decision, check
 from xinyong.measures.clients import create_client, list_clients, revoke_client
-from xinyong.measures.decisions import OUTCOME_LABELS
+from xinyong.measures.decisions import OUTCOME_LABELS, check_audit
 from xinyong.measures.screen import ScreenResult, screen
 from xinyong.store.engine import opened
 from xinyong.store.schema import require_current
@@ -99,13 +99,14 @@ def check_command(
             with engine.begin() as conn:
                 if not purpose.strip():
                     raise UnusableInput("须说明查询目的 / --purpose must not be empty")
-                audit = {
-                    "actor": cli_actor(by),
-                    "role": CLI_ROLE,
-                    "purpose": purpose.strip(),
-                    "action": f"check:{action}",
-                    "detail": {"at": (day or date.today()).isoformat()},
-                }
+                audit = check_audit(
+                    actor=cli_actor(by),
+                    role=CLI_ROLE,
+                    purpose=purpose.strip(),
+                    action=action,
+                    at=day,
+                    authority=None,
+                )
                 decision = check(
                     conn, subject, action, day, known, catalog=catalog, actor="cli", audit=audit
                 )

@@ -284,6 +284,23 @@ def check(
     return decision
 
 
+def check_audit(
+    *, actor: str, role: str, purpose: str, action: str, at: date | None, authority: str | None
+) -> dict[str, Any]:
+    """The ``audit`` argument of one check (``check``, ``Checker.check``) as every face gives it:
+    action ``check:<action>``, the day decided on and the caller's authority in ``detail``."""
+    detail: dict[str, Any] = {"at": (at or date.today()).isoformat()}
+    if authority is not None:
+        detail["authority"] = authority
+    return {
+        "actor": actor,
+        "role": role,
+        "purpose": purpose,
+        "action": f"check:{action}",
+        "detail": detail,
+    }
+
+
 class IndexRow(NamedTuple):
     """One index row behind a decision, with its record's type and the linking subject's code."""
 

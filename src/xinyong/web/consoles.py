@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from xinyong import audit
 from xinyong.dependencies import CatalogDep, engine
@@ -26,6 +27,7 @@ from xinyong.ingest.mapping import MAX_MAPPING, uploaded_mapping
 from xinyong.ingest.readers import MAX_UPLOAD
 from xinyong.measures import check
 from xinyong.measures.clients import require_may_check
+from xinyong.measures.decisions import check_audit
 from xinyong.measures.screen import screen
 from xinyong.measures.tables import decisions
 from xinyong.process.commitments import commitment_kinds, list_commitments, sign_commitment
@@ -347,6 +349,10 @@ def agency_console(request: Request, db: Db) -> Response:
     )
 
 
+#: What a console check or screen is for, unless the form says more.
+CONSOLE_PURPOSE = "控制台核查 / console check"
+
+
 @router.post("/agency/check")
 def agency_check(
     request: Request,
@@ -354,8 +360,11 @@ def agency_check(
     catalog: CatalogDep,
     subject: Annotated[str, Form(max_length=64)] = "",
     action: Annotated[str, Form(max_length=64)] = "",
+    purpose: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    """One decision, audited as the API's check is (``check_audit``: the agency's login, role,
+    purpose and authority) in the decision's transaction: no event, no answer (503)."""
     if (denied := _guard(request, "agency")) is not None:
         return denied
     if (failed := _csrf_failed(request, csrf)) is not None:
@@ -364,13 +373,34 @@ def agency_check(
     decision = None
     problem = None
     status = 400
+    assert session.login is not None  # _guard: logged in
     try:
         require_may_check(catalog, session.role, session.authority, action)
+        audit = check_audit(
+            actor=session.login,
+            role=session.role,
+            purpose=purpose.strip() or CONSOLE_PURPOSE,
+            action=action,
+            at=today(),
+            authority=session.authority,
+        )
         with db.begin() as conn:
-            decision = check(conn, subject.strip(), action, catalog=catalog, actor=session.login)
+            decision = check(
+                conn,
+                subject.strip(),
+                action,
+                today(),
+                catalog=catalog,
+                actor=session.login,
+                audit=audit,
+            )
     except XinyongError as error:
         problem = one_line(error)
         status = 403 if isinstance(error, Forbidden) else 400
+    except DBAPIError:
+        decision = None
+        problem = "数据库不可用，未作决定 / the database is unavailable: no decision given"
+        status = 503
     with db.connect() as conn:
         history = _decisions(conn, actor=session.login)
     return render(
@@ -396,10 +426,13 @@ async def agency_screen(
     file: UploadFile | None = None,
     action: Annotated[str, Form(max_length=64)] = "",
     column: Annotated[str, Form(max_length=64)] = "",
+    purpose: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Screen an uploaded column of codes (``xinyong.measures.screen``): the result CSV back,
-    one row per input row in input order (``code,outcome,until,measures``)."""
+    one row per input row in input order (``code,outcome,until,measures``). Each known subject
+    in the file is audited (one event each, in its "who looked" list) before the result is
+    given; if the events cannot be written, no result."""
     if (denied := _guard(request, "agency")) is not None:
         return denied
     if (failed := _csrf_failed(request, csrf)) is not None:
@@ -419,8 +452,14 @@ async def agency_screen(
             try:
                 session = session_of(request)
                 require_may_check(catalog, session.role, session.authority, action)
+                assert session.login is not None  # _guard: logged in
+                audit = {
+                    "actor": session.login,
+                    "role": session.role,
+                    "purpose": purpose.strip() or CONSOLE_PURPOSE,
+                }
                 result = await run_in_threadpool(
-                    _screen, db, data, suffix, action, column.strip() or None, catalog
+                    _screen, db, data, suffix, action, column.strip() or None, catalog, audit
                 )
             except XinyongError as error:
                 problem = one_line(error)
@@ -448,13 +487,19 @@ async def agency_screen(
 
 
 def _screen(
-    db: Engine, data: bytes, suffix: str, action: str, column: str | None, catalog: Any
+    db: Engine,
+    data: bytes,
+    suffix: str,
+    action: str,
+    column: str | None,
+    catalog: Any,
+    audit: dict[str, str],
 ) -> bytes:
     with tempfile.TemporaryDirectory(prefix="xinyong-screen-") as tmp:
         source = Path(tmp) / f"upload{suffix}"
         source.write_bytes(data)
         out = Path(tmp) / "screened.csv"
-        screen(db, source, action, out, column=column, catalog=catalog, at=today())
+        screen(db, source, action, out, column=column, catalog=catalog, at=today(), audit=audit)
         return out.read_bytes()
 
 

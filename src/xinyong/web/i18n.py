@@ -195,6 +195,8 @@ EN: dict[str, str] = {
         "outcome, until, measures; an invalid code is marked invalid with the reason."
     ),
     "代码所在列（可不填）": "Column with the codes (optional)",
+    "查询目的（记入审计）": "Purpose (written to the audit log)",
+    "控制台核查": "console check",
     "批量核查": "Screen",
     "批量核查的行为": "Action to screen for",
     "决定编号": "Decision ID",
