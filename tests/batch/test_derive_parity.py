@@ -45,7 +45,7 @@ from xinyong.ingest import ingest_file
 from xinyong.lab import generate
 from xinyong.lists.batch import workdays_table
 from xinyong.lists.derive import current_entries, current_records
-from xinyong.lists.rules import LISTING_STATUSES, entries_for
+from xinyong.lists.rules import entries_for, lists_subject
 from xinyong.measures.index import rows_for
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
@@ -133,6 +133,8 @@ def store(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Engine:
         load(record_type, write_csv(folder / f"mixed_{next(numbers)}.csv", rows))
 
     load_all(mixed, load_rows, one_row_per_batch=False)
+    # Railway records under objection list nobody meanwhile (rules.SUSPENDED_UNDER_OBJECTION).
+    mixed.new_statuses.update({f"铁罚〔2024〕900{i}号": "under_objection" for i in (1, 2)})
     change_statuses(engine, catalog, mixed, at=AT, one_by_one=False)
     return engine
 
@@ -167,7 +169,7 @@ def _python_entries(store: Engine, catalog: Catalog) -> list[tuple[Any, ...]]:
             [
                 t.__dict__
                 for r in recs
-                if r.status in LISTING_STATUSES
+                if lists_subject(r.status, r.record_type)
                 for t in entries_for(catalog, r)
             ],
             schema=jobs.ENTRIES_SCHEMA,
@@ -216,6 +218,11 @@ def test_every_record_type_and_status_was_in_the_input(inputs: Inputs, catalog: 
     assert set(records.column("status").to_pylist()) >= {
         "active", "under_objection", "withdrawn", "repaired",
     }  # fmt: skip
+    suspended = [
+        r for r in records.to_pylist()
+        if r["status"] == "under_objection" and r["record_type"] == "railway_safety_violation"
+    ]  # fmt: skip
+    assert len(suspended) == 2
     assert relations.num_rows > 0
 
 

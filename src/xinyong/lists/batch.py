@@ -47,7 +47,7 @@ from xinyong.catalog.periods import (
     until_sql,
     variant_sql,
 )
-from xinyong.lists.rules import LISTING_STATUSES, lists_of
+from xinyong.lists.rules import LISTING_STATUSES, SUSPENDED_UNDER_OBJECTION, lists_of
 from xinyong.workdays import default_calendar
 
 #: The records the rules read: the store's current, code-linked records, fields as JSON text.
@@ -229,9 +229,11 @@ def entries_sql(
 ) -> str:
     """Every list entry the records in ``records`` make (:data:`ENTRY_COLUMNS`): the rows
     ``rules.entries_for`` gives for each record with a subject and one of ``listing_statuses``
-    (the due-process policy's set, as ``lists.derive`` takes it)."""
+    (as ``lists.derive`` takes it), but none for a record under objection of a type in
+    ``rules.SUSPENDED_UNDER_OBJECTION`` (``rules.lists_subject``)."""
     statuses = sorted(listing_statuses)
     types = sorted({c.record_type for d in catalog.lists.values() for c in d.criteria})
+    suspended = sorted(SUSPENDED_UNDER_OBJECTION) or ["-"]  # rules.lists_subject
     if not catalog.lists or not statuses:
         return (
             "SELECT CAST(NULL AS VARCHAR) AS list_id, CAST(NULL AS BIGINT) AS subject_id, "
@@ -256,6 +258,7 @@ WITH xy_listing AS (
            fields
     FROM {records}
     WHERE subject_id IS NOT NULL AND {_in("status", statuses)} AND {_in("record_type", types)}
+      AND NOT (status = 'under_objection' AND {_in("record_type", suspended)})
 ),
 xy_own AS ({own})
 SELECT o.list_id, o.subject_id, o.record_id, o.record_key,

@@ -30,7 +30,13 @@ from sqlalchemy import Connection, or_, select, update
 from xinyong.catalog.model import Catalog
 from xinyong.changes import ListChange
 from xinyong.link.bulk import among, backend, db_value, insert_rows, reserve_ids
-from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entries_for
+from xinyong.lists.rules import (
+    LISTING_STATUSES,
+    EntryTerms,
+    RecordView,
+    entries_for,
+    lists_subject,
+)
 from xinyong.lists.tables import list_entries
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records
@@ -235,8 +241,8 @@ def derive_subjects(
     current entries; the rules run in Python over those rows; the closed versions are updated in
     one statement and the new ones written with ``xinyong.link.bulk.insert_rows``.
 
-    ``statuses``: record statuses that keep a subject listed (the due-process policy's hook:
-    pass a set without ``under_objection`` to suspend listings while objections are examined).
+    ``statuses``: record statuses that keep a subject listed (``rules.lists_subject``: a record
+    under objection of a type in ``SUSPENDED_UNDER_OBJECTION`` lists nobody whatever the set).
     """
     changes: list[ListChange] = []
     now = utcnow()
@@ -288,7 +294,7 @@ def _plan(
     status_of = {r.record_key: r.status for r in recs}
     desired: dict[tuple[str, int, str], EntryTerms] = {}
     for rec in recs:
-        if rec.status in statuses:
+        if lists_subject(rec.status, rec.record_type, statuses):
             for terms in entries_for(catalog, rec):
                 desired[(terms.list_id, terms.subject_id, terms.record_key)] = terms
     plan = _Writes()

@@ -21,6 +21,7 @@ Pure functions over the catalog and a record's values; no database. The rules, i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -30,9 +31,27 @@ from xinyong.catalog.periods import period_from, start_of
 from xinyong.errors import CalendarUnknown
 
 #: Record statuses that keep a subject on a list. ``under_objection`` keeps measures in force
-#: while the objection is examined (法释〔2017〕7号 art. 12: 复议期间不停止原决定的执行); the
-#: due-process policy may pass another set to ``lists.derive`` (see ``derive_subjects``).
+#: while the objection is examined (法释〔2017〕7号 art. 12: 复议期间不停止原决定的执行), except
+#: for the record types below; ``lists.derive`` may be given another set (``derive_subjects``).
 LISTING_STATUSES: frozenset[str] = frozenset({"active", "under_objection"})
+
+#: Record types whose records list nobody while an objection against them is examined (status
+#: ``under_objection``): the railway and aviation lists' publicity-period rule, 发改财金〔2018〕
+#: 384号 / 385号 (公示期内提出异议的，异议期间暂不实施限制). The due-process policy
+#: (``xinyong.process.policy``, with the deadlines and legal bases) reads it from here; the
+#: SQL derivation (``lists.batch.entries_sql``) applies it as ``lists_subject`` does.
+SUSPENDED_UNDER_OBJECTION: frozenset[str] = frozenset(
+    {"railway_safety_violation", "aviation_safety_violation"}
+)
+
+
+def lists_subject(
+    status: str, record_type: str, statuses: Collection[str] = LISTING_STATUSES
+) -> bool:
+    """Whether a record with this status and type puts its subject on the lists it meets."""
+    if status == "under_objection" and record_type in SUSPENDED_UNDER_OBJECTION:
+        return False
+    return status in statuses
 
 
 @dataclass(frozen=True)

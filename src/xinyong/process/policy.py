@@ -2,7 +2,9 @@
 measures a record carries are suspended while an objection against it is open.
 
 The catalog declares repair rules per record type (``RecordType.repair``) but has no field for
-objections, so they are declared here, once, per record type, with a default. Each rule cites
+objections, so they are declared here, once, per record type, with a default. Which types
+suspend their measures is the lists step's fact (``xinyong.lists.rules.SUSPENDED_UNDER_OBJECTION``,
+applied where entries are derived); this module reads it. Each rule cites
 its instrument from the catalog (``instrument`` + ``article``) — never a citation typed in code.
 
 Deadlines (``Duration``): ``wd`` counts Chinese working days with :mod:`xinyong.workdays`
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xinyong.catalog.model import Catalog, Duration, LegalRef
+from xinyong.lists.rules import SUSPENDED_UNDER_OBJECTION
 from xinyong.workdays import add_working_days, is_working_day
 
 
@@ -32,7 +35,6 @@ class ObjectionRule:
     """How an objection against records of one type is handled."""
 
     deadline: Duration
-    suspends_measures: bool
     legal_basis: LegalRef
     note_zh: str
     note_en: str
@@ -44,7 +46,6 @@ class ObjectionRule:
 
 DEFAULT_RULE = ObjectionRule(
     deadline=Duration(amount=10, unit="wd"),
-    suspends_measures=False,
     legal_basis=LegalRef(instrument="credit_repair_plan_2025"),
     note_zh="信用中国自受理之日起10个工作日内转交并反馈（异议期限未核实，按修复时限）",
     note_en="Credit China forwards and answers within 10 working days (the objection deadline "
@@ -55,7 +56,6 @@ DEFAULT_RULE = ObjectionRule(
 OBJECTION_RULES: dict[str, ObjectionRule] = {
     "judgment_defaulter": ObjectionRule(
         deadline=Duration(amount=15, unit="d"),
-        suspends_measures=False,
         legal_basis=LegalRef(instrument="spc_defaulter_list_2017", article="12"),
         note_zh="法院十五日内审查；理由成立的三个工作日内纠正；审查期间名单不停止执行",
         note_en="the court reviews within 15 days and corrects within 3 working days; the "
@@ -63,21 +63,18 @@ OBJECTION_RULES: dict[str, ObjectionRule] = {
     ),
     "consumption_restriction_order": ObjectionRule(
         deadline=Duration(amount=15, unit="d"),
-        suspends_measures=False,
         legal_basis=LegalRef(instrument="spc_defaulter_list_2017", article="12"),
         note_zh="参照失信被执行人名单纠正程序",
         note_en="by analogy with the defaulter-list correction procedure",
     ),
     "railway_safety_violation": ObjectionRule(
         deadline=Duration(amount=7, unit="wd"),
-        suspends_measures=True,
         legal_basis=LegalRef(instrument="ndrc_railway_2018", article="publication"),
         note_zh="公示期7个工作日内可提出异议，异议期间暂不实施限制",
         note_en="objections within the 7-working-day publicity period; no restriction meanwhile",
     ),
     "aviation_safety_violation": ObjectionRule(
         deadline=Duration(amount=7, unit="wd"),
-        suspends_measures=True,
         legal_basis=LegalRef(instrument="ndrc_aviation_2018", article="publication"),
         note_zh="同铁路名单的公示与异议规则",
         note_en="the same publicity and objection rule as the railway list",
@@ -92,10 +89,11 @@ def objection_rule(record_type: str) -> ObjectionRule:
 def suspends_during_objection(record_type: str) -> bool:
     """Whether a record of this type carries no measures while an objection against it is open.
 
-    For the lists and measures steps: a record with status ``under_objection`` keeps its list
-    entries and restrictions unless this says True.
+    The lists step applies it (``xinyong.lists.rules.lists_subject``, in Python and in SQL), so
+    the restriction index, every check, screen and replica follow: a record with status
+    ``under_objection`` keeps its list entries and restrictions unless this says True.
     """
-    return objection_rule(record_type).suspends_measures
+    return record_type in SUSPENDED_UNDER_OBJECTION
 
 
 def deadline_after(start: date, period: Duration) -> date:
