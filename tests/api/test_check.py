@@ -137,6 +137,14 @@ def test_screen_upload_streams_decisions_in_order(
     assert lines[0] == "code,outcome,until,measures"
     assert lines[1].startswith("110101199003077777,invalid,,checksum")
     assert lines[2].startswith(f"{PERSON_D},deny,2026-03-05,")
+    # The key's read is in the subject's "who looked" list, one event for the subject.
+    with engine.connect() as conn:
+        (event,) = audit.events_for_subject(conn, PERSON_D)
+    assert (event.action, event.role, event.outcome) == (
+        "screen:buy_flight_ticket",
+        "agency",
+        "deny",
+    )
 
 
 def test_keyed_api_calls_skip_the_per_address_limit_and_the_portal_session(

@@ -1,4 +1,8 @@
-"""``POST /api/v1/screen``: upload a CSV or Parquet column of codes; the decisions stream back."""
+"""``POST /api/v1/screen``: upload a CSV or Parquet column of codes; the decisions stream back.
+
+Each known subject in the column is audited as the key's read (``screen(…, audit=)``: one event
+per subject, in its "who looked" list), committed before anything is streamed: no audit, no
+answer."""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from xinyong import audit
 from xinyong.api.auth import may_check, require_roles
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.errors import UnusableInput
@@ -47,20 +50,12 @@ async def screen_endpoint(
         with source.open("wb") as handle:
             await run_in_threadpool(shutil.copyfileobj, file.file, handle, 1 << 20)
         out = work / "out.csv"
-        result = await run_in_threadpool(
-            screen, db, source, action, out, at=at, column=column, catalog=catalog
-        )
-        with db.begin() as conn:
-            audit.record(
-                conn,
-                actor=caller.name,
-                role=caller.role,
-                purpose=purpose or "screen",
-                subject=None,
-                action=f"screen:{action}",
-                outcome=f"{result.rows} rows",
-                detail={"authority": caller.authority, "outcomes": result.outcomes},
+        reader = {"actor": caller.name, "role": caller.role, "purpose": purpose or "screen"}
+        await run_in_threadpool(
+            lambda: screen(
+                db, source, action, out, at=at, column=column, catalog=catalog, audit=reader
             )
+        )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
