@@ -200,3 +200,15 @@ def test_a_public_report_reads_nothing_non_public(
     assert got.exit_code == 0, got.output
     assert _events(engine, ENTERPRISE) == []
     assert _events(engine, PERSON_A) == []
+
+
+def test_a_check_by_another_of_its_codes_is_in_the_who_looked_list(
+    db_url: str, engine: Engine, listed: None
+) -> None:
+    """A check names the code it was given; the subject's list gathers every code it holds."""
+    org = ENTERPRISE[8:17]
+    args = ["check", org, "buy_flight_ticket", "--at", "2025-01-01", "--by", "clerk-3"]
+    assert cli.invoke(app, [*args, "--db", db_url]).exit_code == 0
+    assert [e.subject for e in _events(engine, org)] == [org]
+    looked = _who_looked(db_url, ENTERPRISE)
+    assert ("clerk-3", "check:buy_flight_ticket") in [(q["actor"], q["action"]) for q in looked]

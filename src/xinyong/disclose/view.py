@@ -9,7 +9,7 @@ JSON-ready dict:
 publication end, legal basis) and ``categories`` · ``hidden`` (how many records this audience
 does not see) · ``relations`` (as registration records state them) · ``lists`` (entries in
 force, with their measures, legal bases and end dates) · ``score`` · ``objections`` and
-``repairs`` · ``queries`` (who read this file, for the subject and operator).
+``repairs`` · ``queries`` (who read this file, for the subject and operator: ``who_looked``).
 
 Every decision of what shows is :mod:`xinyong.disclose.policy`'s; this module only applies it.
 ``publicly_known(conn, catalog, ids, at)`` answers, with the same policy, which subjects the
@@ -49,7 +49,7 @@ from xinyong.store.queries import (
     find_subject,
     records_for,
 )
-from xinyong.store.tables import subject_names
+from xinyong.store.tables import subject_identifiers, subject_names
 
 
 def subject_view(
@@ -137,11 +137,25 @@ def subject_view(
                 "purpose": e.purpose,
                 "action": e.action,
             }
-            for e in audit.events_for_subject(conn, ref.code)
+            for e in who_looked(conn, ref)
         ]
     else:
         view["queries"] = None
     return view
+
+
+def who_looked(conn: Connection, ref: SubjectRef) -> list[audit.AuditEvent]:
+    """The subject's 查询记录, oldest first: the events under any of its codes — a check or a
+    screen names the code it was given (an organisation code, a registration number), not
+    always the primary one."""
+    codes = {ref.code}
+    codes.update(
+        conn.execute(
+            select(subject_identifiers.c.value).where(subject_identifiers.c.subject_id == ref.id)
+        ).scalars()
+    )
+    found = {e.id: e for code in sorted(codes) for e in audit.events_for_subject(conn, code)}
+    return [found[i] for i in sorted(found)]
 
 
 def publicly_known(
