@@ -17,6 +17,7 @@ DOC = ROOT / "docs" / "security.md"
 FACES = (
     "`xinyong check`",
     "`xinyong screen`",
+    "`xinyong batch screen`",
     "`xinyong subject show`",
     "`xinyong report --as subject\\|agency`",
     "`xinyong score`",

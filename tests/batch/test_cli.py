@@ -12,9 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from tests.batch.conftest import PANDAS_WARNING
 from typer.testing import CliRunner
 
+from xinyong.audit import events as audit_event_module
+from xinyong.audit import list_events
 from xinyong.audit.tables import audit_events
 from xinyong.batch.engines import SparkEngine
 from xinyong.catalog import default_catalog
@@ -84,6 +87,33 @@ def test_batch_screen_on_duckdb_gives_what_screen_gives(store: str, tmp_path: Pa
     assert [e[1] for e in expected] == ["permit", "deny", "invalid", "invalid", "deny", "invalid"]
     _batch_screen(store, source, tmp_path / "out.parquet")
     assert _got(tmp_path / "out.parquet") == expected
+
+
+def test_batch_screen_audits_each_subject_matched_or_writes_nothing(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``xinyong screen``: one event per subject matched, before the result is written."""
+    source, out = _codes(tmp_path), tmp_path / "out.parquet"
+    _batch_screen(store, source, out, "--purpose", "批量核查", "--by", "clerk-5")
+    engine = connect(store)
+    with engine.connect() as conn:
+        (event,) = list_events(conn, subject=DEFAULTER)
+        assert list_events(conn, subject=OTHER) == []  # a code no subject holds
+    assert (event.actor, event.purpose, event.outcome) == ("clerk-5", "批量核查", "deny")
+    assert event.action == f"screen:{ACTION}"
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise OperationalError("INSERT INTO audit_events", {}, Exception("audit log unavailable"))
+
+    monkeypatch.setattr(audit_event_module, "_append", refused)
+    again = tmp_path / "again.parquet"
+    args = ["batch", "screen", str(source), "--action", ACTION, "--out", str(again), "--at", AT]
+    got = runner.invoke(app, [*args, "--column", "身份证号码", "--db", store])
+    assert got.exit_code == 2 and not again.exists()
+    monkeypatch.undo()
+    with engine.connect() as conn:
+        assert len(list_events(conn, subject=DEFAULTER)) == 1
+    engine.dispose()
 
 
 def test_batch_screen_on_spark_gives_what_screen_gives(

@@ -14,7 +14,7 @@ results come back as Arrow, or are written as Parquet where they lie.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from xinyong.measures.batch import (
     SUBJECTS_SCHEMA,
     restrictions_sql,
 )
-from xinyong.measures.screen import COMBINE_SQL, decisions_sql
+from xinyong.measures.screen import COMBINE_SQL, decisions_sql, matched_sql
 from xinyong.measures.tables import restrictions
 from xinyong.score.batch import compile_sql, record_types_read, records_sql, store_rows
 from xinyong.store.footprint import require_covered
@@ -89,15 +89,26 @@ def screen_parquet(engine: BatchEngine, inputs: Sequence[Path], index: pa.Table,
 
 
 def screen_files(
-    engine: BatchEngine, inputs: Sequence[Path], column: str, index: pa.Table, out: Path
+    engine: BatchEngine,
+    inputs: Sequence[Path],
+    column: str,
+    index: pa.Table,
+    out: Path,
+    *,
+    audit: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> None:
     """Screen the codes in ``column`` of Parquet files (read where they lie: local paths, or
     the cluster's storage on Spark) and write ``n, code, outcome, until, measures`` as Parquet;
-    ``n`` follows the input order."""
+    ``n`` follows the input order. ``audit`` is given the subjects' codes matched, with their
+    outcomes (``measures.screen.matched_sql``), before anything is written: if it raises,
+    nothing is (``measures.screen.record_reads`` audits them)."""
     prepare_screen(engine, index)
     engine.load_parquet("xy_input", inputs, numbered="xy_n")
     quoted = '"' + column.replace('"', '""') + '"'
     engine.keep("xy_codes", f"SELECT xy_n AS n, CAST({quoted} AS VARCHAR) AS raw FROM xy_input")
+    if audit is not None:
+        matched = engine.fetch(matched_sql("SELECT n, raw FROM xy_codes")).to_pylist()
+        audit([(str(row["code"]), str(row["outcome"])) for row in matched])
     engine.write_parquet(screen_sql(), out)
 
 

@@ -24,12 +24,22 @@ from xinyong.catalog import catalog_in_force
 from xinyong.cli import alias_note, err_console
 from xinyong.cli.decisions import parse_day, parse_known_at
 from xinyong.cli.engines import EngineOption, MasterOption, engine_named, running
-from xinyong.cli.options import DEFAULT_DB, CatalogOption, DbOption, JsonOption, cli_actor
+from xinyong.cli.options import (
+    CLI_PURPOSE,
+    CLI_ROLE,
+    DEFAULT_DB,
+    ByOption,
+    CatalogOption,
+    DbOption,
+    JsonOption,
+    PurposeOption,
+    cli_actor,
+)
 from xinyong.cli.score import parse_datetime, score_every_subject
 from xinyong.cli.store import one_line_errors
 from xinyong.errors import UnusableInput
 from xinyong.measures.decisions import known_at_from, require_action
-from xinyong.measures.screen import restriction_table
+from xinyong.measures.screen import record_reads, restriction_table
 from xinyong.store.engine import database_errors, opened
 from xinyong.store.schema import require_current
 
@@ -72,16 +82,24 @@ def screen_command(
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
     catalog_dirs: CatalogOption = None,
+    purpose: PurposeOption = CLI_PURPOSE,
+    by: ByOption = None,
 ) -> None:
     """批量筛查 / screen a column of codes on DuckDB or Spark; Parquet out.
 
-    Writes n (input order), code, outcome, until, measures per row, as ``xinyong screen`` does.
-    Exit 0 when written, 2 for an unusable file, action, engine or database.
+    Writes n (input order), code, outcome, until, measures per row, as ``xinyong screen`` does,
+    and audits it as ``xinyong screen`` does: one event per subject matched (actor --by, purpose
+    --purpose), committed before the result is written; if they cannot be written, nothing is
+    (exit 2). Exit 0 when written, 2 for an unusable file, action, engine, database or an empty
+    purpose.
 
     Example: xinyong batch screen buyers.parquet --action buy_flight_ticket --out d.parquet
     --engine spark --master local[2]
     """
     with one_line_errors():
+        if not purpose.strip():
+            raise UnusableInput("须说明查询目的 / --purpose must not be empty")
+        reader = {"actor": cli_actor(by), "role": CLI_ROLE, "purpose": purpose.strip()}
         _parquet_only(file)
         day = parse_day(at, "--at") or date.today()
         known = known_at_from(parse_known_at(known_at))
@@ -91,8 +109,17 @@ def screen_command(
         with opened(db, create=False) as store, database_errors(db):
             require_current(store)
             index = restriction_table(store, action, day, known)
-        with running(engine, master) as runner:
-            jobs.screen_files(runner, [file], column, index, out)
+            with running(engine, master) as runner:
+                jobs.screen_files(
+                    runner,
+                    [file],
+                    column,
+                    index,
+                    out,
+                    audit=lambda matched: record_reads(
+                        store, matched, action, day, file.name, reader
+                    ),
+                )
     seconds = round(time.perf_counter() - started, 3)
     _report(
         as_json,

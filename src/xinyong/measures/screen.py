@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -357,9 +357,8 @@ def screen(
             ).fetchall()
         )
         if audit is not None:
-            matched = con.execute(MATCHED_SQL.format(codes=codes_sql(source))).fetchall()
-            with database_errors(), engine.begin() as conn:
-                _audit(conn, matched, action, day, path.name, audit)
+            matched = con.execute(matched_sql(source)).fetchall()
+            record_reads(engine, matched, action, day, path.name, audit)
         written.replace(out)
     except duckdb.Error as error:
         raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
@@ -384,21 +383,40 @@ WITH checked AS ({codes}), candidates AS (
     SELECT value AS code FROM checked WHERE reason IS NULL
     UNION SELECT substr(value, 9, 9) FROM checked WHERE reason IS NULL AND scheme = 'uscc'
 )
-SELECT c.code, coalesce(d.outcome, 'permit') FROM candidates c
+SELECT c.code AS code, coalesce(d.outcome, 'permit') AS outcome FROM candidates c
 LEFT JOIN xy_decided d ON d.code = c.code
 """
 
 
-def _audit(
-    conn: Connection,
-    matched: list[tuple[str, str]],
+def matched_sql(source: str) -> str:
+    """SQL: :data:`MATCHED_SQL` over ``source`` (``n, raw``); needs ``xy_regions`` and
+    ``xy_decided``, as :func:`decisions_sql` does (the batch layer runs it on Spark too)."""
+    return MATCHED_SQL.format(codes=codes_sql(source))
+
+
+def record_reads(
+    engine: Engine,
+    matched: Sequence[tuple[str, str]],
     action: str,
     day: date,
     file_name: str,
     audit: Mapping[str, object],
 ) -> None:
-    """One event per subject among ``matched`` (code, outcome), under its primary code;
-    ``audit`` gives ``actor``, ``role`` and ``purpose``."""
+    """Audit a screen: one event per subject among ``matched`` (code, outcome: the rows of
+    :func:`matched_sql`), under its primary code, in one transaction; ``audit`` gives ``actor``,
+    ``role`` and ``purpose``. ``UnusableInput`` when the events cannot be written."""
+    with database_errors(), engine.begin() as conn:
+        _audit(conn, matched, action, day, file_name, audit)
+
+
+def _audit(
+    conn: Connection,
+    matched: Sequence[tuple[str, str]],
+    action: str,
+    day: date,
+    file_name: str,
+    audit: Mapping[str, object],
+) -> None:
     outcome_of = dict(matched)
     found: dict[int, tuple[str, str]] = {}
     codes = sorted(outcome_of)
