@@ -21,13 +21,16 @@ from tests.measures.conftest import PERSON_C, PERSON_D, Load, defaulter
 from xinyong.api.app import create_app
 from xinyong.audit import events as audit_events
 from xinyong.audit import list_events
+from xinyong.catalog import default_catalog
+from xinyong.measures.clients import create_client
 from xinyong.measures.decisions import check_audit
+from xinyong.measures.writer import MODE_ENV
 
 ACTION = "buy_train_seat_premium"  # a measure China Railway implements on defaulters
 
 
 @pytest.fixture()
-def console(db_url: str, load: Load) -> Iterator[TestClient]:
+def console(db_url: str, load: Load, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """China Railway's console on a store where PERSON_D was listed a month ago; its engine is
     closed afterwards."""
     listed_on = (date.today() - timedelta(days=30)).isoformat()
@@ -35,6 +38,7 @@ def console(db_url: str, load: Load) -> Iterator[TestClient]:
         "judgment_defaulter",
         [defaulter(PERSON_D, "王五", "（2026）浙0106执9号", 决定日期=listed_on)],
     )
+    monkeypatch.setenv(MODE_ENV, "sync")  # the API's checks logged at once, to compare
     app = create_app(db_url, demo_logins=True, secret=b"test-secret")
     with TestClient(app) as client:
         token = _csrf(client.get("/login").text)
@@ -100,6 +104,19 @@ def test_a_console_check_is_audited_as_the_api_check_is(
     )
     assert {k: getattr(event, k) for k in expected} == expected
     assert event.outcome == "deny" and event.resource in page.text  # the decision id shown
+
+    # The API's check by China Railway's key writes the same event but for who and when.
+    with engine.begin() as conn:
+        _, key = create_client(conn, default_catalog(), authority="china_railway", role="agency")
+    api = console.get(
+        "/api/v1/check",
+        params={"subject": PERSON_D, "action": ACTION, "purpose": "售票核查"},
+        headers={"X-API-Key": key},
+    )
+    assert api.status_code == 200, api.text
+    _, by_api = _events(engine, PERSON_D)
+    same = ("role", "purpose", "subject", "action", "outcome", "detail")
+    assert {k: getattr(by_api, k) for k in same} == {k: getattr(event, k) for k in same}
 
     assert _check(console, PERSON_C).status_code == 200  # a permit is a read too
     (unknown,) = _events(engine, PERSON_C)
