@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from tests.process.conftest import OTHER_PERSON, PERSON, Load, defaulter
 
 from xinyong.catalog import Catalog
+from xinyong.feed.tables import feed_events
 from xinyong.lists.tables import list_entries
 from xinyong.measures import check
 from xinyong.measures.screen import screen
@@ -50,6 +51,18 @@ def _current(engine: Engine, code: str, record_type: str) -> tuple[int, str, str
             )
         ).one()
     return int(row[0]), str(row[1]), str(row[2])
+
+
+def _feed(engine: Engine, code: str) -> list[str]:
+    """The feed's event types about ``code``, in order."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(feed_events.c.event_type)
+                .where(feed_events.c.subject_code == code)
+                .order_by(feed_events.c.id)
+            ).scalars()
+        )
 
 
 def _outcome(engine: Engine, catalog: Catalog, code: str, action: str, day: date = DAY) -> str:
@@ -100,6 +113,8 @@ def test_an_open_objection_suspends_the_ban_and_a_rejected_one_restores_it(
             .order_by(list_entries.c.id)
         ).all()
     assert ("removed", "suspended") in [tuple(s) for s in states]
+    # Agencies' replicas follow the feed: the restriction is lifted there too.
+    assert set(_feed(engine, PERSON)[-2:]) == {"list.removed", "restriction.lifted"}
 
     with engine.begin() as conn:
         decided = decide_objection(
@@ -116,6 +131,7 @@ def test_an_open_objection_suspends_the_ban_and_a_rejected_one_restores_it(
     assert _current(engine, PERSON, record_type)[1] == "active"
     assert _outcome(engine, catalog, PERSON, action) == "deny"
     assert _screened(engine, catalog, tmp_path, PERSON, action) == "deny"
+    assert "restriction.added" in _feed(engine, PERSON)[-3:]
 
 
 def test_an_upheld_objection_corrects_the_record_and_the_ban_follows_the_correction(
