@@ -91,6 +91,7 @@ def test_an_open_objection_suspends_the_ban_and_a_rejected_one_restores_it(
     load(record_type, [_offence(PERSON, "陈静", doc)], source=authority)
     rid, _, _ = _current(engine, PERSON, record_type)
     assert _outcome(engine, catalog, PERSON, action) == "deny"
+    before = len(_feed(engine, PERSON))
 
     with engine.begin() as conn:
         objection = file_objection(
@@ -114,7 +115,10 @@ def test_an_open_objection_suspends_the_ban_and_a_rejected_one_restores_it(
         ).all()
     assert ("removed", "suspended") in [tuple(s) for s in states]
     # Agencies' replicas follow the feed: the restriction is lifted there too.
-    assert set(_feed(engine, PERSON)[-2:]) == {"list.removed", "restriction.lifted"}
+    filed = _feed(engine, PERSON)[before:]
+    assert {"list.removed", "restriction.lifted"} <= set(filed)
+    assert "restriction.added" not in filed
+    before = len(_feed(engine, PERSON))
 
     with engine.begin() as conn:
         decided = decide_objection(
@@ -131,7 +135,7 @@ def test_an_open_objection_suspends_the_ban_and_a_rejected_one_restores_it(
     assert _current(engine, PERSON, record_type)[1] == "active"
     assert _outcome(engine, catalog, PERSON, action) == "deny"
     assert _screened(engine, catalog, tmp_path, PERSON, action) == "deny"
-    assert "restriction.added" in _feed(engine, PERSON)[-3:]
+    assert "restriction.added" in _feed(engine, PERSON)[before:]
 
 
 def test_an_upheld_objection_corrects_the_record_and_the_ban_follows_the_correction(
