@@ -201,7 +201,8 @@ async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int
 
 
 def bench_app() -> object:
-    """The app as ``uvicorn --factory`` builds it in each worker (no rate limit: one client)."""
+    """The app as ``uvicorn --factory`` builds it in each worker (no address limit: one client;
+    its key is created with its own rate limit of 10**9)."""
     from xinyong.api.app import create_app
 
     return create_app(rate_limit=10**9)
@@ -221,7 +222,9 @@ end
 def bench_http(url: str, codes: list[str], seconds: float, conc: int, tmp: Path) -> None:
     engine = connect(url)
     with engine.begin() as conn:
-        _, key = create_client(conn, default_catalog(), authority="caac", role="agency")
+        _, key = create_client(
+            conn, default_catalog(), authority="caac", role="agency", rate_limit=10**9
+        )
     engine.dispose()
     sample = codes[:100_000]
     (tmp / "codes.txt").write_text("\n".join(sample))

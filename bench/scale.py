@@ -468,7 +468,9 @@ def bench_http(url: str, codes: list[str], seconds: float) -> tuple[float, float
 
     engine = connect(url)
     with engine.begin() as conn:
-        _, key = create_client(conn, default_catalog(), authority="caac", role="agency")
+        _, key = create_client(
+            conn, default_catalog(), authority="caac", role="agency", rate_limit=10**9
+        )
     engine.dispose()
     port = 8790
     server = subprocess.Popen(

@@ -18,6 +18,7 @@ from xinyong.process import tables as process_tables
 from xinyong.store import footprint as footprint_tables
 from xinyong.store import tables as store_tables
 from xinyong.store.metadata import metadata
+from xinyong.web import tables as web_tables
 
 #: The modules that define tables (importing them puts their tables on ``metadata``).
 TABLE_MODULES = (
@@ -28,6 +29,7 @@ TABLE_MODULES = (
     measures_tables,
     process_tables,
     feed_tables,
+    web_tables,
 )
 
 

@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from starlette.applications import Starlette
 
 from xinyong.catalog.model import Catalog
 from xinyong.store.engine import connect
@@ -28,7 +29,12 @@ _lock = threading.Lock()
 
 def engine(request: Request) -> Engine:
     """The app's database engine, opened on first use."""
-    state = request.app.state
+    return app_engine(request.app)
+
+
+def app_engine(app: Starlette) -> Engine:
+    """:func:`engine` for code that holds the app rather than a request (middleware)."""
+    state = app.state
     if getattr(state, "engine", None) is None:
         with _lock:
             if getattr(state, "engine", None) is None:

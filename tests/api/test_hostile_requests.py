@@ -106,3 +106,31 @@ def test_a_made_up_key_does_not_escape_the_per_address_limit(db_url: str, engine
     finally:
         if app.state.engine is not None:
             app.state.engine.dispose()
+
+
+def test_each_key_has_its_own_limit(db_url: str, engine: Engine) -> None:
+    """A key past its own limit gets 429 with Retry-After; another key, and the same address
+    without a key, are not throttled by its flood; a key may name its own limit."""
+    catalog = default_catalog()
+    with engine.begin() as conn:
+        _, flood = create_client(conn, catalog, authority="caac", role="agency")
+        _, other = create_client(conn, catalog, authority="china_railway", role="agency")
+        big, roomy = create_client(conn, catalog, authority="ndrc", role="operator", rate_limit=5)
+    assert big.rate_limit == 5
+    app = create_app(db_url, rate_limit=100, key_rate_limit=3)
+    path = "/api/v1/objections"
+    try:
+        with TestClient(app) as client:
+            flooded = [client.get(path, headers={"X-API-Key": flood}) for _ in range(4)]
+            assert [r.status_code for r in flooded] == [200, 200, 200, 429]
+            assert int(flooded[-1].headers["Retry-After"]) >= 1
+            assert flooded[-1].headers["content-type"].startswith(problems.PROBLEM_JSON)
+            assert [
+                client.get(path, headers={"X-API-Key": other}).status_code for _ in range(3)
+            ] == [200] * 3
+            assert client.get("/api/v1/health").status_code == 200
+            own = [client.get(path, headers={"X-API-Key": roomy}).status_code for _ in range(6)]
+            assert own == [200] * 5 + [429]
+    finally:
+        if app.state.engine is not None:
+            app.state.engine.dispose()

@@ -2,8 +2,8 @@
 
 ::
 
-    create_app(db=None, *, catalog=None, demo_logins=False, secret=None, rate_limit=RATE_LIMIT)
-        -> FastAPI
+    create_app(db=None, *, catalog=None, demo_logins=False, secret=None, rate_limit=RATE_LIMIT,
+               key_rate_limit=KEY_RATE_LIMIT) -> FastAPI
 
     /api/v1/…        JSON API, one router per resource; errors as RFC 9457 problem details
     /                the server-rendered portal (xinyong.web), zh-CN first, English by one click
@@ -26,7 +26,7 @@ from xinyong import __version__
 from xinyong.api import problems
 from xinyong.api.bodylimit import BodyLimit
 from xinyong.api.fastpath import install_api_key_fast_path
-from xinyong.api.ratelimit import RATE_LIMIT, RateLimiter, install_rate_limit
+from xinyong.api.ratelimit import KEY_RATE_LIMIT, RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import batches as batches_router
 from xinyong.api.routers import check as check_router
 from xinyong.api.routers import lists as lists_router
@@ -61,9 +61,11 @@ def create_app(
     demo_logins: bool = False,
     secret: bytes | None = None,
     rate_limit: int = RATE_LIMIT,
+    key_rate_limit: int = KEY_RATE_LIMIT,
 ) -> FastAPI:
     """The whole application, running with ``catalog`` (default: the catalog in force).
-    ``demo_logins`` turns on the demo accounts (``xinyong demo``)."""
+    ``demo_logins`` turns on the demo accounts (``xinyong demo``). ``rate_limit`` is requests per
+    address per minute, ``key_rate_limit`` per API key that names no limit of its own."""
     app = FastAPI(
         title="xinyong 信用 API",
         version=__version__,
@@ -78,7 +80,7 @@ def create_app(
     secret_env = os.environ.get("XINYONG_SECRET")
     app.state.secret = secret or (secret_env.encode() if secret_env else os.urandom(32))
     problems.install(app)
-    install_rate_limit(app, RateLimiter(rate_limit))
+    install_rate_limit(app, RateLimiter(rate_limit, key_limit=key_rate_limit))
     # Routers, one line each.
     app.include_router(meta, prefix=API_PREFIX)
     app.include_router(subjects_router.router, prefix=API_PREFIX)

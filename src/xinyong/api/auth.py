@@ -7,6 +7,10 @@
 - ``may_check(client, action, catalog)`` — an implementing agency may check only the actions of
   the measures it implements (403 ``Forbidden`` otherwise); an operator may check any action.
 
+Every request with an accepted key counts against that key's own rate limit
+(``api.ratelimit``: the client's ``rate_limit``, else the app's default per key); past it the
+answer is 429 with ``Retry-After``.
+
 Keys are looked up by their SHA-256; a found client is remembered for ``CACHE_SECONDS`` so that
 a busy check endpoint does not read the table on every request (a revocation takes effect
 within that time).
@@ -22,6 +26,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from xinyong.api.ratelimit import RateLimiter
 from xinyong.catalog.model import Catalog
 from xinyong.dependencies import engine
 from xinyong.errors import Forbidden
@@ -55,6 +60,7 @@ async def client(
         hit = _cache.get(digest)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
         request.state.api_client = hit[1]  # read by fastpath.py: a valid key skips the limit
+        _count(request, hit[1])
         return hit[1]
     found = await run_in_threadpool(_client_from_store, request, key)
     if found is None:
@@ -64,7 +70,22 @@ async def client(
     with _cache_lock:
         _cache[digest] = (now, found)
     request.state.api_client = found
+    _count(request, found)
     return found
+
+
+def _count(request: Request, caller: Client) -> None:
+    """Count the request against the key's budget; 429 with ``Retry-After`` past it."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    wait = limiter.hit(f"key:{caller.id}", "key", limit=caller.rate_limit)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"此密钥请求过多，请稍后再试 / too many requests for this key ({caller.name})",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def _client_from_store(request: Request, key: str) -> Client | None:

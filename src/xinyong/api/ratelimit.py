@@ -1,9 +1,15 @@
-"""Rate limits: a fixed window per client address, in memory, one process.
+"""Rate limits: fixed one-minute windows, in memory, one process.
 
-Every request counts against its client's budget for the current minute; past the budget the
-answer is 429 with ``Retry-After`` (a problem details body for the API, a page for the portal).
-Log-in attempts have a much smaller budget of their own (``LOGIN_LIMIT``), so a password cannot
-be guessed at the general rate. Behind several processes, put the limit in the proxy instead.
+- Per address: every request without an accepted API key counts against its address's budget
+  (``RATE_LIMIT``); log-in attempts also count in a much smaller budget of their own
+  (``LOGIN_LIMIT``), so a password cannot be guessed at the general rate.
+- Per key: every request with an accepted key counts against that key's budget instead: the
+  client's own ``rate_limit`` (``xinyong apikey create --rate-limit``), else ``KEY_RATE_LIMIT``.
+  One key's flood never uses up another key's budget, nor an address's (``api.auth.client``).
+
+Past a budget the answer is 429 with ``Retry-After`` (the seconds to the window's end; problem
+details in the API, a page in the portal). The counts live in the process: behind N server
+processes a client may get up to N times its budget, so put a shared limit in the proxy too.
 """
 
 from __future__ import annotations
@@ -19,19 +25,30 @@ RATE_LIMIT = 600
 """Requests per client per minute."""
 LOGIN_LIMIT = 10
 """Log-in attempts per client per minute."""
+KEY_RATE_LIMIT = 6000
+"""Requests per API key per minute (100 a second), unless the key names its own limit."""
 WINDOW = 60.0
 
 
 class RateLimiter:
-    """Counts per (client, bucket) in fixed one-minute windows."""
+    """Counts per (client, bucket) in fixed one-minute windows. Buckets: ``all`` (per address),
+    ``login`` (log-in attempts per address), ``key`` (per API key)."""
 
-    def __init__(self, limit: int = RATE_LIMIT, login_limit: int = LOGIN_LIMIT) -> None:
-        self.limits = {"all": limit, "login": login_limit}
+    def __init__(
+        self,
+        limit: int = RATE_LIMIT,
+        login_limit: int = LOGIN_LIMIT,
+        key_limit: int = KEY_RATE_LIMIT,
+    ) -> None:
+        self.limits = {"all": limit, "login": login_limit, "key": key_limit}
         self._counts: dict[tuple[str, str], tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, client: str, bucket: str = "all", now: float | None = None) -> int | None:
-        """Count one request; None if allowed, else the seconds until the window ends."""
+    def hit(
+        self, client: str, bucket: str = "all", now: float | None = None, limit: int | None = None
+    ) -> int | None:
+        """Count one request; None if allowed, else the seconds until the window ends.
+        ``limit`` overrides the bucket's (a key's own limit)."""
         now = time.monotonic() if now is None else now
         window = int(now // WINDOW)
         with self._lock:
@@ -42,7 +59,7 @@ class RateLimiter:
                 count = 0
             count += 1
             self._counts[(client, bucket)] = (window, count)
-        if count > self.limits[bucket]:
+        if count > (limit if limit is not None else self.limits[bucket]):
             return max(1, int(WINDOW - now % WINDOW))
         return None
 

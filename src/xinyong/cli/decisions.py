@@ -258,13 +258,21 @@ def apikey_create(
     authority: Annotated[str, typer.Option("--authority", help="部门 / authority id, e.g. caac")],
     role: Annotated[str, typer.Option("--role", help="agency | department | operator")],
     name: Annotated[str | None, typer.Option("--name", help="名称 / a name")] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit",
+            min=1,
+            help="每分钟请求上限 / requests per minute for this key (default: the API's)",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = DEFAULT_DB,
     catalog_dirs: CatalogOption = None,
 ) -> None:
     """创建密钥 / create an API key; it is printed once and never stored.
 
-    Example: xinyong apikey create --authority caac --role agency
+    Example: xinyong apikey create --authority caac --role agency --rate-limit 12000
     """
     with one_line_errors():
         catalog = catalog_in_force(catalog_dirs or ())
@@ -272,7 +280,7 @@ def apikey_create(
             require_current(engine)
             with engine.begin() as conn:
                 client, key = create_client(
-                    conn, catalog, authority=authority, role=role, name=name
+                    conn, catalog, authority=authority, role=role, name=name, rate_limit=rate_limit
                 )
     if as_json:
         typer.echo(json.dumps({**client.as_json(), "key": key}, ensure_ascii=False))

@@ -2,7 +2,9 @@
 
 A key is shown once, when it is created; the store keeps only its SHA-256. Each client names
 an authority of the catalog and a role: ``agency`` (an implementing agency: may check the actions
-of the measures it implements), ``department`` (a source of records) or ``operator``.
+of the measures it implements), ``department`` (a source of records) or ``operator``; and may
+name its own rate limit (requests per minute; None: the API's default for a key,
+``xinyong.api.ratelimit.KEY_RATE_LIMIT``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Client:
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    rate_limit: int | None = None
+    """Requests per minute for this key; None: the default."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -39,6 +43,7 @@ class Client:
             "role": self.role,
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "rate_limit": self.rate_limit,
         }
 
 
@@ -47,14 +52,23 @@ def key_hash(key: str) -> str:
 
 
 def create_client(
-    conn: Connection, catalog: Catalog, *, authority: str, role: str, name: str | None = None
+    conn: Connection,
+    catalog: Catalog,
+    *,
+    authority: str,
+    role: str,
+    name: str | None = None,
+    rate_limit: int | None = None,
 ) -> tuple[Client, str]:
-    """A new client and its key (the only time the key is seen)."""
+    """A new client and its key (the only time the key is seen); ``rate_limit`` requests per
+    minute, None for the default."""
     if authority not in catalog.authorities:
         known = ", ".join(sorted(catalog.authorities))
         raise UnusableInput(f"未知部门 / unknown authority {authority!r} (known: {known})")
     if role not in CLIENT_ROLES:
         raise UnusableInput(f"角色须为 / role must be one of {', '.join(CLIENT_ROLES)}: {role!r}")
+    if rate_limit is not None and rate_limit < 1:
+        raise UnusableInput(f"速率上限须为正整数 / rate limit must be positive: {rate_limit}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     row = {
@@ -64,14 +78,24 @@ def create_client(
         "key_sha256": key_hash(key),
         "created_at": now,
         "revoked_at": None,
+        "rate_limit": rate_limit,
     }
     client_id = conn.execute(insert(api_clients).returning(api_clients.c.id), row).scalar_one()
-    return Client(client_id, row["name"], authority, role, now, None), key  # type: ignore[arg-type]
+    client = Client(client_id, row["name"], authority, role, now, None, rate_limit)  # type: ignore[arg-type]
+    return client, key
 
 
 def _client(row: object) -> Client:
     m = row._mapping  # type: ignore[attr-defined]
-    return Client(m["id"], m["name"], m["authority"], m["role"], m["created_at"], m["revoked_at"])
+    return Client(
+        m["id"],
+        m["name"],
+        m["authority"],
+        m["role"],
+        m["created_at"],
+        m["revoked_at"],
+        m["rate_limit"],
+    )
 
 
 def list_clients(conn: Connection) -> list[Client]:

@@ -8,7 +8,8 @@
                    (inclusive, NULL = open); recorded time ``recorded_at`` … ``superseded_at``.
                    A check is one lookup on ``(subject_id, action)``.
     decisions      every decision taken: id, catalog version, inputs, outcome, reasons (JSON)
-    api_clients    implementing agencies' keys: only the SHA-256 of a key is kept
+    api_clients    implementing agencies' keys: only the SHA-256 of a key is kept, and the key's
+                   rate limit when it is not the default
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     text,
@@ -98,5 +100,8 @@ api_clients = Table(
     Column("key_sha256", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # Requests per minute for this key; NULL: the default (xinyong.api.ratelimit.KEY_RATE_LIMIT).
+    Column("rate_limit", Integer, nullable=True),
     CheckConstraint("role IN ('agency', 'department', 'operator')", name="role"),
+    CheckConstraint("rate_limit IS NULL OR rate_limit > 0", name="rate_limit"),
 )

@@ -25,8 +25,10 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from xinyong.dependencies import app_engine
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web import i18n
 from xinyong.web.rendering import error_page, lang_of, log, one_line
@@ -96,7 +98,7 @@ def _portal_errors(app: FastAPI) -> None:
 
 
 def _sessions(app: FastAPI) -> None:
-    app.state.revoked_sessions = Revoked()
+    app.state.revoked_sessions = Revoked(lambda: app_engine(app))
 
     @app.middleware("http")
     async def _session(
@@ -106,7 +108,8 @@ def _sessions(app: FastAPI) -> None:
             return await call_next(request)
         secret: bytes = request.app.state.secret
         session = decode(request.cookies.get(COOKIE), secret)
-        if session in request.app.state.revoked_sessions:
+        revoked: Revoked = request.app.state.revoked_sessions
+        if session.logged_in and await run_in_threadpool(revoked.__contains__, session):
             session = Session()  # logged out: the old cookie is worth nothing
         request.state.session = session
         response = await call_next(request)

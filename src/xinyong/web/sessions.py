@@ -8,8 +8,9 @@ token; every POST must send the session's token back in the form field ``csrf``.
 
 Log-out ends a session on the server too (:class:`Revoked`): the session's random CSRF token is
 its identity, and a cookie replayed after log-out whose token was revoked is a public visitor.
-The list lives in the process (like the rate limit); it forgets a session once it would have
-expired anyway.
+The list is the database's ``revoked_sessions`` table (``xinyong.web.tables``; the token's
+SHA-256, never the token), so a log-out in one server process holds in every other; a session
+is forgotten once it would have expired anyway.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from xinyong.web.tables import revoked_sessions
 
 COOKIE = "xinyong_session"
 HTTPS_ENV = "XINYONG_HTTPS"
@@ -92,18 +98,41 @@ def csrf_ok(session: Session, token: str | None) -> bool:
 
 
 class Revoked:
-    """Sessions ended by log-out, remembered until they would have expired anyway."""
+    """Sessions ended by log-out, remembered (in the database, by every process) until they
+    would have expired anyway. ``engine`` gives the app's engine when first needed."""
 
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
 
     def revoke(self, session: Session, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        with self._lock:
-            self._until = {k: v for k, v in self._until.items() if v >= now}
-            self._until[session.csrf] = max(session.expires, now + LIFETIME)
+        until = _moment(max(session.expires, now + LIFETIME))
+        digest = _digest(session)
+        with self._engine().begin() as conn:
+            conn.execute(delete(revoked_sessions).where(revoked_sessions.c.until < _moment(now)))
+            done = conn.execute(
+                update(revoked_sessions)
+                .where(revoked_sessions.c.token_sha256 == digest)
+                .values(until=until)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(revoked_sessions).values(token_sha256=digest, until=until))
 
     def __contains__(self, session: Session) -> bool:
-        with self._lock:
-            return session.logged_in and session.csrf in self._until
+        if not session.logged_in:
+            return False
+        with self._engine().connect() as conn:
+            found = conn.execute(
+                select(revoked_sessions.c.until).where(
+                    revoked_sessions.c.token_sha256 == _digest(session)
+                )
+            ).first()
+        return found is not None
+
+
+def _digest(session: Session) -> str:
+    return hashlib.sha256(session.csrf.encode()).hexdigest()
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
