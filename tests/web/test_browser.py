@@ -141,3 +141,22 @@ def test_agency_checks_a_subject(
     expect(page.locator("#history")).to_contain_text(code)
     page.screenshot(path=str(screenshots_dir / "agency-check.png"), full_page=True)
     page.close()
+
+
+def test_the_api_docs_page_renders_under_its_policy(browser: object, live_server: str) -> None:
+    """Swagger UI renders from the packaged assets, with the page's CSP and SRI in force: no
+    request leaves our origin and the browser reports no violation."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else elsewhere.append(r.url))
+    page.goto(live_server + "/api/v1/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=20_000)
+    expect(page.locator("body")).to_contain_text("/api/v1/check")
+    assert [c for c in complaints if "Content Security Policy" in c or "integrity" in c] == []
+    assert [u for u in elsewhere if not u.startswith("data:")] == []
+    page.close()

@@ -7,6 +7,7 @@
 
     /api/v1/…        JSON API, one router per resource; errors as RFC 9457 problem details
     /                the server-rendered portal (xinyong.web), zh-CN first, English by one click
+    /api/v1/docs     the API docs page (Swagger UI from /api/static/…, with SRI and a CSP)
     /static/…        the portal's CSS and vendored htmx
 
 The database URL comes from ``db``, else ``$XINYONG_DB``, else ``sqlite:///xinyong.db``; the
@@ -25,6 +26,7 @@ from fastapi import APIRouter, FastAPI
 from xinyong import __version__
 from xinyong.api import problems
 from xinyong.api.bodylimit import BodyLimit
+from xinyong.api.docs_page import install_docs
 from xinyong.api.fastpath import install_api_key_fast_path
 from xinyong.api.ratelimit import KEY_RATE_LIMIT, RATE_LIMIT, RateLimiter, install_rate_limit
 from xinyong.api.routers import batches as batches_router
@@ -70,7 +72,7 @@ def create_app(
         title="xinyong 信用 API",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by docs_page: packaged assets, SRI, CSP
         redoc_url=None,
     )
     app.state.db_url = db or os.environ.get("XINYONG_DB") or DEFAULT_URL
@@ -80,6 +82,9 @@ def create_app(
     secret_env = os.environ.get("XINYONG_SECRET")
     app.state.secret = secret or (secret_env.encode() if secret_env else os.urandom(32))
     problems.install(app)
+    install_docs(
+        app, docs_url=f"{API_PREFIX}/docs", openapi_url=app.openapi_url or "", title=app.title
+    )
     install_rate_limit(app, RateLimiter(rate_limit, key_limit=key_rate_limit))
     # Routers, one line each.
     app.include_router(meta, prefix=API_PREFIX)
