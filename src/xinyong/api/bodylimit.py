@@ -2,6 +2,10 @@
 refused before anything is read, and a body streamed without one (chunked) is cut off as soon
 as it passes the cap. Either way the answer is ``413`` problem details (``problems.py``).
 
+A JSON body (``application/json`` or any ``…+json`` / ``…json`` type) is also metered as it
+arrives (``xinyong.json_nesting``): nested deeper than ``MAX_DEPTH`` it is refused with ``400``
+problem details before any parser sees it, never a ``RecursionError``.
+
 The cap is the portal's upload limit plus room for the form around the file, so that every
 upload the portal accepts also passes here (report verification and batch uploads included).
 """
@@ -13,10 +17,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.api.problems import problem
 from xinyong.ingest.readers import MAX_UPLOAD
+from xinyong.json_nesting import TOO_DEEP, NestingMeter
 
 #: The largest request body, in bytes.
 MAX_BODY = MAX_UPLOAD + 1024 * 1024
 _DETAIL = f"请求体过大 / request body too large (over {MAX_BODY} bytes)"
+
+
+class _Refused(HTTPException):
+    """Raised from the metered ``receive``; an ``HTTPException`` so that FastAPI's body parsing
+    lets it through rather than turning it into its own 400."""
 
 
 class BodyLimit:
@@ -37,14 +47,18 @@ class BodyLimit:
             return
         received = 0
         started = False
+        meter = NestingMeter() if b"json" in headers.get(b"content-type", b"").lower() else None
 
         async def limited() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                body = message.get("body", b"")
+                received += len(body)
                 if received > self.max_bytes:
-                    raise HTTPException(413, detail=_DETAIL)
+                    raise _Refused(413, detail=_DETAIL)
+                if meter is not None and not meter.feed(body):
+                    raise _Refused(400, detail=TOO_DEEP)
             return message
 
         async def watched(message: Message) -> None:
@@ -54,17 +68,25 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited, watched)
-        except HTTPException as exc:
-            if exc.status_code != 413 or started:
+        except _Refused as exc:
+            if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, exc.status_code, exc.detail)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int = 413,
+        detail: str = _DETAIL,
+    ) -> None:
+        title = "内容过大 / Content too large" if status == 413 else "请求无效 / Bad request"
         response = problem(
-            413,
-            slug="http-413",
-            title="内容过大 / Content too large",
-            detail=_DETAIL,
+            status,
+            slug=f"http-{status}",
+            title=title,
+            detail=detail,
             instance=scope.get("path", ""),
             headers={"Connection": "close"},
         )

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from xinyong.errors import UnusableInput
+from xinyong.json_nesting import require_shallow
 from xinyong.process.tables import platform_secrets, reports
 
 SECRET_ENV = "XINYONG_REPORT_SECRET"
@@ -80,6 +81,7 @@ def canonical(fmt: str, data: bytes) -> bytes:
     except UnicodeDecodeError as error:
         raise UnusableInput("报告不是 UTF-8 文本 / the report is not UTF-8 text") from error
     if fmt == "json":
+        require_shallow(data)
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as error:
@@ -159,7 +161,8 @@ def embedded_code(fmt: str, data: bytes) -> str | None:
 
 
 def verify_report(conn: Connection, data: bytes) -> Verification:
-    """Whether ``data`` is a report this platform issued, unaltered."""
+    """Whether ``data`` is a report this platform issued, unaltered; a JSON one nested
+    deeper than ``json_nesting.MAX_DEPTH`` is unusable input."""
     if not data:
         raise UnusableInput("文件为空 / the file is empty")
     fmt = detect_format(data)
