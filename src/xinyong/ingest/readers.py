@@ -6,6 +6,10 @@ in bounded memory.
 first data row of a CSV or XLSX file is 2; in JSON Lines (no header) the first object is line 1.
 A file that cannot be read at all (undecodable, not a spreadsheet, no header) raises
 ``UnusableInput``; a single bad line of JSON is a row problem, reported with the row.
+
+A NUL character is never text a department meant (PostgreSQL cannot even store it): every NUL
+read from a header or cell, in any format, becomes ``NUL_STANDIN`` (U+FFFD), so the row is kept
+or rejected on what it visibly says, never a database error.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ EXCEL_EXACT_LIMIT = 10**15
 #: The longest cell read from any format (the ``csv`` module's own field limit): longer is an
 #: unusable file, not a row to keep.
 MAX_CELL_CHARS = csv.field_size_limit()
+#: What a NUL character read from a file becomes.
+NUL_STANDIN = "\ufffd"
 #: The most columns a file may have; a sheet claiming more is refused before it is read.
 MAX_COLUMNS = 1024
 #: The largest file one upload may carry (portal consoles and the API): 50 MiB.
@@ -137,6 +143,7 @@ def _open_csv(path: Path, encoding: str | None) -> RowSource:
     except UnicodeDecodeError as error:
         handle.close()
         raise _decode_failed(path, encoding, error) from error
+    first = first.replace("\x00", NUL_STANDIN)
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     headers = next(csv.reader([first], delimiter=delimiter), [])
     headers = [h.strip() for h in headers]
@@ -151,7 +158,9 @@ def _csv_rows(
     handle: TextIO, headers: list[str], delimiter: str, path: Path
 ) -> Iterator[tuple[int, dict[str, str]]]:
     with handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(
+            (line.replace("\x00", NUL_STANDIN) for line in handle), delimiter=delimiter
+        )
         line = 1  # the header
         try:
             while True:
@@ -196,7 +205,7 @@ def _cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value).replace("\x00", NUL_STANDIN)
 
 
 #: What a damaged XLSX raises while it is read: a truncated or corrupt zip member, bad XML.
@@ -331,7 +340,7 @@ def _open_jsonl(path: Path, encoding: str) -> RowSource:
                     raise UnusableInput(
                         "第一行不是 JSON 对象 / the first line is not a JSON object"
                     )
-                headers = [str(k) for k in obj]
+                headers = [_cell_text(k) for k in obj]
                 break
     except UnicodeDecodeError as error:
         handle.close()
@@ -351,6 +360,7 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                line = line.replace("\x00", NUL_STANDIN)
                 try:
                     obj = json.loads(line)
                 except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
@@ -359,7 +369,7 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]
                 if not isinstance(obj, dict):
                     yield number, {RAW_KEY: line.rstrip("\r\n")[:MAX_CELL_CHARS]}
                     continue
-                cells = {str(k): _cell_text(v) for k, v in obj.items()}
+                cells = {_cell_text(k): _cell_text(v) for k, v in obj.items()}
                 _check_cells(path, number, list(cells.values()))
                 yield number, cells
         except UnicodeDecodeError as error:
