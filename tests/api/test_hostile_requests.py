@@ -14,6 +14,7 @@ from xinyong.api import problems
 from xinyong.api.app import create_app
 from xinyong.api.bodylimit import MAX_BODY, BodyLimit
 from xinyong.catalog import default_catalog
+from xinyong.errors import UnusableInput
 from xinyong.measures.clients import create_client
 
 HUGE = [str(2**63), str(2**64), "-1", "99999999999999999999999999999"]
@@ -117,6 +118,8 @@ def test_each_key_has_its_own_limit(db_url: str, engine: Engine) -> None:
         _, other = create_client(conn, catalog, authority="china_railway", role="agency")
         big, roomy = create_client(conn, catalog, authority="ndrc", role="operator", rate_limit=5)
     assert big.rate_limit == 5
+    with engine.begin() as conn, pytest.raises(UnusableInput):
+        create_client(conn, catalog, authority="caac", role="agency", rate_limit=0)
     app = create_app(db_url, rate_limit=100, key_rate_limit=3)
     path = "/api/v1/objections"
     try:

@@ -31,7 +31,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_revoked_sessions_until"), "revoked_sessions", ["until"])
     with op.batch_alter_table("api_clients") as batch:
         batch.add_column(sa.Column("rate_limit", sa.Integer(), nullable=True))
-        batch.create_check_constraint("rate_limit", "rate_limit IS NULL OR rate_limit > 0")
+        batch.create_check_constraint(
+            op.f("ck_api_clients_rate_limit"), "rate_limit IS NULL OR rate_limit > 0"
+        )
 
 
 def downgrade() -> None:
