@@ -47,6 +47,7 @@ from xinyong.catalog.periods import (
     until_sql,
     variant_sql,
 )
+from xinyong.errors import UnusableInput
 from xinyong.lists.rules import LISTING_STATUSES, SUSPENDED_UNDER_OBJECTION, lists_of
 from xinyong.workdays import default_calendar
 
@@ -178,6 +179,11 @@ def _list_sql(catalog: Catalog, list_def: ListDef, records: str, home_types: lis
     """One list's own entries (``rules.entry_terms``), with ``home``: whether it is the home
     list of the record's type. The period's SQL is :mod:`xinyong.catalog.periods`'."""
     rule = list_def.period
+    if rule.earlier:
+        raise UnusableInput(
+            f"名单 {list_def.id} 的期限有多个版本，批处理尚未编译 / the period of list "
+            f"{list_def.id} has versions under earlier law, which the batch SQL does not compile"
+        )
     variant = variant_sql(rule, _boolean_fields(catalog, list_def))
     home = _in("record_type", home_types)
 

@@ -249,15 +249,19 @@ def _field(name: str) -> str:
     return f"json_extract_string(fields, {_lit('$.' + _ident(name))})"
 
 
-def records_sql(model: ScoringModel, catalog: Catalog, raw: str = "records_raw") -> str:
+def records_sql(
+    model: ScoringModel, catalog: Catalog, raw: str = "records_raw", at: date | None = None
+) -> str:
     """The ``records`` input of :func:`compile_sql` from the store's rows in ``raw``
-    (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL."""
+    (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL; ``at``
+    picks the period rule's version with each record's fact day (default: the engine's today)."""
+    at_sql = "CURRENT_DATE" if at is None else f"DATE {_lit(at.isoformat())}"
     spec = _points_spec(model)
     ends = []
     for rtype_id in record_types_read(spec):
         rtype: RecordType | None = catalog.record_types.get(rtype_id)
         if rtype is not None and rtype.disclosure_period is not None:
-            ends.append(f"WHEN {_lit(rtype_id)} THEN {disclosure_last_shown_sql(rtype)}")
+            ends.append(f"WHEN {_lit(rtype_id)} THEN {disclosure_last_shown_sql(rtype, at_sql)}")
     last_shown = f"CASE record_type {' '.join(ends)} ELSE valid_to END" if ends else "valid_to"
     fields = "".join(
         f", {_field(name)} AS {_ident('f_' + name)}" for name in condition_fields(spec)
