@@ -243,6 +243,26 @@ def in_force_rule(rule: Dated, fact_on: date | None, at: date) -> bool:
     return rule.governs(fact_on, at)
 
 
+def in_force_sql(rule: Dated, fact_sql: str, at_sql: str) -> str | None:
+    """:meth:`~.model.Dated.governs` in SQL (None: the rule holds always)."""
+
+    def holds(day: str) -> str | None:
+        w = rule.window
+        tests = [f"{day} >= DATE '{w.start.isoformat()}'"] if w.start else []
+        tests += [f"{day} < DATE '{w.end.isoformat()}'"] if w.end else []
+        return " AND ".join(tests) or None
+
+    now = holds(at_sql)
+    if now is None:
+        return None
+    t = rule.transitional
+    if t is None:
+        return f"({now})"
+    then = holds(fact_sql) or "true"
+    before = f"DATE '{t.governs_facts_decided_before.isoformat()}'"
+    return f"(({now}) OR ({fact_sql} IS NOT NULL AND {fact_sql} < {before} AND {then}))"
+
+
 def version_sql(versions: Sequence[Dated], fact_sql: str, at_sql: str) -> str:
     """:func:`governing` in SQL: the index of the governing version (oldest first)."""
     if len(versions) == 1:

@@ -32,8 +32,10 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, Text, cast, func, or_, select
 
+from xinyong.catalog.law import in_force_sql
 from xinyong.catalog.model import (
     Catalog,
+    Dated,
     PointsRule,
     PointsSpec,
     RecordCondition,
@@ -101,6 +103,10 @@ def _where_sql(cond: RecordCondition, at: str) -> list[str]:
         parts.append(f"{_ident('f_' + key)} IN ({values})")
     if cond.within is not None:
         parts.append(f"{last_day_sql('decided_on', cond.within)} >= {at}")
+    if isinstance(cond, Dated):  # a points rule holds while its instruments are in force
+        holds = in_force_sql(cond, "decided_on", at)
+        if holds is not None:
+            parts.append(holds)
     return parts
 
 
@@ -189,7 +195,9 @@ def compile_sql(model: ScoringModel, at: date) -> str:
     spec = _points_spec(model)
     day = f"DATE {_lit(at.isoformat())}"
     flags = "".join(
-        f", BOOL_OR({_condition_sql(g.when, day)}) AS g{i}" for i, g in enumerate(spec.grade_rules)
+        f", BOOL_OR({_and([_condition_sql(g.when, day), in_force_sql(g, 'decided_on', day)])})"
+        f" AS g{i}"
+        for i, g in enumerate(spec.grade_rules)
     )
     flag_names = "".join(f", COALESCE(a.g{i}, false) AS g{i}" for i in range(len(spec.grade_rules)))
     score = f"{spec.base} + COALESCE(a.points, 0)"
