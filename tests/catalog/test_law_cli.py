@@ -1,0 +1,70 @@
+"""``xinyong catalog diff`` and ``xinyong catalog impact`` on the shipped catalog (NDRC order
+No. 36 replacing No. 58 on 2026-04-01, as reported), against a store with the shipped examples."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from tests.score.conftest import loaded, run
+
+from xinyong.audit.tables import audit_events
+from xinyong.process.records import new_version, record_by_id
+from xinyong.store.engine import opened
+from xinyong.store.tables import records
+
+__all__ = ["loaded"]
+
+
+def test_diff_names_what_entered_and_left_force_on_2026_04_01() -> None:
+    code, out, _ = run("catalog", "diff", "--from", "2026-03-31", "--to", "2026-04-01", "--json")
+    assert code == 0
+    changes = json.loads(out)["changes"]
+    left = {(c["kind"], c["id"]) for c in changes if c["change"] == "left"}
+    entered = {(c["kind"], c["id"]) for c in changes if c["change"] == "entered"}
+    assert ("instrument", "ndrc_order_58") in left
+    assert ("instrument", "ndrc_order_36") in entered
+    assert ("record_types/admin_penalty/disclosure_period/earlier/0", "admin_penalty") in left
+    assert ("record_types/admin_penalty/disclosure_period", "admin_penalty") in entered
+    assert all(c["unconfirmed"] for c in changes)  # reported dates only
+    code, out, _ = run("catalog", "diff", "--from", "2026-04-01", "--to", "2026-12-04")
+    assert code == 0 and "无变化" in out  # nothing between
+
+
+def test_diff_refuses_bad_dates() -> None:
+    assert run("catalog", "diff", "--from", "2026-13-01", "--to", "2026-04-01")[0] == 2
+    assert run("catalog", "diff", "--from", "2026-04-02", "--to", "2026-04-01")[0] == 2
+
+
+def test_impact_counts_repaired_records_that_stop_being_shared(loaded: str) -> None:
+    """A repaired penalty: under order No. 58 agencies kept seeing it; on 2026-04-01 it leaves
+    them (sharing), its province named. Publications do not change: order No. 58 keeps governing
+    facts decided before (立法法 art. 104). One audit event names the instruments."""
+    with opened(loaded) as engine, engine.begin() as conn:
+        rid = conn.execute(
+            select(records.c.id)
+            .where(records.c.record_type == "admin_penalty", records.c.superseded_at.is_(None))
+            .limit(1)
+        ).scalar_one()
+        new_version(conn, record_by_id(conn, rid), status="repaired")
+    code, out, err = run("catalog", "impact", "--on", "2026-04-01", "--json", "--db", loaded)
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["totals"] == {"entries": 0, "restrictions": 0, "publications": 0, "sharing": 1}
+    (row,) = found["rows"]
+    assert (row["what"], row["record_type"], row["change"]) == ("sharing", "admin_penalty", "left")
+    assert row["province"] is None or len(row["province"]) == 6
+    assert {"ndrc_order_36", "ndrc_order_58"} <= set(found["instruments"])
+    code, out, _ = run("catalog", "impact", "--on", "2026-04-02", "--json", "--db", loaded)
+    assert code == 0 and json.loads(out)["totals"]["sharing"] == 0  # the day after: no change
+    with opened(loaded) as engine, engine.connect() as conn:
+        events = conn.execute(
+            select(audit_events.c.action, audit_events.c.resource).where(
+                audit_events.c.action == "catalog.impact"
+            )
+        ).all()
+    assert len(events) == 2 and "ndrc_order_36" in (events[0].resource or "")
+
+
+def test_impact_refuses_a_bad_date(loaded: str) -> None:
+    assert run("catalog", "impact", "--on", "tomorrow", "--db", loaded)[0] == 2
