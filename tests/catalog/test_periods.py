@@ -401,3 +401,32 @@ lists:
 def test_no_rule_and_no_dates_is_an_open_period() -> None:
     record = Case("", "", "admin_license", {}, None, None).record()
     assert period_of(None, record) == Period(None, None)
+
+
+def test_decided_before_repaired_after_the_change_of_law(catalog: Catalog) -> None:
+    """A general penalty decided 2026-03-20 keeps order No. 58's periods (3-month minimum,
+    3-year maximum) whenever it is asked about; a repair applied for from 2026-04-01 is decided
+    under order No. 36's repair rule, which also ends sharing. One decided 2026-04-20 as minor
+    has order No. 36's periods: no minimum, so repair from the start."""
+    from xinyong.catalog.periods import repair_ends_sharing
+    from xinyong.process.repair import repair_rule
+
+    rtype = catalog.record_types["admin_penalty"]
+    before = Case("", "", "admin_penalty", {"decided_on": "2026-03-20", "severity": "general"},
+                  None, None).record()  # fmt: skip
+    for at in (date(2026, 3, 31), date(2026, 7, 1), date(2030, 1, 1)):
+        period = disclosure(rtype, before, at)
+        assert (period.last_shown, period.earliest_repair) == (date(2029, 3, 20), date(2026, 6, 21))
+    assert earliest_repair(catalog, before, date(2026, 7, 1)) == date(2026, 6, 21)
+    old, new = (
+        repair_rule(catalog, "admin_penalty", d) for d in (date(2026, 3, 31), date(2026, 4, 1))
+    )
+    assert [r.instrument for r in old.legal_basis] == ["ndrc_order_58", "ndrc_order_58"]
+    assert [r.instrument for r in new.legal_basis] == ["ndrc_order_36"]
+    assert not repair_ends_sharing(rtype, date(2026, 3, 31))
+    assert repair_ends_sharing(rtype, date(2026, 4, 1))
+
+    after = Case("", "", "admin_penalty", {"decided_on": "2026-04-20", "severity": "minor"},
+                 None, None).record()  # fmt: skip
+    period = disclosure(rtype, after, date(2026, 5, 1))
+    assert (period.last_shown, period.earliest_repair) == (date(2026, 7, 20), date(2026, 4, 20))

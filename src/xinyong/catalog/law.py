@@ -237,12 +237,6 @@ def governing(rule: D, fact_on: date | None, at: date) -> D:
     return now
 
 
-def in_force_rule(rule: Dated, fact_on: date | None, at: date) -> bool:
-    """Whether a rule without versions (a list, a measure, a scoring rule) applies on ``at`` to
-    a fact decided ``fact_on``."""
-    return rule.governs(fact_on, at)
-
-
 def in_force_sql(rule: Dated, fact_sql: str, at_sql: str) -> str | None:
     """:meth:`~.model.Dated.governs` in SQL (None: the rule holds always)."""
 
@@ -375,8 +369,3 @@ def diff(catalog: Catalog, start: date, end: date) -> list[Change]:
                         )
     changes.sort(key=lambda c: (c.on, c.change != "left", c.kind, c.id))
     return changes
-
-
-def instruments_cited(refs: Sequence[LegalRef]) -> list[str]:
-    """The instrument ids of ``refs``, each once, in order."""
-    return list(dict.fromkeys(r.instrument for r in refs))
