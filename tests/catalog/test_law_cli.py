@@ -68,3 +68,24 @@ def test_impact_counts_repaired_records_that_stop_being_shared(loaded: str) -> N
 
 def test_impact_refuses_a_bad_date(loaded: str) -> None:
     assert run("catalog", "impact", "--on", "tomorrow", "--db", loaded)[0] == 2
+
+
+def test_impact_apply_rederives_in_one_audited_event(loaded: str) -> None:
+    """``--apply``: the pipeline re-derives every entry and restriction (on a store already
+    derived by the same catalog nothing changes) and one catalog.law_change event names the
+    instruments that changed."""
+    code, out, err = run(
+        "catalog", "impact", "--on", "2026-04-01", "--apply", "--json", "--db", loaded,
+        "--purpose", "法规变更", "--by", "运维",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["applied"] == {"list_changes": 0, "restriction_changes": 0}
+    with opened(loaded) as engine, engine.connect() as conn:
+        events = conn.execute(
+            select(audit_events.c.actor, audit_events.c.purpose, audit_events.c.resource).where(
+                audit_events.c.action == "catalog.law_change"
+            )
+        ).all()
+    assert len(events) == 1
+    assert (events[0].actor, events[0].purpose) == ("运维", "法规变更")
+    assert {"ndrc_order_36", "ndrc_order_58"} <= set((events[0].resource or "").split(","))

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Text, cast, select
 
 from xinyong.batch import jobs
 from xinyong.batch.engines import DuckDBEngine
-from xinyong.catalog.law import Change, diff
+from xinyong.catalog.law import LawChange, diff
 from xinyong.catalog.model import Catalog
 from xinyong.catalog.periods import disclosure_last_shown_sql, repair_ends_sharing, start_sql
 from xinyong.store.tables import records, subjects
@@ -72,7 +72,7 @@ class ImpactRow:
 @dataclass(frozen=True)
 class Impact:
     on: date
-    changes: tuple[Change, ...]
+    changes: tuple[LawChange, ...]
     rows: tuple[ImpactRow, ...]
 
     def totals(self) -> dict[str, int]:

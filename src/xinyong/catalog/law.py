@@ -294,7 +294,7 @@ def in_force(catalog: Catalog, day: date) -> list[Instrument]:
 
 
 @dataclass(frozen=True)
-class Change:
+class LawChange:
     """One instrument or rule that entered or left force between two days."""
 
     kind: str  # "instrument" or a section/rule path: "record_types/admin_penalty/disclosure_period"
@@ -319,10 +319,10 @@ class Change:
         }
 
 
-def diff(catalog: Catalog, start: date, end: date) -> list[Change]:
+def diff(catalog: Catalog, start: date, end: date) -> list[LawChange]:
     """Instruments and rules that entered force after ``start`` up to ``end`` (inclusive), or
     left it (no longer in force on a day in that span), ordered by day."""
-    changes: list[Change] = []
+    changes: list[LawChange] = []
 
     def crossed(day: date | None) -> bool:
         return day is not None and start < day <= end
@@ -335,7 +335,7 @@ def diff(catalog: Catalog, start: date, end: date) -> list[Change]:
             if crossed(day):
                 assert day is not None
                 changes.append(
-                    Change(
+                    LawChange(
                         "instrument",
                         inst.id,
                         inst.number or f"《{inst.title_zh}》",
@@ -363,7 +363,7 @@ def diff(catalog: Catalog, start: date, end: date) -> list[Change]:
                     if crossed(day):
                         assert day is not None
                         changes.append(
-                            Change(
+                            LawChange(
                                 where, entity.id, name_zh, name_en, change, day, cited, unconfirmed
                             )
                         )

@@ -12,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from xinyong import audit
+from xinyong import audit, pipeline
 from xinyong.batch.impact import impact
 from xinyong.catalog import Catalog, LegalRef, catalog_dirs, catalog_in_force, law, load_catalog
-from xinyong.catalog.law import Change
+from xinyong.catalog.law import LawChange
 from xinyong.catalog.loader import SINGULAR, legal_refs
 from xinyong.catalog.model import SECTIONS
 from xinyong.cli.options import (
@@ -194,7 +194,7 @@ def _day(value: str, option: str) -> date:
 _CHANGE_ZH = {"entered": "生效", "left": "失效"}
 
 
-def _change_line(change: Change) -> str:
+def _change_line(change: LawChange) -> str:
     mark = "（日期未核实 / date unconfirmed）" if change.unconfirmed else ""
     what = "文件 / instrument" if change.kind == "instrument" else change.kind
     return (
@@ -245,6 +245,14 @@ def impact_command(
     on: Annotated[str, typer.Option("--on", help="新规则生效日 / the day the new rules apply")],
     purpose: PurposeOption = CLI_PURPOSE,
     by: ByOption = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="并按当前目录重新推导名单与限制，作为一次审计事件 / and apply it: re-derive "
+            "every list entry and restriction, audited as one catalog.law_change event",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     db: DbOption = DEFAULT_DB,
     dirs: CatalogOption = None,
@@ -254,7 +262,10 @@ def impact_command(
     change when the rules in force on --on replace those of the day before, by record type and
     province (batch, DuckDB). Counts only; audited as one catalog.impact event naming the
     instruments that changed. Apply a change of law by re-deriving (the pipeline, or
-    xinyong batch derive). Exit 2 for a bad date, database or catalog.
+    xinyong batch derive), or with --apply: every subject's entries and the restriction index
+    re-derived through the pipeline (feed events included) in the same transaction, audited as
+    one catalog.law_change event naming the instruments. Exit 2 for a bad date, database or
+    catalog.
 
     Example: xinyong catalog impact --on 2026-04-01 --json
     """
@@ -276,9 +287,34 @@ def impact_command(
                 outcome=json.dumps(found.totals(), sort_keys=True),
                 detail={"on": day.isoformat(), "catalog_version": catalog.version},
             )
+            applied = None
+            if apply:
+                derived = pipeline.apply_law(conn, catalog=catalog, at=day)
+                applied = {
+                    "list_changes": len(derived.list_changes),
+                    "restriction_changes": len(derived.restriction_changes),
+                }
+                audit.record(
+                    conn,
+                    actor=cli_actor(by),
+                    role=CLI_ROLE,
+                    purpose=purpose,
+                    subject=None,
+                    action=CATALOG_LAW_CHANGE,
+                    resource=",".join(instruments) or None,
+                    outcome=json.dumps(applied, sort_keys=True),
+                    detail={"on": day.isoformat(), "catalog_version": catalog.version},
+                )
     if json_output:
-        typer.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps({**found.as_json(), "applied": applied}, ensure_ascii=False, indent=2)
+        )
         return
+    if applied is not None:
+        typer.echo(
+            f"已重新推导 / re-derived: 名单变化 {applied['list_changes']} list changes, 限制变化 "
+            f"{applied['restriction_changes']} restriction changes"
+        )
     typer.echo(f"{day} 起适用的法律变化 / the change of law on {day}:")
     for change in found.changes:
         typer.echo("  " + _change_line(change))
@@ -298,6 +334,8 @@ def impact_command(
 
 #: The audit action of ``catalog impact``.
 CATALOG_IMPACT = "catalog.impact"
+#: The audit action of ``catalog impact --apply``: a change of law applied by re-deriving.
+CATALOG_LAW_CHANGE = "catalog.law_change"
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
