@@ -191,3 +191,62 @@ def test_the_governing_version_in_python_and_sql(tmp_path: Path, transitional: b
             f"SELECT {version_sql(versions, FACT_DAY_SQL, at_sql)} FROM records"
         ).fetchall()[0]
         assert versions[index] is governing(rule, record.decided_on, on)
+
+
+LIST = """\
+lists:
+  dated_list:
+    name_zh: 有日期的名单
+    name_en: dated list
+    polarity: black
+    authority: court
+    legal_basis: [{instrument: spc_defaulter_list_2017, article: 1}]
+    criteria:
+      - {record_type: admin_penalty}
+    period:
+      length: 1y
+      legal_basis: [{instrument: new_rule}]
+      earlier:
+        - length: 2y
+          legal_basis: [{instrument: old_rule}]
+TRANSITIONAL"""
+
+
+@pytest.mark.parametrize("transitional", [True, False])
+def test_a_list_period_with_versions_in_python_and_sql(tmp_path: Path, transitional: bool) -> None:
+    """List entries under a versioned period: ``entry_terms`` and the batch SQL give the same
+    days (asked about today): with the transitional provision an entry decided in 2023 keeps 2
+    years; without it, the new 1 year reaches it."""
+    from tests.catalog.test_periods import LISTS, Case, _raw
+
+    from xinyong.lists.batch import RECORDS_SCHEMA, calendar_span, entries_sql, workdays_table
+    from xinyong.lists.rules import entry_terms
+
+    keep = KEEP if transitional else ""
+    text = textwrap.dedent(INSTRUMENTS) + LIST.replace("TRANSITIONAL", keep)
+    (tmp_path / "law.yaml").write_text(text, encoding="utf-8")
+    catalog = load_catalog([tmp_path])
+    cases = [
+        Case("old", "list:dated_list", "admin_penalty", {"decided_on": "2023-06-01"},
+             "2023-06-01", "2025-06-01" if transitional else "2024-06-01"),
+        Case("new", "list:dated_list", "admin_penalty", {"decided_on": "2024-03-01"},
+             "2024-03-01", "2025-03-01"),
+    ]  # fmt: skip
+    assert LISTS  # the shipped table is the other half of this parity
+    expected = {}
+    for i, case in enumerate(cases):
+        terms = entry_terms(catalog.lists["dated_list"], case.view(i))
+        assert terms is not None
+        assert (terms.valid_from, terms.valid_to) == (
+            date.fromisoformat(case.start or ""),
+            date.fromisoformat(case.last or ""),
+        ), case.name
+        expected[i] = (terms.valid_from, terms.valid_to)
+    duck = duckdb.connect()
+    duck.register("records", _raw(cases).select(RECORDS_SCHEMA.names).cast(RECORDS_SCHEMA))
+    duck.register("xy_workdays", workdays_table(*calendar_span()))
+    rows = duck.execute(
+        f"SELECT record_id, valid_from, valid_to FROM ({entries_sql(catalog)}) "
+        "WHERE list_id = 'dated_list' ORDER BY record_id"
+    ).fetchall()
+    assert {r: (f, t) for r, f, t in rows} == expected
