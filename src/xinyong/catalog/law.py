@@ -19,8 +19,7 @@ decision day has a transitional provision covering that day — then that older 
 fact keeps its own rule). Before the oldest version's first day, the oldest version (the
 catalog holds no older law). The same choice in SQL: :func:`version_sql`.
 
-:func:`in_force` lists the instruments in force on a day; :func:`diff` what entered and left
-force between two days (``xinyong catalog diff``).
+:func:`diff` lists what entered and left force between two days (``xinyong catalog diff``).
 """
 
 from __future__ import annotations
@@ -286,11 +285,6 @@ def version_sql(versions: Sequence[Dated], fact_sql: str, at_sql: str) -> str:
 
 
 # -- the instruments in force, and what changed --------------------------------------------------
-
-
-def in_force(catalog: Catalog, day: date) -> list[Instrument]:
-    """The instruments in force on ``day`` (an instrument with no known dates counts)."""
-    return [i for i in catalog.instruments.values() if i.in_force_on(day)]
 
 
 @dataclass(frozen=True)
