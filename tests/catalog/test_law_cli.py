@@ -4,6 +4,8 @@ No. 36 replacing No. 58 on 2026-04-01, as reported), against a store with the sh
 from __future__ import annotations
 
 import json
+import textwrap
+from pathlib import Path
 
 from sqlalchemy import select
 from tests.score.conftest import loaded, run
@@ -89,3 +91,36 @@ def test_impact_apply_rederives_in_one_audited_event(loaded: str) -> None:
     assert len(events) == 1
     assert (events[0].actor, events[0].purpose) == ("运维", "法规变更")
     assert {"ndrc_order_36", "ndrc_order_58"} <= set((events[0].resource or "").split(","))
+
+
+def test_impact_counts_publications_a_new_rule_ends(tmp_path: Path, sqlite_store_url: str) -> None:
+    """An operator's fine, 3 years under an old rule, 1 year under the new one from 2024-01-01,
+    with no transitional provision: the new law reaches earlier facts. On 2024-01-01 a fine
+    decided 2022-06-01 leaves publication (its year is over); one decided 2023-06-01 stays."""
+    from tests.catalog.test_law import INSTRUMENTS, NEW_WITH_OLD, RECORD_TYPE
+
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    period = NEW_WITH_OLD.replace("TRANSITIONAL", "")
+    (folder / "law.yaml").write_text(
+        textwrap.dedent(INSTRUMENTS) + RECORD_TYPE.replace("PERIOD", period), encoding="utf-8"
+    )
+    rows = tmp_path / "fines.csv"
+    rows.write_text(
+        "subject_name,subject_code,document_no,decided_on\n"
+        "福州某某贸易有限公司,91350100M000100Y43,罚1号,2022-06-01\n"
+        "福州某某贸易有限公司,91350100M000100Y43,罚2号,2023-06-01\n",
+        encoding="utf-8",
+    )
+    common = ("--db", sqlite_store_url, "--catalog", str(folder))
+    code, out, err = run("ingest", str(rows), "--type", "dated_fine", "--source", "samr", *common)
+    assert code == 0, (out, err)
+    code, out, err = run("catalog", "impact", "--on", "2024-01-01", "--json", *common)
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["totals"]["publications"] == 1
+    got = [
+        (r["what"], r["record_type"], r["province"], r["change"], r["count"]) for r in found["rows"]
+    ]
+    assert got == [("publications", "dated_fine", "350000", "left", 1)]
+    assert found["instruments"] == ["new_rule", "old_rule"]
