@@ -281,7 +281,7 @@ class Ledger:
             rest = [r for r in records if r.id != record.id]
             score, new_grade, _, _ = self.evaluate(rest, at)
             rtype = self.catalog.record_types.get(record.record_type)
-            period = disclosure(rtype, record) if rtype else None
+            period = disclosure(rtype, record, at) if rtype else None
             repairable = period is not None and period.repairable
             repair_day = period.earliest_repair if period is not None else None
             item = counted.get(record.id)
