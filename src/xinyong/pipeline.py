@@ -21,8 +21,8 @@ from xinyong.catalog.model import Catalog, Category
 from xinyong.changes import Change
 from xinyong.feed.events import feed_step
 from xinyong.link import link_records
-from xinyong.lists import lists_step
-from xinyong.measures import measures_step
+from xinyong.lists import lists_step, rebuild
+from xinyong.measures import measures_step, rebuild_index
 from xinyong.store.footprint import remember, require_covered
 
 Step = Callable[[Connection, Change], None]
@@ -71,6 +71,29 @@ def apply_records(
         actions={c.action for c in added},
     )
     return change.subject_ids
+
+
+def apply_law(conn: Connection, *, catalog: Catalog, at: date) -> Change:
+    """A change of law: re-derive every subject's list entries and the whole restriction index
+    under ``catalog`` (the rules with their dates), and publish what changed to the feed, in
+    the caller's transaction; the caller audits it as one event naming the instruments
+    (``xinyong catalog impact --apply``). Refused like ``apply_records`` when ``catalog`` lacks
+    what the store's derived tables hold."""
+    footprint = require_covered(conn, catalog)
+    change = Change(record_ids=(), catalog=catalog, at=at)
+    change.list_changes.extend(rebuild(conn, catalog, at=at))
+    change.restriction_changes.extend(rebuild_index(conn, catalog))
+    feed_step(conn, change)
+    added = [c for c in change.restriction_changes if c.kind == "added"]
+    remember(
+        conn,
+        catalog,
+        footprint,
+        lists={c.list_id for c in change.list_changes},
+        measures={c.measure_id for c in added},
+        actions={c.action for c in added},
+    )
+    return change
 
 
 def subject_kinds(catalog: Catalog) -> dict[str, str]:

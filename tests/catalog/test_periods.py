@@ -98,41 +98,59 @@ def _iso_date(value: str | None) -> date | None:
 # Disclosure periods of shipped record types (《民法典》第二百零一、二百零二条: the start day is not
 # counted; the period ends on the corresponding day, clamped to the month's end).
 DISCLOSURE = [
-    # The disagreement that was: shown through 2025-01-10 by disclose, counted only through
-    # 2025-01-09 by score. Repair after the 3-month minimum: from the day after 2024-04-10.
-    Case("general penalty: max 1y, repair after min 3m", "admin_penalty", "admin_penalty",
-         {"decided_on": "2024-01-10", "severity": "general"}, "2024-01-10", "2025-01-10",
-         repair="2024-04-11"),
-    Case("minor penalty: max 3m from Jan 31 clamps to Apr 30; no minimum, repair any time",
-         "admin_penalty", "admin_penalty", {"decided_on": "2024-01-31", "severity": "minor"},
-         "2024-01-31", "2024-04-30", repair="2024-01-31"),
-    Case("serious penalty from Feb 29: 3y ends Feb 28, the 1y minimum too", "admin_penalty",
-         "admin_penalty", {"decided_on": "2024-02-29", "severity": "serious"}, "2024-02-29",
-         "2027-02-28", repair="2025-03-01"),
-    Case("penalty matching no variant: the rule's own terms (min 3m, max 3y)", "admin_penalty",
+    # The disagreement that was: shown through the corresponding day by disclose, counted a day
+    # less by score. NDRC order No. 36 (from 2026-04-01): a general penalty 3 months–1 year,
+    # repair after the 3-month minimum: from the day after 2026-08-10.
+    Case("order 36, general penalty: max 1y, repair after min 3m", "admin_penalty",
+         "admin_penalty", {"decided_on": "2026-05-10", "severity": "general"}, "2026-05-10",
+         "2027-05-10", repair="2026-08-11"),
+    Case("order 36, minor penalty: max 3m from May 31 clamps to Aug 31; no minimum, repair "
+         "any time", "admin_penalty", "admin_penalty",
+         {"decided_on": "2026-05-31", "severity": "minor"}, "2026-05-31", "2026-08-31",
+         repair="2026-05-31"),
+    Case("order 36, serious penalty from Feb 29: 3y ends Feb 28, the 1y minimum too",
+         "admin_penalty", "admin_penalty", {"decided_on": "2028-02-29", "severity": "serious"},
+         "2028-02-29", "2031-02-28", repair="2029-03-01"),
+    Case("order 36, no severity: taken as general (3m–1y)", "admin_penalty", "admin_penalty",
+         {"decided_on": "2026-06-15"}, "2026-06-15", "2027-06-15", repair="2026-09-16"),
+    Case("order 36 has no sector variant: a minor fire-safety penalty is minor",
+         "admin_penalty", "admin_penalty", {"decided_on": "2026-06-15", "severity": "minor",
+                                            "sector": "fire_safety"}, "2026-06-15",
+         "2026-09-15", repair="2026-06-15"),
+    Case("order 58 (decided before 2026-04-01): min 3m, max 3y", "admin_penalty",
          "admin_penalty", {"decided_on": "2023-03-15"}, "2023-03-15", "2026-03-15",
          repair="2023-06-16"),
-    Case("the sector variant when severity is absent (min 1y)", "admin_penalty",
+    Case("order 58: the sector variant (min 1y)", "admin_penalty",
          "admin_penalty", {"decided_on": "2023-03-15", "sector": "fire_safety"}, "2023-03-15",
          "2026-03-15", repair="2024-03-16"),
-    Case("the first matching variant wins (severity before sector)", "admin_penalty",
-         "admin_penalty", {"decided_on": "2023-03-15", "severity": "minor",
-                           "sector": "fire_safety"}, "2023-03-15", "2023-06-15",
-         repair="2023-03-15"),
+    Case("order 58 knows no severity tiers: a general penalty of 2026-03-31 keeps 3 years "
+         "(transitional: 立法法 art. 104)", "admin_penalty", "admin_penalty",
+         {"decided_on": "2026-03-31", "severity": "general"}, "2026-03-31", "2029-03-31",
+         repair="2026-07-01"),
+    Case("decided on 2026-04-01 itself: order 36's general tier", "admin_penalty",
+         "admin_penalty", {"decided_on": "2026-04-01", "severity": "general"}, "2026-04-01",
+         "2027-04-01", repair="2026-07-02"),
+    Case("order 58, serious and fire safety: the sector's minimum, 58's maximum",
+         "admin_penalty", "admin_penalty", {"decided_on": "2025-07-01", "severity": "serious",
+                                            "sector": "fire_safety"}, "2025-07-01",
+         "2028-07-01", repair="2026-07-02"),
     Case("the record's valid_until before the end ends it early", "admin_penalty",
          "admin_penalty", {"decided_on": "2024-01-10", "severity": "general",
                            "valid_until": "2024-06-30"}, "2024-01-10", "2024-06-30",
          repair="2024-04-11"),
     Case("valid_until after the end: no extension in this rule, the end stays", "admin_penalty",
-         "admin_penalty", {"decided_on": "2024-01-10", "severity": "general",
-                           "valid_until": "2027-01-01"}, "2024-01-10", "2025-01-10",
-         repair="2024-04-11"),
+         "admin_penalty", {"decided_on": "2026-05-10", "severity": "general",
+                           "valid_until": "2028-01-01"}, "2026-05-10", "2027-05-10",
+         repair="2026-08-11"),
     Case("valid_until on the last day itself", "admin_penalty", "admin_penalty",
-         {"decided_on": "2024-01-10", "severity": "general", "valid_until": "2025-01-10"},
-         "2024-01-10", "2025-01-10", repair="2024-04-11"),
+         {"decided_on": "2026-05-10", "severity": "general", "valid_until": "2027-05-10"},
+         "2026-05-10", "2027-05-10", repair="2026-08-11"),
     Case("the decided_on column wins over the field", "admin_penalty", "admin_penalty",
-         {"decided_on": "2024-01-01", "severity": "general"}, "2024-01-10", "2025-01-10",
-         repair="2024-04-11", decided_column="2024-01-10"),
+         {"decided_on": "2026-05-01", "severity": "general"}, "2026-05-10", "2027-05-10",
+         repair="2026-08-11", decided_column="2026-05-10"),
+    Case("a professional's penalty of 2026-03-31: order 58 (3y); repair after 3m",
+         "professional_penalty", "professional_penalty", {"decided_on": "2026-03-31"},
+         "2026-03-31", "2029-03-31", repair="2026-07-01"),
     Case("from_field published_on (max 3y); repair any time from the start",
          "major_tax_violation", "major_tax_violation",
          {"decided_on": "2024-01-15", "published_on": "2024-03-01"}, "2024-03-01",
@@ -262,20 +280,20 @@ def test_one_record_one_last_day_for_disclosure_lists_scores_and_repair(
     catalog: Catalog,
 ) -> None:
     """The users agree: a defaulter listed 2023-03-15 (2 years) and a general penalty decided
-    2024-01-10 (disclosed a year) — listed, shown and counted through the corresponding day,
-    gone the day after; repair opens the day after the 3-month minimum."""
+    2026-05-10 (disclosed a year under order No. 36) — listed, shown and counted through the
+    corresponding day, gone the day after; repair opens the day after the 3-month minimum."""
     entry = entry_terms(catalog.lists["judgment_defaulters"], LISTS[0].view())
     assert entry is not None and entry.valid_to == date(2025, 3, 15)
 
     penalty = DISCLOSURE[0].record()
     shown = disclosure(catalog.record_types["admin_penalty"], penalty)
-    assert shown.last_shown == date(2025, 1, 10)
+    assert shown.last_shown == date(2027, 5, 10)
     ledger = Ledger(catalog.scoring_models["rongcheng_points"], catalog)
     rule = next(r for r in ledger.spec.rules if r.id == "penalty_general")
-    assert ledger.rule_end(rule, penalty) == date(2025, 1, 11) == shown.first_hidden
-    assert [c.record.id for c in ledger.counted([penalty], date(2025, 1, 10))] == [penalty.id]
-    assert ledger.counted([penalty], date(2025, 1, 11)) == []
-    assert earliest_repair(catalog, penalty) == date(2024, 4, 11)
+    assert ledger.rule_end(rule, penalty) == date(2027, 5, 11) == shown.first_hidden
+    assert [c.record.id for c in ledger.counted([penalty], date(2027, 5, 10))] == [penalty.id]
+    assert ledger.counted([penalty], date(2027, 5, 11)) == []
+    assert earliest_repair(catalog, penalty) == date(2026, 8, 11)
 
 
 def test_a_scoring_window_counts_the_same_way(catalog: Catalog) -> None:
@@ -383,3 +401,32 @@ lists:
 def test_no_rule_and_no_dates_is_an_open_period() -> None:
     record = Case("", "", "admin_license", {}, None, None).record()
     assert period_of(None, record) == Period(None, None)
+
+
+def test_decided_before_repaired_after_the_change_of_law(catalog: Catalog) -> None:
+    """A general penalty decided 2026-03-20 keeps order No. 58's periods (3-month minimum,
+    3-year maximum) whenever it is asked about; a repair applied for from 2026-04-01 is decided
+    under order No. 36's repair rule, which also ends sharing. One decided 2026-04-20 as minor
+    has order No. 36's periods: no minimum, so repair from the start."""
+    from xinyong.catalog.periods import repair_ends_sharing
+    from xinyong.process.repair import repair_rule
+
+    rtype = catalog.record_types["admin_penalty"]
+    before = Case("", "", "admin_penalty", {"decided_on": "2026-03-20", "severity": "general"},
+                  None, None).record()  # fmt: skip
+    for at in (date(2026, 3, 31), date(2026, 7, 1), date(2030, 1, 1)):
+        period = disclosure(rtype, before, at)
+        assert (period.last_shown, period.earliest_repair) == (date(2029, 3, 20), date(2026, 6, 21))
+    assert earliest_repair(catalog, before, date(2026, 7, 1)) == date(2026, 6, 21)
+    old, new = (
+        repair_rule(catalog, "admin_penalty", d) for d in (date(2026, 3, 31), date(2026, 4, 1))
+    )
+    assert [r.instrument for r in old.legal_basis] == ["ndrc_order_58", "ndrc_order_58"]
+    assert [r.instrument for r in new.legal_basis] == ["ndrc_order_36"]
+    assert not repair_ends_sharing(rtype, date(2026, 3, 31))
+    assert repair_ends_sharing(rtype, date(2026, 4, 1))
+
+    after = Case("", "", "admin_penalty", {"decided_on": "2026-04-20", "severity": "minor"},
+                 None, None).record()  # fmt: skip
+    period = disclosure(rtype, after, date(2026, 5, 1))
+    assert (period.last_shown, period.earliest_repair) == (date(2026, 7, 20), date(2026, 4, 20))

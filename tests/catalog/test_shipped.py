@@ -184,9 +184,11 @@ def test_measures_for_a_list(catalog: Catalog) -> None:
 
 
 def test_penalty_disclosure_has_severity_variants(catalog: Catalog) -> None:
+    """Order No. 36's three tiers (the rule in force); order No. 58's 3 years before."""
     rule = catalog.record_types["admin_penalty"].disclosure_period
     assert rule is not None
-    assert str(rule.max) == "3y"
+    assert str(rule.max) == "1y"
+    assert [str(v.max) for v in rule.earlier] == ["3y"]
     assert str(rule.terms_for({"severity": "minor"}).max) == "3m"
     assert str(rule.terms_for({"severity": "serious"}).min) == "1y"
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy
 
+from xinyong.catalog import default_catalog
 from xinyong.disclose.masking import mask_ric, mask_text, public_fields
 from xinyong.disclose.policy import (
     AUDIENCES,
@@ -15,8 +17,10 @@ from xinyong.disclose.policy import (
     entry_shown_sql,
     may_see,
     may_see_entry,
+    shows_record,
 )
 from xinyong.errors import UnusableInput
+from xinyong.store.queries import StoredRecord
 from xinyong.store.tables import RECORD_STATUSES, SUBJECT_KINDS
 
 DISCLOSURES = ("public", "shared", "subject_only")
@@ -33,7 +37,9 @@ DISCLOSURES = ("public", "shared", "subject_only")
 def test_matrix(
     audience: str, disclosure: str, status: str, kind: str, period_open: bool, own: bool
 ) -> None:
-    for record_type in ("admin_penalty", "judgment_defaulter"):
+    for record_type, ends in itertools.product(
+        ("admin_penalty", "judgment_defaulter"), (False, True)
+    ):
         seen = may_see(
             audience,
             disclosure=disclosure,
@@ -42,6 +48,7 @@ def test_matrix(
             subject_kind=kind,
             period_open=period_open,
             own_record=own,
+            repair_ends_sharing=ends,
         )
         # Written out independently of the tables, as the policy reads in docs/reports.md.
         if status == "corrected":
@@ -53,15 +60,28 @@ def test_matrix(
                 and period_open
                 and (kind != "individual" or record_type in PUBLIC_FOR_INDIVIDUALS)
             )
-        elif audience == "agency":
-            expected = disclosure in ("public", "shared") and status != "withdrawn"
+        elif audience == "agency":  # order No. 36: a repair ends sharing too
+            expected = (
+                disclosure in ("public", "shared")
+                and status != "withdrawn"
+                and not (status == "repaired" and ends)
+            )
         elif audience == "source":
             expected = (disclosure in ("public", "shared") or own) and (
                 status != "withdrawn" or own
             )
         else:  # the subject itself and the operator see everything current
             expected = True
-        assert seen is expected, (audience, disclosure, status, kind, period_open, own, record_type)
+        assert seen is expected, (
+            audience,
+            disclosure,
+            status,
+            kind,
+            period_open,
+            own,
+            record_type,
+            ends,
+        )
 
 
 def test_unknown_audience_is_bad_input() -> None:
@@ -142,3 +162,42 @@ def test_entry_rule_in_sql_is_the_python_rule() -> None:
             }
             assert in_sql == in_python, audience
             assert in_python, audience
+
+
+def _repaired_penalty(decided: str) -> StoredRecord:
+    return StoredRecord(
+        id=1, record_type="admin_penalty", source="samr", subject_id=1, subject_code=None,
+        subject_name="某公司", document_no="罚字1号", decided_on=date.fromisoformat(decided),
+        valid_from=date.fromisoformat(decided), valid_to=None,
+        fields={"decided_on": decided, "severity": "general"}, status="repaired", version=2,
+        supersedes=1, recorded_at=datetime(2025, 1, 1, tzinfo=UTC), superseded_at=None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("at", "agency_sees"),
+    [
+        (date(2026, 3, 31), True),  # order No. 58: a repair stops public display only
+        (date(2026, 4, 1), False),  # order No. 36: sharing and use end too
+    ],
+)
+def test_a_repaired_record_leaves_the_agencies_when_order_36_takes_effect(
+    at: date, agency_sees: bool
+) -> None:
+    """A penalty decided 2025-06-01 and repaired: implementing agencies see it under order
+    No. 58, not from 2026-04-01; the public never, its source, the subject and the operator
+    always (before this change agencies kept seeing every repaired record)."""
+    catalog = default_catalog()
+    record = _repaired_penalty("2025-06-01")
+    seen = {
+        audience: shows_record(audience, catalog, record, subject_kind="enterprise", at=at,
+                               source="samr")
+        for audience in AUDIENCES
+    }  # fmt: skip
+    assert seen == {
+        "public": False,
+        "agency": agency_sees,
+        "source": True,
+        "subject": True,
+        "operator": True,
+    }

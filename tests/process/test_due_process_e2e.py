@@ -163,13 +163,15 @@ def test_disclosure_period_ends_on_its_date_without_a_job(
         "admin_penalty",
         [penalty(ENTERPRISE, "福州某某贸易有限公司", "榕市监罚〔2024〕3号", "2024-01-10")],
     )
+    # Decided before 2026-04-01: NDRC order No. 58's three years (order No. 36's one year for a
+    # general penalty reaches only facts decided from that day; docs/catalog.md).
     with engine.begin() as conn:
-        last = subject_view(conn, catalog, ENTERPRISE, audience="public", at=date(2025, 1, 10))
-        gone = subject_view(conn, catalog, ENTERPRISE, audience="public", at=date(2025, 1, 11))
+        last = subject_view(conn, catalog, ENTERPRISE, audience="public", at=date(2027, 1, 10))
+        gone = subject_view(conn, catalog, ENTERPRISE, audience="public", at=date(2027, 1, 11))
         kept = subject_view(
-            conn, catalog, ENTERPRISE, audience="agency", at=date(2025, 1, 11), actor="a",
+            conn, catalog, ENTERPRISE, audience="agency", at=date(2027, 1, 11), actor="a",
             purpose="监管",
         )  # fmt: skip
-    assert [r["publication_ends"] for r in last["records"]] == ["2025-01-10"]
+    assert [r["publication_ends"] for r in last["records"]] == ["2027-01-10"]
     assert gone["records"] == []
     assert [r["publication_over"] for r in kept["records"]] == [True]

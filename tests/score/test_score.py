@@ -60,7 +60,9 @@ def test_a_defaulter_loses_points_with_reasons_and_a_what_if(loaded: str) -> Non
 
 def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
     penalised, fields = code_with(loaded, "admin_penalty")
-    assert fields["severity"] == "general"  # the example: one year of disclosure
+    # the example: a general penalty decided in 2024, under NDRC order No. 58 (decided before
+    # 2026-04-01): three years of disclosure, not order No. 36's one year for general ones
+    assert fields["severity"] == "general"
     decided = date.fromisoformat(fields["decided_on"])
     assert decided.year == 2024
     with opened(loaded) as engine, engine.connect() as conn:
@@ -68,7 +70,7 @@ def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
             conn, penalised, "rongcheng_points", at=date(2024, 6, 1), catalog=default_catalog()
         )[0]
         later = score_code(
-            conn, penalised, "rongcheng_points", at=date(2025, 6, 1), catalog=default_catalog()
+            conn, penalised, "rongcheng_points", at=date(2027, 12, 1), catalog=default_catalog()
         )[0]
         before = score_code(
             conn, penalised, "rongcheng_points", at=date(2023, 6, 1), catalog=default_catalog()
@@ -81,9 +83,9 @@ def test_a_past_score_is_reproduced_with_at_and_known_at(loaded: str) -> None:
             known_at=datetime(2000, 1, 1, tzinfo=UTC),
             catalog=default_catalog(),
         )[0]
-    # A general penalty counts for its one-year disclosure period, then stops by itself: it is
-    # disclosed through the corresponding day a year on, and stops counting the day after.
-    assert then.score == 980 and then.changes_on == decided.replace(year=2025) + timedelta(days=1)
+    # A penalty counts for its disclosure period (order No. 58: three years), then stops by
+    # itself: disclosed through the corresponding day, it stops counting the day after.
+    assert then.score == 980 and then.changes_on == decided.replace(year=2027) + timedelta(days=1)
     assert later.score == 1000 and before.score == 1000
     assert unknown.score == 1000  # the platform did not know the penalty in 2000
 

@@ -140,7 +140,7 @@ def score_files(
     grade``: nothing passes through this process, the way a cluster runs it."""
     engine.load_parquet("subjects", subject_files)
     engine.load_parquet("records_raw", raw_files)
-    engine.keep("records", records_sql(model, catalog))
+    engine.keep("records", records_sql(model, catalog, at=at))
     engine.write_parquet(score_sql(model, at), out)
 
 

@@ -9,6 +9,7 @@ A running system uses :func:`catalog_in_force`: the shipped YAML plus the folder
 
 from __future__ import annotations
 
+from xinyong.catalog import law
 from xinyong.catalog.in_force import CATALOG_ENV, catalog_dirs, catalog_in_force, default_catalog
 from xinyong.catalog.loader import CATALOG_SERIES, SHIPPED_DIR, load_catalog
 from xinyong.catalog.model import (
@@ -68,6 +69,7 @@ __all__ = [
     "catalog_dirs",
     "catalog_in_force",
     "default_catalog",
+    "law",
     "load_catalog",
     "normalise_header",
 ]

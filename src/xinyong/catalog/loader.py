@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from xinyong.catalog.law import bind_windows, window_problems
 from xinyong.catalog.marked_yaml import MarkedDict, line_at, load_marked, read_text
 from xinyong.catalog.model import (
     ID_PATTERN,
@@ -240,6 +241,10 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
     for item in instruments.values():
         for i, issuer in enumerate(item.entity.issuers):
             need(item, "authorities", issuer, ("issuers", i), "机关")
+        if item.entity.replaced_by is not None:
+            need(item, "instruments", item.entity.replaced_by, ("replaced_by",), "文件")
+
+    _check_dates(parsed)
 
     for item in record_types.values():
         rt: RecordType = item.entity
@@ -301,6 +306,19 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
                 check_where(record_types[condition.record_type].entity, dict(condition.where))
             except ValueError as exc:
                 raise item.error(f"{name}: {exc}", (*path, "where")) from None
+
+
+def _check_dates(parsed: dict[str, dict[str, _Parsed]]) -> None:
+    """Bind every rule's window to its instruments' dates, then refuse rules that cite an
+    instrument not in force for their whole window (:mod:`xinyong.catalog.law`)."""
+    instruments = {k: p.entity for k, p in parsed["instruments"].items()}
+    for section in ("record_types", "lists", "measures", "scoring_models"):
+        for item in parsed[section].values():
+            bind_windows(item.entity, instruments)
+    for section in ("record_types", "lists", "measures", "scoring_models"):
+        for item in parsed[section].values():
+            for path, problem in window_problems(item.entity, instruments):
+                raise item.error(problem, path)
 
 
 def legal_refs(

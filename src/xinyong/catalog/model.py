@@ -18,7 +18,7 @@ import re
 import unicodedata
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -132,6 +132,7 @@ InstrumentKind = Literal[
     "catalog",
 ]
 AuthorityRole = Literal["issuer", "implementing_agency", "source"]
+DateKey = Literal["adopted_on", "promulgated_on", "effective_on", "repealed_on"]
 
 Role = Literal["legal_representative", "principal", "actual_controller"]
 """Whom a measure may reach besides the listed subject itself, and only where the law says so
@@ -244,10 +245,47 @@ class Instrument(_Frozen):
     adopted_on: date | None = None
     promulgated_on: date | None = None
     effective_on: date | None = None
+    #: The day it stops being in force (the day its repeal or replacement takes effect).
+    repealed_on: date | None = None
+    #: The instrument that replaced it (from ``repealed_on``).
+    replaced_by: str | None = None
+    #: Which of its dates are not confirmed from a primary source (reported only).
+    unconfirmed: list[DateKey] = []
     sources: list[str] = []
     note: str | None = None
     articles: dict[str, Article] = {}
     origin: Origin | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Instrument:
+        if self.replaced_by is not None and self.repealed_on is None:
+            raise ValueError(
+                "replaced_by 须同时给出 repealed_on / replaced_by needs repealed_on (the day the "
+                "replacement takes over)"
+            )
+        if (
+            self.repealed_on is not None
+            and self.effective_on is not None
+            and self.repealed_on <= self.effective_on
+        ):
+            raise ValueError(
+                f"废止日期 {self.repealed_on} 须晚于施行日期 {self.effective_on} / "
+                "repealed_on must be after effective_on"
+            )
+        for key in self.unconfirmed:
+            if getattr(self, key) is None:
+                raise ValueError(
+                    f"unconfirmed 列出的 {key} 没有给出 / unconfirmed names {key}, which is "
+                    "not given"
+                )
+        return self
+
+    def in_force_on(self, day: date) -> bool:
+        """In force on ``day``: from ``effective_on`` (unknown: always before) until the day
+        before ``repealed_on``."""
+        return (self.effective_on is None or self.effective_on <= day) and (
+            self.repealed_on is None or day < self.repealed_on
+        )
 
     @field_validator("articles", mode="before")
     @classmethod
@@ -352,6 +390,58 @@ class FieldSpec(_Frozen):
         return (self._index or {}).get(normalise_header(text))
 
 
+class Transitional(_Frozen):
+    """A transitional provision: the rule keeps governing facts decided before a day (usually
+    the day its instrument is repealed), with the article that says so."""
+
+    governs_facts_decided_before: date
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    note: str | None = None
+
+
+class Window(_Frozen):
+    """The days a rule is in force: ``start`` (None: since before anything the catalog knows)
+    up to the day before ``end`` (None: still in force). Derived from the instruments the rule
+    cites (:mod:`xinyong.catalog.law`)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def holds_on(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
+
+
+class Dated(_Frozen):
+    """A rule that holds only while the instruments it cites are in force: its ``window`` is
+    set once by the loader (pass 2); a rule built in code holds always. ``transitional``: it
+    keeps governing facts decided before a day after it has left force."""
+
+    transitional: Transitional | None = None
+    _window: Window = PrivateAttr(default_factory=Window)
+
+    @property
+    def window(self) -> Window:
+        return self._window
+
+    def bind_window(self, window: Window) -> None:
+        """Set the window (the loader's pass 2, once, before the catalog is handed out)."""
+        self._window = window
+
+    def governs(self, fact_on: date | None, at: date) -> bool:
+        """Whether this rule governs a fact decided ``fact_on`` asked about on ``at``: it is in
+        force on ``at``, or its transitional provision keeps it for a fact decided before the
+        day while it was in force."""
+        if self._window.holds_on(at):
+            return True
+        t = self.transitional
+        return (
+            t is not None
+            and fact_on is not None
+            and fact_on < t.governs_facts_decided_before
+            and self._window.holds_on(fact_on)
+        )
+
+
 class Extension(_Frozen):
     """A period's possible extension: how long, and on what condition."""
 
@@ -378,13 +468,18 @@ class PeriodVariant(_PeriodTerms):
     when: dict[str, str | list[str]] = Field(min_length=1)
 
 
-class PeriodRule(_PeriodTerms):
+class PeriodRule(_PeriodTerms, Dated):
     """How long something runs: from a date field, for a fixed ``length`` or between ``min`` and
-    ``max``, possibly extended, or ``until`` an event (performance, an order lifted, removal)."""
+    ``max``, possibly extended, or ``until`` an event (performance, an order lifted, removal).
+
+    ``earlier``: the versions of this rule under earlier law, each with its own legal basis
+    (the rule itself is the newest); :func:`xinyong.catalog.law.governing` picks the version for
+    a fact."""
 
     from_field: str = "decided_on"
     fallback_from_field: str | None = None
     variants: list[PeriodVariant] = []
+    earlier: list[PeriodRule] = []
 
     @model_validator(mode="after")
     def _has_an_end(self) -> PeriodRule:
@@ -396,6 +491,10 @@ class PeriodRule(_PeriodTerms):
                 )
         if self.length is None and self.max is None and self.until is None and not self.variants:
             raise ValueError("期限须有 length、max 或 until / a period needs length, max or until")
+        if any(v.earlier for v in self.earlier):
+            raise ValueError(
+                "earlier 中的版本不能再有 earlier / an earlier version lists no earlier versions"
+            )
         for term in terms:
             spans = [term.length, term.min, term.max]
             if term.extension is not None:
@@ -412,6 +511,10 @@ class PeriodRule(_PeriodTerms):
         """The date fields the period may start from, in order of preference."""
         return [f for f in (self.from_field, self.fallback_from_field) if f is not None]
 
+    def versions(self) -> list[PeriodRule]:
+        """Every version, the oldest first (by the day each takes effect), the rule last."""
+        return _by_start([*self.earlier, self])
+
     def terms_for(self, values: dict[str, Any]) -> _PeriodTerms:
         """The terms that apply to a record with these field values: the first matching variant,
         else the rule's own terms."""
@@ -426,16 +529,32 @@ def _matches(actual: Any, wanted: str | list[str]) -> bool:
     return actual is not None and str(actual) in options
 
 
-class RepairRule(_Frozen):
-    """Credit repair for a record type: whether, from when, on what conditions, decided by whom."""
+class RepairRule(Dated):
+    """Credit repair for a record type: whether, from when, on what conditions, decided by whom,
+    and what a repair ends: publication always; ``ends_sharing`` — sharing among authorities
+    too (NDRC order No. 36). ``earlier``: the versions under earlier law (see ``PeriodRule``)."""
 
     available: bool = True
+    ends_sharing: bool = False
+    earlier: list[RepairRule] = []
     earliest: Literal["any_time", "after_min_period", "not_applicable"] = "any_time"
     decided_by: str | None = None
     conditions_zh: list[str] = []
     conditions_en: list[str] = []
     legal_basis: list[LegalRef] = []
     note: str | None = None
+
+    def versions(self) -> list[RepairRule]:
+        """Every version, the oldest first, the rule last."""
+        return _by_start([*self.earlier, self])
+
+
+_R = TypeVar("_R", bound=Dated)
+
+
+def _by_start(rules: list[_R]) -> list[_R]:
+    """Rules ordered by the day they take effect (no start: first); stable."""
+    return sorted(rules, key=lambda r: (r.window.start is not None, r.window.start or date.min))
 
 
 COMMON_FIELDS: tuple[FieldSpec, ...] = (
@@ -714,7 +833,7 @@ class Notice(_Frozen):
     note: str | None = None
 
 
-class ListDef(_Entity):
+class ListDef(_Entity, Dated):
     """A red or black list (红名单 / 黑名单): which records put a subject on it, for how long."""
 
     polarity: Polarity
@@ -738,7 +857,7 @@ def _check_roles(value: Any) -> Any:
     return value
 
 
-class Measure(_Entity):
+class Measure(_Entity, Dated):
     """A joint punishment or reward (联合惩戒 / 激励措施) that an implementing agency applies."""
 
     polarity: MeasurePolarity
@@ -793,7 +912,7 @@ class RecordCondition(_Frozen):
     within: Duration | None = None
 
 
-class PointsRule(RecordCondition):
+class PointsRule(RecordCondition, Dated):
     """Points for each record that matches, with its legal basis, an optional cap on the rule's
     total, and when a record stops counting: at the end of its disclosure period (default),
     ``never``, or a fixed duration after its decision date."""
@@ -824,7 +943,7 @@ class GradeBand(_Frozen):
     example: bool = False
 
 
-class GradeRule(_Frozen):
+class GradeRule(Dated):
     """An ordered grade rule: where a record matches ``when``, the grade is ``grade`` whatever the
     points (直接判级), or at most ``at_most`` (a grade it cannot rise above)."""
 

@@ -45,6 +45,14 @@ What a record adds to its rule (:func:`period_of`):
   ``after_min_period`` — the day after the terms' ``min`` period ends (最短公示期届满后), or from
   the start where the terms give no minimum; ``not_applicable`` or unavailable — never.
 
+**Which version of the rule** (:func:`xinyong.catalog.law.governing`): a rule may have
+``earlier`` versions under earlier law. The record's fact day (``decided_on``, else
+``valid_from``) and the day asked about (``at``, default today) pick one: the version in force
+on ``at``, unless the version in force on the fact day keeps governing facts decided before a
+day by a transitional provision. A penalty decided 2026-03-20 keeps NDRC order No. 58's periods;
+one decided 2026-04-02 gets order No. 36's. The repair rule is the version in force on ``at``
+(a repair is decided, and its effects apply, under the law of the day).
+
 Everything is compared with the date asked about (:meth:`Period.is_open`); no job changes it.
 ``tests/catalog/test_periods.py`` holds one table of cases (shipped record types and lists) and
 runs it through this rule, its SQL, and every user.
@@ -53,10 +61,11 @@ runs it through this rule, its SQL, and every user.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from xinyong.catalog.law import governing, version_sql
 from xinyong.catalog.model import Duration, FieldType, PeriodRule, RecordType, RepairRule, Until
 from xinyong.errors import UnusableInput
 
@@ -139,12 +148,36 @@ def start_of(rule: PeriodRule | None, record: DatedRecord) -> date | None:
     return record.valid_from
 
 
+def fact_day(record: DatedRecord) -> date | None:
+    """The day the fact was decided, which picks the rule of its time: the decision date, else
+    the day the record holds from."""
+    return record.decided_on or record.valid_from
+
+
+def governing_period(rule: PeriodRule, record: DatedRecord, at: date | None = None) -> PeriodRule:
+    """The version of ``rule`` that governs ``record`` on ``at`` (default today)."""
+    return governing(rule, fact_day(record), at or date.today())
+
+
+def governing_repair(
+    repair: RepairRule | None, record: DatedRecord, at: date | None = None
+) -> RepairRule | None:
+    """The version of a repair rule in force on ``at`` (default today)."""
+    return None if repair is None else governing(repair, None, at or date.today())
+
+
 def period_of(
-    rule: PeriodRule | None, record: DatedRecord, *, repair: RepairRule | None = None
+    rule: PeriodRule | None,
+    record: DatedRecord,
+    *,
+    repair: RepairRule | None = None,
+    at: date | None = None,
 ) -> Period:
     """The period ``rule`` gives ``record`` from its own start (:func:`start_of`); ``repair``:
-    the record type's repair rule, for ``earliest_repair``."""
-    return period_from(rule, record, start_of(rule, record), repair=repair)
+    the record type's repair rule, for ``earliest_repair``; ``at``: the day asked about, which
+    with the record's fact day picks the rule's version (default today)."""
+    version = None if rule is None else governing_period(rule, record, at)
+    return period_from(version, record, start_of(version, record), repair=repair, at=at)
 
 
 def period_from(
@@ -153,10 +186,14 @@ def period_from(
     start: date | None,
     *,
     repair: RepairRule | None = None,
+    at: date | None = None,
 ) -> Period:
     """The period ``rule`` gives ``record`` from ``start`` (this module's rules): for a caller
     that knows the start better (a list entry takes effect after its notice period; None: not
     known yet, so no length can run)."""
+    if rule is not None:
+        rule = governing_period(rule, record, at)
+    repair = governing_repair(repair, record, at)
     if rule is None:
         return Period(start, record.valid_to, None, False, *_repair(repair, None, start))
     terms = rule.terms_for(dict(record.fields))
@@ -180,10 +217,25 @@ def period_from(
     return Period(start, last, terms.until, extended, *_repair(repair, terms.min, start))
 
 
-def disclosure(record_type: RecordType, record: DatedRecord) -> Period:
+def disclosure(record_type: RecordType, record: DatedRecord, at: date | None = None) -> Period:
     """The record's disclosure period (公示期) under its type's ``disclosure_period`` and
-    ``repair`` rules."""
-    return period_of(record_type.disclosure_period, record, repair=record_type.repair)
+    ``repair`` rules, in the versions that govern it on ``at`` (default today)."""
+    return period_of(record_type.disclosure_period, record, repair=record_type.repair, at=at)
+
+
+def repair_ends_sharing(record_type: RecordType, at: date) -> bool:
+    """Whether a repair, under the repair rule in force on ``at``, also ends sharing among
+    authorities (NDRC order No. 36), not only publication (order No. 58)."""
+    rule = governing_repair(record_type.repair, _NoRecord(), at)
+    return rule is not None and rule.available and rule.ends_sharing
+
+
+@dataclass(frozen=True)
+class _NoRecord:
+    decided_on: date | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _event_day(until: Until, fields: Mapping[str, Any]) -> date | None:
@@ -329,11 +381,24 @@ def last_shown_sql(rule: PeriodRule | None, base: str) -> tuple[str, str]:
     return final, "false"
 
 
-def disclosure_last_shown_sql(record_type: RecordType) -> str:
-    """The last day of :func:`disclosure` in SQL, for one record type."""
+FACT_DAY_SQL = "COALESCE(decided_on, valid_from)"
+""":func:`fact_day` in SQL."""
+
+
+def disclosure_last_shown_sql(record_type: RecordType, at_sql: str = "CURRENT_DATE") -> str:
+    """The last day of :func:`disclosure` in SQL, for one record type; ``at_sql``: the day asked
+    about (an SQL date expression), which picks the rule's version with the record's fact day."""
     rule = record_type.disclosure_period
     if rule is None:
         return last_shown_sql(None, "NULL")[0]
     booleans = {f.name for f in record_type.fields if f.type is FieldType.BOOLEAN}
-    base = base_end_sql(rule, variant_sql(rule, booleans), start_sql(rule))
-    return last_shown_sql(rule, f"({base})")[0]
+    versions = rule.versions()
+    shown = []
+    for version in versions:
+        base = base_end_sql(version, variant_sql(version, booleans), start_sql(version))
+        shown.append(last_shown_sql(version, f"({base})")[0])
+    if len(shown) == 1:
+        return shown[0]
+    pick = version_sql(versions, FACT_DAY_SQL, at_sql)
+    whens = " ".join(f"WHEN {i} THEN {sql}" for i, sql in enumerate(shown))
+    return f"CAST(CASE {pick} {whens} END AS DATE)"

@@ -150,6 +150,13 @@ def render(decision: Decision, catalog: Catalog) -> str:
         if reason.way_out is not None and reason.effect != "prefer":
             lines.append(f"   救济 / way out: {reason.way_out.objection_zh}")
             lines.append(f"   {reason.way_out.objection_en}")
+    if decision.instruments:
+        cited = "、".join(
+            catalog.instruments[i].number or f"《{catalog.instruments[i].title_zh}》"
+            for i in decision.instruments
+            if i in catalog.instruments
+        )
+        lines.append(f"适用文件（{decision.at.isoformat()} 有效）/ instruments applied: {cited}")
     lines.append(f"决定编号 / decision id: {decision.decision_id}")
     lines.append(f"目录版本 / catalog version: {decision.catalog_version}")
     return "\n".join(lines)

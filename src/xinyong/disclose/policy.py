@@ -9,8 +9,13 @@ A record is shown to an audience when all of these hold:
 1. its record type's ``disclosure`` class is among ``DISCLOSURE_FOR[audience]`` (a source
    department also sees every record it sent itself);
 2. its status is among ``STATUSES_FOR[audience]``: the public sees records in force and under
-   objection; a repaired record stays visible to authorities that may still see it by law,
-   never to the public; a withdrawn record only to the subject, its source and the operator;
+   objection; a repaired record is never shown to the public, and to implementing agencies
+   only while the repair rule in force on the query date lets authorities keep sharing it
+   (NDRC order No. 58 stopped only public display; order No. 36, from 2026-04-01 as reported,
+   ends sharing and use too: ``RepairRule.ends_sharing``, read through
+   :func:`xinyong.catalog.periods.repair_ends_sharing`); the source department, the subject and
+   the operator still see it (the finding, the subject's own file, the audit trail); a
+   withdrawn record only to the subject, its source and the operator;
 3. for the public only: the disclosure period has not ended on the query date, and an
    individual's record is public only where its instrument publishes individuals by name
    (``PUBLIC_FOR_INDIVIDUALS``: judgment defaulters, consumption restriction orders, major tax
@@ -67,6 +72,9 @@ STATUSES_FOR: dict[str, frozenset[str]] = {
     "operator": frozenset({"active", "under_objection", "repaired", "withdrawn"}),
 }
 
+#: Audiences who stop seeing a repaired record where the repair rule ends sharing (order No. 36).
+SHARING_ENDS_FOR: frozenset[str] = frozenset({"agency"})
+
 #: Audiences for whom a record stops showing when its disclosure period ends.
 PERIOD_BOUND: frozenset[str] = frozenset({"public"})
 
@@ -121,9 +129,13 @@ def may_see(
     subject_kind: str,
     period_open: bool,
     own_record: bool = False,
+    repair_ends_sharing: bool = False,
 ) -> bool:
-    """Whether ``audience`` sees a record with these properties (the whole policy, one function)."""
+    """Whether ``audience`` sees a record with these properties (the whole policy, one function).
+    ``repair_ends_sharing``: a repair under the rule in force ends sharing among authorities."""
     if status not in STATUSES_FOR[audience]:
+        return False
+    if status == "repaired" and repair_ends_sharing and audience in SHARING_ENDS_FOR:
         return False
     if disclosure not in DISCLOSURE_FOR[audience] and not (audience == "source" and own_record):
         return False
@@ -159,8 +171,9 @@ def shows_record(
         record_type=record.record_type,
         status=record.status,
         subject_kind=subject_kind,
-        period_open=periods.disclosure(rtype, record).is_open(at),
+        period_open=periods.disclosure(rtype, record, at).is_open(at),
         own_record=source is not None and record.source == source,
+        repair_ends_sharing=periods.repair_ends_sharing(rtype, at),
     )
 
 

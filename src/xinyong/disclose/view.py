@@ -227,7 +227,7 @@ def _record(
     kind = "individual" if individual else "organisation"
     code = public_code(rec.subject_code, kind) if masked else rec.subject_code
     authority = catalog.authorities.get(rec.source)
-    ends = disclosure(rtype, rec).last_shown
+    ends = disclosure(rtype, rec, at).last_shown
     return {
         "id": rec.id,
         "record_type": rec.record_type,

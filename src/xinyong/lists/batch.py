@@ -36,8 +36,10 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from xinyong.catalog.model import Catalog, Duration, FieldType, ListDef, RecordType
+from xinyong.catalog.law import version_sql
+from xinyong.catalog.model import Catalog, Duration, FieldType, ListDef, PeriodRule, RecordType
 from xinyong.catalog.periods import (
+    FACT_DAY_SQL,
     base_end_sql,
     field_sql,
     last_day_sql,
@@ -176,8 +178,29 @@ def _working_day_notice(list_def: ListDef) -> Duration | None:
 
 def _list_sql(catalog: Catalog, list_def: ListDef, records: str, home_types: list[str]) -> str:
     """One list's own entries (``rules.entry_terms``), with ``home``: whether it is the home
-    list of the record's type. The period's SQL is :mod:`xinyong.catalog.periods`'."""
-    rule = list_def.period
+    list of the record's type. The period's SQL is :mod:`xinyong.catalog.periods`'; a period
+    with versions under earlier law is one part per version, each for the records it governs
+    (:func:`xinyong.catalog.law.version_sql`, on the engine's today as ``entry_terms`` uses)."""
+    versions = list_def.period.versions()
+    if len(versions) == 1:
+        return _version_sql(catalog, list_def, versions[0], records, home_types, "true")
+    pick = version_sql(versions, FACT_DAY_SQL, "CURRENT_DATE")
+    return "\nUNION ALL\n".join(
+        _version_sql(catalog, list_def, v, records, home_types, f"{pick} = {i}")
+        for i, v in enumerate(versions)
+    )
+
+
+def _version_sql(
+    catalog: Catalog,
+    list_def: ListDef,
+    rule: PeriodRule,
+    records: str,
+    home_types: list[str],
+    governed: str,
+) -> str:
+    """The entries of the records ``governed`` (an SQL condition) by one version of the list's
+    period."""
     variant = variant_sql(rule, _boolean_fields(catalog, list_def))
     home = _in("record_type", home_types)
 
@@ -214,7 +237,7 @@ FROM (
             SELECT record_id, record_key, subject_id, valid_to, fields, {home} AS home,
                    {start_sql(rule)} AS start, {variant} AS variant
             FROM {records}
-            WHERE {_meets_sql(list_def)}
+            WHERE {_meets_sql(list_def)} AND {governed}
         ) b{joins}
         WHERE b.start IS NOT NULL
     ) n

@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any
 
 from xinyong.catalog.model import Catalog, Criterion, Duration, ListDef
-from xinyong.catalog.periods import period_from, start_of
+from xinyong.catalog.periods import governing_period, period_from, start_of
 from xinyong.errors import CalendarUnknown
 
 #: Record statuses that keep a subject on a list. ``under_objection`` keeps measures in force
@@ -175,8 +175,10 @@ def meets_any(list_def: ListDef, record: RecordView) -> bool:
 
 
 def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
-    """The entry ``record`` makes on ``list_def``: dates per the rules in this module's doc."""
-    rule = list_def.period
+    """The entry ``record`` makes on ``list_def``: dates per the rules in this module's doc, under
+    the version of the list's period that governs the record today
+    (:func:`xinyong.catalog.periods.governing_period`)."""
+    rule = governing_period(list_def.period, record)
     start = start_of(rule, record)
     if start is None:
         return None

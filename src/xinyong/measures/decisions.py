@@ -179,6 +179,8 @@ class Decision:
     until: date | None
     reasons: tuple[Reason, ...] = field(default=())
     subject_id: int | None = None
+    #: The instruments applied (measures' and lists' legal bases), in force on ``at``.
+    instruments: tuple[str, ...] = ()
 
     @property
     def way_out(self) -> list[dict[str, Any]]:
@@ -196,6 +198,7 @@ class Decision:
             "until": _iso(self.until),
             "reasons": [r.as_json() for r in self.reasons],
             "way_out": self.way_out,
+            "instruments": list(self.instruments),
         }
 
 
@@ -326,8 +329,10 @@ def decide(
     subject_id: int | None,
     rows: list[IndexRow],
 ) -> Decision:
-    """The decision the index rows give (a new ``decision_id``; not logged)."""
-    reasons = tuple(reason_for(catalog, row) for row in rows)
+    """The decision the index rows give (a new ``decision_id``; not logged): the rows whose
+    measure and list are in force on ``day`` (:mod:`xinyong.catalog.law`; the index holds what
+    the records say, the law of the day says whether it applies)."""
+    reasons = tuple(reason_for(catalog, row) for row in rows if in_force_on(catalog, row, day))
     outcome, until = combine(reasons)
     return Decision(
         decision_id=str(uuid.uuid4()),
@@ -340,7 +345,29 @@ def decide(
         until=until,
         reasons=reasons,
         subject_id=subject_id,
+        instruments=instruments_applied(catalog, reasons),
     )
+
+
+def in_force_on(catalog: Catalog, row: IndexRow, day: date) -> bool:
+    """Whether the measure and the list behind an index row hold on ``day`` (an id the catalog
+    does not know is kept: the footprint check refuses such a catalog before it gets here)."""
+    measure = catalog.measures.get(row.measure_id)
+    list_def = catalog.lists.get(row.list_id)
+    return all(rule is None or rule.governs(None, day) for rule in (measure, list_def))
+
+
+def instruments_applied(catalog: Catalog, reasons: Sequence[Reason]) -> tuple[str, ...]:
+    """The instruments a decision applied: each reason's measure's and list's legal bases, each
+    instrument once, in order."""
+    found: dict[str, None] = {}
+    for reason in reasons:
+        measure = catalog.measures.get(reason.measure)
+        list_def = catalog.lists.get(reason.list)
+        for rule in (measure, list_def):
+            for ref in rule.legal_basis if rule is not None else ():
+                found.setdefault(ref.instrument, None)
+    return tuple(found)
 
 
 def lookup(

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from xinyong.catalog.law import governing
 from xinyong.catalog.model import Catalog, Duration, LegalRef, RepairRule
 from xinyong.catalog.periods import disclosure
 from xinyong.errors import Conflict, Forbidden, NotFound, UnusableInput
@@ -73,14 +74,17 @@ class Repair(Case):
     decision_reason: str | None
 
 
-def earliest_repair(catalog: Catalog, record: StoredRecord) -> date | None:
+def earliest_repair(catalog: Catalog, record: StoredRecord, at: date | None = None) -> date | None:
     """The first day repair of ``record`` may be applied for (None: not known, so any time), by
-    the catalog's rule as :mod:`xinyong.catalog.periods` reads it."""
-    return disclosure(catalog.record_types[record.record_type], record).earliest_repair
+    the catalog's rule as :mod:`xinyong.catalog.periods` reads it on ``at`` (default today)."""
+    return disclosure(catalog.record_types[record.record_type], record, at).earliest_repair
 
 
-def repair_rule(catalog: Catalog, record_type: str) -> RepairRule:
-    rule = catalog.record_types[record_type].repair
+def repair_rule(catalog: Catalog, record_type: str, at: date | None = None) -> RepairRule:
+    """The record type's repair rule in force on ``at`` (default today: its newest version
+    once in force; :mod:`xinyong.catalog.law`); ``Conflict`` where there is no repair."""
+    newest = catalog.record_types[record_type].repair
+    rule = None if newest is None else governing(newest, None, at or date.today())
     if rule is None or not rule.available or rule.earliest == "not_applicable":
         raise Conflict(
             f"记录类型 {record_type} 不适用信用修复 / record type {record_type} cannot be repaired"
@@ -117,7 +121,7 @@ def apply_repair(
         raise Forbidden(
             f"记录 {record_id} 不是关于 {code} 的 / record {record_id} is not about {code}"
         )
-    rule = repair_rule(catalog, record.record_type)
+    rule = repair_rule(catalog, record.record_type, today)
     if record.status != "active":
         raise Conflict(
             f"记录 {record.id} 状态为 {record.status}，不能申请修复 / record {record.id} is "
@@ -130,7 +134,7 @@ def apply_repair(
     ).first()
     if pending is not None:
         raise Conflict(f"已有待决的修复申请 {pending.id} / repair {pending.id} is already pending")
-    earliest = earliest_repair(catalog, record)
+    earliest = earliest_repair(catalog, record, today)
     if earliest is not None and today < earliest:
         raise Conflict(
             f"最短公示期届满后方可申请，自 {earliest} 起 / the minimum disclosure period has not "

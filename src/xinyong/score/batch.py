@@ -32,8 +32,10 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, Text, cast, func, or_, select
 
+from xinyong.catalog.law import in_force_sql
 from xinyong.catalog.model import (
     Catalog,
+    Dated,
     PointsRule,
     PointsSpec,
     RecordCondition,
@@ -101,6 +103,10 @@ def _where_sql(cond: RecordCondition, at: str) -> list[str]:
         parts.append(f"{_ident('f_' + key)} IN ({values})")
     if cond.within is not None:
         parts.append(f"{last_day_sql('decided_on', cond.within)} >= {at}")
+    if isinstance(cond, Dated):  # a points rule holds while its instruments are in force
+        holds = in_force_sql(cond, "decided_on", at)
+        if holds is not None:
+            parts.append(holds)
     return parts
 
 
@@ -189,7 +195,9 @@ def compile_sql(model: ScoringModel, at: date) -> str:
     spec = _points_spec(model)
     day = f"DATE {_lit(at.isoformat())}"
     flags = "".join(
-        f", BOOL_OR({_condition_sql(g.when, day)}) AS g{i}" for i, g in enumerate(spec.grade_rules)
+        f", BOOL_OR({_and([_condition_sql(g.when, day), in_force_sql(g, 'decided_on', day)])})"
+        f" AS g{i}"
+        for i, g in enumerate(spec.grade_rules)
     )
     flag_names = "".join(f", COALESCE(a.g{i}, false) AS g{i}" for i in range(len(spec.grade_rules)))
     score = f"{spec.base} + COALESCE(a.points, 0)"
@@ -249,15 +257,19 @@ def _field(name: str) -> str:
     return f"json_extract_string(fields, {_lit('$.' + _ident(name))})"
 
 
-def records_sql(model: ScoringModel, catalog: Catalog, raw: str = "records_raw") -> str:
+def records_sql(
+    model: ScoringModel, catalog: Catalog, raw: str = "records_raw", at: date | None = None
+) -> str:
     """The ``records`` input of :func:`compile_sql` from the store's rows in ``raw``
-    (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL."""
+    (:data:`RAW_SCHEMA`): decision date, disclosure end and condition fields, in SQL; ``at``
+    picks the period rule's version with each record's fact day (default: the engine's today)."""
+    at_sql = "CURRENT_DATE" if at is None else f"DATE {_lit(at.isoformat())}"
     spec = _points_spec(model)
     ends = []
     for rtype_id in record_types_read(spec):
         rtype: RecordType | None = catalog.record_types.get(rtype_id)
         if rtype is not None and rtype.disclosure_period is not None:
-            ends.append(f"WHEN {_lit(rtype_id)} THEN {disclosure_last_shown_sql(rtype)}")
+            ends.append(f"WHEN {_lit(rtype_id)} THEN {disclosure_last_shown_sql(rtype, at_sql)}")
     last_shown = f"CASE record_type {' '.join(ends)} ELSE valid_to END" if ends else "valid_to"
     fields = "".join(
         f", {_field(name)} AS {_ident('f_' + name)}" for name in condition_fields(spec)

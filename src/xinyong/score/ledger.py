@@ -19,6 +19,7 @@ from datetime import date
 
 from xinyong.catalog.model import (
     Catalog,
+    Dated,
     GradeBand,
     GradeRule,
     PointsRule,
@@ -26,7 +27,7 @@ from xinyong.catalog.model import (
     RecordCondition,
     ScoringModel,
 )
-from xinyong.catalog.periods import ONE_DAY, disclosure, last_day, period_of, start_of
+from xinyong.catalog.periods import ONE_DAY, disclosure, fact_day, last_day, period_of, start_of
 from xinyong.score.result import Contribution, GradeDecision, WhatIf
 from xinyong.store.queries import StoredRecord
 
@@ -53,8 +54,11 @@ def window_end(condition: RecordCondition, record: StoredRecord) -> date | None:
 
 
 def meets(condition: RecordCondition, record: StoredRecord, at: date) -> bool:
-    """The record is of the condition's type, has its field values and lies in its window."""
+    """The record is of the condition's type, has its field values and lies in its window; a
+    scoring rule also holds on ``at`` (its instruments in force: :mod:`xinyong.catalog.law`)."""
     if record.record_type != condition.record_type:
+        return False
+    if isinstance(condition, Dated) and not condition.governs(fact_day(record), at):
         return False
     if not all(_matches_value(record.fields.get(k), v) for k, v in condition.where.items()):
         return False
@@ -62,6 +66,11 @@ def meets(condition: RecordCondition, record: StoredRecord, at: date) -> bool:
         end = window_end(condition, record)
         return end is not None and at < end
     return True
+
+
+def _grade_meets(rule: GradeRule, record: StoredRecord, at: date) -> bool:
+    """A grade rule in force on ``at`` whose condition the record meets."""
+    return rule.governs(fact_day(record), at) and meets(rule.when, record, at)
 
 
 @dataclass(frozen=True)
@@ -85,12 +94,15 @@ class Ledger:
 
     # -- counting ------------------------------------------------------------------------------
 
-    def rule_end(self, rule: PointsRule, record: StoredRecord) -> date | None:
-        """The first day ``rule`` stops counting ``record`` (expiry or ``within`` window)."""
+    def rule_end(
+        self, rule: PointsRule, record: StoredRecord, at: date | None = None
+    ) -> date | None:
+        """The first day ``rule`` stops counting ``record`` (expiry or ``within`` window);
+        ``at``: the day asked about, for the disclosure rule's version (default today)."""
         ends: list[date] = []
         if rule.expires == "disclosure_period":
             rtype = self.catalog.record_types.get(record.record_type)
-            period = disclosure(rtype, record) if rtype is not None else period_of(None, record)
+            period = disclosure(rtype, record, at) if rtype is not None else period_of(None, record)
             if period.first_hidden is not None:
                 ends.append(period.first_hidden)
         elif rule.expires != "never":
@@ -112,7 +124,7 @@ class Ledger:
             for rule in self.spec.rules:
                 if not meets(rule, record, at):
                     continue
-                end = self.rule_end(rule, record)
+                end = self.rule_end(rule, record, at)
                 if end is not None and end <= at:
                     continue
                 found.append(Counted(record, rule, end))
@@ -198,7 +210,7 @@ class Ledger:
         for rule in self.spec.grade_rules:
             if rule.grade is None:
                 continue
-            hit = next((r for r in live if meets(rule.when, r, at)), None)
+            hit = next((r for r in live if _grade_meets(rule, r, at)), None)
             if hit is not None:
                 return rule.grade, [self._decision("direct", rule.grade, rule, hit)]
         grade = self.band(score).grade
@@ -206,7 +218,7 @@ class Ledger:
         for rule in self.spec.grade_rules:
             if rule.at_most is None:
                 continue
-            hit = next((r for r in live if meets(rule.when, r, at)), None)
+            hit = next((r for r in live if _grade_meets(rule, r, at)), None)
             if hit is not None and order.index(grade) < order.index(rule.at_most):
                 grade = rule.at_most
                 decisions.append(self._decision("at_most", rule.at_most, rule, hit))
@@ -269,7 +281,7 @@ class Ledger:
             rest = [r for r in records if r.id != record.id]
             score, new_grade, _, _ = self.evaluate(rest, at)
             rtype = self.catalog.record_types.get(record.record_type)
-            period = disclosure(rtype, record) if rtype else None
+            period = disclosure(rtype, record, at) if rtype else None
             repairable = period is not None and period.repairable
             repair_day = period.earliest_repair if period is not None else None
             item = counted.get(record.id)
