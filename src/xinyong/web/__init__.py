@@ -17,7 +17,6 @@ static files, the session cookie (:mod:`.sessions`) and error pages for every pa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -32,7 +31,7 @@ from xinyong.dependencies import app_engine
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web import i18n
 from xinyong.web.rendering import error_page, lang_of, log, one_line
-from xinyong.web.sessions import COOKIE, HTTPS_ENV, LIFETIME, Revoked, Session, decode, encode
+from xinyong.web.sessions import COOKIE, LIFETIME, Revoked, Session, decode, encode
 
 __all__ = ["install_portal"]
 
@@ -123,7 +122,7 @@ def _sessions(app: FastAPI) -> None:
             samesite="lax",
             # https as the server sees it (uvicorn applies X-Forwarded-Proto from the
             # proxies it trusts, --forwarded-allow-ips), or XINYONG_HTTPS=1 behind any proxy.
-            secure=request.url.scheme == "https" or os.environ.get(HTTPS_ENV) == "1",
+            secure=request.url.scheme == "https" or bool(request.app.state.secure_cookies),
         )
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
