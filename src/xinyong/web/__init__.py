@@ -9,6 +9,7 @@ static files, the session cookie (:mod:`.sessions`) and error pages for every pa
 
     /  /search?q=  /subjects/{id}  /lists  /lists/{list_id}[?format=csv]  /catalog  /dashboard
     /login  /logout  /lang?to=en
+    /login/oidc  /login/oidc/callback  /logout/oidc   the identity provider (:mod:`.oidc`)
     /me                     a subject's own file, decisions, who looked     (role subject)
     /agency                 check a subject, screen a file, history          (role agency)
     /department             upload a batch, its rejects, objections          (role department)
@@ -130,11 +131,12 @@ def _sessions(app: FastAPI) -> None:
 
 
 def install_portal(app: FastAPI) -> None:
-    from xinyong.web import consoles, public
+    from xinyong.web import consoles, oidc, public
 
     static = resources.files("xinyong.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(public.router)
     app.include_router(consoles.router)
+    oidc.install(app)
     _portal_errors(app)
     _sessions(app)
