@@ -173,14 +173,14 @@ def serve_command(
     """
     with one_line_errors():
         settings = load_settings()
+        if not demo_logins:
+            _require_secret(settings)
         catalog = catalog_in_force(catalog_dirs or ())
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.connect() as conn:
                 n_subjects, n_records = counts(conn)
         _check_port(host, port)
-        if not demo_logins:
-            _require_secret(settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
         f"门户与 API / portal and API: http://{shown}:{port}/  "
