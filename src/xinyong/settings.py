@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from xinyong.errors import ConfigurationError
@@ -110,6 +110,14 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        named = {"oidc_issuer": self.oidc_issuer, "oidc_client_id": self.oidc_client_id}
+        if any(named.values()) and not all(named.values()):
+            missing = ", ".join(env_name(k) for k, v in named.items() if not v)
+            raise ValueError(f"OIDC 配置不完整 / OIDC is half configured: {missing} missing")
+        return self
+
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
@@ -154,6 +162,8 @@ def _describe(error: ValidationError) -> str:
     """``XINYONG_X: why; XINYONG_Y: why`` — names and reasons, never the (maybe secret) value."""
     parts = []
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "?"
-        parts.append(f"{env_name(field)}: {item['msg']}")
+        if item["loc"]:
+            parts.append(f"{env_name(str(item['loc'][0]))}: {item['msg']}")
+        else:  # a rule across several settings names them in its message
+            parts.append(str(item["msg"]).removeprefix("Value error, "))
     return "; ".join(parts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from tests.measures import conftest as measures
 from tests.measures.conftest import PERSON_D, Load, defaulter
 
 from xinyong.api.app import create_app
+from xinyong.api.monitoring import JsonLogFormatter
 from xinyong.catalog import default_catalog
 from xinyong.measures.clients import create_client
 from xinyong.measures.writer import MODE_ENV
@@ -119,3 +122,16 @@ def test_metrics_without_a_key_only_on_loopback(db_url: str) -> None:
         assert remote.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
     if app.state.engine is not None:
         app.state.engine.dispose()
+
+
+def test_request_log_lines_are_json_with_the_route(
+    api: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="xinyong.access"):
+        api.get("/api/v1/subjects/91350100M000100Y43")
+    (record,) = [r for r in caplog.records if r.name == "xinyong.access"]
+    line = json.loads(JsonLogFormatter().format(record))
+    assert line["logger"] == "xinyong.access" and line["level"] == "info"
+    assert line["route"] == "/api/v1/subjects/{subject_id}"
+    assert line["path"] == "/api/v1/subjects/91350100M000100Y43"
+    assert line["method"] == "GET" and isinstance(line["status"], int) and line["ms"] >= 0

@@ -25,6 +25,7 @@ from xinyong.settings import load as load_settings
 from xinyong.store.engine import opened
 from xinyong.store.schema import require_current, upgrade
 from xinyong.web.accounts import DEMO_PASSWORD, demo_logins
+from xinyong.web.oidc import load_roles
 
 HOST = "127.0.0.1"
 DEMO_DB = "sqlite:///xinyong-demo.db"
@@ -176,6 +177,7 @@ def serve_command(
         if not demo_logins:
             _require_secret(settings)
         catalog = catalog_in_force(catalog_dirs or ())
+        load_roles(settings.roles, catalog)  # a bad role map stops here, not in every worker
         with opened(db, create=False) as engine:
             require_current(engine)
             with engine.connect() as conn:
