@@ -359,3 +359,14 @@ def test_a_bad_role_file_stops_start_up(tmp_path: Path) -> None:
         bad.write_text(text, encoding="utf-8")
         with pytest.raises(ConfigurationError, match="XINYONG_ROLES"):
             load_roles(bad, default_catalog())
+
+
+def test_a_provider_subject_too_long_to_be_an_actor_is_refused(
+    browser: TestClient, issuer: str, demo_db: str
+) -> None:
+    sub = "x" * 200
+    _user(issuer, sub, xinyong_role="operator")
+    refused = _log_in(browser, sub)
+    assert refused.status_code == 400 and 'data-reason="unusable_sub"' in refused.text
+    assert browser.get("/operator", follow_redirects=False).status_code == 303
+    assert _last_event(demo_db)["actor"] == "oidc:unknown"

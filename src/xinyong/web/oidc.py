@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +76,8 @@ LEEWAY = 60
 """Seconds of clock difference tolerated on the ID token's exp and iat."""
 STAFF_ROLES = {"agency": "implementing_agency", "department": "source", "operator": None}
 """Staff role → the catalog role its authority must hold (the operator has no authority)."""
+MAX_SUB = 120
+"""Longest provider subject taken (``oidc:<sub>`` is the actor of decisions and audit events)."""
 ROLE_CLAIM = "xinyong_role"
 AUTHORITY_CLAIM = "xinyong_authority"
 GROUPS_CLAIM = "groups"
@@ -163,6 +164,8 @@ def account_for(
 ) -> Account:
     """The account the verified ID token's claims name; :class:`Refused` for anyone else."""
     sub = str(claims.get("sub") or "")
+    if not sub or len(sub) > MAX_SUB or not sub.isprintable():
+        raise Refused("unusable_sub")  # it becomes the actor of decisions (128 characters)
     login = f"oidc:{sub}"
     name = str(claims.get("name") or sub)[:100]
     grant = roles.subjects.get(sub)
@@ -305,7 +308,6 @@ async def start(request: Request, next: str = "/") -> Response:
         "code_verifier": auth["code_verifier"],
         "next": _safe_next(next) or "",
         "exp": int(time.time()) + FLOW_LIFETIME,
-        "jti": secrets.token_urlsafe(8),
     }
     response = RedirectResponse(auth["url"], status_code=303)
     response.set_cookie(
@@ -389,7 +391,7 @@ def _audit(
 ) -> None:
     audit.record(
         conn,
-        actor=actor[:200],
+        actor=actor,
         role=role,
         purpose="log_in",
         subject=subject,
