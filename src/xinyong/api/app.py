@@ -70,6 +70,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # served by docs_page: packaged assets, SRI, CSP
         redoc_url=None,
+        lifespan=monitoring.lifespan,
     )
     config = settings if settings is not None else load_settings()
     app.state.settings = config

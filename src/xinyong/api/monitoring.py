@@ -24,7 +24,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,16 @@ def _not_ready(request: Request) -> Iterator[str]:
         return
     if state.engine is None:
         state.engine = engine  # the same engine the routes would open (dependencies.engine)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """A worker that stops takes its live gauges (the audit queue) out of the shared folder."""
+    yield
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _may_read_metrics(request: Request) -> bool:

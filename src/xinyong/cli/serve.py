@@ -110,10 +110,9 @@ def _run(
     if log_format is not None:
         os.environ[env_name("log_format")] = log_format
         logging = {"log_config": log_config(log_format)}
-        if not os.environ.get(METRICS_DIR_ENV):
-            made = _metrics_dir()
-        else:
-            _metrics_dir()
+        ours = not os.environ.get(METRICS_DIR_ENV)
+        folder = _metrics_dir()
+        made = folder if ours else None  # the operator's folder (systemd's) is left in place
     try:
         uvicorn.run(
             APP_FACTORY,
