@@ -18,7 +18,8 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     │   └── InvalidOrgChecksum     reason "org_checksum"   (GB 11714 inside a USCC)
     ├── InvalidRecord          a department's row is bad data: per-field errors, becomes a reject
     ├── UnusableInput          a whole input (file, request) cannot be used at all
-    │   └── MappingError           a department's column mapping file is bad (file, line)
+    │   ├── MappingError           a department's column mapping file is bad (file, line)
+    │   └── ConfigurationError     an operator's ``XINYONG_*`` setting is bad: start-up stops
     ├── CatalogError           an operator's catalog is bad configuration: file, line, entity
     │   └── CatalogMismatch        the catalog in force lacks ids the store's derived tables hold
     ├── CalendarUnknown        a date in a year whose holidays no source knows yet
@@ -183,6 +184,14 @@ class CatalogMismatch(CatalogError):
 
     message_zh = "当前目录缺少数据库中已有的名单、措施或行为，拒绝运行"
     message_en = "the catalog in force lacks lists, measures or actions the store holds; refused"
+
+
+class ConfigurationError(UnusableInput):
+    """A ``XINYONG_*`` environment variable (or a file it names) that cannot be used: the detail
+    names the variable and why. Raised at start-up (:mod:`xinyong.settings`), never per request."""
+
+    message_zh = "配置无效"
+    message_en = "invalid configuration"
 
 
 class CalendarUnknown(XinyongError):

@@ -18,7 +18,6 @@ on a store are its methods (``xinyong.ingest`` is the ingest package).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +33,7 @@ from xinyong.disclose import issue_report, subject_view
 from xinyong.ingest import BatchResult, ingest_file
 from xinyong.measures import Decision
 from xinyong.measures import check as check_action
+from xinyong.settings import load as load_settings
 from xinyong.store.engine import DEFAULT_URL, connect
 from xinyong.store.schema import upgrade
 
@@ -127,7 +127,7 @@ def open(url: str | None = None, *, catalog_dirs: Sequence[Path | str] = ()) -> 
     migrated to the newest schema (``xinyong init``), with the catalog in force: shipped +
     ``$XINYONG_CATALOG`` + ``catalog_dirs`` (:func:`xinyong.catalog.catalog_in_force`)."""
     catalog = catalog_in_force(catalog_dirs)
-    engine = connect(url or os.environ.get("XINYONG_DB") or DEFAULT_URL)
+    engine = connect(url or load_settings().db or DEFAULT_URL)
     try:
         upgrade(engine)
     except BaseException:

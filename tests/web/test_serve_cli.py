@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from xinyong.cli import app
 
 runner = CliRunner()
+#: ``serve`` refuses to start without it; these tests are about what it checks next.
+SECRET = {"XINYONG_SECRET": "a-secret-of-at-least-32-characters-for-tests"}
 
 
 def test_demo_builds_once_then_reuses(tmp_path: Path) -> None:
@@ -31,7 +33,7 @@ def test_demo_builds_once_then_reuses(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_missing_database_in_one_line(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'none.db'}"], env=SECRET)
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
     assert f"no database file at {tmp_path / 'none.db'}" in line
@@ -46,6 +48,6 @@ def test_port_in_use_is_bad_usage(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = runner.invoke(app, ["serve", "--db", url, "--port", str(port)])
+        result = runner.invoke(app, ["serve", "--db", url, "--port", str(port)], env=SECRET)
     assert result.exit_code == 2
     assert str(port) in result.output

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from xinyong.errors import (
     CatalogError,
     CatalogMismatch,
+    ConfigurationError,
     Conflict,
     Forbidden,
     InvalidCode,
@@ -39,6 +40,7 @@ STATUS: dict[type[XinyongError], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     CatalogMismatch: (409, "catalog-mismatch"),
     CatalogError: (500, "catalog-error"),
+    ConfigurationError: (500, "configuration-error"),
     XinyongError: (400, "error"),
 }
 

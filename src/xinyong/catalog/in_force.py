@@ -26,6 +26,7 @@ from pathlib import Path
 from xinyong.catalog.loader import load_catalog
 from xinyong.catalog.model import Catalog
 from xinyong.errors import CatalogError
+from xinyong.settings import load as load_settings
 
 CATALOG_ENV = "XINYONG_CATALOG"
 """The environment variable naming the operator's catalog folders."""
@@ -36,10 +37,8 @@ def catalog_dirs(
 ) -> tuple[Path, ...]:
     """The operator's folders in the order they are read: ``$XINYONG_CATALOG``'s, then
     ``extra_dirs`` (a command's ``--catalog``). Each must be an existing folder."""
-    env = os.environ if environ is None else environ
-    named = [
-        (part, CATALOG_ENV) for part in env.get(CATALOG_ENV, "").split(os.pathsep) if part.strip()
-    ]
+    folders = load_settings(environ).catalog
+    named = [(part, CATALOG_ENV) for part in folders.split(os.pathsep) if part.strip()]
     named += [(str(d), "--catalog") for d in extra_dirs]
     found: dict[Path, None] = {}
     for text, where in named:

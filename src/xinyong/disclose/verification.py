@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from sqlalchemy import Connection, insert, select
 from xinyong.errors import UnusableInput
 from xinyong.json_nesting import require_shallow
 from xinyong.process.tables import platform_secrets, reports
+from xinyong.settings import load as load_settings
 
 SECRET_ENV = "XINYONG_REPORT_SECRET"
 SECRET_NAME = "report_hmac"
@@ -95,9 +95,9 @@ def canonical(fmt: str, data: bytes) -> bytes:
 
 def platform_secret(conn: Connection) -> bytes:
     """The HMAC key: from the environment, else the database (made once)."""
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        return env.encode()
+    env = load_settings().report_secret
+    if env is not None:
+        return env.get_secret_value().encode()
     value = conn.execute(
         select(platform_secrets.c.value).where(platform_secrets.c.name == SECRET_NAME)
     ).scalar_one_or_none()

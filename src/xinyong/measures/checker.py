@@ -38,6 +38,7 @@ from xinyong.measures.decisions import (
     require_action,
 )
 from xinyong.measures.writer import DecisionWriter, writer_for
+from xinyong.metrics import count_check
 from xinyong.store.engine import database_errors
 
 _SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
@@ -106,6 +107,7 @@ class Checker:
                 **audit,
             }
         self.writer.submit(decision, actor=actor, audit=event_args)
+        count_check(action, decision.outcome)
         return decision
 
     def decide(

@@ -37,6 +37,7 @@ from xinyong.catalog.model import Catalog
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import NotFound, UnusableInput
 from xinyong.measures.tables import decisions, restrictions
+from xinyong.metrics import count_check
 from xinyong.store.engine import utcnow
 from xinyong.store.queries import subject_id_for
 from xinyong.store.tables import records, subjects
@@ -284,6 +285,8 @@ def check(
             outcome=decision.outcome,
             **audit,
         )
+    if log:
+        count_check(action, decision.outcome)
     return decision
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import queue
 import threading
 import time
@@ -43,6 +42,8 @@ from sqlalchemy import Engine, event, insert
 from xinyong import audit
 from xinyong.audit.events import prepare_event
 from xinyong.measures.tables import decisions
+from xinyong.metrics import set_audit_queue
+from xinyong.settings import load as load_settings
 
 if TYPE_CHECKING:
     from xinyong.measures.decisions import Decision
@@ -90,7 +91,7 @@ class DecisionWriter:
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.engine = engine
-        self.sync = os.environ.get(MODE_ENV, "") == "sync" if sync is None else sync
+        self.sync = load_settings().decision_log == "sync" if sync is None else sync
         self.interval = interval
         self.linger = linger
         self._urgent = threading.Event()
@@ -184,6 +185,7 @@ class DecisionWriter:
             for barrier in barriers:
                 barrier.error = error
                 barrier.done.set()
+            set_audit_queue(self._queue.qsize())
 
     def _write_retrying(self, entries: list[_Entry]) -> BaseException | None:
         """Write a batch; on failure wait and try again (a queued decision is never dropped)."""

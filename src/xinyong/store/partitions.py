@@ -30,7 +30,6 @@ land in the default partition and nothing fails; the next run moves them).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -38,12 +37,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from xinyong.errors import UnusableInput
+from xinyong.settings import DEFAULT_RECORD_PARTITIONS as DEFAULT_RECORD_PARTITIONS
+from xinyong.settings import MAX_RECORD_PARTITIONS as MAX_RECORD_PARTITIONS
+from xinyong.settings import load as load_settings
 
 #: Environment variable read when migration 0008 partitions ``records``: how many hash partitions.
 RECORD_PARTITIONS_ENV = "XINYONG_RECORD_PARTITIONS"
-DEFAULT_RECORD_PARTITIONS = 16
-MAX_RECORD_PARTITIONS = 1024
 #: How many months ahead of the current one ``ensure_audit_partitions`` keeps ready.
 AUDIT_MONTHS_AHEAD = 12
 AUDIT_DEFAULT_PARTITION = "audit_events_default"
@@ -86,19 +85,7 @@ PG_PARTITIONED = {p.table: p for p in (RECORDS, AUDIT_EVENTS)}
 
 def record_partition_count(environ: dict[str, str] | None = None) -> int:
     """The number of hash partitions for ``records``: ``XINYONG_RECORD_PARTITIONS`` or 16."""
-    raw = (os.environ if environ is None else environ).get(RECORD_PARTITIONS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RECORD_PARTITIONS
-    try:
-        count = int(raw)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= MAX_RECORD_PARTITIONS:
-        raise UnusableInput(
-            f"{RECORD_PARTITIONS_ENV}={raw!r} 无效，应为 1–{MAX_RECORD_PARTITIONS} 的整数 / "
-            f"must be a whole number from 1 to {MAX_RECORD_PARTITIONS}"
-        )
-    return count
+    return load_settings(environ).record_partitions
 
 
 def record_partition_names(count: int) -> list[str]:

@@ -9,6 +9,7 @@ static files, the session cookie (:mod:`.sessions`) and error pages for every pa
 
     /  /search?q=  /subjects/{id}  /lists  /lists/{list_id}[?format=csv]  /catalog  /dashboard
     /login  /logout  /lang?to=en
+    /login/oidc  /login/oidc/callback  /logout/oidc   the identity provider (:mod:`.oidc`)
     /me                     a subject's own file, decisions, who looked     (role subject)
     /agency                 check a subject, screen a file, history          (role agency)
     /department             upload a batch, its rejects, objections          (role department)
@@ -17,7 +18,6 @@ static files, the session cookie (:mod:`.sessions`) and error pages for every pa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -32,7 +32,7 @@ from xinyong.dependencies import app_engine
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web import i18n
 from xinyong.web.rendering import error_page, lang_of, log, one_line
-from xinyong.web.sessions import COOKIE, HTTPS_ENV, LIFETIME, Revoked, Session, decode, encode
+from xinyong.web.sessions import COOKIE, LIFETIME, Revoked, Session, decode, encode
 
 __all__ = ["install_portal"]
 
@@ -123,7 +123,7 @@ def _sessions(app: FastAPI) -> None:
             samesite="lax",
             # https as the server sees it (uvicorn applies X-Forwarded-Proto from the
             # proxies it trusts, --forwarded-allow-ips), or XINYONG_HTTPS=1 behind any proxy.
-            secure=request.url.scheme == "https" or os.environ.get(HTTPS_ENV) == "1",
+            secure=request.url.scheme == "https" or bool(request.app.state.secure_cookies),
         )
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -131,11 +131,12 @@ def _sessions(app: FastAPI) -> None:
 
 
 def install_portal(app: FastAPI) -> None:
-    from xinyong.web import consoles, public
+    from xinyong.web import consoles, oidc, public
 
     static = resources.files("xinyong.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(public.router)
     app.include_router(consoles.router)
+    oidc.install(app)
     _portal_errors(app)
     _sessions(app)

@@ -136,7 +136,9 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") ->
         return failed
     request.app.state.revoked_sessions.revoke(session_of(request))
     request.state.new_session = Session()
-    return RedirectResponse("/", status_code=303)
+    # Logged in through the identity provider: end its session too (oidc.py).
+    after = "/logout/oidc" if request.app.state.oidc is not None else "/"
+    return RedirectResponse(after, status_code=303)
 
 
 def _decisions(

@@ -160,6 +160,11 @@ EN: dict[str, str] = {
     "用户名": "User name",
     "密码": "Password",
     "演示账户（密码均为 demo）": "Demo accounts (password demo for all)",
+    "通过统一身份认证登录": "Log in with the identity service",
+    "您的身份未对应任何角色；您可以继续使用公开信息。": (
+        "Your identity maps to no role here; the public pages remain open to you."
+    ),
+    "登录未完成，请重试。": "The log-in did not complete; please try again.",
     "本服务器未配置登录；只提供公开信息。": (
         "No log-in is configured on this server; only public information is served."
     ),
