@@ -542,6 +542,7 @@ def report_issue(
             audience=audience,
             lang=lang,
             at=today,
+            today=date.today(),
             actor=_by(by) if audience != "public" else None,
             purpose=purpose,
             source=source,

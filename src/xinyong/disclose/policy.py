@@ -78,6 +78,11 @@ SHARING_ENDS_FOR: frozenset[str] = frozenset({"agency"})
 #: Audiences for whom a record stops showing when its disclosure period ends.
 PERIOD_BOUND: frozenset[str] = frozenset({"public"})
 
+#: Audiences who, asking about a past (or future) date, see only what they may see on that date
+#: AND today: a past date never re-publishes a record whose period ended, a repaired or withdrawn
+#: record, or a list entry that has ended. The others keep their own history.
+TODAY_BOUND: frozenset[str] = frozenset({"public"})
+
 #: Record types whose instruments publish individuals by name (and masked ID number).
 PUBLIC_FOR_INDIVIDUALS: frozenset[str] = frozenset(
     {

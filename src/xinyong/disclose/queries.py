@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog import Catalog, ListDef
 from xinyong.codes import normalise
-from xinyong.disclose.masking import masked_parts
+from xinyong.disclose.masking import is_citizen_number, mask_ric, masked_parts
 from xinyong.disclose.policy import entry_shown_sql
 from xinyong.disclose.view import public_code, publicly_known, region_name
 from xinyong.link.names import normalise as normalise_name
@@ -92,7 +92,8 @@ def display_names(conn: Connection, subject_ids: list[int]) -> dict[int, str]:
 
 
 def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[Hit]:
-    """Subjects by code (USCC, citizen ID, organisation code), masked ID, name, pinyin.
+    """Subjects by code (USCC, organisation code), citizen ID (whole or masked, matched by its
+    masked form only), name, pinyin.
 
     Names match after normalisation (traditional → simplified, full-width, company forms), so
     繁體 and simplified spellings find the same subject; Latin letters match the pinyin key.
@@ -102,16 +103,28 @@ def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[
         return []
     found: list[tuple[int, str]] = []
     compact = normalise.compact(text) if text.isascii() else ""
-    if compact and len(compact) in (9, 15, 18) and any(c.isdigit() for c in compact):
+    citizen = bool(compact) and is_citizen_number(compact)
+    if (
+        compact
+        and not citizen
+        and len(compact) in (9, 15, 18)
+        and any(c.isdigit() for c in compact)
+    ):
         for r in conn.execute(
             select(subject_identifiers.c.subject_id).where(
                 subject_identifiers.c.value == compact.upper()
             )
         ):
             found.append((r.subject_id, "exact_code"))
-    parts = masked_parts(text) if not found else None
+    # A citizen number, whole or masked, is looked up only by what the masked form shows (the
+    # first four and last four characters): the answer to a full number is the answer to its
+    # masked form, so it confirms nothing the public may not see — neither that the store holds
+    # a person it does not publish, nor which of the candidates behind a masked number is the
+    # right one. A six-digit head (as some lists print it) is cut to four for the same reason.
+    parts = masked_parts(mask_ric(compact) if citizen else text) if not found else None
     if parts is not None:
         head, tail, length = parts
+        head = head[:4]
         for r in conn.execute(
             select(subject_identifiers.c.subject_id)
             .where(

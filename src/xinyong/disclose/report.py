@@ -55,21 +55,23 @@ def build_report(
     audience: str,
     lang: str = "zh",
     at: date | None = None,
+    today: date | None = None,
     actor: str | None = None,
     purpose: str | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
-    """The report's content (JSON-ready), with a fresh verification code; audited."""
+    """The report's content (JSON-ready), with a fresh verification code; audited. ``today``:
+    the day it is issued, as :func:`~xinyong.disclose.view.subject_view` takes it."""
     check_audience(audience)
     if lang not in LANGS:
         raise UnusableInput(f"语言须为 zh 或 en / language must be zh or en, not {lang!r}")
-    today = at or date.today()
     view = subject_view(
         conn,
         catalog,
         code,
         audience=audience,
-        at=today,
+        at=at or date.today(),
+        today=today,
         actor=actor,
         purpose=purpose,
         source=source,
@@ -194,6 +196,7 @@ def issue_report(
     audience: str = "public",
     lang: str = "zh",
     at: date | None = None,
+    today: date | None = None,
     actor: str | None = None,
     purpose: str | None = None,
     source: str | None = None,
@@ -220,6 +223,7 @@ def issue_report(
         audience=audience,
         lang=lang,
         at=at,
+        today=today,
         actor=actor,
         purpose=purpose,
         source=source,

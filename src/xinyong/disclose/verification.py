@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong.disclose.masking import mask_code
 from xinyong.errors import UnusableInput
 from xinyong.json_nesting import require_shallow
 from xinyong.process.tables import platform_secrets, reports
@@ -178,7 +179,10 @@ def verify_report(conn: Connection, data: bytes) -> Verification:
         return Verification(False, "unknown", code)
     info = {
         "code": row.code,
-        "subject_code": row.subject_code,
+        # Only the holder of the very file learns whom it is about: it says so itself. A file
+        # that is not the one issued (altered, forged, or a made-up body carrying a guessed
+        # code) gets the code as the public sees it, never a citizen number whole.
+        "subject_code": mask_code(row.subject_code),
         "issued_at": row.issued_at.isoformat(),
         "audience": row.audience,
     }
@@ -186,4 +190,4 @@ def verify_report(conn: Connection, data: bytes) -> Verification:
         return Verification(False, "altered", **info)
     if not hmac.compare_digest(row.mac, _mac(platform_secret(conn), row.code, row.sha256)):
         return Verification(False, "forged", **info)
-    return Verification(True, "genuine", **info)
+    return Verification(True, "genuine", **{**info, "subject_code": row.subject_code})

@@ -27,10 +27,12 @@ from xinyong import audit
 from xinyong.catalog.model import Catalog
 from xinyong.catalog.periods import disclosure
 from xinyong.codes import regions
+from xinyong.codes.identifiers import identify
 from xinyong.disclose import labels
 from xinyong.disclose.masking import mask_code, mask_ric, public_fields
 from xinyong.disclose.policy import (
     AUDITED,
+    TODAY_BOUND,
     UNMASKED,
     check_audience,
     file_exists,
@@ -48,6 +50,7 @@ from xinyong.store.queries import (
     current_records,
     find_subject,
     records_for,
+    subject_by_id,
 )
 from xinyong.store.tables import subject_identifiers, subject_names
 
@@ -55,55 +58,65 @@ from xinyong.store.tables import subject_identifiers, subject_names
 def subject_view(
     conn: Connection,
     catalog: Catalog,
-    subject: str | SubjectRef,
+    subject: str | int | SubjectRef,
     *,
     audience: str,
     at: date | None = None,
+    today: date | None = None,
     actor: str | None = None,
     purpose: str | None = None,
     source: str | None = None,
     action: str = "disclose.read",
 ) -> dict[str, Any]:
-    """The file of ``subject`` (a code, or a subject already found) as ``audience`` sees it on
-    ``at``.
+    """The file of ``subject`` (a code, a subject id, or a subject already found) as
+    ``audience`` sees it on ``at``, read on ``today`` (default: ``at``; the public routes pass
+    the real date, so that a past ``at`` never re-publishes what the public may not see today).
 
     Audiences other than ``public`` need ``actor`` and ``purpose`` (the read is audited as
     ``action``); ``source`` needs the authority id whose own records it may see in full.
     ``SubjectNotFound`` where the file does not exist for the audience (a person the public
-    knows no record of).
+    knows no record of): for the public exactly the error an unknown code or id gets, after
+    the same statements (:func:`_located`).
     """
     audience = check_audience(audience)
-    today = at or date.today()
+    day = at or date.today()
+    days = {day, today or day} if audience in TODAY_BOUND else {day}
     if audience in AUDITED and not ((actor or "").strip() and (purpose or "").strip()):
         raise UnusableInput(
             "非公开信息的查询须说明查询人和目的 / a non-public read needs an actor and a purpose"
         )
     if audience == "source" and (source is None or source not in catalog.authorities):
         raise UnusableInput(f"来源部门未知 / unknown source authority {source!r}")
-    ref = subject if isinstance(subject, SubjectRef) else find_subject(conn, subject)
+    found, unknown = _located(conn, subject)
+    stored = records_for(conn, found.id if found else NO_SUBJECT, include_withdrawn=True)
+    if found is None:
+        raise unknown
+    ref = found
     individual = ref.kind == "individual"
     masked = audience not in UNMASKED
-    stored = records_for(conn, ref.id, include_withdrawn=True)
     seen = [
         rec
         for rec in stored
-        if shows_record(audience, catalog, rec, subject_kind=ref.kind, at=today, source=source)
+        if all(
+            shows_record(audience, catalog, rec, subject_kind=ref.kind, at=d, source=source)
+            for d in days
+        )
     ]
     if not file_exists(audience, subject_kind=ref.kind, records_shown=len(seen)):
-        raise SubjectNotFound(mask_ric(ref.code) if masked else ref.code)
-    shown = [_record(catalog, rec, masked=masked, individual=individual, at=today) for rec in seen]
+        raise unknown
+    shown = [_record(catalog, rec, masked=masked, individual=individual, at=day) for rec in seen]
     view: dict[str, Any] = {
         "audience": audience,
         "audience_label": list(labels.AUDIENCES[audience]),
-        "as_of": today.isoformat(),
+        "as_of": day.isoformat(),
         "catalog_version": catalog.version,
         "identity": _identity(conn, ref, masked=masked),
         "records": shown,
         "hidden": len(stored) - len(shown),
         "categories": _categories(catalog, shown),
         "relations": _relations(shown, masked=masked),
-        "lists": _lists(conn, catalog, ref, today, stored, audience),
-        "score": _score(conn, catalog, ref, today)
+        "lists": _lists(conn, catalog, ref, days, stored, audience),
+        "score": _score(conn, catalog, ref, day)
         if audience != "public"
         else _unavailable("评分不向社会公开", "scores are not published"),
     }
@@ -111,10 +124,8 @@ def subject_view(
         view["objections"] = []
         view["repairs"] = []
     else:
-        view["objections"] = [
-            o.as_json(today) for o in list_objections(conn, subject_code=ref.code)
-        ]
-        view["repairs"] = [r.as_json(today) for r in list_repairs(conn, subject_code=ref.code)]
+        view["objections"] = [o.as_json(day) for o in list_objections(conn, subject_code=ref.code)]
+        view["repairs"] = [r.as_json(day) for r in list_repairs(conn, subject_code=ref.code)]
     if audience in AUDITED:
         assert actor is not None and purpose is not None
         audit.record(
@@ -126,7 +137,7 @@ def subject_view(
             action=action,
             resource=f"subject:{ref.id}",
             outcome=f"{len(shown)} records",
-            detail={"at": today.isoformat(), "source": source},
+            detail={"at": day.isoformat(), "source": source},
         )
     if audience in ("subject", "operator"):
         view["queries"] = [
@@ -156,6 +167,40 @@ def who_looked(conn: Connection, ref: SubjectRef) -> list[audit.AuditEvent]:
     )
     found = {e.id: e for code in sorted(codes) for e in audit.events_for_subject(conn, code)}
     return [found[i] for i in sorted(found)]
+
+
+#: An id no subject has (ids start at 1): what an unknown subject's records are read by.
+NO_SUBJECT = 0
+
+
+def _located(
+    conn: Connection, subject: str | int | SubjectRef
+) -> tuple[SubjectRef | None, SubjectNotFound]:
+    """The subject asked for (None if the store holds none), and the answer for one the reader
+    may not know of — which depends only on what was asked, never on what the store holds.
+
+    The same statements run whether or not the subject exists (its row by id, then its records
+    in :func:`subject_view`), so a person in the store the public may not see and an unknown
+    code differ neither in status, body nor work done (``tests/disclose/test_rebuild_attack.py``).
+    """
+    if isinstance(subject, SubjectRef):
+        return subject, SubjectNotFound(f"id {subject.id}")
+    if isinstance(subject, int):
+        asked = _by_id(conn, subject)
+        return asked, SubjectNotFound(f"id {subject}")
+    try:
+        ref: SubjectRef | None = find_subject(conn, subject)
+    except SubjectNotFound:
+        ref = _by_id(conn, NO_SUBJECT)
+    # The code as asked, masked as the public sees codes: an answer never spells a number out.
+    return ref, SubjectNotFound(mask_code(identify(subject).value))
+
+
+def _by_id(conn: Connection, subject_id: int) -> SubjectRef | None:
+    try:
+        return subject_by_id(conn, subject_id)
+    except SubjectNotFound:
+        return None
 
 
 def publicly_known(
@@ -308,18 +353,19 @@ def _lists(
     conn: Connection,
     catalog: Catalog,
     ref: SubjectRef,
-    at: date,
+    days: set[date],
     stored: list[StoredRecord],
     audience: str,
 ) -> dict[str, Any]:
+    """Entries in force on every one of ``days`` (the query date, and for the public today)."""
     behind = {rec.id: rec for rec in stored}
     items = []
     for entry in entries_as_of(conn, [ref.id]):
         if entry.state != "listed":
             continue
-        if entry.valid_from is not None and entry.valid_from > at:
+        if entry.valid_from is not None and entry.valid_from > min(days):
             continue
-        if entry.valid_to is not None and entry.valid_to < at:
+        if entry.valid_to is not None and entry.valid_to < max(days):
             continue
         record = behind.get(entry.record_id)
         definition = catalog.lists.get(entry.list_id)

@@ -24,7 +24,6 @@ from xinyong.disclose import labels, queries
 from xinyong.disclose.view import subject_view
 from xinyong.errors import SubjectNotFound
 from xinyong.spreadsheet import neutralise
-from xinyong.store.queries import subject_by_id
 from xinyong.web import i18n
 from xinyong.web.rendering import by_type, error_page, lang_of, render, today
 
@@ -86,8 +85,7 @@ def subject_page(request: Request, db: Db, catalog: CatalogDep, subject_id: str)
         return error_page(request, 404, _("未找到该主体。"), subject_id[:40])
     try:
         with db.connect() as conn:
-            subject = subject_by_id(conn, int(subject_id))
-            view = subject_view(conn, catalog, subject, audience="public", at=today())
+            view = subject_view(conn, catalog, int(subject_id), audience="public", at=today())
     except SubjectNotFound:
         return error_page(request, 404, _("未找到该主体。"), subject_id)
     records = by_type(view)

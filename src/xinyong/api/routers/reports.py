@@ -1,7 +1,9 @@
 """``/api/v1/reports``: the public credit report of a subject, and verification of any report.
 
 Non-public reports go through the portal or the CLI, where the reader and purpose are known and
-audited; the API issues the public one only.
+audited; the API issues the public one only. A person the public knows no record of is "not
+found" exactly as an unknown code is, and ``?at=`` in the past shows at most what is public
+today as well as then (:func:`xinyong.disclose.view.subject_view`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ def report(
 ) -> Response:
     with db.begin() as conn:
         data, verification = issue_report(
-            conn, catalog, code, fmt=fmt, audience="public", lang=lang, at=at
+            conn,
+            catalog,
+            code,
+            fmt=fmt,
+            audience="public",
+            lang=lang,
+            at=at,
+            today=date.today(),
         )
     return Response(data, media_type=MEDIA[fmt], headers={"X-Verification-Code": verification})
 

@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import queries
 from xinyong.disclose.view import subject_view
-from xinyong.store.queries import subject_by_id
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -84,7 +83,7 @@ def subject(
     subject_id: Annotated[int, Path(ge=1, le=2**53)],
 ) -> PublicSubject:
     with db.connect() as conn:
-        view = subject_view(conn, catalog, subject_by_id(conn, subject_id), audience="public")
+        view = subject_view(conn, catalog, subject_id, audience="public")
     identity = view["identity"]
     return PublicSubject(
         id=identity["id"],
