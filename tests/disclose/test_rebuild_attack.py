@@ -253,7 +253,8 @@ def test_a_person_the_public_may_not_see_is_an_unknown_code_everywhere(
     site: TestClient, engine: Engine
 ) -> None:
     """Before: the API named the hidden person (their masked number) where an unknown code got
-    the code back, and ran more statements for them."""
+    the code back, and ran more statements for them; a person's score answered 403 for a code in
+    the store and 404 for an unknown one."""
     hidden_id = _id_of(engine, OTHER_PERSON)
     unknown_id = int("9" * len(str(hidden_id)))
     with engine.connect() as conn:
@@ -281,11 +282,16 @@ def test_a_person_the_public_may_not_see_is_an_unknown_code_everywhere(
                     UNKNOWN,
                 )
             )
+    for code in (OTHER_PERSON, PERSON):
+        pairs.append((f"/api/v1/subjects/{code}/score", f"/api/v1/subjects/{UNKNOWN}/score", {},
+                      code, UNKNOWN))  # fmt: skip
     for hidden_path, unknown_path, params, hidden_key, unknown_key in pairs:
         site.get(unknown_path, params=params)  # first use: the app checks the schema once
         h_status, h_body, h_sql = _asked(site, hidden_path, params)
         u_status, u_body, u_sql = _asked(site, unknown_path, params)
-        assert h_status == u_status == 404, (hidden_path, h_status, u_status)
+        # Not found, or for a score (never public for a person) refused, before any lookup.
+        expected = 403 if hidden_path.endswith("/score") else 404
+        assert h_status == u_status == expected, (hidden_path, h_status, u_status)
         # The asked code comes back as asked (masked, as the public sees codes), nothing else.
         keys = (hidden_key, unknown_key, mask_ric(hidden_key), mask_ric(unknown_key))
         assert _comparable(h_body, *keys) == _comparable(u_body, *keys), hidden_path

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from xinyong import audit
 from xinyong.catalog.model import Catalog, PointsSpec, ScoringModel
+from xinyong.codes import detect_kind, normalise
 from xinyong.errors import Forbidden, UnusableInput
 from xinyong.score.result import Score
 from xinyong.score.subject import score_subject
@@ -56,6 +57,30 @@ def public_read(subject: SubjectRef, model_id: str, catalog: Catalog) -> bool:
     return subject.kind in PUBLIC_KINDS and model is not None and public_model(model, catalog)
 
 
+def refuse_public_ask(code: str, model_ids: list[str], catalog: Catalog) -> None:
+    """``Forbidden`` for what the public may never read, decided from what it asked alone —
+    before the store is looked at, so that the answer (403) is the same whether or not the
+    store holds the subject: a citizen number, or a model that is not public (issue 16)."""
+    private = [
+        m
+        for m in model_ids
+        if (model := catalog.scoring_models.get(m)) is None or not public_model(model, catalog)
+    ]
+    if detect_kind(normalise.compact(code)) == "ric":
+        private = list(model_ids)
+    if private:
+        _refuse(PUBLIC, private)
+
+
+def _refuse(role: str, private: list[str]) -> None:
+    who = "公众" if role == PUBLIC else f"角色 {role}"
+    raise Forbidden(
+        f"{who}不能查询该评分（自然人或非公开模型）/ {role} may not read this score: "
+        f"{', '.join(private)} (a natural person or a model that is not public; agencies "
+        "and operators read it with an API key and a purpose)"
+    )
+
+
 def read_scores(
     conn: Connection,
     subject: SubjectRef,
@@ -76,12 +101,7 @@ def read_scores(
     """
     private = [m for m in model_ids if not public_read(subject, m, catalog)]
     if private and role not in READER_ROLES:
-        who = "公众" if role == PUBLIC else f"角色 {role}"
-        raise Forbidden(
-            f"{who}不能查询该评分（自然人或非公开模型）/ {role} may not read this score: "
-            f"{', '.join(private)} (a natural person or a model that is not public; agencies "
-            "and operators read it with an API key and a purpose)"
-        )
+        _refuse(role, private)
     if private and not (purpose and purpose.strip()):
         raise UnusableInput(
             "查询非公开评分须说明目的 / reading a non-public score needs a purpose (--purpose)"

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from xinyong.api.auth import client
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.clients import Client
-from xinyong.score.access import PUBLIC, read_scores
+from xinyong.score.access import PUBLIC, read_scores, refuse_public_ask
 from xinyong.score.models import engine_for, model_ids
 from xinyong.store.queries import find_subject
 
@@ -54,6 +54,8 @@ def subject_score(
     ids = [model] if model else model_ids(catalog)
     for model_id in ids:
         engine_for(model_id, catalog)
+    if caller is None:
+        refuse_public_ask(code, ids, catalog)
     with db.begin() as conn:
         ref = find_subject(conn, code)
         scores = read_scores(
