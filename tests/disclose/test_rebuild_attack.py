@@ -37,6 +37,8 @@ BIRTH = date(1982, 6, 24)
 COUNTY = PERSON[:6]
 #: A valid number no subject holds, with the same shape as the hidden person's.
 UNKNOWN = "41172419581206824" + ric.check_character("41172419581206824")
+#: A person listed in 2024, whose list entries ended in 2026 (the record stays public).
+FORMER = "11010119900307123" + ric.check_character("11010119900307123")
 #: The person was listed a month ago (a listing is published for a limited time).
 LISTED = date.today() - timedelta(days=30)
 #: Days the attacker asks reports about, besides today.
@@ -49,6 +51,11 @@ def site(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     load(
         "judgment_defaulter",
         [defaulter(PERSON, "王伟", "（2024）闽0102执9号", decided=LISTED.isoformat())],
+        source="court",
+    )
+    load(
+        "judgment_defaulter",
+        [defaulter(FORMER, "张敏", "（2024）京0101执3号", decided="2024-03-05")],
         source="court",
     )
     # An individual's ordinary penalty is not published (58号): the store holds this person,
@@ -310,6 +317,12 @@ def test_a_past_date_never_republishes(site: TestClient, engine: Engine, catalog
     assert [r["record_type"] for r in report["records"]] == ["enterprise_registration"] or (
         report["records"] == []
     )
+    # A list entry that has ended is not published again for a day it was in force.
+    for day in (None, "2024-06-01"):
+        former = site.get(f"/api/v1/reports/{FORMER}", params={"at": day} if day else {})
+        assert former.status_code == 200
+        assert [r["record_type"] for r in former.json()["records"]] == ["judgment_defaulter"]
+        assert former.json()["lists"]["entries"] == [], day
     # The person's file asked about a day before the listing: not found, as today's intersect
     # with then is empty.
     before = site.get(f"/api/v1/reports/{PERSON}", params={"at": PAST[0]})
