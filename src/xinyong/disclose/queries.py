@@ -67,8 +67,8 @@ class Hit:
 
 
 def _subject_refs(conn: Connection, subject_ids: list[int]) -> list[SubjectRef]:
-    if not subject_ids:
-        return []
+    # No shortcut for an empty list: a search that finds nobody runs the same statements as one
+    # that finds a person the public may not see (issue 16).
     rows = conn.execute(
         select(subjects.c.id, subjects.c.kind, subjects.c.primary_code).where(
             subjects.c.id.in_(subject_ids)
@@ -78,9 +78,7 @@ def _subject_refs(conn: Connection, subject_ids: list[int]) -> list[SubjectRef]:
 
 
 def display_names(conn: Connection, subject_ids: list[int]) -> dict[int, str]:
-    """The latest name of each subject."""
-    if not subject_ids:
-        return {}
+    """The latest name of each subject (a statement runs even for none, as in a search)."""
     out: dict[int, str] = {}
     for r in conn.execute(
         select(subject_names.c.subject_id, subject_names.c.name)
@@ -135,7 +133,7 @@ def search(conn: Connection, catalog: Catalog, query: str, *, at: date) -> list[
             .limit(SEARCH_LIMIT * 4)
         ):
             found.append((r.subject_id, "masked_code"))
-    if not found:
+    if not found and parts is None:  # a citizen number, whole or masked, is never a name
         norm = normalise_name(text)
         latin = text.replace(" ", "").lower()
         conditions = []

@@ -128,11 +128,15 @@ def records_for(
     return [_record(row) for row in conn.execute(query)]
 
 
-def current_records(conn: Connection, subject_ids: list[int]) -> dict[int, list[StoredRecord]]:
+def current_records(
+    conn: Connection, subject_ids: list[int], *, always: bool = False
+) -> dict[int, list[StoredRecord]]:
     """The current versions of the records about a few subjects (withdrawn ones too), by
-    subject: what a page of search hits needs to know which of them the public may see."""
+    subject: what a page of search hits needs to know which of them the public may see.
+    ``always``: run the statement even for no subjects (the same work for a search that finds
+    nobody as for one that finds only people the public may not see)."""
     out: dict[int, list[StoredRecord]] = {sid: [] for sid in subject_ids}
-    if not subject_ids:
+    if not subject_ids and not always:
         return out
     query = (
         select(records)
