@@ -101,7 +101,7 @@ def _public_texts(client: TestClient, catalog: Catalog, sid: int) -> dict[str, s
         gets[f"api list {list_id}"] = (f"/api/v1/lists/{list_id}", {})
     for fmt in ("json", "html"):
         for lang in ("zh", "en"):
-            gets[f"report {fmt} {lang}"] = (
+            gets[f"report {fmt} {lang} by masked number"] = (
                 f"/api/v1/reports/{masked}",
                 {"format": fmt, "lang": lang},
             )
@@ -109,9 +109,13 @@ def _public_texts(client: TestClient, catalog: Catalog, sid: int) -> dict[str, s
                 f"/api/v1/reports/{PERSON}",
                 {"format": fmt, "lang": lang},
             )
+            gets[f"report {fmt} {lang}"] = (
+                f"/api/v1/subjects/{sid}/report",
+                {"format": fmt, "lang": lang},
+            )
             for day in PAST:
                 gets[f"report {fmt} {lang} at {day}"] = (
-                    f"/api/v1/reports/{PERSON}",
+                    f"/api/v1/subjects/{sid}/report",
                     {"format": fmt, "lang": lang, "at": day},
                 )
     out = {}
@@ -170,7 +174,8 @@ def test_a_masked_number_cannot_be_rebuilt_from_public_output(
         "subject page",
         "api subject",
         "list judgment_defaulters csv",
-        "report json zh by number",
+        "report json zh",
+        "report html en",
     ):
         assert "王伟" in texts[where] and mask_ric(PERSON) in texts[where], where
     everything = "\n".join(texts.values())
@@ -217,6 +222,17 @@ def test_search_by_a_full_number_confirms_nothing(site: TestClient, engine: Engi
         ::4000
     ][:3]
     assert wrong
+    # Nor does the report route: a person's report is asked for by subject id, a number is
+    # "not found" whoever it names (before: the true number answered 200, a candidate 404).
+    truth = site.get(f"/api/v1/reports/{PERSON}")
+    assert truth.status_code == 404
+    for other in [*wrong, UNKNOWN, OTHER_PERSON]:
+        answer = site.get(f"/api/v1/reports/{other}")
+        keys = (PERSON, other, mask_ric(PERSON), mask_ric(other))
+        assert (answer.status_code, _comparable(answer.text, *keys)) == (
+            truth.status_code,
+            _comparable(truth.text, *keys),
+        ), other
     for path in ("/search", "/api/v1/subjects"):
         truth = site.get(path, params={"q": PERSON})
         assert truth.status_code == 200
@@ -290,6 +306,15 @@ def test_a_person_the_public_may_not_see_is_an_unknown_code_everywhere(
         for extra in ({}, {"at": "2024-06-01"}):
             pairs.append(
                 (
+                    f"/api/v1/subjects/{hidden_id}/report",
+                    f"/api/v1/subjects/{unknown_id}/report",
+                    {"format": fmt, **extra},
+                    str(hidden_id),
+                    str(unknown_id),
+                )
+            )
+            pairs.append(
+                (
                     f"/api/v1/reports/{OTHER_PERSON}",
                     f"/api/v1/reports/{UNKNOWN}",
                     {"format": fmt, **extra},
@@ -326,14 +351,15 @@ def test_a_past_date_never_republishes(site: TestClient, engine: Engine, catalog
         report["records"] == []
     )
     # A list entry that has ended is not published again for a day it was in force.
+    former_id = _id_of(engine, FORMER)
     for day in (None, "2024-06-01"):
-        former = site.get(f"/api/v1/reports/{FORMER}", params={"at": day} if day else {})
+        former = site.get(f"/api/v1/subjects/{former_id}/report", params={"at": day} if day else {})
         assert former.status_code == 200
         assert [r["record_type"] for r in former.json()["records"]] == ["judgment_defaulter"]
         assert former.json()["lists"]["entries"] == [], day
     # The person's file asked about a day before the listing: not found, as today's intersect
     # with then is empty.
-    before = site.get(f"/api/v1/reports/{PERSON}", params={"at": PAST[0]})
+    before = site.get(f"/api/v1/subjects/{_id_of(engine, PERSON)}/report", params={"at": PAST[0]})
     assert before.status_code == 404
     # The library call without ``today`` reads ``at`` as the day of the read (history tools);
     # the subject and authorities keep their own view of the past.

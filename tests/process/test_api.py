@@ -22,6 +22,7 @@ def test_objection_filed_listed_and_decided_over_http(
     )
     with sqlite_engine.begin() as conn:
         rid = conn.execute(select(records.c.id)).scalar_one()
+        sid = conn.execute(select(records.c.subject_id)).scalar_one()
         _, court_key = create_client(
             conn, default_catalog(), name="鼓楼法院", authority="court", role="department"
         )
@@ -29,8 +30,10 @@ def test_objection_filed_listed_and_decided_over_http(
             conn, default_catalog(), name="市场监管", authority="samr", role="department"
         )
     client = TestClient(create_app(str(sqlite_engine.url)))
-    report = client.get(f"/api/v1/reports/{PERSON}?format=json")
+    # A person's public report is asked for by subject id; by number it is never found.
+    report = client.get(f"/api/v1/subjects/{sid}/report?format=json")
     assert report.status_code == 200 and len(report.json()["records"]) == 1
+    assert client.get(f"/api/v1/reports/{PERSON}?format=json").status_code == 404
     court = {"Authorization": f"Bearer {court_key}"}
     body = {
         "subject_code": PERSON, "record_id": rid, "reason": "同名他人", "filed_by": "王伟",
@@ -55,7 +58,7 @@ def test_objection_filed_listed_and_decided_over_http(
     again = client.post(f"/api/v1/objections/{oid}/decision", json=decision, headers=court)
     assert again.status_code == 409
     # The withdrawn record was the only one the public knew about the person: no public file.
-    gone = client.get(f"/api/v1/reports/{PERSON}?format=json")
+    gone = client.get(f"/api/v1/subjects/{sid}/report?format=json")
     assert gone.status_code == 404
     assert gone.headers["content-type"] == "application/problem+json"
     assert PERSON not in gone.json()["detail"]

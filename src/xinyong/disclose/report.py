@@ -36,6 +36,12 @@ from xinyong.disclose.view import subject_view
 from xinyong.errors import UnusableInput
 
 FORMATS = ("html", "pdf", "json")
+#: The media type of each format, as served.
+MEDIA_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
 LANGS = ("zh", "en")
 ISSUER = ("xinyong 公共信用信息平台", "xinyong public credit information platform")
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei")
@@ -50,7 +56,7 @@ class PdfUnavailable(UnusableInput):
 def build_report(
     conn: Connection,
     catalog: Catalog,
-    code: str,
+    code: str | int,
     *,
     audience: str,
     lang: str = "zh",
@@ -190,7 +196,7 @@ def render_pdf(html: bytes) -> bytes:
 def issue_report(
     conn: Connection,
     catalog: Catalog,
-    code: str,
+    code: str | int,
     *,
     fmt: str = "html",
     audience: str = "public",

@@ -26,10 +26,10 @@ from sqlalchemy import Connection, select
 from xinyong import audit
 from xinyong.catalog.model import Catalog
 from xinyong.catalog.periods import disclosure
-from xinyong.codes import regions
+from xinyong.codes import normalise, regions
 from xinyong.codes.identifiers import identify
 from xinyong.disclose import labels
-from xinyong.disclose.masking import mask_code, mask_ric, public_fields
+from xinyong.disclose.masking import is_citizen_number, mask_code, mask_ric, public_fields
 from xinyong.disclose.policy import (
     AUDITED,
     TODAY_BOUND,
@@ -201,6 +201,19 @@ def _by_id(conn: Connection, subject_id: int) -> SubjectRef | None:
         return subject_by_id(conn, subject_id)
     except SubjectNotFound:
         return None
+
+
+def refuse_citizen_number(code: str) -> None:
+    """The public asks for a person's file by subject id (search → page → report), never by a
+    citizen number: an answer by number would confirm which of the thousands of numbers behind
+    a masked one is the person's, one request each. ``SubjectNotFound`` for any citizen number,
+    decided from what was asked alone, before the store is looked at (issue 16)."""
+    compact = normalise.compact(code)
+    if is_citizen_number(compact):
+        raise SubjectNotFound(
+            f"{mask_ric(compact)}（个人的公共信用报告按主体编号查询 / a person's public report "
+            "is asked for by subject id: GET /api/v1/subjects/{id}/report）"
+        )
 
 
 def publicly_known(

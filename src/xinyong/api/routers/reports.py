@@ -3,7 +3,9 @@
 Non-public reports go through the portal or the CLI, where the reader and purpose are known and
 audited; the API issues the public one only. A person the public knows no record of is "not
 found" exactly as an unknown code is, and ``?at=`` in the past shows at most what is public
-today as well as then (:func:`xinyong.disclose.view.subject_view`).
+today as well as then (:func:`xinyong.disclose.view.subject_view`). A person's report is asked
+for by subject id (``/api/v1/subjects/{id}/report``); a citizen number here is always "not
+found" (:func:`xinyong.disclose.view.refuse_citizen_number`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from sqlalchemy import Engine
 
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import issue_report, verify_report
+from xinyong.disclose.report import MEDIA_TYPES
+from xinyong.disclose.view import refuse_citizen_number
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
 @router.get("/{code}", summary="公共信用信息报告 / a subject's public credit report")
@@ -30,6 +33,7 @@ def report(
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
     at: Annotated[date | None, Query()] = None,
 ) -> Response:
+    refuse_citizen_number(code)
     with db.begin() as conn:
         data, verification = issue_report(
             conn,
@@ -41,7 +45,9 @@ def report(
             at=at,
             today=date.today(),
         )
-    return Response(data, media_type=MEDIA[fmt], headers={"X-Verification-Code": verification})
+    return Response(
+        data, media_type=MEDIA_TYPES[fmt], headers={"X-Verification-Code": verification}
+    )
 
 
 @router.post("/verify", summary="查验报告 / verify a report (the file as the request body)")

@@ -8,14 +8,15 @@ public see, individuals' ID numbers masked, never a person's address or phone.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from xinyong.dependencies import CatalogDep, engine
-from xinyong.disclose import queries
+from xinyong.disclose import issue_report, queries
+from xinyong.disclose.report import MEDIA_TYPES
 from xinyong.disclose.view import subject_view
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -94,4 +95,31 @@ def subject(
         records=[PublicRecord.model_validate(rec) for rec in view["records"]],
         relations=view["relations"],
         not_shown=view["hidden"],
+    )
+
+
+@router.get("/{subject_id}/report", summary="主体公共信用报告 / a subject's public credit report")
+def subject_report(
+    db: Annotated[Engine, Depends(engine)],
+    catalog: CatalogDep,
+    subject_id: Annotated[int, Path(ge=1, le=2**53)],
+    fmt: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+    at: Annotated[date | None, Query()] = None,
+) -> Response:
+    """The public credit report by subject id: how a person's is asked for (by number it would
+    confirm the number); the same report as ``/api/v1/reports/{code}`` gives an organisation."""
+    with db.begin() as conn:
+        data, verification = issue_report(
+            conn,
+            catalog,
+            subject_id,
+            fmt=fmt,
+            audience="public",
+            lang=lang,
+            at=at,
+            today=date.today(),
+        )
+    return Response(
+        data, media_type=MEDIA_TYPES[fmt], headers={"X-Verification-Code": verification}
     )
