@@ -24,9 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from tests.process.conftest import ENTERPRISE, OTHER_PERSON, PERSON, defaulter, make_loader, penalty
+from typer.testing import CliRunner
 
 from xinyong.api.app import create_app
 from xinyong.catalog import Catalog
+from xinyong.cli import app
 from xinyong.codes import regions, ric
 from xinyong.disclose import issue_report, subject_view
 from xinyong.disclose.masking import mask_ric
@@ -70,7 +72,8 @@ def site(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(db_url, secret=b"test", rate_limit=100_000)
     with TestClient(app) as client:
         yield client
-    app.state.engine.dispose()
+    if app.state.engine is not None:
+        app.state.engine.dispose()
 
 
 def _id_of(engine: Engine, code: str) -> int:
@@ -399,3 +402,17 @@ def test_verifying_a_made_up_file_does_not_name_whom_a_report_is_about(
     assert PERSON not in answer.text
     genuine = site.post("/api/v1/reports/verify", content=data)
     assert genuine.json()["genuine"] and genuine.json()["subject_code"] == PERSON
+
+
+def test_the_cli_public_report_of_a_hidden_person_is_an_unknown_code(
+    site: TestClient, db_url: str
+) -> None:
+    """``xinyong report CODE`` (public): a person with no public record is "not found" in the
+    same words and exit code as an unknown number, the number masked."""
+    runner = CliRunner()
+    hidden = runner.invoke(app, ["report", OTHER_PERSON, "--db", db_url])
+    unknown = runner.invoke(app, ["report", UNKNOWN, "--db", db_url])
+    assert hidden.exit_code == unknown.exit_code != 0
+    keys = (mask_ric(OTHER_PERSON), mask_ric(UNKNOWN))
+    assert _comparable(hidden.output, *keys) == _comparable(unknown.output, *keys)
+    assert OTHER_PERSON not in hidden.output and "李娜" not in hidden.output
