@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, func, select, text
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong import __version__
 from xinyong.errors import XinyongError
@@ -199,40 +200,57 @@ def _route_template(scope: Mapping[str, Any]) -> str:
     return str(path) if path else "unmatched"
 
 
-def install_request_log(app: FastAPI) -> None:
-    """Time every request into ``xinyong_http_request_duration_seconds`` and log it."""
+class RequestLog:
+    """Pure ASGI middleware (no ``BaseHTTPMiddleware``: it would wrap ``receive`` and turn the
+    body limit's refusals into FastAPI's "error parsing the body", and it costs a task per
+    request): times the request into the latency histogram and logs it."""
 
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         began = time.perf_counter()
         status = 500
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, watched)
         finally:
             seconds = time.perf_counter() - began
-            route = _route_template(request.scope)
-            observe_request(request.method, route, status, seconds)
+            route = _route_template(scope)
+            method = str(scope.get("method", ""))
+            observe_request(method, route, status, seconds)
             if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
                 fields = {
-                    "method": request.method,
-                    "path": request.url.path,
+                    "method": method,
+                    "path": scope.get("path", ""),
                     "route": route,
                     "status": status,
                     "ms": round(seconds * 1000, 2),
-                    "client": request.client.host if request.client else None,
+                    "client": client[0] if client else None,
                 }
                 access_log.info(
                     "%s %s %s %.1fms",
-                    request.method,
-                    request.url.path,
+                    method,
+                    scope.get("path", ""),
                     status,
                     seconds * 1000,
                     extra={"request": fields},
                 )
+
+
+def install_request_log(app: FastAPI) -> None:
+    """Time every request into ``xinyong_http_request_duration_seconds`` and log it."""
+    app.add_middleware(RequestLog)
 
 
 def log_config(log_format: str) -> dict[str, Any]:
