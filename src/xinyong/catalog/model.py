@@ -641,6 +641,15 @@ class Layout(_Frozen):
         return _check_id(value)
 
 
+class AdultsOnly(_Frozen):
+    """A rule that reaches only persons aged 18 or over on its date (法释〔2017〕7号第四条 for
+    defaulters): the article, and what is unconfirmed. Age comes from the citizen number's birth
+    date (:func:`xinyong.codes.ric.is_minor_on`), or a published age where the number is masked."""
+
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    note: str | None = None
+
+
 class _Entity(_Frozen):
     id: str
     name_zh: str
@@ -672,6 +681,8 @@ class RecordType(_Entity):
     #: Where ``subject_code`` comes from when its own column is empty, in order.
     code_from: list[CodeSource] = []
     layouts: list[Layout] = []
+    #: Rows about a person under 18 on the decision date are refused at ingest, citing this.
+    adults_only: AdultsOnly | None = None
 
     @field_validator("category", mode="before")
     @classmethod
@@ -1023,6 +1034,8 @@ class ScoringModel(_Entity):
     subject_kinds: list[SubjectKind] = Field(min_length=1)
     example: bool = False
     spec: PointsSpec | ScorecardSpec = Field(discriminator="kind")
+    #: Persons under 18 on the scoring date get no score from the model, citing this.
+    adults_only: AdultsOnly | None = None
 
     def conditions(self) -> list[tuple[str, RecordCondition]]:
         """Every record condition of the model with a path to it, for the loader's pass 2."""

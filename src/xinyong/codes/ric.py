@@ -157,6 +157,33 @@ def parse(code: str) -> dict[str, Any]:
     }
 
 
+#: The age of majority (《民法典》第十七条: 十八周岁以上的自然人为成年人).
+ADULT_AGE = 18
+
+
+def birth_date(code: str) -> datetime.date | None:
+    """The birth date a valid citizen number (18 or 15 digits) carries; None for anything else."""
+    try:
+        full = to_18(code)
+    except InvalidCode:
+        return None
+    return datetime.date(int(full[6:10]), int(full[10:12]), int(full[12:14]))
+
+
+def age_on(born: datetime.date, day: datetime.date) -> int:
+    """Full years of age on ``day``: one more on each birthday (29 February: on 1 March in a
+    common year, 《民法典》第二百零一条 counting by the corresponding day)."""
+    years = day.year - born.year
+    return years - 1 if (day.month, day.day) < (born.month, born.day) else years
+
+
+def is_minor_on(code: str, day: datetime.date) -> bool:
+    """Whether the holder of citizen number ``code`` is under 18 on ``day``; False for a code
+    that is not a valid citizen number (an organisation has no age)."""
+    born = birth_date(code)
+    return born is not None and age_on(born, day) < ADULT_AGE
+
+
 def generate(
     rng: random.Random,
     *,
@@ -165,7 +192,8 @@ def generate(
     sex: Literal["male", "female"] | None = None,
 ) -> str:
     """A valid 18-digit number. Defaults: a current county weighted by province population, a
-    birth date uniform over adults aged 18–85, either sex."""
+    birth date uniform over people aged 30–85 today (adults on any date of the last twelve
+    years, so a drawn person may be listed on a past date: 法释〔2017〕7号第四条), either sex."""
     today = datetime.date.today()
     if region is None:
         region = regions.sample(rng).code
@@ -173,7 +201,7 @@ def generate(
         raise InvalidRegion(region)
     if birth_date is None:
         start = today - datetime.timedelta(days=round(365.25 * 85))
-        end = today - datetime.timedelta(days=round(365.25 * 18) + 1)
+        end = today - datetime.timedelta(days=round(365.25 * 30) + 1)
         birth_date = start + datetime.timedelta(days=rng.randrange((end - start).days))
     elif not EARLIEST_BIRTH <= birth_date <= today:
         raise InvalidBirthDate(birth_date.isoformat())

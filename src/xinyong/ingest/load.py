@@ -325,7 +325,7 @@ def ingest_file(
     rows = open_rows(path, encoding)
     try:
         plan = plan_columns(rtype, rows.headers, mapping)
-        validator = RowValidator.for_plan(plan)
+        validator = RowValidator.for_plan(plan, catalog)
         first = next(rows.rows, None)
         if first is None:
             raise UnusableInput("文件没有数据行 / the file has no data rows")
@@ -405,7 +405,7 @@ def dry_run(
         report = DryRun(str(path), rtype.id, rows.format, rows.encoding, plan)
         if plan.missing:
             return report
-        validator = RowValidator.for_plan(plan)
+        validator = RowValidator.for_plan(plan, catalog)
         seen = accepted = unlinked = 0
         reasons: list[tuple[int, str]] = []
         for number, row in rows.rows:

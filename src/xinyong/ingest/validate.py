@@ -15,8 +15,15 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from xinyong.catalog.model import UNIT_YUAN, FieldSpec, FieldType, RecordType, normalise_header
-from xinyong.codes import regions
+from xinyong.catalog.model import (
+    UNIT_YUAN,
+    Catalog,
+    FieldSpec,
+    FieldType,
+    RecordType,
+    normalise_header,
+)
+from xinyong.codes import regions, ric
 from xinyong.codes.identifiers import code_error, qualify, reason_of
 from xinyong.errors import InvalidRecord
 from xinyong.ingest.plan import ColumnPlan, column_unit, plan_columns
@@ -253,16 +260,22 @@ class RowValidator:
     unmapped: tuple[str, ...] = ()
     constants: tuple[tuple[str, Any], ...] = ()
     code_parse: Callable[[str], Any] | None = None
+    #: The record type's ``adults_only`` articles, cited (``法释〔2017〕7号 第四条``); empty when
+    #: the type may concern minors.
+    adults_only: str = ""
 
     @classmethod
-    def for_headers(cls, record_type: RecordType, headers: list[str]) -> RowValidator:
+    def for_headers(
+        cls, record_type: RecordType, headers: list[str], catalog: Catalog
+    ) -> RowValidator:
         """Map headers to fields by the catalog; ``UnusableInput`` for a missing required
         column or a field given twice."""
-        return cls.for_plan(plan_columns(record_type, headers))
+        return cls.for_plan(plan_columns(record_type, headers), catalog)
 
     @classmethod
-    def for_plan(cls, plan: ColumnPlan) -> RowValidator:
-        """The validator for ``plan``; ``UnusableInput`` if a required field has no column."""
+    def for_plan(cls, plan: ColumnPlan, catalog: Catalog) -> RowValidator:
+        """The validator for ``plan``; ``UnusableInput`` if a required field has no column.
+        ``catalog`` cites the articles of the record type's rules in a row's reason."""
         plan.require_complete()
         record_type = plan.record_type
         compiled = []
@@ -278,6 +291,7 @@ class RowValidator:
             (name, parse_constant(specs[name], text)) for name, text in plan.constants().items()
         )
         code = specs["subject_code"]
+        adults = record_type.adults_only
         return cls(
             record_type,
             plan.columns,
@@ -285,6 +299,7 @@ class RowValidator:
             plan.unmapped,
             constants,
             _bound(PARSERS[code.type], code),
+            "、".join(catalog.cite(ref) for ref in adults.legal_basis) if adults else "",
         )
 
     def validate(self, row: dict[str, str]) -> dict[str, Any]:
@@ -321,11 +336,39 @@ class RowValidator:
             values[header] = (row.get(header) or "").strip()
         if not problems:
             self._subject(values, problems)
+        if not problems and self.adults_only:
+            self._adult(values, problems)
         if problems:
             zh = "；".join(f"{name}：{p.zh}" for name, p in problems)
             en = "; ".join(f"{name}: {p.en}" for name, p in problems)
             raise InvalidRecord({name: f"{p.zh} / {p.en}" for name, p in problems}, f"{zh} / {en}")
         return values
+
+    def _adult(self, values: dict[str, Any], problems: list[tuple[str, ValueProblem]]) -> None:
+        """A person under 18 on the decision date (else the publication date, else today) may
+        not be the subject of this record type: by the birth date in the citizen number, or by
+        the published age where the number is masked or missing."""
+        on = values.get("decided_on") or values.get("published_on") or date.today()
+        code = values.get("subject_code")
+        age = values.get("age")
+        if code and ric.is_minor_on(str(code), on):
+            born = ric.birth_date(str(code))
+            zh_why = f"出生日期 {born}，{on} 未满十八周岁"
+            en_why = f"born {born}, under 18 on {on}"
+        elif not code and isinstance(age, int) and age < ric.ADULT_AGE:
+            zh_why, en_why = f"公布的年龄为 {age} 岁", f"the published age is {age}"
+        else:
+            return
+        field = "subject_code" if code else "age"
+        problems.append(
+            (
+                field,
+                ValueProblem(
+                    f"未成年人不得纳入（{self.adults_only}）：{zh_why}",
+                    f"a minor may not be listed ({self.adults_only}): {en_why}",
+                ),
+            )
+        )
 
     def _subject(self, values: dict[str, Any], problems: list[tuple[str, ValueProblem]]) -> None:
         """The code a row is linked by, from ``code_from`` when its own cell is empty; its
