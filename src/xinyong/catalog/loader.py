@@ -254,6 +254,16 @@ def _resolve(parsed: dict[str, dict[str, _Parsed]]) -> None:
         if rt.repair is not None and rt.repair.decided_by is not None:
             need(item, "authorities", rt.repair.decided_by, ("repair", "decided_by"), "机关")
 
+    for item in record_types.values():
+        lifts = item.entity.lifts
+        if lifts is None:
+            continue
+        for i, list_id in enumerate(lifts.lists):
+            need(item, "lists", list_id, ("lifts", "lists", i), "名单")
+        spec = item.entity.field(lifts.action_field)
+        for value in spec.enum or ():
+            need(item, "actions", value.id, ("fields",), "行为")
+
     for item in lists.values():
         lst: ListDef = item.entity
         need(item, "authorities", lst.authority, ("authority",), "机关")

@@ -650,6 +650,20 @@ class AdultsOnly(_Frozen):
     note: str | None = None
 
 
+class LiftRule(_Frozen):
+    """A court decision that lifts measures for one action within a window (单次解除): the
+    record's ``action_field`` names the action, its ``valid_from`` and ``valid_until`` the window
+    (both required fields of the type). ``check`` answers ``permit`` for that action in that
+    window only, naming the decision (docs/decisions.md, "Single lifting")."""
+
+    #: The court's lists whose measures it lifts (a list of another authority's, e.g. major tax
+    #: violators, keeps its measures).
+    lists: list[str] = Field(min_length=1)
+    action_field: str
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    note: str | None = None
+
+
 class _Entity(_Frozen):
     id: str
     name_zh: str
@@ -683,6 +697,8 @@ class RecordType(_Entity):
     layouts: list[Layout] = []
     #: Rows about a person under 18 on the decision date are refused at ingest, citing this.
     adults_only: AdultsOnly | None = None
+    #: Records of this type lift measures for one action within a window (单次解除).
+    lifts: LiftRule | None = None
 
     @field_validator("category", mode="before")
     @classmethod
@@ -740,7 +756,26 @@ class RecordType(_Entity):
                 check_where(self, variant.when)
         self._check_code_sources()
         self._check_layouts()
+        self._check_lifts()
         return self
+
+    def _check_lifts(self) -> None:
+        if self.lifts is None:
+            return
+        specs = {f.name: f for f in self.fields}
+        action = specs.get(self.lifts.action_field)
+        if action is None or action.type is not FieldType.ENUM or not action.required:
+            raise ValueError(
+                f"lifts.action_field {self.lifts.action_field!r} 须是本类型的必填枚举字段 / "
+                "must be a required enum field of this record type"
+            )
+        for name in ("valid_from", "valid_until"):
+            spec = specs.get(name)
+            if spec is None or spec.type is not FieldType.DATE or not spec.required:
+                raise ValueError(
+                    f"解除窗口须由必填日期字段 {name} 给出 / a lifting's window needs the "
+                    f"required date field {name}"
+                )
 
     def _check_code_sources(self) -> None:
         specs = {f.name: f for f in self.fields}

@@ -43,6 +43,9 @@ BY_ID: dict[str, Rate] = {
     # 5e-5 keeps a few rows in small runs.
     "aviation_safety_violation": Rate(5e-5, 0.0, "assumed; first CAAC list 86 people"),
     "railway_safety_violation": Rate(5e-5, 0.0, "assumed; first railway list 31 people"),
+    # A single lifting is a court's decision about one trip of one restricted person, not a
+    # population rate: none are drawn (the decision tests write their own).
+    "consumption_restriction_single_lifting": Rate(0.0, 0.0, "not drawn"),
 }
 
 BY_CATEGORY: dict[Category, Rate] = {

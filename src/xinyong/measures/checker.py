@@ -35,6 +35,8 @@ from xinyong.measures.decisions import (
     IndexRow,
     decide,
     known_at_from,
+    liftable,
+    liftings_for,
     require_action,
 )
 from xinyong.measures.writer import DecisionWriter, writer_for
@@ -124,7 +126,12 @@ class Checker:
         known = known_at_from(known_at)
         with database_errors():
             sid, rows = self._lookup(ident, action, day, known)
-        return decide(self.catalog, ident, action, day, known, sid, rows)
+            liftings = []
+            if sid is not None and liftable(self.catalog, rows):
+                # Rare (a restricted subject's liftable measure): one pooled read, not prepared.
+                with self.engine.connect() as conn:
+                    liftings = liftings_for(conn, self.catalog, sid, action, day, known)
+        return decide(self.catalog, ident, action, day, known, sid, rows, liftings)
 
     def _lookup(
         self, ident: Identifier, action: str, day: date, known: datetime | None

@@ -17,6 +17,12 @@ How several reasons combine (``combine``):
    date (it lasts until performance, lifting or removal), ``until`` is ``None``.
 3. ``permit`` has no ``until``.
 
+A court's single lifting (单次解除, a record of a type with ``lifts`` in the catalog) that covers
+the action on the day replaces each reason it lifts by a ``permit`` reason naming the
+lifting decision, its article and its window (``valid_from`` to ``until``) — for the reasons that
+come from the court's lists the type's ``lifts`` names; the other reasons
+stand, so the subject is permitted that action in that window only (``apply_liftings``).
+
 Every decision gets a ``decision_id`` (a UUID), names the catalog version it was taken under, and
 is written to the ``decisions`` table in the caller's transaction (``log=False`` to skip, e.g.
 for a dry run), so that it can be looked up (``replay``) and explained later.
@@ -26,14 +32,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import Connection, insert, or_, select
 
 from xinyong.audit import record as record_event
-from xinyong.catalog.model import Catalog
+from xinyong.catalog.model import Catalog, LegalRef, LiftRule
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import NotFound, UnusableInput
 from xinyong.measures.tables import decisions, restrictions
@@ -274,7 +280,12 @@ def check(
     known = known_at_from(known_at)
     sid = subject_id_for(conn, ident)
     rows = index_rows_for(conn, sid, action, day, known) if sid is not None else []
-    decision = decide(catalog, ident, action, day, known, sid, rows)
+    liftings = (
+        liftings_for(conn, catalog, sid, action, day, known)
+        if sid is not None and liftable(catalog, rows)
+        else []
+    )
+    decision = decide(catalog, ident, action, day, known, sid, rows, liftings)
     if log:
         log_decision(conn, decision, actor=actor)
     if audit is not None:
@@ -323,6 +334,102 @@ class IndexRow(NamedTuple):
     via_code: str | None
 
 
+class Lifting(NamedTuple):
+    """A court's single lifting in force on the day for the action asked about."""
+
+    record_id: int
+    record_type: str
+    document_no: str | None
+    valid_from: date | None
+    valid_to: date | None
+
+
+def liftable(catalog: Catalog, rows: Sequence[IndexRow]) -> bool:
+    """Whether any row is of a list some single lifting may lift (else no lookup is made)."""
+    lifted = {n for rt in catalog.record_types.values() if rt.lifts for n in rt.lifts.lists}
+    return any(row.list_id in lifted for row in rows)
+
+
+def liftings_for(
+    conn: Connection,
+    catalog: Catalog,
+    subject_id: int,
+    action: str,
+    at: date,
+    known_at: datetime | None,
+) -> list[Lifting]:
+    """The single liftings of ``subject_id`` for ``action`` whose window holds ``at``, in the
+    versions known on ``known_at`` (withdrawn ones left out)."""
+    fields_of = {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
+    if not fields_of:
+        return []
+    r = records.c
+    query = select(r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields).where(
+        r.subject_id == subject_id,
+        r.record_type.in_(fields_of),
+        r.status != "withdrawn",
+        r.valid_from <= at,
+        r.valid_to >= at,
+    )
+    if known_at is None:
+        query = query.where(r.superseded_at.is_(None))
+    else:
+        query = query.where(
+            r.recorded_at <= known_at, or_(r.superseded_at.is_(None), r.superseded_at > known_at)
+        )
+    return [
+        Lifting(row.id, row.record_type, row.document_no, row.valid_from, row.valid_to)
+        for row in conn.execute(query.order_by(r.id))
+        if (row.fields or {}).get(fields_of[row.record_type]) == action
+    ]
+
+
+def apply_liftings(
+    catalog: Catalog, reasons: Sequence[Reason], liftings: Sequence[Lifting]
+) -> tuple[Reason, ...]:
+    """Each reason from a list a lifting lifts becomes that lifting's ``permit`` reason."""
+    out: list[Reason] = []
+    for reason in reasons:
+        lifting = next(
+            (
+                f
+                for f in liftings
+                if reason.list in _lift_rule(catalog, f.record_type).lists
+                and reason.effect != "prefer"
+            ),
+            None,
+        )
+        out.append(reason if lifting is None else _lifted(catalog, reason, lifting))
+    return tuple(out)
+
+
+def _lift_rule(catalog: Catalog, record_type: str) -> LiftRule:
+    rule = catalog.record_types[record_type].lifts
+    assert rule is not None  # liftings_for reads only types with a rule
+    return rule
+
+
+def _lifted(catalog: Catalog, reason: Reason, lifting: Lifting) -> Reason:
+    rtype = catalog.record_types[lifting.record_type]
+    rule = _lift_rule(catalog, lifting.record_type)
+    authority = catalog.authorities.get(rtype.authority)
+    number = lifting.document_no or str(lifting.record_id)
+    return replace(
+        reason,
+        measure_zh=f"{reason.measure_zh}——已由{rtype.name_zh}（{number}）单次解除",
+        measure_en=f"{reason.measure_en} — lifted once by {rtype.name_en} ({number})",
+        effect="permit",
+        records=(lifting.record_id,),
+        legal_basis=tuple(_basis(catalog, ref) for ref in rule.legal_basis),
+        authority=rtype.authority,
+        authority_zh=authority.name_zh if authority else rtype.authority,
+        authority_en=authority.name_en if authority else rtype.authority,
+        valid_from=lifting.valid_from,
+        until=lifting.valid_to,
+        way_out=None,
+    )
+
+
 def decide(
     catalog: Catalog,
     ident: Identifier,
@@ -331,11 +438,15 @@ def decide(
     known: datetime | None,
     subject_id: int | None,
     rows: list[IndexRow],
+    liftings: Sequence[Lifting] = (),
 ) -> Decision:
-    """The decision the index rows give (a new ``decision_id``; not logged): the rows whose
-    measure and list are in force on ``day`` (:mod:`xinyong.catalog.law`; the index holds what
-    the records say, the law of the day says whether it applies)."""
+    """The decision the index rows give, after the single ``liftings`` in force (a new
+    ``decision_id``; not logged): the rows whose measure and list are in force on ``day``
+    (:mod:`xinyong.catalog.law`; the index holds what the records say, the law of the day says
+    whether it applies)."""
     reasons = tuple(reason_for(catalog, row) for row in rows if in_force_on(catalog, row, day))
+    if liftings:
+        reasons = apply_liftings(catalog, reasons, liftings)
     outcome, until = combine(reasons)
     return Decision(
         decision_id=str(uuid.uuid4()),
@@ -361,10 +472,12 @@ def in_force_on(catalog: Catalog, row: IndexRow, day: date) -> bool:
 
 
 def instruments_applied(catalog: Catalog, reasons: Sequence[Reason]) -> tuple[str, ...]:
-    """The instruments a decision applied: each reason's measure's and list's legal bases, each
-    instrument once, in order."""
+    """The instruments a decision applied: each reason's own bases (a single lifting's), its
+    measure's and list's legal bases, each instrument once, in order."""
     found: dict[str, None] = {}
     for reason in reasons:
+        for basis in reason.legal_basis:
+            found.setdefault(basis.instrument, None)
         measure = catalog.measures.get(reason.measure)
         list_def = catalog.lists.get(reason.list)
         for rule in (measure, list_def):
@@ -461,22 +574,7 @@ def _static_reason(
     list_def = catalog.lists.get(list_id)
     bases: list[Basis] = []
     if measure is not None:
-        for ref in measure.legal_basis:
-            inst = catalog.instruments[ref.instrument]
-            art = catalog.article(ref)
-            bases.append(
-                Basis(
-                    instrument=ref.instrument,
-                    article=ref.article,
-                    paragraph=ref.paragraph,
-                    item=ref.item,
-                    citation=catalog.cite(ref),
-                    title_zh=inst.title_zh,
-                    title_en=inst.title_en,
-                    summary_zh=art.summary_zh if art else None,
-                    summary_en=art.summary_en if art else None,
-                )
-            )
+        bases.extend(_basis(catalog, ref) for ref in measure.legal_basis)
     agency_id = measure.implementing_agency if measure else ""
     agency = catalog.authorities.get(agency_id)
     listed_by = list_def.authority if list_def else ""
@@ -498,6 +596,22 @@ def _static_reason(
         _STATIC.clear()
     _STATIC[key] = {**static, "_catalog": catalog}
     return static
+
+
+def _basis(catalog: Catalog, ref: LegalRef) -> Basis:
+    inst = catalog.instruments[ref.instrument]
+    art = catalog.article(ref)
+    return Basis(
+        instrument=ref.instrument,
+        article=ref.article,
+        paragraph=ref.paragraph,
+        item=ref.item,
+        citation=catalog.cite(ref),
+        title_zh=inst.title_zh,
+        title_en=inst.title_en,
+        summary_zh=art.summary_zh if art else None,
+        summary_en=art.summary_en if art else None,
+    )
 
 
 def _way_out(catalog: Catalog, record_type: str | None, listed_by: str) -> WayOut:
