@@ -338,7 +338,7 @@ def bench_screen(url: str, codes: list[str], rows: int, tmp: Path, rng: random.R
     screen(engine, path, ACTION, tmp / "audited.csv", catalog=catalog, audit=reader)
     audited = time.perf_counter() - t0
     t0 = time.perf_counter()
-    index = restriction_table(engine, ACTION, date.today(), None)
+    index = restriction_table(engine, ACTION, date.today(), None, default_catalog())
     con = duckdb.connect()
     con.register("idx", index)
     con.execute(

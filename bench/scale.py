@@ -574,7 +574,7 @@ def bench_screen_spark(url: str, numbered: Path, tmp: Path, n: int, spark: Any) 
 
     engine = connect(url)
     t0 = time.perf_counter()
-    index = restriction_table(engine, ACTION, date.today(), None)
+    index = restriction_table(engine, ACTION, date.today(), None, default_catalog())
     jobs.screen_parquet(spark, [numbered], index, tmp / "out-spark.parquet")
     elapsed = time.perf_counter() - t0
     engine.dispose()

@@ -827,6 +827,39 @@ def layout_samr_lists() -> None:
     book.save(HERE / "serious_illegal_dishonest_enterprise.gsxt.xlsx")
 
 
+def court_and_procurement_2026() -> None:
+    """Issue 18's record types: 陈刚 (under 成都蓉达's restriction as its legal representative)
+    is let fly once; 王伟（北京）, a defaulter, may not leave the country; 深圳新锐 is on the
+    procurement blacklist and 杭州味源 is barred from tenders."""
+    chen, wang = cast("陈刚", "person"), cast("王伟（北京）", "person")
+    write_csv(
+        "consumption_restriction_single_lifting.csv",
+        ["被执行人", "身份证号码", "执行法院", "解除决定书文号", "案号", "决定日期",
+         "准许的消费行为", "解除起始日期", "解除截止日期"],
+        [["陈刚", chen, "成都市武侯区人民法院", "（2024）川0107执456号之一", "（2024）川0107执456号",
+          "2025-08-01", "乘坐飞机", "2025-08-10", "2025-08-12"]],
+        "utf-8-sig",
+    )
+    write_csv(
+        "exit_restriction_decision.csv",
+        ["被限制出境人", "身份证号码", "执行法院", "限制出境决定书文号", "案号", "决定日期"],
+        [["王伟", wang, "北京市朝阳区人民法院", "（2023）京0105执1234号之二", "（2023）京0105执1234号",
+          "2024-01-15"]],
+    )
+    write_csv(
+        "procurement_debarment.csv",
+        ["供应商名称", "统一社会信用代码", "处罚决定书文号", "处罚日期", "禁止参加政府采购活动截止日期",
+         "违法失信行为"],
+        [[XINRUI, cast(XINRUI), "深财采处〔2025〕7号", "2025-03-10", "2027-03-09",
+          "提供虚假材料谋取中标"]],
+    )
+    write_csv(
+        "tender_debarment.csv",
+        ["投标人名称", "统一社会信用代码", "处罚决定书文号", "处罚日期", "取消投标资格截止日期"],
+        [[WEIYUAN, cast(WEIYUAN), "杭建招罚〔2025〕2号", "2025-05-06", "2026-05-05"]],
+    )
+
+
 if __name__ == "__main__":
     defaulters()
     defaulters_bad()
@@ -849,3 +882,4 @@ if __name__ == "__main__":
     layout_courts()
     layout_tax()
     layout_samr_lists()
+    court_and_procurement_2026()

@@ -45,6 +45,14 @@ SAMPLES = {
     "aviation_safety_violation.jsonl": ("aviation_safety_violation", "caac", 1),
     "government_dishonesty.csv": ("government_dishonesty", "court", 1),
     "commitment_breach.csv": ("commitment_breach", "samr", 1),
+    "consumption_restriction_single_lifting.csv": (
+        "consumption_restriction_single_lifting",
+        "court",
+        1,
+    ),
+    "exit_restriction_decision.csv": ("exit_restriction_decision", "court", 1),
+    "procurement_debarment.csv": ("procurement_debarment", "finance_departments", 1),
+    "tender_debarment.csv": ("tender_debarment", "tendering_supervisors", 1),
     # One file per national layout (docs/ingest.md, "Layouts").
     "admin_penalty.sgs_v1.gbk.csv": ("admin_penalty", "samr", 2),
     "admin_penalty.sgs_v2.xlsx": ("admin_penalty", "samr", 2),

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, or_, select
 from tests.lists.mixed_rows import change_statuses, load_all, mixed_rows, write_csv
 
 from xinyong.batch import jobs
@@ -90,8 +90,34 @@ def store(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterato
         one_row_per_batch=False,
     )
     change_statuses(engine, catalog, mixed, at=AT, one_by_one=False)
+    _lift_some_flights(engine, folder / "liftings.csv", load)
     yield engine
     engine.dispose()
+
+
+def _lift_some_flights(engine: Engine, path: Path, load: Callable[[str, Path], None]) -> None:
+    """Single liftings (单次解除) of a flight around ``AT`` for six people the court restricts."""
+    r, ids = restrictions.c, subject_identifiers.c
+    with engine.connect() as conn:
+        people = conn.execute(
+            select(ids.value)
+            .join(restrictions, r.subject_id == ids.subject_id)
+            .where(
+                ids.scheme == "ric", r.superseded_at.is_(None), r.action == "buy_flight_ticket",
+                r.list_id == "consumption_restricted", r.valid_from <= AT,
+                or_(r.valid_to.is_(None), r.valid_to >= AT),
+            )
+            .distinct()
+            .order_by(ids.value)
+            .limit(6)
+        ).scalars().all()  # fmt: skip
+    assert people
+    rows = [
+        {"被执行人": "某某", "身份证号码": code, "执行法院": "某法院", "文号": f"（2025）单解{n}号",
+         "准许的消费行为": "乘坐飞机", "解除起始日期": "2025-05-31", "解除截止日期": "2025-06-02"}
+        for n, code in enumerate(people)
+    ]  # fmt: skip
+    load("consumption_restriction_single_lifting", write_csv(path, rows))
 
 
 def _typed(code: str, rng: random.Random) -> str:
@@ -151,6 +177,7 @@ def test_the_cases_cover_every_outcome_and_kind_of_code(
     assert set(outcomes) == {"permit", "deny", "review", "prefer", "invalid"}
     assert any(v[1] is None and v[0] == "deny" for vs in expected.values() for v in vs)
     assert any(";" in v[2] for vs in expected.values() for v in vs if v[0] != "invalid")
+    assert any(v[0] == "permit" and v[2] for v in expected[("buy_flight_ticket", AT)])  # lifted
 
 
 def test_checker_decides_as_check(
@@ -192,7 +219,7 @@ def test_screen_and_the_batch_screen_decide_as_check(
         on_screen = [(r["outcome"], r["until"], r["measures"] or "") for r in rows]
         engine = DuckDBEngine()
         try:
-            index = restriction_table(store, action, day, None)
+            index = restriction_table(store, action, day, None, catalog)
             batch = jobs.screen_table(engine, numbered, index).to_pylist()
         finally:
             engine.close()
@@ -221,7 +248,9 @@ def _replica_cases(
 ) -> Iterator[tuple[str, str, date, Verdict]]:
     for (action, day), verdicts in expected.items():
         for code, want in zip(codes, verdicts, strict=True):
-            if want[0] != "invalid":
+            # A replica learns restrictions, not single liftings: it denies a lifted trip
+            # (fail closed; docs/decisions.md, "Single lifting").
+            if want[0] != "invalid" and not (want[0] == "permit" and want[2]):
                 yield code, action, day, want
 
 

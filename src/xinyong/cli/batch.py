@@ -108,7 +108,7 @@ def screen_command(
         started = time.perf_counter()
         with opened(db, create=False) as store, database_errors(db):
             require_current(store)
-            index = restriction_table(store, action, day, known)
+            index = restriction_table(store, action, day, known, catalog)
             with running(engine, master) as runner:
                 jobs.screen_files(
                     runner,

@@ -35,7 +35,7 @@ from xinyong.measures.decisions import (
     IndexRow,
     decide,
     known_at_from,
-    liftable,
+    liftable_lists,
     liftings_for,
     require_action,
 )
@@ -75,6 +75,7 @@ class Checker:
         self.catalog = catalog
         self.writer = writer or writer_for(engine)
         self._sqlite = engine.dialect.name == "sqlite"
+        self._liftable = liftable_lists(catalog)
         mark = "?" if self._sqlite else "%s"
         self._subject_sql = _SUBJECT_SQL.replace("?", mark)
         self._rows_sql = {
@@ -127,10 +128,11 @@ class Checker:
         with database_errors():
             sid, rows = self._lookup(ident, action, day, known)
             liftings = []
-            if sid is not None and liftable(self.catalog, rows):
+            if sid is not None and any(row.list_id in self._liftable for row in rows):
                 # Rare (a restricted subject's liftable measure): one pooled read, not prepared.
                 with self.engine.connect() as conn:
-                    liftings = liftings_for(conn, self.catalog, sid, action, day, known)
+                    found = liftings_for(conn, self.catalog, [sid], action, day, known)
+                    liftings = found.get(sid, [])
         return decide(self.catalog, ident, action, day, known, sid, rows, liftings)
 
     def _lookup(

@@ -31,7 +31,7 @@ for a dry run), so that it can be looked up (``replay``) and explained later.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, NamedTuple, Protocol
@@ -280,9 +280,10 @@ def check(
     known = known_at_from(known_at)
     sid = subject_id_for(conn, ident)
     rows = index_rows_for(conn, sid, action, day, known) if sid is not None else []
+    lifted = liftable_lists(catalog)
     liftings = (
-        liftings_for(conn, catalog, sid, action, day, known)
-        if sid is not None and liftable(catalog, rows)
+        liftings_for(conn, catalog, [sid], action, day, known).get(sid, [])
+        if sid is not None and any(row.list_id in lifted for row in rows)
         else []
     )
     decision = decide(catalog, ident, action, day, known, sid, rows, liftings)
@@ -344,28 +345,30 @@ class Lifting(NamedTuple):
     valid_to: date | None
 
 
-def liftable(catalog: Catalog, rows: Sequence[IndexRow]) -> bool:
-    """Whether any row is of a list some single lifting may lift (else no lookup is made)."""
-    lifted = {n for rt in catalog.record_types.values() if rt.lifts for n in rt.lifts.lists}
-    return any(row.list_id in lifted for row in rows)
+def liftable_lists(catalog: Catalog) -> frozenset[str]:
+    """The lists some single lifting may lift (``lifts.lists`` of every type)."""
+    return frozenset(n for rt in catalog.record_types.values() if rt.lifts for n in rt.lifts.lists)
 
 
 def liftings_for(
     conn: Connection,
     catalog: Catalog,
-    subject_id: int,
+    subject_ids: Collection[int],
     action: str,
     at: date,
     known_at: datetime | None,
-) -> list[Lifting]:
-    """The single liftings of ``subject_id`` for ``action`` whose window holds ``at``, in the
-    versions known on ``known_at`` (withdrawn ones left out)."""
+) -> dict[int, list[Lifting]]:
+    """The single liftings of these subjects for ``action`` whose window holds ``at``, in the
+    versions known on ``known_at`` (withdrawn ones left out), by subject."""
     fields_of = {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
-    if not fields_of:
-        return []
+    found: dict[int, list[Lifting]] = {}
+    if not fields_of or not subject_ids:
+        return found
     r = records.c
-    query = select(r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields).where(
-        r.subject_id == subject_id,
+    query = select(
+        r.subject_id, r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields
+    ).where(
+        r.subject_id.in_(sorted(subject_ids)),
         r.record_type.in_(fields_of),
         r.status != "withdrawn",
         r.valid_from <= at,
@@ -377,11 +380,21 @@ def liftings_for(
         query = query.where(
             r.recorded_at <= known_at, or_(r.superseded_at.is_(None), r.superseded_at > known_at)
         )
-    return [
-        Lifting(row.id, row.record_type, row.document_no, row.valid_from, row.valid_to)
-        for row in conn.execute(query.order_by(r.id))
-        if (row.fields or {}).get(fields_of[row.record_type]) == action
-    ]
+    for row in conn.execute(query.order_by(r.id)):
+        if (row.fields or {}).get(fields_of[row.record_type]) == action:
+            found.setdefault(row.subject_id, []).append(
+                Lifting(row.id, row.record_type, row.document_no, row.valid_from, row.valid_to)
+            )
+    return found
+
+
+def lifting_of(
+    catalog: Catalog, list_id: str, effect: str, liftings: Sequence[Lifting]
+) -> Lifting | None:
+    """The lifting that lifts a reason from ``list_id`` with ``effect`` (a reward never is)."""
+    if effect == "prefer":
+        return None
+    return next((f for f in liftings if list_id in _lift_rule(catalog, f.record_type).lists), None)
 
 
 def apply_liftings(
@@ -390,15 +403,7 @@ def apply_liftings(
     """Each reason from a list a lifting lifts becomes that lifting's ``permit`` reason."""
     out: list[Reason] = []
     for reason in reasons:
-        lifting = next(
-            (
-                f
-                for f in liftings
-                if reason.list in _lift_rule(catalog, f.record_type).lists
-                and reason.effect != "prefer"
-            ),
-            None,
-        )
+        lifting = lifting_of(catalog, reason.list, reason.effect, liftings)
         out.append(reason if lifting is None else _lifted(catalog, reason, lifting))
     return tuple(out)
 

@@ -49,7 +49,14 @@ from xinyong.audit import record_many
 from xinyong.catalog.model import Catalog
 from xinyong.codes import normalise, orgcode, regions, ric, uscc
 from xinyong.errors import UnusableInput, first_line
-from xinyong.measures.decisions import PRECEDENCE, known_at_from, require_action
+from xinyong.measures.decisions import (
+    PRECEDENCE,
+    known_at_from,
+    liftable_lists,
+    lifting_of,
+    liftings_for,
+    require_action,
+)
 from xinyong.measures.tables import restrictions
 from xinyong.spreadsheet import neutralise_sql
 from xinyong.store.engine import database_errors
@@ -76,14 +83,20 @@ class ScreenResult:
         return dict(self.__dict__)
 
 
-def restriction_table(engine: Engine, action: str, at: date, known_at: datetime | None) -> pa.Table:
+def restriction_table(
+    engine: Engine, action: str, at: date, known_at: datetime | None, catalog: Catalog
+) -> pa.Table:
     """The index rows for ``action`` holding on ``at``, per code: ``code, effect, until, measure``.
 
     Every identifier of a restricted subject (USCC, organisation code, citizen number) is a code.
+    A row a single lifting lifts on ``at`` is ``permit`` until the lifting's window ends, as in a
+    single check (``decisions.apply_liftings``).
     """
     r = restrictions.c
     query = (
-        select(subject_identifiers.c.value, r.effect, r.valid_to, r.measure_id)
+        select(
+            subject_identifiers.c.value, r.effect, r.valid_to, r.measure_id, r.subject_id, r.list_id
+        )
         .join(subject_identifiers, subject_identifiers.c.subject_id == r.subject_id)
         .where(
             r.action == action,
@@ -101,12 +114,24 @@ def restriction_table(engine: Engine, action: str, at: date, known_at: datetime 
     effects: list[str] = []
     untils: list[date | None] = []
     measures: list[str] = []
+    liftable = liftable_lists(catalog)
+    lift_rows: list[int] = []  # positions of rows a lifting may lift
+    lift_keys: list[tuple[int, str]] = []
     with database_errors(), engine.connect() as conn:
         for row in conn.execute(query).yield_per(50_000):
+            if row[5] in liftable:
+                lift_rows.append(len(codes))
+                lift_keys.append((row[4], row[5]))
             codes.append(row[0])
             effects.append(row[1])
             untils.append(row[2])
             measures.append(row[3])
+        if lift_rows:
+            found = liftings_for(conn, catalog, {k[0] for k in lift_keys}, action, at, known_at)
+            for n, (sid, list_id) in zip(lift_rows, lift_keys, strict=True):
+                lifting = lifting_of(catalog, list_id, effects[n], found.get(sid, ()))
+                if lifting is not None:
+                    effects[n], untils[n] = "permit", lifting.valid_to
     return pa.table(
         {
             "code": pa.array(codes, pa.string()),
@@ -329,7 +354,7 @@ def screen(
     require_action(catalog, action)
     path, out = Path(path), Path(out)
     day = at or date.today()
-    index = restriction_table(engine, action, day, known_at_from(known_at))
+    index = restriction_table(engine, action, day, known_at_from(known_at), catalog)
     written = out.parent / f".{out.name}.partial"
     con = duckdb.connect()
     try:
@@ -476,19 +501,22 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
     progress(100.0)
 
 
-#: Per code: the strongest effect, the latest end among its reasons (NULL if any is open), and
-#: the measures behind it — the same rule as ``decisions.combine``.
+#: Per code: the strongest effect, the latest end among its reasons (NULL if any is open; none
+#: for ``permit``, a single lifting's), and the measures behind it — the same rule as
+#: ``decisions.combine``.
 COMBINE_SQL = """
 WITH ranked AS (
     SELECT code, effect, until, measure,
-           CASE effect WHEN 'deny' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
+           CASE effect WHEN 'deny' THEN 1 WHEN 'review' THEN 2 WHEN 'prefer' THEN 3 ELSE 4 END
+               AS rank
     FROM xy_index
 ), best AS (
     SELECT code, min(rank) AS rank FROM ranked GROUP BY code
 )
 SELECT r.code AS code,
        any_value(r.effect) AS outcome,
-       CASE WHEN bool_or(r.until IS NULL) THEN NULL ELSE max(r.until) END AS until,
+       CASE WHEN bool_or(r.until IS NULL) OR min(r.rank) = 4 THEN NULL ELSE max(r.until) END
+           AS until,
        string_agg(DISTINCT r.measure, ';' ORDER BY r.measure) AS measures
 FROM ranked r JOIN best b ON r.code = b.code AND r.rank = b.rank
 GROUP BY r.code
