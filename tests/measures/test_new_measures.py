@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.measures.conftest import ENTERPRISE, PERSON_A, PERSON_B, PERSON_D, Load, cli_check
+from tests.measures.conftest import (
+    ENTERPRISE,
+    PERSON_A,
+    PERSON_B,
+    PERSON_D,
+    Load,
+    cli_check,
+    defaulter,
+)
 
 from xinyong.catalog import default_catalog
 
@@ -139,3 +147,55 @@ def test_the_serious_list_bars_its_legal_representative_and_brings_key_supervisi
     assert commitment["outcome"] == "deny"
     tender = cli_check(db_url, ENTERPRISE, "bid_tender", *at)
     assert tender["outcome"] == "review"
+
+
+def test_the_director_bar_asks_for_review_not_a_refusal(db_url: str, load: Load) -> None:
+    """公司法 art. 178 needs a large debt due and unpaid, which the listing alone does not show."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "赵六", "（2024）浙0106执9号")])
+    decision = cli_check(db_url, PERSON_D, "serve_as_legal_representative", "--at", "2025-01-01")
+    assert decision["outcome"] == "review"
+    bar = _by_measure(decision)["defaulter_officer_bar"]
+    assert bar["legal_basis"][0]["citation"].endswith("第一百七十八条")
+
+
+def test_only_tax_violators_able_but_refusing_to_pay_are_barred_from_flights(
+    db_url: str, load: Load
+) -> None:
+    """384/385号 category 二 reaches major tax violators who can pay and refuse, not the list."""
+
+    def violator(code: str, case: str, refusing: str) -> dict[str, str]:
+        return {
+            "纳税人名称": "某某",
+            "纳税人识别号": code,
+            "税务行政处罚决定书文号": case,
+            "决定日期": "2024-11-20",
+            "案件性质": "逃避追缴欠税",
+            "公布日期": "2024-12-05",
+            "有履行能力但拒不履行": refusing,
+        }
+
+    load(
+        "major_tax_violation",
+        [
+            violator(PERSON_A, "穗税罚〔2024〕1号", "是"),
+            violator(PERSON_B, "穗税罚〔2024〕2号", "否"),
+        ],
+    )
+    at = ("--at", "2025-06-01")
+    refusing = cli_check(db_url, PERSON_A, "buy_flight_ticket", *at)
+    assert refusing["outcome"] == "deny"
+    assert _by_measure(refusing)["serious_dishonesty_flight_ban"]["list"] == (
+        "major_tax_violators_refusing"
+    )
+    assert cli_check(db_url, PERSON_B, "buy_flight_ticket", *at)["outcome"] == "permit"
+    assert cli_check(db_url, PERSON_B, "buy_train_seat_premium", *at)["outcome"] == "permit"
+    # Both stay on the major tax violators list, with its other measures.
+    assert cli_check(db_url, PERSON_B, "commitment_approval", *at)["outcome"] == "deny"
+
+
+def test_the_tax_grade_has_no_direct_d_for_the_market_regulators_list() -> None:
+    model = default_catalog().scoring_models["tax_credit_grade"]
+    assert model.spec.kind == "points"
+    assert "serious_illegal_dishonest_enterprise" not in {
+        rule.when.record_type for rule in model.spec.grade_rules
+    }

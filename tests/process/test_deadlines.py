@@ -54,6 +54,13 @@ def test_rule_table_cites_catalog_articles_and_defaults() -> None:
     assert (
         objection_rule("judgment_defaulter").describe(catalog).startswith("15d · 法释〔2017〕7号")
     )
+    # An objection to a consumption restriction order is one to an enforcement act (民事诉讼法),
+    # not a correction of the defaulter list (法释〔2017〕7号 art. 12).
+    for enforcement_act in ("consumption_restriction_order", "exit_restriction_decision"):
+        assert (
+            objection_rule(enforcement_act).describe(catalog)
+            == "15d · 《中华人民共和国民事诉讼法（2023年修正）》 第二百三十六条"
+        )
     assert suspends_during_objection("railway_safety_violation")
     assert not suspends_during_objection("judgment_defaulter")
     assert not suspends_during_objection("admin_penalty")

@@ -46,6 +46,10 @@ BY_ID: dict[str, Rate] = {
     # A single lifting is a court's decision about one trip of one restricted person, not a
     # population rate: none are drawn (the decision tests write their own).
     "consumption_restriction_single_lifting": Rate(0.0, 0.0, "not drawn"),
+    # Exit bans and procurement or tender debarments are rare next to penalties: assumed.
+    "exit_restriction_decision": Rate(2e-4, 0.0, "assumed"),
+    "procurement_debarment": Rate(0.0, 5e-4, "assumed"),
+    "tender_debarment": Rate(0.0, 5e-4, "assumed"),
 }
 
 BY_CATEGORY: dict[Category, Rate] = {

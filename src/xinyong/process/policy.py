@@ -15,7 +15,9 @@ period whose last day is a day off ends on the next working day.
 | --- | --- | --- | --- |
 | (default) | 10wd | no | 2025 plan: Credit China forwards and answers within 10 working days |
 | judgment_defaulter | 15d | no | 法释〔2017〕7号 art. 12: review in 15 days; listing stands |
-| consumption_restriction_order | 15d | no | same court procedure |
+| consumption_restriction_order | 15d | no | 民事诉讼法 art. 236: objection to an enforcement act, 15 days |
+| exit_restriction_decision | 15d | no | the same article: an exit ban is an enforcement act |
+| consumption_restriction_single_lifting | 15d | no | the same article (e.g. the creditor objects) |
 | railway_safety_violation | 7wd | yes | 384号: 7-working-day objection period before it applies |
 | aviation_safety_violation | 7wd | yes | 385号: same publicity-period rule |
 """
@@ -52,6 +54,18 @@ DEFAULT_RULE = ObjectionRule(
     "itself is unconfirmed; the repair deadline is used)",
 )
 
+#: An objection to an enforcement act (a consumption restriction order, an exit ban, a single
+#: lifting) is the Civil Procedure Law's, not the defaulter list's correction procedure.
+_ENFORCEMENT_ACT = ObjectionRule(
+    deadline=Duration(amount=15, unit="d"),
+    legal_basis=LegalRef(instrument="civil_procedure_law_2023", article="236"),
+    note_zh="向执行法院提出书面异议，法院十五日内审查；不服裁定的，自送达之日起十日内向上一级法院申请复议；"
+    "异议期间不停止执行（条文号未核实）",
+    note_en="a written objection to the enforcing court, reviewed within 15 days; against the ruling, "
+    "reconsideration by the next higher court within 10 days of service; enforcement continues "
+    "meanwhile (article number unconfirmed)",
+)
+
 #: Record type → its objection rule. Types not named here take ``DEFAULT_RULE``.
 OBJECTION_RULES: dict[str, ObjectionRule] = {
     "judgment_defaulter": ObjectionRule(
@@ -61,12 +75,9 @@ OBJECTION_RULES: dict[str, ObjectionRule] = {
         note_en="the court reviews within 15 days and corrects within 3 working days; the "
         "listing stands meanwhile",
     ),
-    "consumption_restriction_order": ObjectionRule(
-        deadline=Duration(amount=15, unit="d"),
-        legal_basis=LegalRef(instrument="spc_defaulter_list_2017", article="12"),
-        note_zh="参照失信被执行人名单纠正程序",
-        note_en="by analogy with the defaulter-list correction procedure",
-    ),
+    "consumption_restriction_order": _ENFORCEMENT_ACT,
+    "exit_restriction_decision": _ENFORCEMENT_ACT,
+    "consumption_restriction_single_lifting": _ENFORCEMENT_ACT,
     "railway_safety_violation": ObjectionRule(
         deadline=Duration(amount=7, unit="wd"),
         legal_basis=LegalRef(instrument="ndrc_railway_2018", article="publication"),
