@@ -860,6 +860,43 @@ def court_and_procurement_2026() -> None:
     )
 
 
+def catalog_2024_categories() -> None:
+    """The 2024 catalog's other categories: 苏州恒达 pledged a patent and holds an honour;
+    深圳新锐 owes social-insurance contributions; 南京瑞康 passed an inspection and supplied
+    its own information."""
+    write_csv(
+        "ip_pledge_registration.csv",
+        ["出质人", "统一社会信用代码", "质押登记号", "登记日期", "权利类型", "注册号/专利号", "质权人",
+         "质押期限截止日期"],
+        [[HENGDA, cast(HENGDA), "Y2025320000123", "2025-04-18", "专利权", "ZL202110012345.6",
+          "中国银行苏州分行", "2027-04-17"]],
+    )
+    write_csv(
+        "social_insurance_arrears.csv",
+        ["用人单位名称", "统一社会信用代码", "责令限期缴纳决定书文号", "决定日期", "欠缴金额（元）",
+         "具备缴纳能力但拒不缴纳"],
+        [[XINRUI, cast(XINRUI), "深人社社保责〔2025〕18号", "2025-06-03", "182,400.00", "否"]],
+    )
+    write_csv(
+        "honesty_honour.csv",
+        ["获奖单位或个人", "统一社会信用代码", "表彰文件文号", "授予日期", "荣誉名称", "授予机关"],
+        [[HENGDA, cast(HENGDA), "苏市监〔2025〕40号", "2025-03-15", "江苏省守合同重信用企业",
+          "苏州市市场监督管理局"]],
+    )
+    write_csv(
+        "admin_other_act.csv",
+        ["行政相对人名称", "统一社会信用代码", "决定文书号", "检查日期", "行为类别", "检查结果", "实施机关"],
+        [[RUIKANG, cast(RUIKANG), "宁市监查〔2025〕311号", "2025-09-09", "行政监督检查", "未发现问题",
+          "南京市市场监督管理局"]],
+    )
+    write_csv(
+        "voluntary_information.csv",
+        ["信用主体名称", "统一社会信用代码", "受理编号", "提供日期", "信息内容"],
+        [[RUIKANG, cast(RUIKANG), "XYZG-2025-000812", "2025-10-10",
+          "2024年度纳税信用A级、社会责任报告一份（本主体自愿提供）"]],
+    )
+
+
 if __name__ == "__main__":
     defaulters()
     defaulters_bad()
@@ -883,3 +920,4 @@ if __name__ == "__main__":
     layout_tax()
     layout_samr_lists()
     court_and_procurement_2026()
+    catalog_2024_categories()

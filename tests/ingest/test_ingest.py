@@ -53,6 +53,11 @@ SAMPLES = {
     "exit_restriction_decision.csv": ("exit_restriction_decision", "court", 1),
     "procurement_debarment.csv": ("procurement_debarment", "finance_departments", 1),
     "tender_debarment.csv": ("tender_debarment", "tendering_supervisors", 1),
+    "ip_pledge_registration.csv": ("ip_pledge_registration", "cnipa", 1),
+    "social_insurance_arrears.csv": ("social_insurance_arrears", "mohrss", 1),
+    "honesty_honour.csv": ("honesty_honour", "government_bodies", 1),
+    "admin_other_act.csv": ("admin_other_act", "government_bodies", 1),
+    "voluntary_information.csv": ("voluntary_information", "ncpcic", 1),
     # One file per national layout (docs/ingest.md, "Layouts").
     "admin_penalty.sgs_v1.gbk.csv": ("admin_penalty", "samr", 2),
     "admin_penalty.sgs_v2.xlsx": ("admin_penalty", "samr", 2),

@@ -199,3 +199,36 @@ def test_the_tax_grade_has_no_direct_d_for_the_market_regulators_list() -> None:
     assert "serious_illegal_dishonest_enterprise" not in {
         rule.when.record_type for rule in model.spec.grade_rules
     }
+
+
+def test_an_honour_puts_the_holder_on_a_red_list_and_supplied_information_on_none(
+    db_url: str, load: Load
+) -> None:
+    load(
+        "honesty_honour",
+        [
+            {
+                "获奖单位或个人": "杭州某某贸易有限公司",
+                "统一社会信用代码": ENTERPRISE,
+                "表彰文件文号": "浙市监〔2025〕1号",
+                "授予日期": "2025-03-01",
+                "荣誉名称": "守合同重信用企业",
+                "有效期至": "2026-02-28",
+            }
+        ],
+        source="government_bodies",
+    )
+    during = cli_check(db_url, ENTERPRISE, "green_channel", "--at", "2025-06-01")
+    assert during["outcome"] == "prefer"
+    assert _by_measure(during)["honour_green_channel"]["list"] == "honesty_honourees"
+    assert cli_check(db_url, ENTERPRISE, "green_channel", "--at", "2026-03-01")["outcome"] == (
+        "permit"
+    )
+    catalog = default_catalog()
+    assert catalog.lists["honesty_honourees"].polarity == "red"
+    voluntary = catalog.record_types["voluntary_information"]
+    assert voluntary.disclosure == "subject_only"
+    on_lists = {c.record_type for lst in catalog.lists.values() for c in lst.criteria}
+    assert {"voluntary_information", "ip_pledge_registration", "admin_other_act"}.isdisjoint(
+        on_lists
+    )

@@ -55,6 +55,9 @@ class Category(StrEnum):
     COMMITMENT = "commitment"
     CREDIT_EVALUATION = "credit_evaluation"
     HONOUR = "honour"
+    INTELLECTUAL_PROPERTY = "intellectual_property"
+    LAW_COMPLIANCE = "law_compliance"
+    VOLUNTARY = "voluntary"
 
     @property
     def label_zh(self) -> str:
@@ -87,6 +90,12 @@ CATEGORY_LABELS: dict[Category, tuple[str, str]] = {
     Category.COMMITMENT: ("信用承诺及其履行情况信息", "credit commitments and their performance"),
     Category.CREDIT_EVALUATION: ("信用评价结果信息", "credit evaluation results"),
     Category.HONOUR: ("诚实守信相关荣誉信息", "honours for honesty"),
+    Category.INTELLECTUAL_PROPERTY: ("知识产权信息", "intellectual property"),
+    Category.LAW_COMPLIANCE: (
+        "遵守法律法规情况信息（含社会保险缴纳）",
+        "compliance with laws and regulations (social-insurance contributions among them)",
+    ),
+    Category.VOLUNTARY: ("信用主体自愿提供的信用信息", "information the subject supplies itself"),
 }
 
 # Kinds of information the platform must never hold. Named here only to refuse them clearly.

@@ -15,7 +15,7 @@ period whose last day is a day off ends on the next working day.
 | --- | --- | --- | --- |
 | (default) | 10wd | no | 2025 plan: Credit China forwards and answers within 10 working days |
 | judgment_defaulter | 15d | no | 法释〔2017〕7号 art. 12: review in 15 days; listing stands |
-| consumption_restriction_order | 15d | no | 民事诉讼法 art. 236: objection to an enforcement act, 15 days |
+| consumption_restriction_order | 15d | no | 民事诉讼法 art. 236: objection to an enforcement act |
 | exit_restriction_decision | 15d | no | the same article: an exit ban is an enforcement act |
 | consumption_restriction_single_lifting | 15d | no | the same article (e.g. the creditor objects) |
 | railway_safety_violation | 7wd | yes | 384号: 7-working-day objection period before it applies |
@@ -59,11 +59,11 @@ DEFAULT_RULE = ObjectionRule(
 _ENFORCEMENT_ACT = ObjectionRule(
     deadline=Duration(amount=15, unit="d"),
     legal_basis=LegalRef(instrument="civil_procedure_law_2023", article="236"),
-    note_zh="向执行法院提出书面异议，法院十五日内审查；不服裁定的，自送达之日起十日内向上一级法院申请复议；"
-    "异议期间不停止执行（条文号未核实）",
-    note_en="a written objection to the enforcing court, reviewed within 15 days; against the ruling, "
-    "reconsideration by the next higher court within 10 days of service; enforcement continues "
-    "meanwhile (article number unconfirmed)",
+    note_zh="向执行法院提出书面异议，法院十五日内审查；不服裁定的，自送达之日起十日内向上一级法院"
+    "申请复议；异议期间不停止执行（条文号未核实）",
+    note_en="a written objection to the enforcing court, reviewed within 15 days; against the "
+    "ruling, reconsideration by the next higher court within 10 days of service; enforcement "
+    "continues meanwhile (article number unconfirmed)",
 )
 
 #: Record type → its objection rule. Types not named here take ``DEFAULT_RULE``.
