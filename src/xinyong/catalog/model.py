@@ -651,9 +651,10 @@ class Layout(_Frozen):
 
 
 class AdultsOnly(_Frozen):
-    """A rule that reaches only persons aged 18 or over on its date (法释〔2017〕7号第四条 for
-    defaulters): the article, and what is unconfirmed. Age comes from the citizen number's birth
-    date (:func:`xinyong.codes.ric.is_minor_on`), or a published age where the number is masked."""
+    """A record type that may concern only persons aged 18 or over on its decision date
+    (法释〔2017〕7号第四条 for defaulters): the article, and what is unconfirmed. Age comes from the
+    citizen number's birth date (:func:`xinyong.codes.ric.is_minor_on`), or a published age where
+    the number is masked."""
 
     legal_basis: list[LegalRef] = Field(min_length=1)
     note: str | None = None
@@ -1078,8 +1079,6 @@ class ScoringModel(_Entity):
     subject_kinds: list[SubjectKind] = Field(min_length=1)
     example: bool = False
     spec: PointsSpec | ScorecardSpec = Field(discriminator="kind")
-    #: Persons under 18 on the scoring date get no score from the model, citing this.
-    adults_only: AdultsOnly | None = None
 
     def conditions(self) -> list[tuple[str, RecordCondition]]:
         """Every record condition of the model with a path to it, for the loader's pass 2."""
