@@ -1,9 +1,9 @@
-"""Decisions do not move with the faster ingest and screen (issue 19).
+"""Decisions do not move with the faster ingest (issue 19).
 
 Revision 0013 drops the restriction index's foreign keys to ``subjects`` (they cost PostgreSQL
-more than the rows); the screen's code checks are computed once per row. Neither may change a
-single decision. A store is loaded at revision 0009 (the index with its foreign keys) from a
-generated lab population (every record type, officers and their roles), then migrated:
+more than the rows themselves); that may not change a single decision. A store is loaded at
+revision 0009 (the index with its foreign keys) from a generated lab population (every record
+type, officers and their roles), then migrated:
 
 - every decision it gave before migrating, it gives after (every code the index names, and
   codes it does not know or that are malformed; every action; three days);

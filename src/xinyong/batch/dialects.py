@@ -9,11 +9,7 @@ function of that name:
   not ``$``, so a trailing newline does not match, as in RE2);
 - ``try_strptime(s, '%Y%m%d')`` → ``try_to_timestamp(s, 'yyyyMMdd')`` (strict: 30 February is
   NULL on both engines);
-- ``left(s, -n)`` (DuckDB: all but the last ``n`` characters) → ``substring(s, 1, length(s) - n)``;
-- ``WITH x AS MATERIALIZED (…)`` → ``WITH x AS (…)``: DuckDB inlines a CTE into every place
-  that names its columns, and does not share a subexpression inside ``CASE`` branches, so the
-  screen's code checks say ``MATERIALIZED`` to be computed once per row (4× faster); Spark has
-  no such keyword (its generated code shares subexpressions itself).
+- ``left(s, -n)`` (DuckDB: all but the last ``n`` characters) → ``substring(s, 1, length(s) - n)``.
 
 No user-defined functions: everything runs inside the engine, vectorised on DuckDB and in
 generated code on Spark. A function neither sqlglot nor this module knows is left as written, so
@@ -56,9 +52,6 @@ def _for_spark(node: exp.Expression) -> exp.Expression:
             this="TRY_TO_TIMESTAMP",
             expressions=[value, exp.Literal.string(_java_format(fmt.this))],
         )
-    if isinstance(node, exp.CTE) and node.args.get("materialized"):
-        node.set("materialized", None)
-        return node
     if isinstance(node, exp.Left) and isinstance(node.expression, exp.Neg):
         text = node.this
         keep = exp.Sub(this=exp.Length(this=text.copy()), expression=node.expression.this)

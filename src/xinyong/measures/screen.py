@@ -244,7 +244,7 @@ WITH c0 AS (
     FROM c
     LEFT JOIN xy_regions g1 ON g1.code = substr({v}, 1, 6)
     LEFT JOIN xy_regions g2 ON g2.code = substr({v}, 3, 6)
-), r AS MATERIALIZED (
+), r AS (
     SELECT n, raw, v, len, d18, x17, kind,
            CASE kind
                WHEN 'ric' THEN {_ric_reason("v").replace("g1.code", "r1")}
