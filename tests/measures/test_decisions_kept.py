@@ -2,8 +2,8 @@
 
 Revision 0013 drops the restriction index's foreign keys to ``subjects`` (they cost PostgreSQL
 more than the rows themselves); that may not change a single decision. A store is loaded at
-revision 0009 (the index with its foreign keys) from a generated lab population (every record
-type, officers and their roles), then migrated:
+the revision before 0013 (the index with its foreign keys) from a generated lab population
+(every record type, officers and their roles), then migrated:
 
 - every decision it gave before migrating, it gives after (every code the index names, and
   codes it does not know or that are malformed; every action; three days);
@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select
 
 from xinyong.catalog import Catalog, default_catalog
@@ -39,13 +40,13 @@ from xinyong.measures.index import rebuild_index
 from xinyong.measures.screen import screen
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import opened
-from xinyong.store.schema import migrate, upgrade
+from xinyong.store.schema import alembic_config, migrate, upgrade
 from xinyong.store.tables import subject_identifiers
 
 AT = date(2025, 6, 1)
 DAYS = (date(2021, 3, 1), AT, date(2026, 9, 1))
 #: The revision before this change: the index with its foreign keys to subjects.
-BEFORE = "0009"
+BEFORE = str(ScriptDirectory.from_config(alembic_config()).get_revision("0013").down_revision)
 #: (outcome, until as ISO text or "", the measures behind the outcome) or ("invalid", "", why).
 Verdict = tuple[str, str, str]
 Decisions = dict[tuple[str, date], list[Verdict]]

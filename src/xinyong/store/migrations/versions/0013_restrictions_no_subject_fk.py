@@ -1,7 +1,7 @@
 """The restriction index without foreign keys to subjects: restrictions_no_subject_fk
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 
 ``restrictions`` is derived (from ``list_entries`` and ``subject_relations``, whose subjects are
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
