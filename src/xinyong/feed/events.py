@@ -314,7 +314,8 @@ class _RestrictionPayloads:
     ``xinyong.store.queries.subject_id_for`` looks a code up among); then what the catalog
     says of the measure (``effect``, ``implementing_agency``, ``legal_basis``). The same text
     ``_PAYLOAD`` makes of that dict; the parts that repeat are encoded once per action and
-    measure, list and subject, as a batch has hundreds of thousands of these."""
+    measure, and once per fact (the entry, the relation, the subject), as a batch has hundreds
+    of thousands of these."""
 
     def __init__(
         self, catalog: Catalog, identifiers: Mapping[int, list[tuple[str, str]]] | None = None
@@ -326,6 +327,7 @@ class _RestrictionPayloads:
         self.days: dict[date | None, str] = {}
         self.texts: dict[str | None, str] = {None: "null"}
         self.known_as: dict[int, str] = {}
+        self.middles: dict[tuple[Any, ...], str] = {}
 
     def __call__(self, rc: RestrictionChange, via_subject: str | None = None) -> str:
         head = self.heads.get((rc.action, rc.measure_id))
@@ -335,6 +337,16 @@ class _RestrictionPayloads:
         tail = self.tails.get(rc.measure_id)
         if tail is None:
             tail = self.tails[rc.measure_id] = ", " + _PAYLOAD.encode(self.about(rc.measure_id))[1:]
+        # The part between: the same for every action and measure one fact (an entry, and for a
+        # person reached through an enterprise, the relation) restricts — about 17 per entry.
+        fact = (rc.subject_id, rc.list_id, rc.entry_id, rc.record_key, rc.valid_from,
+                rc.valid_to, via_subject, rc.role, rc.relation_record_id)  # fmt: skip
+        middle = self.middles.get(fact)
+        if middle is None:
+            middle = self.middles[fact] = self._middle(rc, via_subject)
+        return f"{head}{middle}{tail}"
+
+    def _middle(self, rc: RestrictionChange, via_subject: str | None) -> str:
         days = self.days
         start = days.get(rc.valid_from) or days.setdefault(rc.valid_from, _day(rc.valid_from))
         end = days.get(rc.valid_to) or days.setdefault(rc.valid_to, _day(rc.valid_to))
@@ -351,7 +363,7 @@ class _RestrictionPayloads:
             known_as = self.known_as[rc.subject_id] = _PAYLOAD.encode(
                 [{"scheme": scheme, "value": value} for scheme, value in found]
             )
-        return f'{head}{start}, "valid_to": {end}, {entry}, "identifiers": {known_as}{tail}'
+        return f'{start}, "valid_to": {end}, {entry}, "identifiers": {known_as}'
 
     def _text(self, value: str | None) -> str:
         """A list id or role as JSON (a few distinct values: kept)."""

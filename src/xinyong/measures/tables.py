@@ -38,21 +38,23 @@ restrictions = Table(
     "restrictions",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("subject_id", Id, ForeignKey("subjects.id"), nullable=False),
+    Column("subject_id", Id, nullable=False),
     Column("action", String(64), nullable=False),
     Column("measure_id", String(64), nullable=False),
     Column("effect", String(8), nullable=False),
     Column("list_id", String(64), nullable=False),
     Column("entry_id", Id, nullable=False),
-    Column("source_subject_id", Id, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("source_subject_id", Id, nullable=False, index=True),
     Column("record_id", Id, nullable=False),
-    Column("via_subject_id", Id, ForeignKey("subjects.id"), nullable=True),
+    Column("via_subject_id", Id, nullable=True),
     Column("role", String(32), nullable=True),
     Column("relation_record_id", Id, nullable=True),
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("superseded_at", UTCDateTime(), nullable=True),
+    # No foreign key to subjects either (revision 0013): three probes per index row written cost
+    # PostgreSQL more than the row itself (docs/performance.md); subjects are never deleted.
     # The keys of record_id's and relation_record_id's records. No foreign key to records: the
     # index is derived (from list_entries and subject_relations, which reference records), and
     # re-derivation checks it (lists.derive.rebuild, `xinyong batch derive --compare`); a

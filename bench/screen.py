@@ -1,0 +1,173 @@
+"""Bench: ``xinyong.measures.screen`` of N codes against a bare DuckDB join, same run, repeated.
+
+    python bench/screen.py --rows 2000000 --repeat 3 [--profile]
+
+A synthetic SQLite store (``bench/decisions.py``'s ``build``: ``--subjects`` individuals,
+``--restrictions`` index rows for ``buy_flight_ticket``) and a Parquet file of ``--rows`` codes
+(0.1% with a changed last character). Each repeat runs, in turn:
+
+- ours: ``screen(engine, codes.parquet, action, out.csv)`` — reads the index out of the store,
+  checks every code, combines, writes CSV in input order, counts the outcomes;
+- bare: the same index read out of the store, then a DuckDB ``LEFT JOIN`` of the raw codes
+  against it written to CSV (no code checks, no order, no formula neutralising).
+
+Prints each pair, the medians and their ratio (goal <= 1.5), in wall-clock seconds and in CPU
+seconds of this process (DuckDB's threads included): on a machine shared with other work the
+wall clock moves with the neighbours' load, the CPU seconds much less. ``--profile`` also
+prints the CPU seconds of each part of the screen query, each added to the one before (the
+code checks, the decisions, the CSV write, the order, the formula neutralising, the count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+from decisions import ACTION, build
+from xinyong.catalog import default_catalog
+from xinyong.codes import regions
+from xinyong.measures.screen import (
+    COMBINE_SQL,
+    codes_sql,
+    decisions_sql,
+    restriction_table,
+    screen,
+)
+from xinyong.spreadsheet import neutralise_sql
+from xinyong.store.engine import connect
+
+
+def cpu() -> float:
+    """CPU seconds this process has used (every thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def codes_file(path: Path, codes: list[str], rows: int, rng: random.Random) -> None:
+    writer = None
+    step = 1_000_000
+    for start in range(0, rows, step):
+        n = min(step, rows - start)
+        part = [rng.choice(codes) for _ in range(n)]
+        for i in range(0, n, 1000):  # 0.1% invalid: a changed last character
+            part[i] = part[i][:-1] + ("0" if part[i][-1] != "0" else "1")
+        table = pa.table({"code": part})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+def ours(url: str, path: Path, out: Path) -> tuple[float, float, dict[str, int]]:
+    engine = connect(url)
+    t0, c0 = time.perf_counter(), cpu()
+    result = screen(engine, path, ACTION, out, catalog=default_catalog())
+    elapsed, used = time.perf_counter() - t0, cpu() - c0
+    engine.dispose()
+    return elapsed, used, result.outcomes
+
+
+def bare(url: str, path: Path, out: Path) -> tuple[float, float]:
+    engine = connect(url)
+    t0, c0 = time.perf_counter(), cpu()
+    index = restriction_table(engine, ACTION, date.today(), None)
+    con = duckdb.connect()
+    con.register("idx", index)
+    con.execute(
+        f"COPY (SELECT b.code, coalesce(i.effect, 'permit') AS outcome, i.until, i.measure "
+        f"FROM read_parquet('{path}') b LEFT JOIN idx i ON i.code = b.code) "
+        f"TO '{out}' (FORMAT CSV, HEADER)"
+    )
+    con.close()
+    elapsed, used = time.perf_counter() - t0, cpu() - c0
+    engine.dispose()
+    return elapsed, used
+
+
+def profile(url: str, path: Path, tmp: Path) -> None:
+    engine = connect(url)
+    c0 = cpu()
+    index = restriction_table(engine, ACTION, date.today(), None)
+    print(f"  CPU s: index read out of the store {cpu() - c0:.2f} ({index.num_rows:,} rows)")
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.register("xy_index", index)
+    con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
+    con.execute(f"CREATE TEMP TABLE xy_decided AS {COMBINE_SQL}")
+    source = f"SELECT row_number() OVER () AS n, code AS raw FROM read_parquet('{path}')"
+    decided = decisions_sql(source)
+    target = tmp / "p.csv"
+    plain = "code, outcome, until, measures"
+    for label, sql in (
+        ("read the codes", f"SELECT count(raw), max(n) FROM ({source})"),
+        ("+ code checks", f"SELECT count(*) FROM ({codes_sql(source)}) "
+                          "WHERE coalesce(reason, scheme, value) = ''"),
+        ("+ decisions (joins)", f"SELECT count(outcome), count(until) FROM ({decided})"),
+        ("+ CSV write", f"COPY (SELECT {plain} FROM ({decided})) TO '{target}' (FORMAT CSV)"),
+        ("+ input order", f"COPY (SELECT {plain} FROM ({decided}) ORDER BY n) TO '{target}' "
+                          "(FORMAT CSV)"),
+        ("+ neutralising", f"COPY (SELECT {neutralise_sql('code')} AS code, outcome, until, "
+                           f"measures FROM ({decided}) ORDER BY n) TO '{target}' (FORMAT CSV)"),
+        ("the count (reads the output again)",
+         f"SELECT outcome, count(*) FROM read_csv('{target}') GROUP BY outcome"),
+    ):  # fmt: skip
+        c0 = cpu()
+        con.execute(sql).fetchall()
+        print(f"  CPU s: {label} {cpu() - c0:.2f}")
+    con.close()
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--restrictions", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(2024)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        t0 = time.perf_counter()
+        codes = build(url, args.subjects, args.restrictions, rng)
+        path = tmp / "codes.parquet"
+        codes_file(path, codes, args.rows, rng)
+        print(f"store: {args.subjects:,} subjects, {args.restrictions:,} restrictions; "
+              f"{args.rows:,} codes ({time.perf_counter() - t0:.1f} s to build)")  # fmt: skip
+        mine: list[tuple[float, float]] = []
+        base: list[tuple[float, float]] = []
+        for i in range(args.repeat):
+            seconds, used, outcomes = ours(url, path, tmp / "out.csv")
+            mine.append((seconds, used))
+            base.append(bare(url, path, tmp / "bare.csv"))
+            (w1, c1), (w2, c2) = mine[-1], base[-1]
+            print(f"run {i + 1}: screen {w1:.2f} s (CPU {c1:.2f} s) {outcomes}; bare join "
+                  f"{w2:.2f} s (CPU {c2:.2f} s); ratio {w1 / w2:.2f}x "
+                  f"(CPU {c1 / c2:.2f}x)")  # fmt: skip
+        if args.profile:
+            profile(url, path, tmp)
+        m, b = statistics.median(w for w, _ in mine), statistics.median(w for w, _ in base)
+        pairs = list(zip(mine, base, strict=True))
+        ratio = statistics.median(x[0] / y[0] for x, y in pairs)
+        cpu_ratio = statistics.median(x[1] / y[1] for x, y in pairs)
+        print(f"screen {args.rows:,} codes: median {m:.2f} s; bare DuckDB join median {b:.2f} s; "
+              f"median of the runs' ratios {ratio:.2f}x, in CPU seconds {cpu_ratio:.2f}x "
+              f"(goal <= 1.5)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
