@@ -379,6 +379,48 @@ def test_processes_appending_at_once_keep_one_chain(audit_engine: Engine, db_url
     assert result.count == processes * per_process
 
 
+GROUPED_APPENDER = """
+import sys, threading
+from xinyong.measures.writer import DecisionWriter, wait
+from xinyong.store.engine import connect
+engine = connect(sys.argv[1])
+writer = DecisionWriter(engine, sync=False)
+def caller(t):
+    for i in range(int(sys.argv[3])):
+        wait(writer.append_event({"actor": f"{sys.argv[2]}-{t}", "role": "agency",
+             "purpose": "并发测试", "subject": "S", "action": "read", "detail": {"i": i}}))
+threads = [threading.Thread(target=caller, args=(t,)) for t in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+writer.close()
+print(writer.groups)
+"""
+
+
+def test_two_processes_group_committing_keep_one_chain(audit_engine: Engine, db_url: str) -> None:
+    """Two API-like processes, each with its writer and 8 waiting callers: their groups
+    interleave on the head (one lock per group, not per event) and the chain verifies."""
+    processes, per_caller = 2, 25
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", GROUPED_APPENDER, db_url, f"proc-{n}", str(per_caller)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(processes)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in running]
+    assert [p.returncode for p in running] == [0] * processes
+    with audit_engine.connect() as conn:
+        result = verify(conn)
+        actors = {e.actor for e in list_events(conn)}
+    assert result.ok, result.explanation
+    assert result.count == processes * 8 * per_caller
+    assert len(actors) == processes * 8
+    groups = sum(int(out.split()[-1]) for out in outputs)
+    assert groups < result.count  # some groups held more than one event
+
+
 def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) -> None:
     events = append(audit_engine, 3)
     tamper(audit_engine, update(audit_head).values(seq=2, hash=events[1].hash))

@@ -121,6 +121,12 @@ def record_many(conn: Connection, events: Sequence[Mapping[str, Any]]) -> list[A
     return _append(conn, prepared) if prepared else []
 
 
+def append_prepared(conn: Connection, prepared: Sequence[dict[str, Any]]) -> int:
+    """Append events already checked by ``prepare_event``, in order, in ``conn``'s transaction;
+    the position of the last. The decision writer's group commit: one head lock, one INSERT."""
+    return _write_chained(conn, list(prepared))[-1]["id"] if prepared else 0
+
+
 def prepare_event(
     *,
     actor: str,
@@ -158,6 +164,17 @@ def prepare_event(
 
 def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
     """Chain ``prepared`` events after the head, write them, move the head; in order."""
+    events = []
+    for row in _write_chained(conn, prepared):
+        detail = row["detail"]
+        events.append(
+            AuditEvent(**{**row, "detail": None if detail is None else json.loads(detail)})
+        )
+    return events
+
+
+def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows written: ``prepared`` chained after the head, the head moved past them."""
     last, prev_hash = _advance_head(conn, len(prepared))
     first = last - len(prepared) + 1
     # Under the head's lock no other appender is writing: an event already at or after the
@@ -177,13 +194,7 @@ def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent
     except IntegrityError as error:
         raise _fork(first - 1) from error
     conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=prev_hash))
-    events = []
-    for row in rows:
-        detail = row["detail"]
-        events.append(
-            AuditEvent(**{**row, "detail": None if detail is None else json.loads(detail)})
-        )
-    return events
+    return rows
 
 
 def events_for_subject(conn: Connection, subject: str) -> list[AuditEvent]:

@@ -9,8 +9,10 @@ that can be done once:
   thread keeps (no pool checkout, no SQL compilation per call);
 - the catalog's part of each reason (measure, list, legal basis, way out) is built once per
   measure, list and record type;
-- the decision and its audit event go to the engine's ``DecisionWriter`` (appended in batches by
-  one background thread; ``decision_id`` is assigned here, so the answer can name it at once).
+- the decision and its audit event go to the engine's ``DecisionWriter``, which commits them
+  in groups from one background thread; ``check`` returns once the group holding them is
+  committed, and raises ``LogUnavailable`` (no answer) if it could not be (fail closed).
+  ``decide`` + ``log`` + ``writer.wait_async`` is the same for an event loop (the API).
 
 Reads see every committed change: SQLite's connections run each SELECT outside a transaction
 (WAL: readers never wait for the writer), PostgreSQL's run in autocommit. The connections are
@@ -37,8 +39,7 @@ from xinyong.measures.decisions import (
     known_at_from,
     require_action,
 )
-from xinyong.measures.writer import DecisionWriter, writer_for
-from xinyong.metrics import count_check
+from xinyong.measures.writer import Committed, DecisionWriter, wait, writer_for
 from xinyong.store.engine import database_errors
 
 _SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
@@ -95,9 +96,22 @@ class Checker:
         actor: str | None = None,
         audit: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """``decide`` and log the decision (and ``audit``, ``xinyong.audit.record``'s keyword
-        arguments without ``outcome``/``resource``/``subject``, which come from the decision)."""
+        """``decide``, log the decision (and ``audit``: ``xinyong.audit.record``'s keyword
+        arguments without ``outcome``/``resource``/``subject``, which come from the decision),
+        and return it once both are committed. ``LogUnavailable`` if they cannot be."""
         decision = self.decide(subject, action, at, known_at)
+        wait(self.log(decision, actor=actor, audit=audit))
+        return decision
+
+    def log(
+        self,
+        decision: Decision,
+        *,
+        actor: str | None = None,
+        audit: Mapping[str, Any] | None = None,
+    ) -> Committed:
+        """Hand ``decision`` and its audit event to the writer; the future of their commit.
+        Answer the decision only once it is resolved (``writer.wait`` / ``wait_async``)."""
         event_args = None
         if audit is not None:
             event_args = {
@@ -106,9 +120,7 @@ class Checker:
                 "outcome": decision.outcome,
                 **audit,
             }
-        self.writer.submit(decision, actor=actor, audit=event_args)
-        count_check(action, decision.outcome)
-        return decision
+        return self.writer.submit(decision, actor=actor, audit=event_args)
 
     def decide(
         self,
