@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
 from xinyong.audit import (
@@ -20,7 +23,7 @@ from xinyong.audit import (
     record,
     verify,
 )
-from xinyong.audit.chain import event_hash
+from xinyong.audit.chain import canonical_body, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
 
@@ -428,3 +431,31 @@ def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) ->
         record(conn, actor="u", role="agency", purpose="p", subject="S", action="read")
     with audit_engine.connect() as conn:
         assert [e.id for e in list_events(conn)] == [1, 2, 3]
+
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    actor=_texts,
+    purpose=_texts,
+    subject=st.none() | _texts,
+    resource=st.none() | _texts,
+    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
+    micro=st.integers(0, 10**12),
+)
+def test_the_fast_form_is_canonical_json(
+    actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
+    micro: int,
+) -> None:  # fmt: skip
+    """``event_hash`` writes the canonical text itself: the same bytes as ``canonical_json`` of
+    the body, for any text (quotes, backslashes, control characters, CJK, astral planes)."""
+    fields: dict[str, Any] = {
+        "at": datetime(2020, 1, 1, tzinfo=UTC) + timedelta(microseconds=micro),
+        "actor": actor, "role": "agency\n", "purpose": purpose, "subject": subject,
+        "action": "check:x", "resource": resource, "outcome": None, "detail": detail,
+        "prev_hash": "0" * 64,
+    }  # fmt: skip
+    expected = hashlib.sha256(canonical_body(**fields).encode("utf-8")).hexdigest()
+    assert event_hash(**fields) == expected
