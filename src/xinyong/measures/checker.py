@@ -11,8 +11,10 @@ that can be done once:
   measure, list and record type;
 - the decision and its audit event go to the engine's ``DecisionWriter``, which commits them
   in groups from one background thread; ``check`` returns once the group holding them is
-  committed, and raises ``LogUnavailable`` (no answer) if it could not be (fail closed).
-  ``decide`` + ``log`` + ``writer.wait_async`` is the same for an event loop (the API).
+  committed, and raises ``LogUnavailable`` (no answer) if it could not be (fail closed); the
+  calling thread writes the group itself when no other is being written (no thread hop).
+  ``decide`` + ``log`` + ``writer.wait_async`` is the same for an event loop (the API on
+  SQLite, where the lookups run inline).
 
 Reads see every committed change: SQLite's connections run each SELECT outside a transaction
 (WAL: readers never wait for the writer), PostgreSQL's run in autocommit. The connections are
@@ -39,7 +41,7 @@ from xinyong.measures.decisions import (
     known_at_from,
     require_action,
 )
-from xinyong.measures.writer import Committed, DecisionWriter, wait, writer_for
+from xinyong.measures.writer import Committed, DecisionWriter, writer_for
 from xinyong.store.engine import database_errors
 
 _SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
@@ -100,7 +102,7 @@ class Checker:
         arguments without ``outcome``/``resource``/``subject``, which come from the decision),
         and return it once both are committed. ``LogUnavailable`` if they cannot be."""
         decision = self.decide(subject, action, at, known_at)
-        wait(self.log(decision, actor=actor, audit=audit))
+        self.writer.commit(decision, actor=actor, audit=self._event(decision, audit))
         return decision
 
     def log(
@@ -112,15 +114,18 @@ class Checker:
     ) -> Committed:
         """Hand ``decision`` and its audit event to the writer; the future of their commit.
         Answer the decision only once it is resolved (``writer.wait`` / ``wait_async``)."""
-        event_args = None
-        if audit is not None:
-            event_args = {
-                "subject": decision.subject,
-                "resource": decision.decision_id,
-                "outcome": decision.outcome,
-                **audit,
-            }
-        return self.writer.submit(decision, actor=actor, audit=event_args)
+        return self.writer.submit(decision, actor=actor, audit=self._event(decision, audit))
+
+    @staticmethod
+    def _event(decision: Decision, audit: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if audit is None:
+            return None
+        return {
+            "subject": decision.subject,
+            "resource": decision.decision_id,
+            "outcome": decision.outcome,
+            **audit,
+        }
 
     def decide(
         self,

@@ -37,8 +37,8 @@ import atexit
 import concurrent.futures
 import logging
 import os
-import queue
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,9 +73,6 @@ class _Entry:
     done: Committed
 
 
-_STOP = object()
-
-
 def wait(done: Committed, timeout: float = TIMEOUT) -> None:
     """Return once ``done``'s group is committed; ``LogUnavailable`` if it was not."""
     try:
@@ -97,7 +94,7 @@ async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
 
 
 class DecisionWriter:
-    """Appends decisions and their audit events for one engine, in submission order."""
+    """Appends decisions and their audit events for one engine, one group at a time, in order."""
 
     def __init__(
         self,
@@ -111,7 +108,10 @@ class DecisionWriter:
         self.max_batch = max_batch
         self.written = 0
         self.groups = 0
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._cv = threading.Condition()
+        self._pending: list[_Entry] = []
+        self._writing = False  # a group is being written (by the thread or a leading caller)
+        self._stopping = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -123,39 +123,87 @@ class DecisionWriter:
         actor: str | None = None,
         audit: Mapping[str, Any] | None = None,
     ) -> Committed:
-        """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments).
-
-        Returns the future of its group's commit (already resolved when synchronous). A bad
-        audit event (no purpose, …) is refused here, with ``ValueError``, never dropped later.
+        """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments) from
+        the background thread; the future of its group's commit (for an event loop:
+        ``wait_async``). A bad audit event (no purpose, …) is refused here, with ``ValueError``.
         """
-        from xinyong.measures.decisions import decision_row
+        return self._put(self._entry(decision, actor, audit), wake=True)
 
-        return self._put(decision_row(decision, actor=actor), audit)
+    def commit(
+        self,
+        decision: Decision,
+        *,
+        actor: str | None = None,
+        audit: Mapping[str, Any] | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        """Log ``decision`` and return once it is committed; ``LogUnavailable`` if it is not.
+
+        For a caller on its own thread: if no group is being written, this thread writes the
+        group itself (everything queued, its own entry included: no hop to another thread);
+        otherwise it waits, and leads the next group if its entry is still queued then."""
+        entry = self._put(self._entry(decision, actor, audit), wake=False)
+        deadline = time.monotonic() + timeout
+        while not entry.done():
+            with self._cv:
+                while self._writing and not entry.done():
+                    if not self._cv.wait(deadline - time.monotonic()):
+                        break
+                if entry.done() or self._writing:
+                    break
+                group = self._take()
+            self._write_group(group)
+        wait(entry, max(0.0, deadline - time.monotonic()))
 
     def append_event(self, audit: Mapping[str, Any]) -> Committed:
         """An audit event alone (``record``'s keyword arguments), in the same groups."""
-        return self._put(None, audit)
+        return self._put(_Entry(None, self._prepare(audit), concurrent.futures.Future()), wake=True)
 
-    def _put(self, row: dict[str, Any] | None, audit: Mapping[str, Any] | None) -> Committed:
-        prepared = None
-        if audit is not None:
-            prepared = prepare_event(**{"at": datetime.now(UTC), **audit})
-        entry = _Entry(row, prepared, concurrent.futures.Future())
+    def _entry(
+        self, decision: Decision, actor: str | None, audit: Mapping[str, Any] | None
+    ) -> _Entry:
+        from xinyong.measures.decisions import decision_row
+
+        prepared = None if audit is None else self._prepare(audit)
+        return _Entry(decision_row(decision, actor=actor), prepared, concurrent.futures.Future())
+
+    @staticmethod
+    def _prepare(audit: Mapping[str, Any]) -> dict[str, Any]:
+        return prepare_event(**{"at": datetime.now(UTC), **audit})
+
+    def _put(self, entry: _Entry, *, wake: bool) -> Committed:
         if self.sync:
             self._commit([entry])
             return entry.done
         if self._closed:
             raise RuntimeError("the decision writer is closed")
         self._ensure_thread()
-        self._queue.put(entry)
+        with self._cv:
+            self._pending.append(entry)
+            if wake:
+                self._cv.notify_all()
         return entry.done
+
+    def _take(self) -> list[_Entry]:
+        """The next group (called holding ``_cv``, when nobody is writing)."""
+        group = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        self._writing = True
+        return group
+
+    def _write_group(self, group: list[_Entry]) -> None:
+        try:
+            self._commit(group)
+        finally:
+            with self._cv:
+                self._writing = False
+                self._cv.notify_all()
 
     def flush(self, timeout: float | None = 30.0) -> None:
         """Wait until everything submitted before this call is committed (re-raises a failure)."""
         if self.sync or self._thread is None:
             return
-        done: Committed = concurrent.futures.Future()
-        self._queue.put(_Entry(None, None, done))
+        done = self._put(_Entry(None, None, concurrent.futures.Future()), wake=True)
         try:
             done.result(timeout)
         except concurrent.futures.TimeoutError as error:
@@ -168,8 +216,10 @@ class DecisionWriter:
                 return
             self._closed = True
             thread = self._thread
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
         if thread is not None:
-            self._queue.put(_STOP)
             thread.join()
 
     def _ensure_thread(self) -> None:
@@ -183,18 +233,14 @@ class DecisionWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            items = [self._queue.get()]
-            while len(items) < self.max_batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            entries = [i for i in items if isinstance(i, _Entry)]
-            stop = len(entries) < len(items)
-            if entries:
-                self._commit(entries)
+        while True:
+            with self._cv:
+                while not self._pending or self._writing:
+                    if self._stopping and not self._pending:
+                        return
+                    self._cv.wait()
+                group = self._take()
+            self._write_group(group)
 
     def _commit(self, entries: list[_Entry]) -> None:
         """Write one group in one transaction; resolve each entry's future with the outcome.

@@ -52,15 +52,13 @@ async def check_endpoint(
         "action": f"check:{action}",
         "detail": {"authority": caller.authority, "at": (at or date.today()).isoformat()},
     }
-    if db.dialect.name == "sqlite":
+    actor = f"api:{caller.name}"
+    if db.dialect.name == "sqlite" and not checker.writer.sync:
         decision = checker.decide(subject, action, at, known_at)
-    else:
-        decision = await run_in_threadpool(checker.decide, subject, action, at, known_at)
-    if checker.writer.sync:
-        done = await run_in_threadpool(
-            checker.log, decision, actor=f"api:{caller.name}", audit=audit
+        # no answer before its log is committed: 503 (LogUnavailable) if it cannot be
+        await wait_async(checker.log(decision, actor=actor, audit=audit))
+    else:  # one hop to a worker thread, which decides and commits its group (or waits for it)
+        decision = await run_in_threadpool(
+            lambda: checker.check(subject, action, at, known_at, actor=actor, audit=audit)
         )
-    else:
-        done = checker.log(decision, actor=f"api:{caller.name}", audit=audit)
-    await wait_async(done)  # no answer before its log is committed: 503 if it cannot be
     return JSONResponse(decision.as_json())
