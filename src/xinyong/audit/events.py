@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -181,8 +181,7 @@ def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dic
     # first position taken means the head is behind the events. On PostgreSQL, where
     # ``audit_events`` is partitioned by time, the unique indexes contain ``at`` and would let
     # such a fork in; elsewhere they refuse it too (the IntegrityError below).
-    taken = select(audit_events.c.id).where(audit_events.c.id >= first).limit(1)
-    if conn.execute(taken).first() is not None:
+    if conn.execute(_TAKEN, {"first": first}).first() is not None:
         raise _fork(first - 1)
     rows: list[dict[str, Any]] = []
     for seq, values in enumerate(prepared, start=first):
@@ -193,10 +192,21 @@ def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dic
         _insert(conn, rows)
     except IntegrityError as error:
         raise _fork(first - 1) from error
-    conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=prev_hash))
+    conn.execute(_SET_HASH, {"new_hash": prev_hash})
     return rows
 
 
+# The append's statements, built once (building and cache-keying them per group cost more CPU
+# than running them).
+_BUMP = (
+    update(audit_head)
+    .where(audit_head.c.id == HEAD_ID)
+    .values(seq=audit_head.c.seq + bindparam("count"))
+    .returning(audit_head.c.seq, audit_head.c.hash)
+)
+_TAKEN = select(audit_events.c.id).where(audit_events.c.id >= bindparam("first")).limit(1)
+_SET_HASH = update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("new_hash"))
+_INSERT = insert(audit_events)
 _COLUMNS = tuple(column.name for column in audit_events.columns)
 _COPY = f"COPY audit_events ({', '.join(_COLUMNS)}) FROM STDIN"
 
@@ -205,7 +215,7 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """One statement for all ``rows``: ``COPY`` on PostgreSQL (a group of thousands in one
     stream instead of one INSERT each), a multi-row INSERT elsewhere."""
     if conn.dialect.name != "postgresql" or len(rows) < 8:
-        conn.execute(insert(audit_events), rows)
+        conn.execute(_INSERT, rows)
         return
     driver: Any = conn.connection.driver_connection
     try:
@@ -252,16 +262,10 @@ def _advance_head(conn: Connection, count: int = 1) -> tuple[int, str]:
     The UPDATE is the serialising step: a concurrent appender waits on it until this
     transaction ends, then sees the new head.
     """
-    bump = (
-        update(audit_head)
-        .where(audit_head.c.id == HEAD_ID)
-        .values(seq=audit_head.c.seq + count)
-        .returning(audit_head.c.seq, audit_head.c.hash)
-    )
-    row = conn.execute(bump).one_or_none()
+    row = conn.execute(_BUMP, {"count": count}).one_or_none()
     if row is None:
         _create_head(conn)
-        row = conn.execute(bump).one()
+        row = conn.execute(_BUMP, {"count": count}).one()
     return int(row.seq), str(row.hash)
 
 

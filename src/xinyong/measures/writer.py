@@ -64,6 +64,7 @@ TIMEOUT = 10.0
 MODE_ENV = "XINYONG_DECISION_LOG"
 
 Committed = concurrent.futures.Future[None]
+_INSERT_DECISIONS = insert(decisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +256,7 @@ class DecisionWriter:
             if rows or events:
                 with self.engine.begin() as conn:
                     if rows:
-                        conn.execute(insert(decisions), rows)
+                        conn.execute(_INSERT_DECISIONS, rows)
                     if events:
                         append_prepared(conn, events)
         except Exception as failure:  # reported to every waiting caller, who answers 503
