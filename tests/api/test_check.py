@@ -182,7 +182,7 @@ def test_a_check_whose_log_cannot_be_written_answers_503_and_no_decision(
 ) -> None:
     """Fail closed (issue 16): with the audit table gone the check is a 503 problem, never a
     decision the agency acts on while its log is lost; with the table back it answers again."""
-    monkeypatch.setenv(MODE_ENV, "sync" if mode == "sync" else "")
+    monkeypatch.setenv(MODE_ENV, "sync" if mode == "sync" else "batched")
     load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
     _, key = _key(engine, "caac")
     params = {"subject": PERSON_D, "action": "buy_flight_ticket", "at": "2025-01-01"}

@@ -42,6 +42,7 @@ from xinyong.measures.decisions import (
     require_action,
 )
 from xinyong.measures.writer import Committed, DecisionWriter, writer_for
+from xinyong.metrics import count_check
 from xinyong.store.engine import database_errors
 
 _SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
@@ -103,6 +104,7 @@ class Checker:
         and return it once both are committed. ``LogUnavailable`` if they cannot be."""
         decision = self.decide(subject, action, at, known_at)
         self.writer.commit(decision, actor=actor, audit=self._event(decision, audit))
+        count_check(action, decision.outcome)
         return decision
 
     def log(

@@ -36,7 +36,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import logging
-import os
 import threading
 import time
 import weakref
@@ -50,6 +49,8 @@ from sqlalchemy import Engine, event, insert
 from xinyong.audit.events import append_prepared, prepare_event
 from xinyong.errors import LogUnavailable
 from xinyong.measures.tables import decisions
+from xinyong.metrics import set_audit_queue
+from xinyong.settings import load as load_settings
 
 if TYPE_CHECKING:
     from xinyong.measures.decisions import Decision
@@ -105,7 +106,7 @@ class DecisionWriter:
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.engine = engine
-        self.sync = os.environ.get(MODE_ENV, "") == "sync" if sync is None else sync
+        self.sync = load_settings().decision_log == "sync" if sync is None else sync
         self.max_batch = max_batch
         self.written = 0
         self.groups = 0
@@ -198,7 +199,9 @@ class DecisionWriter:
         finally:
             with self._cv:
                 self._writing = False
+                depth = len(self._pending)
                 self._cv.notify_all()
+            set_audit_queue(depth)
 
     def flush(self, timeout: float | None = 30.0) -> None:
         """Wait until everything submitted before this call is committed (re-raises a failure)."""

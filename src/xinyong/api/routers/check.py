@@ -24,6 +24,7 @@ from xinyong.measures.checker import checker_for
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action
 from xinyong.measures.writer import wait_async
+from xinyong.metrics import count_check
 
 router = APIRouter(tags=["decisions"])
 
@@ -57,6 +58,7 @@ async def check_endpoint(
         decision = checker.decide(subject, action, at, known_at)
         # no answer before its log is committed: 503 (LogUnavailable) if it cannot be
         await wait_async(checker.log(decision, actor=actor, audit=audit))
+        count_check(action, decision.outcome)  # as Checker.check counts its own
     else:  # one hop to a worker thread, which decides and commits its group (or waits for it)
         decision = await run_in_threadpool(
             lambda: checker.check(subject, action, at, known_at, actor=actor, audit=audit)
