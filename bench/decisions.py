@@ -23,6 +23,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,15 +137,19 @@ def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> 
     # Baseline: the bare indexed SELECT (identifier → subject → index rows) on the same driver.
     raw = engine.raw_connection()
     cursor = raw.cursor()
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
     bare: list[float] = []
     for code in sample:
         t0 = time.perf_counter()
         cursor.execute(
-            "SELECT subject_id FROM subject_identifiers WHERE scheme = 'ric' AND value = ?", (code,)
+            "SELECT subject_id FROM subject_identifiers WHERE scheme = 'ric' AND value = ?".replace(
+                "?", mark
+            ),
+            (code,),
         )
         sid = cursor.fetchone()[0]
         cursor.execute("SELECT * FROM restrictions WHERE subject_id = ? AND action = ? AND superseded_at IS NULL "
-                       "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
+                       "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)".replace("?", mark),
                        (sid, ACTION, today.isoformat(), today.isoformat()))  # fmt: skip
         cursor.fetchall()
         bare.append(time.perf_counter() - t0)
@@ -219,7 +224,52 @@ end
 """
 
 
-def bench_http(url: str, codes: list[str], seconds: float, conc: int, tmp: Path) -> None:
+def bare_app() -> object:
+    """The baseline: a bare FastAPI endpoint at the same path answering a decision-sized JSON
+    body from memory (no key, no database), served the same way."""
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+    body = {"decision_id": "0" * 26, "subject": "x" * 18, "action": ACTION, "outcome": "permit",
+            "until": None, "reasons": [], "catalog_version": "2025.1"}  # fmt: skip
+
+    @app.get("/api/v1/check")
+    async def check(subject: str, action: str) -> JSONResponse:
+        return JSONResponse({**body, "subject": subject})
+
+    @app.get("/api/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _serve(factory: str, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    import httpx
+
+    env = {**os.environ, "XINYONG_DB": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", f"decisions:{factory}",
+         "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server
+
+
+def bench_http(
+    url: str, codes: list[str], seconds: float, conc: int, tmp: Path, repeat: int, workers: int
+) -> None:
+    """``wrk`` against the app and against ``bare_app``, interleaved, ``repeat`` times each."""
+    import httpx
+
     engine = connect(url)
     with engine.begin() as conn:
         _, key = create_client(
@@ -230,41 +280,34 @@ def bench_http(url: str, codes: list[str], seconds: float, conc: int, tmp: Path)
     (tmp / "codes.txt").write_text("\n".join(sample))
     (tmp / "check.lua").write_text(_WRK_SCRIPT % (tmp / "codes.txt"))
     wrk = shutil.which("wrk")
-    for workers in (1, 2):
-        port = 8765 + workers
-        env = {**os.environ, "XINYONG_DB": url}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "decisions:bench_app",
-             "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-            env=env,
-        )  # fmt: skip
-        try:
-            import httpx
-
-            for _ in range(150):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            for code in sample[:50]:  # warm every worker: engine, checker, key cache
-                httpx.get(f"http://127.0.0.1:{port}/api/v1/check",
-                          params={"subject": code, "action": ACTION}, headers={"X-API-Key": key})  # fmt: skip
-            print(f"HTTP, uvicorn --workers {workers}:")
-            if wrk:
+    if wrk is None:
+        print("HTTP: wrk is not installed (apt-get install wrk); skipped")
+        return
+    results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "xinyong": []}
+    for _ in range(repeat):
+        for name, factory in (("bare", "bare_app"), ("xinyong", "bench_app")):
+            port = 8790 + (name == "xinyong")
+            server = _serve(factory, url, port, workers)
+            try:
+                for code in sample[:50]:  # warm every worker: engine, checker, key cache
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/check",
+                              params={"subject": code, "action": ACTION}, headers={"X-API-Key": key})  # fmt: skip
                 cpu0 = _cpu_seconds(server.pid)
-                done = _wrk(wrk, port, key, tmp / "check.lua", seconds, conc)
+                done, rate, p99 = _wrk(wrk, port, key, tmp / "check.lua", seconds, conc)
                 cpu = _cpu_seconds(server.pid) - cpu0
-                print(f"  server CPU {cpu * 1e6 / max(done, 1):,.0f} µs per request "
-                      f"(all uvicorn processes; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-            subprocess.run(
-                [sys.executable, __file__, "--drive", str(port), key, str(seconds), str(conc)],
-                input="\n".join(sample), text=True, check=True,
-            )  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait()
+                results[name].append((rate, p99, cpu * 1e6 / max(done, 1)))
+                print(f"  {name:8s} wrk -c{conc}: {rate:8,.0f} req/s, p99 {p99:7.1f} ms, "
+                      f"server CPU {cpu * 1e6 / max(done, 1):5,.0f} µs/request")  # fmt: skip
+            finally:
+                server.terminate()
+                server.wait()
+    med = {n: [statistics.median(x) for x in zip(*r, strict=True)] for n, r in results.items()}
+    print(f"HTTP GET /api/v1/check on {engine.dialect.name}, uvicorn --workers {workers}, "
+          f"wrk -t1 -c{conc} {seconds:.0f}s, median of {repeat} interleaved runs "
+          f"(load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores):")  # fmt: skip
+    for name, (rate, p99, cpu) in med.items():
+        print(f"  {name:8s} {rate:8,.0f} req/s  p99 {p99:7.1f} ms  server CPU {cpu:5,.0f} µs/req")
+    print(f"  ratio xinyong / bare: {med['xinyong'][0] / med['bare'][0]:.2f}×")
     engine = connect(url)
     with engine.connect() as conn:
         logged = conn.execute(text("SELECT count(*) FROM decisions")).scalar_one()
@@ -294,23 +337,28 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _wrk(wrk: str, port: int, key: str, script: Path, seconds: float, conc: int) -> int:
-    """``wrk`` (C, one thread) as the load generator: requests/s, latency percentiles, errors."""
+def _wrk(
+    wrk: str, port: int, key: str, script: Path, seconds: float, conc: int
+) -> tuple[int, float, float]:
+    """``wrk`` (C, one thread) as the load generator: (requests, requests/s, p99 in ms)."""
     out = subprocess.run(
         [wrk, "-t1", f"-c{conc}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
          "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
-    pcts = {
-        parts[0]: parts[1]
-        for line in out.splitlines()
-        if (parts := line.split()) and len(parts) == 2 and parts[0] in ("50%", "99%")
-    }
-    errors = [line.strip() for line in out.splitlines() if "Non-2xx" in line or "errors" in line]
-    print(f"  wrk -c{conc}: {float(rate):,.0f} req/s, p50 {pcts.get('50%')}, "
-          f"p99 {pcts.get('99%')}, errors: {'; '.join(errors) or 'none'}")  # fmt: skip
-    return int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
+    rate = float(
+        next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    )
+    p99 = next(line.split()[1] for line in out.splitlines() if line.split()[:1] == ["99%"])
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    unit = "us" if p99.endswith("us") else "ms" if p99.endswith("ms") else "s"
+    errors = [
+        line.strip() for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line
+    ]
+    if errors:
+        print(f"  wrk: {'; '.join(errors)}")
+    done = int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
+    return done, rate, float(p99.removesuffix(unit)) * scale[unit]
 
 
 def bench_screen(url: str, codes: list[str], rows: int, tmp: Path, rng: random.Random) -> None:
@@ -369,11 +417,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--screen-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--http-repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--db", default=None, help="an empty scratch PostgreSQL database URL")
     args = parser.parse_args()
     rng = random.Random(2024)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        url = f"sqlite:///{tmp / 'bench.db'}"
+        url = args.db or f"sqlite:///{tmp / 'bench.db'}"
         t0 = time.perf_counter()
         codes = build(url, args.subjects, args.restrictions, rng)
         print(f"store: {args.subjects:,} subjects, {args.restrictions:,} restrictions "
@@ -384,8 +435,10 @@ def main() -> None:
         engine.dispose()
         bench_in_process(url, codes, args.checks, rng)
         if not args.skip_http:
-            bench_http(url, codes, args.http_seconds, args.concurrency, tmp)
-        bench_screen(url, codes, args.screen_rows, tmp, rng)
+            bench_http(url, codes, args.http_seconds, args.concurrency, tmp, args.http_repeat,
+                       args.workers)  # fmt: skip
+        if args.screen_rows:
+            bench_screen(url, codes, args.screen_rows, tmp, rng)
 
 
 if __name__ == "__main__":

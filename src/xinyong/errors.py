@@ -26,7 +26,8 @@ words. The API maps classes to HTTP status by ``type(exc)`` in one table.
     ├── NotFound               no such record, batch, …
     │   └── SubjectNotFound        no subject holds that code
     ├── Forbidden              the caller's role may not do this
-    └── Conflict               the request clashes with the current state
+    ├── Conflict               the request clashes with the current state
+    └── LogUnavailable         the decision log / audit chain cannot be written: no answer
 
 Bad data is not bad configuration: a department's bad row is an ``InvalidRecord`` (a reject with
 a reason, the batch goes on); an operator's bad catalog is a ``CatalogError`` (start-up stops).
@@ -228,3 +229,11 @@ def first_line(error: BaseException | None) -> str:
     its type's name when it has none: what a one-line message quotes."""
     text = str(error or "").strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+class LogUnavailable(XinyongError):
+    """The decision log or the audit chain cannot be written, so nothing is answered (fail
+    closed): the API gives 503, the CLI exits 2."""
+
+    message_zh = "决定日志暂不可用"
+    message_en = "decision log unavailable"

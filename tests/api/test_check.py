@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, text
 from tests.measures import conftest as measures
 from tests.measures.conftest import PERSON_D, Load, defaulter
 
@@ -15,6 +15,7 @@ from xinyong.api.app import create_app
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
 from xinyong.measures.clients import create_client, revoke_client
+from xinyong.measures.tables import decisions
 from xinyong.measures.writer import MODE_ENV
 
 #: The decisions fixture (ingest of small files into ``db_url``), shared with tests/measures.
@@ -173,3 +174,38 @@ def test_keyed_api_calls_skip_the_per_address_limit_and_the_portal_session(
             app.state.engine.dispose()
     with engine.connect() as conn:
         assert len(audit.events_for_subject(conn, PERSON_D)) == 4
+
+
+@pytest.mark.parametrize("mode", ["grouped", "sync"])
+def test_a_check_whose_log_cannot_be_written_answers_503_and_no_decision(
+    db_url: str, load: Load, engine: Engine, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Fail closed (issue 16): with the audit table gone the check is a 503 problem, never a
+    decision the agency acts on while its log is lost; with the table back it answers again."""
+    monkeypatch.setenv(MODE_ENV, "sync" if mode == "sync" else "batched")
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    _, key = _key(engine, "caac")
+    params = {"subject": PERSON_D, "action": "buy_flight_ticket", "at": "2025-01-01"}
+    app = create_app(db_url)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/api/v1/check", params=params, headers={"X-API-Key": key}).is_success
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_away"))
+            refused = client.get("/api/v1/check", params=params, headers={"X-API-Key": key})
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit_events_away RENAME TO audit_events"))
+            again = client.get("/api/v1/check", params=params, headers={"X-API-Key": key})
+    finally:
+        if app.state.engine is not None:
+            app.state.engine.dispose()
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    body = refused.json()
+    assert body["type"].endswith("/log-unavailable")
+    assert not {"outcome", "decision_id", "reasons"} & set(body)
+    assert again.status_code == 200 and again.json()["outcome"] == "deny"
+    with engine.connect() as conn:
+        logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+        chain = audit.verify(conn)
+    assert logged == chain.count == 2 and chain.ok

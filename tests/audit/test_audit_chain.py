@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
 from xinyong.audit import (
@@ -20,7 +23,7 @@ from xinyong.audit import (
     record,
     verify,
 )
-from xinyong.audit.chain import event_hash
+from xinyong.audit.chain import canonical_body, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
 
@@ -379,6 +382,48 @@ def test_processes_appending_at_once_keep_one_chain(audit_engine: Engine, db_url
     assert result.count == processes * per_process
 
 
+GROUPED_APPENDER = """
+import sys, threading
+from xinyong.measures.writer import DecisionWriter, wait
+from xinyong.store.engine import connect
+engine = connect(sys.argv[1])
+writer = DecisionWriter(engine, sync=False)
+def caller(t):
+    for i in range(int(sys.argv[3])):
+        wait(writer.append_event({"actor": f"{sys.argv[2]}-{t}", "role": "agency",
+             "purpose": "并发测试", "subject": "S", "action": "read", "detail": {"i": i}}))
+threads = [threading.Thread(target=caller, args=(t,)) for t in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+writer.close()
+print(writer.groups)
+"""
+
+
+def test_two_processes_group_committing_keep_one_chain(audit_engine: Engine, db_url: str) -> None:
+    """Two API-like processes, each with its writer and 8 waiting callers: their groups
+    interleave on the head (one lock per group, not per event) and the chain verifies."""
+    processes, per_caller = 2, 25
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", GROUPED_APPENDER, db_url, f"proc-{n}", str(per_caller)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(processes)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in running]
+    assert [p.returncode for p in running] == [0] * processes
+    with audit_engine.connect() as conn:
+        result = verify(conn)
+        actors = {e.actor for e in list_events(conn)}
+    assert result.ok, result.explanation
+    assert result.count == processes * 8 * per_caller
+    assert len(actors) == processes * 8
+    groups = sum(int(out.split()[-1]) for out in outputs)
+    assert groups < result.count  # some groups held more than one event
+
+
 def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) -> None:
     events = append(audit_engine, 3)
     tamper(audit_engine, update(audit_head).values(seq=2, hash=events[1].hash))
@@ -386,3 +431,31 @@ def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) ->
         record(conn, actor="u", role="agency", purpose="p", subject="S", action="read")
     with audit_engine.connect() as conn:
         assert [e.id for e in list_events(conn)] == [1, 2, 3]
+
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    actor=_texts,
+    purpose=_texts,
+    subject=st.none() | _texts,
+    resource=st.none() | _texts,
+    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
+    micro=st.integers(0, 10**12),
+)
+def test_the_fast_form_is_canonical_json(
+    actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
+    micro: int,
+) -> None:  # fmt: skip
+    """``event_hash`` writes the canonical text itself: the same bytes as ``canonical_json`` of
+    the body, for any text (quotes, backslashes, control characters, CJK, astral planes)."""
+    fields: dict[str, Any] = {
+        "at": datetime(2020, 1, 1, tzinfo=UTC) + timedelta(microseconds=micro),
+        "actor": actor, "role": "agency\n", "purpose": purpose, "subject": subject,
+        "action": "check:x", "resource": resource, "outcome": None, "detail": detail,
+        "prev_hash": "0" * 64,
+    }  # fmt: skip
+    expected = hashlib.sha256(canonical_body(**fields).encode("utf-8")).hexdigest()
+    assert event_hash(**fields) == expected

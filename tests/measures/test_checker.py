@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from tests.measures.conftest import ENTERPRISE, PERSON_A, PERSON_C, PERSON_D, Load, defaulter
 
 from xinyong import audit
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
+from xinyong.errors import LogUnavailable
 from xinyong.measures import check, replay
 from xinyong.measures.checker import Checker
 from xinyong.measures.tables import decisions
@@ -81,7 +82,7 @@ def test_queued_checks_from_many_threads_are_all_logged_audited_and_replayable(
     engine: Engine, load: Load
 ) -> None:
     _load_linked(load)
-    writer = DecisionWriter(engine, sync=False, linger=0.01)
+    writer = DecisionWriter(engine, sync=False)
     checker = Checker(engine, default_catalog(), writer=writer)
     taken: dict[int, list[str]] = {}
 
@@ -118,17 +119,20 @@ def test_queued_checks_from_many_threads_are_all_logged_audited_and_replayable(
     writer.close()
 
 
-def test_dispose_flushes_what_is_queued_and_a_bad_event_is_refused_at_once(
+def test_close_commits_what_is_queued_and_a_bad_event_is_refused_at_once(
     db_url: str, engine: Engine, load: Load
 ) -> None:
     load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
     other = connect(db_url)
     checker = Checker(other, default_catalog(), writer=writer_for(other))
-    checker.writer.linger = 30.0  # nothing would be written for a long time but for dispose
-    ids = [checker.check(PERSON_D, "buy_flight_ticket", actor="t", audit=AUDIT).decision_id]
+    decision = checker.decide(PERSON_D, "buy_flight_ticket")
+    done = checker.log(decision, actor="t", audit=AUDIT)  # handed over, not awaited
     with pytest.raises(ValueError):
         checker.check(PERSON_D, "buy_flight_ticket", audit={**AUDIT, "purpose": " "})
+    checker.writer.close()
+    assert done.done() and done.exception() is None
     other.dispose()
+    ids = [decision.decision_id]
     with engine.connect() as conn:
         count = conn.execute(
             select(func.count()).select_from(decisions).where(decisions.c.decision_id.in_(ids))
@@ -137,6 +141,62 @@ def test_dispose_flushes_what_is_queued_and_a_bad_event_is_refused_at_once(
             select(func.count()).select_from(audit_events).where(audit_events.c.resource.in_(ids))
         ).scalar_one()
     assert (count, audited) == (1, 1)
+
+
+def test_an_answered_check_is_already_committed(engine: Engine, load: Load) -> None:
+    """Group commit: ``check`` returns only once its decision and event are in the database
+    (read here on another connection at once, without any flush)."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    writer = DecisionWriter(engine, sync=False)
+    checker = Checker(engine, default_catalog(), writer=writer)
+    try:
+        for _ in range(5):
+            decision = checker.check(
+                PERSON_D, "buy_flight_ticket", date(2025, 1, 1), actor="t", audit=AUDIT
+            )
+            with engine.connect() as conn:
+                logged = conn.execute(
+                    select(decisions.c.outcome).where(
+                        decisions.c.decision_id == decision.decision_id
+                    )
+                ).scalar_one_or_none()
+                event = conn.execute(
+                    select(audit_events.c.outcome).where(
+                        audit_events.c.resource == decision.decision_id
+                    )
+                ).scalar_one_or_none()
+            assert logged == event == decision.outcome == "deny"
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["grouped", "sync"])
+def test_a_check_whose_log_cannot_be_written_is_not_answered(
+    engine: Engine, load: Load, sync: bool
+) -> None:
+    """Fail closed: with the audit table gone, ``check`` raises ``LogUnavailable`` (no decision
+    comes back) and no decision row is left without its event; once the table is back, checks
+    are answered and logged again, on one intact chain."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    writer = DecisionWriter(engine, sync=sync)
+    checker = Checker(engine, default_catalog(), writer=writer)
+    try:
+        checker.check(PERSON_D, "buy_flight_ticket", actor="t", audit=AUDIT)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_away"))
+        with pytest.raises(LogUnavailable):
+            checker.check(PERSON_D, "buy_flight_ticket", actor="t", audit=AUDIT)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_events_away RENAME TO audit_events"))
+        after = checker.check(PERSON_D, "buy_flight_ticket", actor="t", audit=AUDIT)
+        with engine.connect() as conn:
+            logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+            chain = audit.verify(conn)
+            last = audit.list_events(conn, limit=1)[0]
+    finally:
+        writer.close()
+    assert logged == 2 and chain.ok and chain.count == 2
+    assert last.resource == after.decision_id
 
 
 def test_sync_mode_from_the_environment_writes_before_returning(

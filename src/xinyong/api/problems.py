@@ -22,6 +22,7 @@ from xinyong.errors import (
     Forbidden,
     InvalidCode,
     InvalidRecord,
+    LogUnavailable,
     NotFound,
     UnusableInput,
     XinyongError,
@@ -38,6 +39,7 @@ STATUS: dict[type[XinyongError], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Forbidden: (403, "forbidden"),
     Conflict: (409, "conflict"),
+    LogUnavailable: (503, "log-unavailable"),
     CatalogMismatch: (409, "catalog-mismatch"),
     CatalogError: (500, "catalog-error"),
     ConfigurationError: (500, "configuration-error"),
@@ -56,6 +58,7 @@ HTTP_TITLES: dict[int, str] = {
     422: "无法处理的内容 / Unprocessable content",
     429: "请求过多 / Too many requests",
     500: "服务器内部错误 / Internal server error",
+    503: "服务暂不可用 / Service unavailable",
 }
 
 

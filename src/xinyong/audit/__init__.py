@@ -3,7 +3,9 @@
 - ``record(conn, *, actor, role, purpose, subject, action, resource=None, outcome=None,
   detail=None, at=None) -> AuditEvent`` — append in the caller's transaction.
 - ``record_many(conn, events) -> list[AuditEvent]`` — several ``record`` calls' arguments,
-  appended in order under one lock (the decision writer's batches).
+  appended in order under one lock.
+- ``events.append_prepared(conn, prepared)`` — the same for events already checked by
+  ``prepare_event``, returning no objects: the decision writer's group commit.
 - ``verify(conn, *, anchors=None) -> VerifyResult`` — walk the chain: ok, count, head hash,
   first broken event and why.
 - ``events_for_subject(conn, subject) -> list[AuditEvent]`` — a subject's 查询记录.

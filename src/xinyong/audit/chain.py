@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 #: ``prev_hash`` of the first event: a fixed value, the same in every database.
@@ -54,7 +55,35 @@ def event_hash(
     detail: str | None,
     prev_hash: str,
 ) -> str:
-    """The sha256 (hex) of one event's canonical form, chained to ``prev_hash``."""
+    """The sha256 (hex) of one event's canonical form, chained to ``prev_hash``.
+
+    The text is ``canonical_json`` of the body in the module docstring, written out in its
+    sorted key order with each string escaped as ``json.dumps`` escapes it (one C call each):
+    the same bytes, a third of the cost (tests/audit: ``test_the_fast_form_is_canonical_json``).
+    """
+    text = (
+        f'{{"action":{_text(action)},"actor":{_text(actor)},"at":"{canonical_time(at)}",'
+        f'"detail":{_text(detail)},"outcome":{_text(outcome)},"prev":{_text(prev_hash)},'
+        f'"purpose":{_text(purpose)},"resource":{_text(resource)},"role":{_text(role)},'
+        f'"subject":{_text(subject)},"v":{CHAIN_VERSION}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_body(
+    *,
+    at: datetime,
+    actor: str,
+    role: str,
+    purpose: str,
+    subject: str | None,
+    action: str,
+    resource: str | None,
+    outcome: str | None,
+    detail: str | None,
+    prev_hash: str,
+) -> str:
+    """The hashed text by its definition: ``canonical_json`` of the event's body."""
     body = {
         "v": CHAIN_VERSION,
         "at": canonical_time(at),
@@ -68,4 +97,8 @@ def event_hash(
         "detail": detail,
         "prev": prev_hash,
     }
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return canonical_json(body)
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)

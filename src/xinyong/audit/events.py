@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -121,6 +121,12 @@ def record_many(conn: Connection, events: Sequence[Mapping[str, Any]]) -> list[A
     return _append(conn, prepared) if prepared else []
 
 
+def append_prepared(conn: Connection, prepared: Sequence[dict[str, Any]]) -> int:
+    """Append events already checked by ``prepare_event``, in order, in ``conn``'s transaction;
+    the position of the last. The decision writer's group commit: one head lock, one INSERT."""
+    return _write_chained(conn, list(prepared))[-1]["id"] if prepared else 0
+
+
 def prepare_event(
     *,
     actor: str,
@@ -158,14 +164,24 @@ def prepare_event(
 
 def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
     """Chain ``prepared`` events after the head, write them, move the head; in order."""
+    events = []
+    for row in _write_chained(conn, prepared):
+        detail = row["detail"]
+        events.append(
+            AuditEvent(**{**row, "detail": None if detail is None else json.loads(detail)})
+        )
+    return events
+
+
+def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows written: ``prepared`` chained after the head, the head moved past them."""
     last, prev_hash = _advance_head(conn, len(prepared))
     first = last - len(prepared) + 1
     # Under the head's lock no other appender is writing: an event already at or after the
     # first position taken means the head is behind the events. On PostgreSQL, where
     # ``audit_events`` is partitioned by time, the unique indexes contain ``at`` and would let
     # such a fork in; elsewhere they refuse it too (the IntegrityError below).
-    taken = select(audit_events.c.id).where(audit_events.c.id >= first).limit(1)
-    if conn.execute(taken).first() is not None:
+    if conn.execute(_TAKEN, {"first": first}).first() is not None:
         raise _fork(first - 1)
     rows: list[dict[str, Any]] = []
     for seq, values in enumerate(prepared, start=first):
@@ -173,17 +189,41 @@ def _append(conn: Connection, prepared: list[dict[str, Any]]) -> list[AuditEvent
         rows.append({"id": seq, "hash": digest, "prev_hash": prev_hash, **values})
         prev_hash = digest
     try:
-        conn.execute(insert(audit_events), rows)
+        _insert(conn, rows)
     except IntegrityError as error:
         raise _fork(first - 1) from error
-    conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=prev_hash))
-    events = []
-    for row in rows:
-        detail = row["detail"]
-        events.append(
-            AuditEvent(**{**row, "detail": None if detail is None else json.loads(detail)})
-        )
-    return events
+    conn.execute(_SET_HASH, {"new_hash": prev_hash})
+    return rows
+
+
+# The append's statements, built once (building and cache-keying them per group cost more CPU
+# than running them).
+_BUMP = (
+    update(audit_head)
+    .where(audit_head.c.id == HEAD_ID)
+    .values(seq=audit_head.c.seq + bindparam("count"))
+    .returning(audit_head.c.seq, audit_head.c.hash)
+)
+_TAKEN = select(audit_events.c.id).where(audit_events.c.id >= bindparam("first")).limit(1)
+_SET_HASH = update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("new_hash"))
+_INSERT = insert(audit_events)
+_COLUMNS = tuple(column.name for column in audit_events.columns)
+_COPY = f"COPY audit_events ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """One statement for all ``rows``: ``COPY`` on PostgreSQL (a group of thousands in one
+    stream instead of one INSERT each), a multi-row INSERT elsewhere."""
+    if conn.dialect.name != "postgresql" or len(rows) < 8:
+        conn.execute(_INSERT, rows)
+        return
+    driver: Any = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in _COLUMNS])
+    except driver.IntegrityError as error:  # the same refusal as the INSERT's
+        raise IntegrityError(_COPY, None, error) from error
 
 
 def events_for_subject(conn: Connection, subject: str) -> list[AuditEvent]:
@@ -222,16 +262,10 @@ def _advance_head(conn: Connection, count: int = 1) -> tuple[int, str]:
     The UPDATE is the serialising step: a concurrent appender waits on it until this
     transaction ends, then sees the new head.
     """
-    bump = (
-        update(audit_head)
-        .where(audit_head.c.id == HEAD_ID)
-        .values(seq=audit_head.c.seq + count)
-        .returning(audit_head.c.seq, audit_head.c.hash)
-    )
-    row = conn.execute(bump).one_or_none()
+    row = conn.execute(_BUMP, {"count": count}).one_or_none()
     if row is None:
         _create_head(conn)
-        row = conn.execute(bump).one()
+        row = conn.execute(_BUMP, {"count": count}).one()
     return int(row.seq), str(row.hash)
 
 

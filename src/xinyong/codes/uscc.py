@@ -208,15 +208,22 @@ def region_fields(code: str) -> dict[str, Any]:
     return {"code": code, "name": found.full_name, "historical": found.historical}
 
 
+def parse_prefix(prefix: str) -> dict[str, Any]:
+    """``authority`` and ``category`` fields of a valid two-character prefix."""
+    auth_zh, auth_en, categories = AUTHORITIES[prefix[0]]
+    cat_zh, cat_en = categories[prefix[1]]
+    return {
+        "authority": {"code": prefix[0], "name_zh": auth_zh, "name_en": auth_en},
+        "category": {"code": prefix[1], "name_zh": cat_zh, "name_en": cat_en},
+    }
+
+
 def parse(code: str) -> dict[str, Any]:
     """Validate and split into authority, category, region and organisation code."""
     code = validate(code)
-    auth_zh, auth_en, categories = AUTHORITIES[code[0]]
-    cat_zh, cat_en = categories[code[1]]
     return {
         "code": code,
-        "authority": {"code": code[0], "name_zh": auth_zh, "name_en": auth_en},
-        "category": {"code": code[1], "name_zh": cat_zh, "name_en": cat_en},
+        **parse_prefix(code[:2]),
         "region": region_fields(code[2:8]),
         "orgcode": code[8:17],
         "check": code[17],

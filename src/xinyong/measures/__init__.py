@@ -7,7 +7,8 @@
 - ``replay(conn, decision_id, *, catalog)`` — the same decision again, as known when it was taken.
 - ``checker.Checker(engine, catalog).check(subject, action, at, known_at, *, actor, audit)``
   / ``checker.checker_for(engine, catalog)`` — the same decisions on the hot path (API): fixed
-  SQL on a per-thread connection, logged and audited by ``writer.DecisionWriter`` in batches
+  SQL on a per-thread connection, logged and audited by ``writer.DecisionWriter`` (group
+  commit: answered once committed)
   (``XINYONG_DECISION_LOG=sync`` for one transaction per decision).
 - ``screen.screen(engine, path, action, out, *, catalog, …)`` — a file of codes, checked in
   DuckDB SQL.

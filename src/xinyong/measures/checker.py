@@ -9,8 +9,12 @@ that can be done once:
   thread keeps (no pool checkout, no SQL compilation per call);
 - the catalog's part of each reason (measure, list, legal basis, way out) is built once per
   measure, list and record type;
-- the decision and its audit event go to the engine's ``DecisionWriter`` (appended in batches by
-  one background thread; ``decision_id`` is assigned here, so the answer can name it at once).
+- the decision and its audit event go to the engine's ``DecisionWriter``, which commits them
+  in groups from one background thread; ``check`` returns once the group holding them is
+  committed, and raises ``LogUnavailable`` (no answer) if it could not be (fail closed); the
+  calling thread writes the group itself when no other is being written (no thread hop).
+  ``decide`` + ``log`` + ``writer.wait_async`` is the same for an event loop (the API on
+  SQLite, where the lookups run inline).
 
 Reads see every committed change: SQLite's connections run each SELECT outside a transaction
 (WAL: readers never wait for the writer), PostgreSQL's run in autocommit. The connections are
@@ -39,7 +43,7 @@ from xinyong.measures.decisions import (
     liftings_for,
     require_action,
 )
-from xinyong.measures.writer import DecisionWriter, writer_for
+from xinyong.measures.writer import Committed, DecisionWriter, writer_for
 from xinyong.metrics import count_check
 from xinyong.store.engine import database_errors
 
@@ -98,20 +102,35 @@ class Checker:
         actor: str | None = None,
         audit: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """``decide`` and log the decision (and ``audit``, ``xinyong.audit.record``'s keyword
-        arguments without ``outcome``/``resource``/``subject``, which come from the decision)."""
+        """``decide``, log the decision (and ``audit``: ``xinyong.audit.record``'s keyword
+        arguments without ``outcome``/``resource``/``subject``, which come from the decision),
+        and return it once both are committed. ``LogUnavailable`` if they cannot be."""
         decision = self.decide(subject, action, at, known_at)
-        event_args = None
-        if audit is not None:
-            event_args = {
-                "subject": decision.subject,
-                "resource": decision.decision_id,
-                "outcome": decision.outcome,
-                **audit,
-            }
-        self.writer.submit(decision, actor=actor, audit=event_args)
+        self.writer.commit(decision, actor=actor, audit=self._event(decision, audit))
         count_check(action, decision.outcome)
         return decision
+
+    def log(
+        self,
+        decision: Decision,
+        *,
+        actor: str | None = None,
+        audit: Mapping[str, Any] | None = None,
+    ) -> Committed:
+        """Hand ``decision`` and its audit event to the writer; the future of their commit.
+        Answer the decision only once it is resolved (``writer.wait`` / ``wait_async``)."""
+        return self.writer.submit(decision, actor=actor, audit=self._event(decision, audit))
+
+    @staticmethod
+    def _event(decision: Decision, audit: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if audit is None:
+            return None
+        return {
+            "subject": decision.subject,
+            "resource": decision.decision_id,
+            "outcome": decision.outcome,
+            **audit,
+        }
 
     def decide(
         self,

@@ -1,34 +1,41 @@
-"""The decision log's writer: decisions and their audit events, appended in batches off the
-request path.
+"""The decision log's writer: decisions and their audit events, committed in groups; each
+caller answers only once its group is committed.
 
-A busy check endpoint must log every decision and audit every API check, but it need not make
-each request wait for its own transaction (on SQLite every such transaction queues on the one
+A busy check endpoint must log every decision and audit every API check, and must never answer
+a decision whose log is not written (docs/security.md: fail closed). Committing each request in
+its own transaction makes every request queue on the one audit head (and on SQLite on the one
 write lock). So a request hands its decision (and the audit event that goes with it) to
-``DecisionWriter.submit`` and answers at once with the ``decision_id`` already assigned; ONE
-background thread per engine drains the queue and appends what it found in one transaction per
-batch: the decisions, then the audit events in submission order through
-``xinyong.audit.record_many`` (one head lock per batch; the hash chain is exactly what one
-``record`` per event would have made).
+``DecisionWriter.submit`` and gets a future; ONE background thread per engine takes everything
+queued, sequences and hashes the audit events (``xinyong.audit.append_prepared``: one head lock
+per group, the chain exactly what one ``record`` per event would have made) and commits the
+group in one transaction, then resolves every future of the group. Submissions that arrive
+while a group is being written form the next group (group commit: no timer, the group is as big
+as the load makes it).
 
-Durability (docs/decisions.md): a batch is committed within ``INTERVAL`` of its first decision
-(in practice within the time one batch takes to write), on ``flush()``, on ``close()``, when the
-engine is disposed and when the process exits normally. A crash (power loss, ``SIGKILL``) loses
-at most the decisions submitted since the last commit — never part of a batch, never a link of
-the chain. ``sync=True`` (or ``XINYONG_DECISION_LOG=sync``) writes each submission in its own
-transaction before ``submit`` returns: for tests and for deployments that prefer it.
+``Checker.check`` waits for its future (``wait``; the API awaits it without blocking its event
+loop: ``wait_async``); only then is the decision answered. If the group cannot be written (the
+database is down, the log table is gone, privileges revoked, …) every caller of that group gets
+``LogUnavailable`` — the API answers 503 problem details, the CLI exits 2 — and no decision of
+that group is answered. A crash therefore loses no answered decision: at most decisions whose
+callers were still waiting (and got no answer).
+
+``sync=True`` (or ``XINYONG_DECISION_LOG=sync``) writes each submission in the caller's thread,
+in its own transaction, before ``submit`` returns: for tests and single-user tools.
 
 ::
 
     writer = writer_for(engine)            # one per engine and process
-    writer.submit(decision, actor="api:caac-agency", audit={...record() arguments...})
-    writer.flush()                         # everything submitted so far is committed
+    done = writer.submit(decision, actor="api:caac-agency", audit={...record() arguments...})
+    wait(done)                             # committed, or LogUnavailable
+    writer.append_event({...record() arguments...})   # an audit event alone, same group
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import concurrent.futures
 import logging
-import queue
 import threading
 import time
 import weakref
@@ -39,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event, insert
 
-from xinyong import audit
-from xinyong.audit.events import prepare_event
+from xinyong.audit.events import append_prepared, prepare_event
+from xinyong.errors import LogUnavailable
 from xinyong.measures.tables import decisions
 from xinyong.metrics import set_audit_queue
 from xinyong.settings import load as load_settings
@@ -50,54 +57,63 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds the writer lets a batch gather after its first decision (bigger batches: fewer
-#: commits and index page writes per decision); a flush or close cuts it short.
-LINGER = 0.02
-#: Seconds between retries of a failed batch (doubling, up to 2 s).
-INTERVAL = 0.05
-#: Most decisions in one transaction.
-MAX_BATCH = 2000
+#: Most decisions (and audit events) in one transaction.
+MAX_BATCH = 5000
+#: Seconds a caller waits for its group's commit before giving up (``LogUnavailable``).
+TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
 MODE_ENV = "XINYONG_DECISION_LOG"
 
+Committed = concurrent.futures.Future[None]
+_INSERT_DECISIONS = insert(decisions)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class _Entry:
-    row: dict[str, Any]
-    audit: Mapping[str, Any] | None
+    row: dict[str, Any] | None
+    audit: dict[str, Any] | None
+    done: Committed
 
 
-class _Barrier:
-    """Put in the queue by ``flush``: set once everything before it is committed."""
+def wait(done: Committed, timeout: float = TIMEOUT) -> None:
+    """Return once ``done``'s group is committed; ``LogUnavailable`` if it was not."""
+    try:
+        done.result(timeout)
+    except concurrent.futures.TimeoutError as error:
+        raise LogUnavailable(
+            "决定日志写入超时 / the decision log did not commit in time"
+        ) from error
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: BaseException | None = None
 
-
-_STOP = object()
+async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
+    """``wait`` for an event loop: the loop keeps serving while the group commits."""
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(done), timeout)
+    except TimeoutError as error:
+        raise LogUnavailable(
+            "决定日志写入超时 / the decision log did not commit in time"
+        ) from error
 
 
 class DecisionWriter:
-    """Appends decisions and their audit events for one engine, in submission order."""
+    """Appends decisions and their audit events for one engine, one group at a time, in order."""
 
     def __init__(
         self,
         engine: Engine,
         *,
         sync: bool | None = None,
-        interval: float = INTERVAL,
-        linger: float = LINGER,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.engine = engine
         self.sync = load_settings().decision_log == "sync" if sync is None else sync
-        self.interval = interval
-        self.linger = linger
-        self._urgent = threading.Event()
         self.max_batch = max_batch
         self.written = 0
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.groups = 0
+        self._cv = threading.Condition()
+        self._pending: list[_Entry] = []
+        self._writing = False  # a group is being written (by the thread or a leading caller)
+        self._stopping = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -108,49 +124,106 @@ class DecisionWriter:
         *,
         actor: str | None = None,
         audit: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments).
-
-        Queued: returns at once. Synchronous: returns once both are committed. A bad audit
-        event (no purpose, …) is refused here, with ``ValueError``, never dropped later.
+    ) -> Committed:
+        """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments) from
+        the background thread; the future of its group's commit (for an event loop:
+        ``wait_async``). A bad audit event (no purpose, …) is refused here, with ``ValueError``.
         """
+        return self._put(self._entry(decision, actor, audit), wake=True)
+
+    def commit(
+        self,
+        decision: Decision,
+        *,
+        actor: str | None = None,
+        audit: Mapping[str, Any] | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        """Log ``decision`` and return once it is committed; ``LogUnavailable`` if it is not.
+
+        For a caller on its own thread: if no group is being written, this thread writes the
+        group itself (everything queued, its own entry included: no hop to another thread);
+        otherwise it waits, and leads the next group if its entry is still queued then."""
+        entry = self._put(self._entry(decision, actor, audit), wake=False)
+        deadline = time.monotonic() + timeout
+        while not entry.done():
+            with self._cv:
+                while self._writing and not entry.done():
+                    if not self._cv.wait(deadline - time.monotonic()):
+                        break
+                if entry.done() or self._writing:
+                    break
+                group = self._take()
+            self._write_group(group)
+        wait(entry, max(0.0, deadline - time.monotonic()))
+
+    def append_event(self, audit: Mapping[str, Any]) -> Committed:
+        """An audit event alone (``record``'s keyword arguments), in the same groups."""
+        return self._put(_Entry(None, self._prepare(audit), concurrent.futures.Future()), wake=True)
+
+    def _entry(
+        self, decision: Decision, actor: str | None, audit: Mapping[str, Any] | None
+    ) -> _Entry:
         from xinyong.measures.decisions import decision_row
 
-        if audit is not None:
-            audit = dict(audit)
-            audit.setdefault("at", datetime.now(UTC))
-            prepare_event(**audit)
-        entry = _Entry(decision_row(decision, actor=actor), audit)
+        prepared = None if audit is None else self._prepare(audit)
+        return _Entry(decision_row(decision, actor=actor), prepared, concurrent.futures.Future())
+
+    @staticmethod
+    def _prepare(audit: Mapping[str, Any]) -> dict[str, Any]:
+        return prepare_event(**{"at": datetime.now(UTC), **audit})
+
+    def _put(self, entry: _Entry, *, wake: bool) -> Committed:
         if self.sync:
-            self._write([entry])
-            return
+            self._commit([entry])
+            return entry.done
         if self._closed:
             raise RuntimeError("the decision writer is closed")
         self._ensure_thread()
-        self._queue.put(entry)
+        with self._cv:
+            self._pending.append(entry)
+            if wake:
+                self._cv.notify_all()
+        return entry.done
+
+    def _take(self) -> list[_Entry]:
+        """The next group (called holding ``_cv``, when nobody is writing)."""
+        group = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        self._writing = True
+        return group
+
+    def _write_group(self, group: list[_Entry]) -> None:
+        try:
+            self._commit(group)
+        finally:
+            with self._cv:
+                self._writing = False
+                depth = len(self._pending)
+                self._cv.notify_all()
+            set_audit_queue(depth)
 
     def flush(self, timeout: float | None = 30.0) -> None:
         """Wait until everything submitted before this call is committed (re-raises a failure)."""
         if self.sync or self._thread is None:
             return
-        barrier = _Barrier()
-        self._queue.put(barrier)
-        self._urgent.set()
-        if not barrier.done.wait(timeout):
-            raise TimeoutError("decision log not flushed in time")
-        if barrier.error is not None:
-            raise barrier.error
+        done = self._put(_Entry(None, None, concurrent.futures.Future()), wake=True)
+        try:
+            done.result(timeout)
+        except concurrent.futures.TimeoutError as error:
+            raise TimeoutError("decision log not flushed in time") from error
 
     def close(self) -> None:
-        """Flush and stop the background thread; later submissions are refused."""
+        """Commit what is queued and stop the background thread; later submissions are refused."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             thread = self._thread
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
         if thread is not None:
-            self._queue.put(_STOP)
-            self._urgent.set()
             thread.join()
 
     def _ensure_thread(self) -> None:
@@ -164,52 +237,46 @@ class DecisionWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            items = [first]
-            if isinstance(first, _Entry) and self.linger > 0:
-                self._urgent.wait(self.linger)  # let the batch gather, unless flushed
-            self._urgent.clear()
-            while len(items) < self.max_batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            entries = [i for i in items if isinstance(i, _Entry)]
-            barriers = [i for i in items if isinstance(i, _Barrier)]
-            stop = any(i is _STOP for i in items)
-            error: BaseException | None = None
-            if entries:
-                error = self._write_retrying(entries)
-            for barrier in barriers:
-                barrier.error = error
-                barrier.done.set()
-            set_audit_queue(self._queue.qsize())
+        while True:
+            with self._cv:
+                while not self._pending or self._writing:
+                    if self._stopping and not self._pending:
+                        return
+                    self._cv.wait()
+                group = self._take()
+            self._write_group(group)
 
-    def _write_retrying(self, entries: list[_Entry]) -> BaseException | None:
-        """Write a batch; on failure wait and try again (a queued decision is never dropped)."""
-        delay = self.interval
-        last: BaseException | None = None
-        for attempt in range(8):
-            try:
-                self._write(entries)
-                return None
-            except Exception as error:  # logged, then retried; reported to flush() at the end
-                log.warning("decision log batch failed (attempt %d): %s", attempt + 1, error)
-                last = error
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        log.error("decision log: %d decisions could not be written", len(entries))
-        return last
+    def _commit(self, entries: list[_Entry]) -> None:
+        """Write one group in one transaction; resolve each entry's future with the outcome.
 
-    def _write(self, entries: list[_Entry]) -> None:
+        No retry: the callers are waiting, and an answer late by a retry's back-off is worse
+        than a 503 the agency can retry itself. Nothing of a failed group is answered.
+        """
+        rows = [e.row for e in entries if e.row is not None]
         events = [e.audit for e in entries if e.audit is not None]
-        with self.engine.begin() as conn:
-            conn.execute(insert(decisions), [e.row for e in entries])
-            if events:
-                audit.record_many(conn, events)
-        self.written += len(entries)
+        error: BaseException | None = None
+        try:
+            if rows or events:
+                with self.engine.begin() as conn:
+                    if rows:
+                        conn.execute(_INSERT_DECISIONS, rows)
+                    if events:
+                        append_prepared(conn, events)
+        except Exception as failure:  # reported to every waiting caller, who answers 503
+            log.error("decision log: a group of %d could not be written: %s", len(entries), failure)
+            error = LogUnavailable(
+                f"决定日志无法写入，未作答复 / the decision log cannot be written, no answer "
+                f"given ({type(failure).__name__})"
+            )
+            error.__cause__ = failure
+        else:
+            self.written += len(rows)
+            self.groups += 1
+        for entry in entries:
+            if error is None:
+                entry.done.set_result(None)
+            else:
+                entry.done.set_exception(error)
 
 
 _writers: weakref.WeakKeyDictionary[Engine, DecisionWriter] = weakref.WeakKeyDictionary()

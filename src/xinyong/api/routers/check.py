@@ -3,8 +3,9 @@
 The hot path of the API: an ``async`` endpoint (no thread hop) whose dependencies are async
 too; on SQLite the two indexed lookups run inline (microseconds, on the process's own read
 connection), on PostgreSQL in the thread pool. The decision and its audit event are handed to
-the engine's ``DecisionWriter`` and written in batches (docs/decisions.md: durability); the
-answer already carries the ``decision_id`` they are logged under. The body is serialised once,
+the engine's ``DecisionWriter``, which commits them in groups; the request awaits its group's
+commit without blocking the loop and answers only then (fail closed: 503 problem details,
+``LogUnavailable``, when the log cannot be written). The body is serialised once,
 straight to JSON (no re-encoding pass).
 """
 
@@ -22,6 +23,8 @@ from xinyong.dependencies import CatalogDep, engine
 from xinyong.measures.checker import checker_for
 from xinyong.measures.clients import Client
 from xinyong.measures.decisions import require_action
+from xinyong.measures.writer import wait_async
+from xinyong.metrics import count_check
 
 router = APIRouter(tags=["decisions"])
 
@@ -50,11 +53,14 @@ async def check_endpoint(
         "action": f"check:{action}",
         "detail": {"authority": caller.authority, "at": (at or date.today()).isoformat()},
     }
-    args = (subject, action, at, known_at)
+    actor = f"api:{caller.name}"
     if db.dialect.name == "sqlite" and not checker.writer.sync:
-        decision = checker.check(*args, actor=f"api:{caller.name}", audit=audit)
-    else:
+        decision = checker.decide(subject, action, at, known_at)
+        # no answer before its log is committed: 503 (LogUnavailable) if it cannot be
+        await wait_async(checker.log(decision, actor=actor, audit=audit))
+        count_check(action, decision.outcome)  # as Checker.check counts its own
+    else:  # one hop to a worker thread, which decides and commits its group (or waits for it)
         decision = await run_in_threadpool(
-            lambda: checker.check(*args, actor=f"api:{caller.name}", audit=audit)
+            lambda: checker.check(subject, action, at, known_at, actor=actor, audit=audit)
         )
     return JSONResponse(decision.as_json())
