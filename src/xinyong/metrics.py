@@ -19,6 +19,7 @@ nothing is sent anywhere.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,19 @@ class Instruments:
     audit_queue: Gauge
 
 
-@functools.cache
+_creating = threading.Lock()
+
+
 def instruments() -> Instruments:
+    """The instruments, created once per process. ``functools.cache`` alone is not enough: two
+    threads checking at once would both create them and the second registration raises
+    ``DuplicateTimeseries`` (the first checks of a threaded server)."""
+    with _creating:
+        return _create()
+
+
+@functools.cache
+def _create() -> Instruments:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Instruments(
