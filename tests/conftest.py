@@ -63,6 +63,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "spark_engine" in used:
             # Spark on two cores: about ten seconds to start, then seconds a query.
             item.add_marker("slow")
+        if item.get_closest_marker("huge") and os.environ.get("XINYONG_HUGE_TESTS") != "1":
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="national-scale data, minutes a test: set XINYONG_HUGE_TESTS=1 to run"
+                )
+            )
 
 
 @pytest.fixture(scope="session")

@@ -172,5 +172,6 @@ def test_a_migrated_store_decides_as_before_and_as_a_fresh_one(
 
 
 @pytest.mark.slow
+@pytest.mark.huge
 def test_the_same_on_a_store_of_100000_subjects(empty_db_url: str, tmp_path: Path) -> None:
     _kept(empty_db_url, tmp_path, 100_000, by_check=False)
