@@ -11,6 +11,7 @@ import codecs
 import csv
 import functools
 import io
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import numpy as np
+import numpy.typing as npt
 import typer
 
 from xinyong import codes
@@ -244,7 +246,7 @@ def _finish(total: int, invalid: int, *, json_output: bool) -> None:
 
 
 #: Bytes read at a time by the USCC fast path (then up to the end of the line).
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 _OK = "✓ ".encode()
 _BAD = "✗ ".encode()
 
@@ -252,15 +254,9 @@ _BAD = "✗ ".encode()
 def _uscc_file(path: Path, out: IO[str]) -> tuple[int, int] | None:
     """``--kind uscc --file`` in bulk: the same lines as ``_describe`` one code at a time.
 
-    The file is read in chunks of lines; the 18-character upper-case lines (nearly all of a
-    real file) are judged together by ``codes.bulk``, and each line is assembled from the code
-    and a text cached per authority, category and region (or per reason) that ``_describe``
-    itself wrote the first time. Anything else — a header, blank lines, CSV fields, lower case,
-    spaces, full-width characters — takes ``codes.check`` like the general path. Returns None,
-    having read nothing, for files the general path must read (UTF-16, GBK, quoted CSV).
-    (total, invalid) otherwise."""
-    from xinyong.codes import bulk
-
+    The file is read in chunks of lines (:class:`_UsccLines`). Returns None, having read
+    nothing, for files the general path must read (UTF-16, GBK, quoted CSV in the first
+    64 KiB); (total, invalid) otherwise."""
     if path.is_dir():
         raise UnusableInput(f"{path}: 是目录 / is a directory")
     try:
@@ -277,64 +273,193 @@ def _uscc_file(path: Path, out: IO[str]) -> tuple[int, int] | None:
             return None
         handle.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
         delimiter = b"\t" if b"\t" in head.split(b"\n", 1)[0] else b","
-        valid_text: dict[bytes, bytes] = {}
-        invalid_text: dict[str | None, bytes] = {}
-        total = invalid = 0
-        first = True
+        lines = _UsccLines(path, delimiter)
         sink: Any = getattr(out, "buffer", None)
         out.flush()
         while chunk := handle.read(_CHUNK):
             chunk += handle.readline()
+            text = lines.describe(chunk)
+            if sink is not None:
+                sink.write(text)
+            else:
+                out.write(text.decode())
+        return lines.total, lines.invalid
+
+
+class _UsccLines:
+    """``_describe``'s lines for a chunk of a USCC file, assembled without a loop per code.
+
+    Each line's first field (as :func:`_file_codes` reads it: a trailing CR dropped, up to
+    the first delimiter, a first line without a digit skipped as a header) is located with
+    numpy. The 18-byte fields (nearly all of a real file) are judged together by
+    ``codes.bulk``; a valid one prints as mark + code, a text per authority and category and
+    a text per region, an invalid one as mark + code and a text per reason, each text composed
+    once by ``_describe``'s own parts and picked for every line by indexing. Anything else —
+    blank lines, other lengths, lower case, spaces, full-width characters — takes
+    ``codes.check`` one by one like the general path."""
+
+    def __init__(self, path: Path, delimiter: bytes) -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self.total = 0
+        self.invalid = 0
+        self._header_seen = False
+        # Texts after the code, by two-byte prefix (authority, category), by region number
+        # and by verdict; None until first needed.
+        self._categories = np.full(1 << 16, None, dtype=object)
+        self._categories_known = np.zeros(1 << 16, dtype=bool)
+        self._regions = np.full(1_000_000, None, dtype=object)
+        self._regions_known = np.zeros(1_000_000, dtype=bool)
+        self._reasons: dict[str, bytes] = {}
+        self._by_verdict = np.full(8, None, dtype=object)
+
+    def describe(self, chunk: bytes) -> bytes:
+        """The output lines of every line in ``chunk`` (whole lines), in order, as UTF-8."""
+        from xinyong.codes import bulk
+
+        data, starts, ends = self._fields(chunk)
+        n = len(starts)
+        if not self._header_seen:
+            self._header_seen = self._drop_header(data, starts, ends)
+        # Three texts per line, joined in order: mark + code, the middle, the region.
+        parts = np.full((n, 3), b"", dtype=object)
+        lengths = ends - starts
+        rows = np.flatnonzero(lengths == 18)
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if len(raw) >= 18:
+            grid = np.lib.stride_tricks.sliding_window_view(raw, 18)[starts[rows]]
+        else:
+            grid = np.empty((0, 18), dtype=np.uint8)
+        verdicts = bulk.uscc_reasons_grid(grid)
+        judged = verdicts != bulk.CHARSET
+        if not judged.all():
+            rows, grid, verdicts = rows[judged], grid[judged], verdicts[judged]
+        valid = verdicts == bulk.VALID
+        heads = np.empty((len(rows), 22), dtype=np.uint8)
+        heads[:, :4] = _MARKS[0]
+        heads[~valid, :4] = _MARKS[1]
+        heads[:, 4:] = grid
+        parts[rows, 0] = heads.view("S22").ravel().tolist()  # bytes, not numpy.bytes_: join
+        valid_grid = grid[valid]
+        parts[rows[valid], 1] = self._category_texts(
+            valid_grid[:, 0].astype(np.int32) << 8 | valid_grid[:, 1]
+        )
+        parts[rows[valid], 2] = self._region_texts(
+            np.einsum("ij,j->i", valid_grid[:, 2:8].astype(np.int32) - ord("0"), _PLACES)
+        )
+        wrong = np.flatnonzero(~valid)
+        if len(wrong):
+            parts[rows[wrong], 1] = self._reason_texts(verdicts[wrong], grid[wrong])
+        invalid = len(rows) - int(np.count_nonzero(valid))
+        # The other fields: compact and in the alphabet but not 18 long (a character dropped
+        # or added) are invalid by length; the rest (blank, lower case, spaces, …) one by one.
+        others = np.ones(n, dtype=bool)
+        others[rows] = False
+        other_rows = np.flatnonzero(others & (lengths > 0))
+        bounds = zip(starts[other_rows].tolist(), ends[other_rows].tolist(), strict=True)
+        fields = [data[start:end] for start, end in bounds]
+        short = [not field.strip(_USCC_BYTES) for field in fields]
+        short_fields = list(itertools.compress(fields, short))
+        if short_fields:
+            short_rows = other_rows[short]
+            parts[short_rows, 0] = [_BAD + field for field in short_fields]
+            parts[short_rows, 1] = self._reason_text("length", short_fields[0])
+        self.total += len(rows) + len(short_fields)
+        self.invalid += invalid + len(short_fields)
+        for i, field, is_short in zip(other_rows.tolist(), fields, short, strict=True):
+            if not is_short:
+                parts[i, 0] = self._one(field)
+        return b"".join(parts.ravel().tolist())
+
+    def _fields(self, chunk: bytes) -> tuple[bytes, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """``(data, starts, ends)``: line i's first field is ``data[starts[i]:ends[i]]``."""
+        delimiter: bytes | None = self.delimiter
+        if b'"' in chunk:  # quoted fields: the csv module's reading, line by line
             lines = chunk.split(b"\n")
             if not lines[-1]:
                 lines.pop()
-            if b"\r" in chunk:
-                lines = [line.rstrip(b"\r") for line in lines]
-            if delimiter in chunk or b'"' in chunk:
-                lines = [_first_field(line, delimiter) for line in lines]
-            if first:
-                first = not _drop_header(lines)
-            grid = np.array(lines, dtype="S18").view(np.uint8).reshape(len(lines), 18)
-            verdicts = bulk.uscc_reasons_grid(grid).tolist()
-            parts: list[bytes] = []
-            for line, verdict in zip(lines, verdicts, strict=True):
-                if len(line) == 18 and verdict != bulk.CHARSET:
-                    if verdict == bulk.VALID:
-                        tail = valid_text.get(line[:8])
-                        if tail is None:
-                            tail = valid_text[line[:8]] = _uscc_tail(line[:8].decode())
-                        parts.append(_OK + line + tail)
-                        total += 1
-                        continue
-                    reason = bulk.REASONS[verdict]
-                elif line and not line.strip(_USCC_BYTES):
-                    reason = "length"  # already compact, in the alphabet, not 18 long
-                else:
-                    reason = ""
-                if reason:
-                    tail = invalid_text.get(reason)
-                    if tail is None:
-                        result = CodeCheck(line.decode(), False, "uscc", reason)
-                        tail = invalid_text[reason] = _tail(result)
-                    parts.append(_BAD + line + tail)
-                    total += 1
-                    invalid += 1
-                    continue
-                try:
-                    text = line.decode()
-                except UnicodeDecodeError as exc:
-                    raise UnusableInput(f"{path}: 无法解码 / cannot decode ({exc.reason})") from exc
-                if not text.strip():
-                    continue
-                result = codes.check(text, "uscc")
-                parts.append((_describe(result) + "\n").encode())
-                total += 1
-                invalid += not result.valid
-            if sink is not None:
-                sink.write(b"".join(parts))
-            else:
-                out.write(b"".join(parts).decode())
-        return total, invalid
+            fields = [_first_field(line.rstrip(b"\r"), self.delimiter) for line in lines]
+            chunk = b"".join(field + b"\n" for field in fields)  # no field holds a newline
+            delimiter = None
+        raw = np.frombuffer(chunk, dtype=np.uint8)
+        ends = np.flatnonzero(raw == ord("\n"))
+        if not chunk.endswith(b"\n"):
+            ends = np.append(ends, len(chunk))
+        starts = np.zeros_like(ends)
+        starts[1:] = ends[:-1] + 1
+        if delimiter is not None and b"\r" in chunk:
+            while (cr := (ends > starts) & (raw[ends - 1] == ord("\r"))).any():
+                ends = ends - cr  # every trailing CR, as bytes.rstrip(b"\r")
+        if delimiter is not None and delimiter in chunk:
+            at = np.append(np.flatnonzero(raw == delimiter[0]), len(chunk))
+            ends = np.minimum(ends, at[np.searchsorted(at, starts)])
+        return chunk, starts, ends
+
+    def _drop_header(
+        self, data: bytes, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]
+    ) -> bool:
+        """Skip the first non-blank field if it holds no digit (a header); True once seen."""
+        for i in range(len(starts)):
+            text = data[starts[i] : ends[i]].decode("utf-8", "replace")
+            if text.strip():
+                if not any(ch.isdigit() for ch in text):
+                    ends[i] = starts[i]
+                return True
+        return False
+
+    def _category_texts(self, prefixes: npt.NDArray[np.int32]) -> npt.NDArray[np.object_]:
+        for prefix in np.unique(prefixes[~self._categories_known[prefixes]]).tolist():
+            key = bytes((prefix >> 8, prefix & 0xFF)).decode()
+            self._categories[prefix] = _uscc_part(key).encode()
+            self._categories_known[prefix] = True
+        texts: npt.NDArray[np.object_] = self._categories[prefixes]
+        return texts
+
+    def _region_texts(self, numbers: npt.NDArray[np.int32]) -> npt.NDArray[np.object_]:
+        for number in np.unique(numbers[~self._regions_known[numbers]]).tolist():
+            self._regions[number] = _region_part(f"{number:06d}").encode()
+            self._regions_known[number] = True
+        texts: npt.NDArray[np.object_] = self._regions[numbers]
+        return texts
+
+    def _reason_texts(
+        self, verdicts: npt.NDArray[np.uint8], grid: npt.NDArray[np.uint8]
+    ) -> npt.NDArray[np.object_]:
+        """The text after each invalid code, by its verdict (``codes.bulk.REASONS``)."""
+        from xinyong.codes import bulk
+
+        for verdict in np.flatnonzero(np.bincount(verdicts, minlength=8)).tolist():
+            if self._by_verdict[verdict] is None:
+                first = bytes(grid[np.argmax(verdicts == verdict)])
+                reason = bulk.REASONS[verdict]
+                assert reason is not None
+                self._by_verdict[verdict] = self._reason_text(reason, first)
+        texts: npt.NDArray[np.object_] = self._by_verdict[verdicts]
+        return texts
+
+    def _reason_text(self, reason: str, code: bytes) -> bytes:
+        """``_describe``'s text after an invalid code, composed for the first such code."""
+        text = self._reasons.get(reason)
+        if text is None:
+            text = self._reasons[reason] = _tail(CodeCheck(code.decode(), False, "uscc", reason))
+        return text
+
+    def _one(self, field: bytes) -> bytes:
+        """One field that is not a compact code: its line, or b"" if blank."""
+        try:
+            text = field.decode()
+        except UnicodeDecodeError as exc:
+            raise UnusableInput(f"{self.path}: 无法解码 / cannot decode ({exc.reason})") from exc
+        if not text.strip():
+            return b""
+        result = codes.check(text, "uscc")
+        self.total += 1
+        self.invalid += not result.valid
+        return (_describe(result) + "\n").encode()
+
+
+_MARKS = np.frombuffer(_OK + _BAD, dtype=np.uint8).reshape(2, 4)
+_PLACES = np.array([100_000, 10_000, 1_000, 100, 10, 1], dtype=np.int32)
 
 
 @functools.cache
@@ -345,11 +470,6 @@ def _uscc_part(prefix: str) -> str:
 @functools.cache
 def _region_part(code: str) -> str:
     return _region(uscc.region_fields(code)) + "\n"
-
-
-def _uscc_tail(key: str) -> bytes:
-    """``_describe``'s text after a valid USCC, from its first 8 characters (the same parts)."""
-    return (_uscc_part(key[:2]) + _region_part(key[2:8])).encode()
 
 
 _USCC_BYTES = uscc.ALPHABET.encode()
@@ -365,17 +485,6 @@ def _first_field(line: bytes, delimiter: bytes) -> bytes:
         row = next(csv.reader([line.decode("utf-8", "replace")], delimiter=delimiter.decode()), [])
         return row[0].encode() if row else b""
     return line.split(delimiter, 1)[0]
-
-
-def _drop_header(lines: list[bytes]) -> bool:
-    """Blank the first non-empty line if it holds no digit (a header); True once one was seen."""
-    for i, line in enumerate(lines):
-        text = line.decode("utf-8", "replace")
-        if text.strip():
-            if not any(ch.isdigit() for ch in text):
-                lines[i] = b""
-            return True
-    return False
 
 
 def _inputs(args: list[str], file: Path | None, progress: Any | None) -> Iterator[str]:

@@ -31,25 +31,35 @@ REASONS: tuple[str | None, ...] = (
 VALID, CHARSET, CATEGORY, AUTHORITY, REGION, ORG_CHECKSUM, CHECKSUM = range(len(REASONS))
 
 _ORG_WEIGHTS = np.array([pow(2, 8 - i, 11) for i in range(8)], dtype=np.int32)  # 3 7 9 10 5 8 4 2
+_PLACES = np.array([10**i for i in range(5, -1, -1)], dtype=np.int64)
+
+#: Stands for a byte outside a table's alphabet: large enough that any weighted sum holding
+#: one is negative (the largest positive sum, 17 × 30 × 31 + 30 for the check, is < 2**14).
+_OUTSIDE = -(1 << 20)
 
 
 @cache
-def _tables() -> tuple[npt.NDArray[np.int32], ...]:
-    value = np.array([uscc._VALUE[b] for b in range(256)], dtype=np.int32)  # -1: not allowed
+def _tables() -> tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], ...]:
+    """Per-byte tables (``_OUTSIDE`` for bytes outside the alphabet) and membership tables."""
+    value = np.array([uscc._VALUE[b] for b in range(256)], dtype=np.int32)
+    value[value < 0] = _OUTSIDE
     body = np.array(
         [orgcode.BODY_ALPHABET.find(chr(b)) if b < 128 else -1 for b in range(256)], dtype=np.int32
     )
-    prefix = np.zeros((256, 256), dtype=np.int32)
+    body[body < 0] = _OUTSIDE
+    digit = np.full(256, _OUTSIDE, dtype=np.int64)  # times 10**5: beyond int32
+    digit[ord("0") : ord("9") + 1] = np.arange(10)
+    prefix = np.zeros(1 << 16, dtype=np.int32)
     for p in uscc._PREFIXES_ASCII:
-        prefix[p[0], p[1]] = 1
+        prefix[p[0] << 8 | p[1]] = 1
     authority = np.zeros(256, dtype=np.int32)
     authority[list(uscc._AUTHORITY_BYTES)] = 1
     region = np.zeros(1_000_000, dtype=np.int32)
     region[[int(c) for c in regions.valid_codes_ascii()]] = 1
     region[int(uscc._CENTRAL_ASCII)] = 1
     check_bytes = np.frombuffer(orgcode._CHECK_BYTES, dtype=np.uint8).astype(np.int32)
-    weights = np.array(uscc._WEIGHTS[:17], dtype=np.int32)
-    return value, body, prefix, authority, region, check_bytes, weights
+    weights = np.array([*uscc._WEIGHTS[:17], 1], dtype=np.int32)
+    return value, body, digit, prefix, authority, region, check_bytes, weights
 
 
 def uscc_reasons(codes: list[bytes]) -> npt.NDArray[np.uint8]:
@@ -63,25 +73,24 @@ def uscc_reasons(codes: list[bytes]) -> npt.NDArray[np.uint8]:
 
 
 def uscc_reasons_grid(grid: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """:func:`uscc_reasons` on an ``(n, 18)`` array of bytes (e.g. an ``S18`` array's view)."""
+    """:func:`uscc_reasons` on an ``(n, 18)`` array of bytes (e.g. an ``S18`` array's view).
+
+    Each check is a weighted sum over the row (``einsum``, no temporary per byte), and a byte
+    outside its alphabet makes the sum negative."""
     out = np.zeros(len(grid), dtype=np.uint8)
     if len(grid) == 0:
         return out
-    value, body, prefix, authority, region, check_bytes, weights = _tables()
-    values = value[grid]
+    value, body, digit, prefix, authority, region, check_bytes, weights = _tables()
+    index = grid.astype(np.intp)  # np.take with native indices: several times faster
+    total = np.einsum("ij,j->i", np.take(value, index), weights)
+    org = np.einsum("ij,j->i", np.take(body, index[:, 8:16]), _ORG_WEIGHTS)
+    number = np.einsum("ij,j->i", np.take(digit, index[:, 2:8]), _PLACES)
+    first = grid[:, 0].astype(np.int32)
     # Assign from the last check to the first, so each code keeps the FIRST one it fails.
-    total = (values[:, :17] * weights).sum(axis=1) + values[:, 17]
     out[total % 31 != 0] = CHECKSUM
-    org = body[grid[:, 8:16]]
-    org_ok = (org >= 0).all(axis=1)
-    expected = check_bytes[(np.where(org >= 0, org, 0) * _ORG_WEIGHTS).sum(axis=1) % 11]
-    out[~org_ok | (expected != grid[:, 16])] = ORG_CHECKSUM
-    digits = grid[:, 2:8].astype(np.int32) - ord("0")
-    is_digit: npt.NDArray[np.bool_] = (digits >= 0) & (digits <= 9)
-    all_digits = np.all(is_digit, axis=1)
-    number = (np.where(is_digit, digits, 0) * 10 ** np.arange(5, -1, -1)).sum(axis=1)
-    out[~all_digits | (region[number] == 0)] = REGION
-    no_prefix = prefix[grid[:, 0], grid[:, 1]] == 0
-    out[no_prefix] = np.where(authority[grid[no_prefix, 0]] == 1, CATEGORY, AUTHORITY)
-    out[(values < 0).any(axis=1)] = CHARSET
+    out[(org < 0) | (check_bytes[org % 11] != grid[:, 16])] = ORG_CHECKSUM
+    out[(number < 0) | (region[np.maximum(number, 0)] == 0)] = REGION
+    no_prefix = prefix[first << 8 | grid[:, 1]] == 0
+    out[no_prefix] = np.where(authority[first[no_prefix]] == 1, CATEGORY, AUTHORITY)
+    out[total < 0] = CHARSET
     return out
