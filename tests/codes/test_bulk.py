@@ -46,3 +46,15 @@ def test_central_region_and_an_empty_list() -> None:
     assert len(bulk.uscc_reasons([])) == 0
     with pytest.raises(ValueError):
         bulk.uscc_reasons([b"123"])
+
+
+def test_letters_anywhere_in_the_region_fail_as_region() -> None:
+    """Two letters in the six region places (the weighted sum must not wrap around)."""
+    code = uscc.generate(random.Random(9)).encode()
+    bad = []
+    for i in range(2, 8):
+        for j in range(i + 1, 8):
+            raw = bytearray(code)
+            raw[i], raw[j] = ord("Y"), ord("A")
+            bad.append(bytes(raw))
+    assert [bulk.REASONS[r] for r in bulk.uscc_reasons(bad)] == ["region"] * len(bad)

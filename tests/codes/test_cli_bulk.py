@@ -88,3 +88,33 @@ def test_gbk_and_utf16_files_take_the_general_reader(tmp_path: Path) -> None:
         result = runner.invoke(app, ["code", "check", "--kind", "uscc", "--file", str(path)])
         assert result.exit_code == 0, result.stderr
         assert result.stdout == _expected([valid])
+
+
+@pytest.mark.parametrize("chunk", [64, 1000])
+def test_lines_across_many_chunks_equal_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Small chunks: the header, blank lines and every kind of line fall on chunk edges."""
+    monkeypatch.setattr(code_cli, "_CHUNK", chunk)
+    values = _values(11)
+    text = "\n\n" + "\n".join(f"{v},名称" if i % 3 else v for i, v in enumerate(values)) + "\n"
+    path = tmp_path / "codes.csv"
+    path.write_text("代码,名称\n" + text, encoding="utf-8")
+    result = runner.invoke(app, ["code", "check", "--kind", "uscc", "--file", str(path)])
+    assert result.exit_code == 1, result.stderr
+    assert result.stdout == _expected(values)
+
+
+def test_carriage_returns_and_short_files(tmp_path: Path) -> None:
+    """Every trailing CR is dropped (as ``bytes.rstrip``), a CR before the delimiter is kept
+    in the field, and a file shorter than one code still prints its line."""
+    valid = uscc.generate(random.Random(7))
+    path = tmp_path / "codes.csv"
+    path.write_bytes(f"{valid}\r\r\n{valid}\r,名称\r\n{valid[:9]}\r\n".encode())
+    result = runner.invoke(app, ["code", "check", "--kind", "uscc", "--file", str(path)])
+    assert result.stdout == _expected([valid, valid + "\r", valid[:9]])
+    short = tmp_path / "short.txt"
+    short.write_bytes(valid[:9].encode())
+    result = runner.invoke(app, ["code", "check", "--kind", "uscc", "--file", str(short)])
+    assert result.exit_code == 1
+    assert result.stdout == _expected([valid[:9]])
