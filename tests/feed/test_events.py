@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -224,3 +225,50 @@ def test_event_ids_are_unique_time_ordered_uuids() -> None:
     assert first == sorted(first) and all(len(i) == 32 for i in first)
     assert all(uuid.UUID(hex=i).version == 7 for i in first + second)
     assert event_ids(0) == []
+
+
+def test_a_single_lifting_travels_as_its_own_event_and_the_replica_permits_as_check(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    """A court's lifting (单次解除) loaded through the pipeline becomes a
+    ``restriction.lifted_once`` event with its action, window, lists, decision and article; a
+    replica fed the outbox's restriction events decides the lifted trip as ``check`` does, and
+    an airline implementing the flight measure receives the event."""
+    from xinyong.feed.replica import Replica
+    from xinyong.feed.subscriptions import Subscriber
+    from xinyong.ingest import ingest_file
+    from xinyong.measures.decisions import check
+
+    root = Path(__file__).resolve().parents[2]
+    person = "510107197809022207"
+    for name, record_type in (
+        ("judgment_defaulter.gbk.csv", "judgment_defaulter"),
+        ("consumption_restriction_single_lifting.csv", "consumption_restriction_single_lifting"),
+    ):
+        ingest_file(engine, root / "examples" / name, record_type, "court", catalog=catalog)
+    events = [e for e in _events(engine) if e.event_type.startswith("restriction.")]
+    (lifting,) = [e for e in events if e.event_type == "restriction.lifted_once"]
+    p = lifting.payload
+    assert lifting.subject_code == person and lifting.region == "510000"
+    assert (p["action"], p["valid_from"], p["valid_to"]) == (
+        "buy_flight_ticket", "2025-08-10", "2025-08-12"
+    )  # fmt: skip
+    assert p["document_no"] == "（2024）川0107执456号之一"
+    assert p["lists"] == ["consumption_restricted", "judgment_defaulters"]
+    assert "consumption_restriction_flight" in p["measures"]
+    assert "法释〔2015〕17号 第八条" in p["legal_basis"]
+    assert {"scheme": "ric", "value": person} in p["identifiers"]
+    airline = Subscriber(1, "airline", "https://a.example", "售票核验", "ndrc_aviation_2018",
+                         None, "a-1", frozenset({"consumption_restriction_flight"}), frozenset(),
+                         frozenset(), True, frozenset())  # fmt: skip
+    assert airline.wants(lifting) == "measure"
+    with Replica(tmp_path / "r.db") as replica, engine.connect() as conn:
+        replica.apply(list(enumerate(events, 1)))
+        for day in (date(2025, 8, 9), date(2025, 8, 11), date(2025, 8, 13)):
+            for action in ("buy_flight_ticket", "stay_star_hotel"):
+                want = check(conn, person, action, day, catalog=catalog, log=False)
+                got = replica.check(person, action, at=day)
+                assert (got.decision, got.until) == (want.outcome, want.until), (action, day)
+        assert replica.check(person, "buy_flight_ticket", at=date(2025, 8, 11)).decision == (
+            "permit"
+        )

@@ -23,6 +23,7 @@ from xinyong.feed.replica import SCHEMA_VERSION, Replica, entry_key
 
 PERSON = "110101199003074514"
 PERSON_15 = "110101900307451"  # the same citizen number in its 15-digit form
+OTHER_PERSON = "34031119770425075X"
 COMPANY = "911101015366008218"
 ORGCODE = COMPANY[8:17]  # the organisation code inside the USCC
 #: A USCC of another registration that embeds the same organisation code.
@@ -279,3 +280,129 @@ def test_a_rebuild_lands_whole_or_not_at_all(tmp_path: Path) -> None:
             assert _decide(reader, PERSON)[0] == "deny"
         replica.end_rebuild(commit=True)
         assert _decide(replica, PERSON)[0] == "permit" and _decide(replica, COMPANY)[0] == "deny"
+
+
+def _lifting(
+    code: str,
+    *,
+    key: str = "lift-1",
+    action: str = FLIGHT[0],
+    window: tuple[str | None, str | None] = ("2026-05-31", "2026-06-02"),
+    lists: tuple[str, ...] = ("consumption_restricted", "judgment_defaulters"),
+    withdrawn: bool = False,
+    seq: int | None = None,
+) -> Event:
+    """A ``restriction.lifted_once`` (or ``…lifting_withdrawn``) event as the platform writes it
+    (``xinyong.feed.events.lifting_payload``)."""
+    n = seq if seq is not None else next(_seq)
+    return Event(
+        event_id=f"e{n}-national",
+        event_type="restriction.lifting_withdrawn" if withdrawn else "restriction.lifted_once",
+        origin="national",
+        seq=n,
+        subject_code=code,
+        subject_kind="individual",
+        region=None,
+        occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+        payload={
+            "action": action,
+            "valid_from": window[0],
+            "valid_to": window[1],
+            "record_id": 70,
+            "record_key": key,
+            "version": 1,
+            "record_type": "consumption_restriction_single_lifting",
+            "document_no": "（2026）京0101执7号之一",
+            "status": "withdrawn" if withdrawn else "active",
+            "lists": list(lists),
+            "measures": [FLIGHT[1]],
+            "identifiers": [{"scheme": "ric", "value": code}],
+            "authority": "court",
+            "legal_basis": ["法释〔2015〕17号 第八条"],
+        },
+    )
+
+
+def test_a_single_lifting_permits_that_trip_in_its_window_only(tmp_path: Path) -> None:
+    """As ``check``: the court's row becomes a permit naming the lifting, for that action, on the
+    days of the window; outside it, for another action or another list's row, denied again."""
+    with Replica(tmp_path / "r.db") as replica:
+        _apply(
+            replica,
+            _event("added", PERSON, entry=1, identifiers=[("ric", PERSON)]),
+            _event("added", PERSON, action=TRAIN[0], measure=TRAIN[1], entry=1),
+        )
+        assert _decide(replica, PERSON) == ("deny", None)
+        _apply(replica, _lifting(PERSON))
+        decision = replica.check(PERSON, FLIGHT[0], at=DAY)
+        assert (decision.decision, decision.until) == ("permit", None)
+        (measure,) = decision.measures
+        assert measure["effect"] == "permit" and measure["measure_id"] == FLIGHT[1]
+        assert (measure["valid_from"], measure["valid_to"]) == ("2026-05-31", "2026-06-02")
+        assert measure["lifted_by"]["document_no"] == "（2026）京0101执7号之一"
+        assert measure["lifted_by"]["legal_basis"] == ["法释〔2015〕17号 第八条"]
+        assert replica.check(PERSON_15, FLIGHT[0], at=DAY).decision == "permit", "any form"
+        for day in (date(2026, 5, 30), date(2026, 6, 3)):
+            assert replica.check(PERSON, FLIGHT[0], at=day).decision == "deny", day
+        assert replica.check(PERSON, FLIGHT[0], at=date(2026, 6, 2)).decision == "permit"
+        assert _decide(replica, PERSON, TRAIN[0]) == ("deny", None), "another action"
+        assert _decide(replica, OTHER_PERSON)[0] == "permit"  # no rows at all
+
+
+def test_a_lifting_leaves_other_lists_and_other_people_restricted(tmp_path: Path) -> None:
+    with Replica(tmp_path / "r.db") as replica:
+        tax = _event("added", PERSON, entry=2, valid_to="2026-12-31")
+        tax.payload["list_id"] = "major_tax_violators_refusing"
+        _apply(
+            replica,
+            _event("added", PERSON, entry=1),
+            tax,
+            _event("added", OTHER_PERSON, entry=3),
+            _lifting(PERSON, lists=("consumption_restricted",)),
+        )
+        decision = replica.check(PERSON, FLIGHT[0], at=DAY)
+        assert (decision.decision, decision.until) == ("deny", date(2026, 12, 31))
+        effects = sorted((m["list_id"], m["effect"]) for m in decision.measures)
+        assert effects == [("consumption_restricted", "permit"),
+                           ("major_tax_violators_refusing", "deny")]  # fmt: skip
+        assert _decide(replica, OTHER_PERSON) == ("deny", None)
+        # A row whose event named no list (an older platform) is not lifted: fail closed.
+        _apply(replica, _event("added", OTHER_PERSON))
+        _apply(replica, _lifting(OTHER_PERSON, key="lift-2"))
+        assert _decide(replica, OTHER_PERSON) == ("deny", None)
+
+
+def test_a_lifting_corrected_or_withdrawn_follows_its_latest_version(tmp_path: Path) -> None:
+    with Replica(tmp_path / "r.db") as replica:
+        _apply(replica, _event("added", PERSON, entry=1))
+        first = _lifting(PERSON)
+        _apply(replica, first)
+        assert _decide(replica, PERSON)[0] == "permit"
+        moved = _lifting(PERSON, window=("2026-06-10", "2026-06-11"))
+        _apply(replica, moved)
+        assert _decide(replica, PERSON)[0] == "deny", "the corrected window"
+        assert replica.check(PERSON, FLIGHT[0], at=date(2026, 6, 10)).decision == "permit"
+        assert _apply(replica, first) == 0, "an older version changes nothing"
+        _apply(replica, _lifting(PERSON, window=("2026-06-10", "2026-06-11"), withdrawn=True))
+        assert replica.check(PERSON, FLIGHT[0], at=date(2026, 6, 10)).decision == "deny"
+        assert _apply(replica, moved) == 0, "nor after a withdrawal"
+        assert replica.check(PERSON, FLIGHT[0], at=date(2026, 6, 10)).decision == "deny"
+        # A lifting without both ends of its window never holds (as check's query).
+        _apply(replica, _lifting(PERSON, key="lift-3", window=("2026-05-01", None)))
+        assert _decide(replica, PERSON)[0] == "deny"
+
+
+def test_a_version_2_file_learns_liftings_and_a_rebuild_forgets_them(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    with Replica(path) as replica:
+        _apply(replica, _event("added", PERSON, entry=1))
+        replica.db.execute("DROP TABLE liftings")  # as a file of version 2 was
+        replica.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    with Replica(path) as replica:
+        assert _decide(replica, PERSON) == ("deny", None), "its rows answer as before"
+        _apply(replica, _lifting(PERSON))
+        assert _decide(replica, PERSON)[0] == "permit"
+        replica.begin_rebuild()
+        _apply(replica, _event("added", PERSON, entry=1))
+        replica.end_rebuild(commit=True)
+        assert _decide(replica, PERSON) == ("deny", None), "the replayed stream had no lifting"

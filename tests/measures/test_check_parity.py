@@ -12,8 +12,8 @@ and malformed ones; every action of the catalog; days before, inside and after m
 
 ``check`` is the reference (``xinyong.measures.decisions``); each other engine must give its
 outcome, ``until`` and the measures behind the outcome, code by code. The replica learns the
-index from the feed's restriction events (applied here in outbox order, as ``replica sync``
-applies them from the stream).
+index and the single liftings from the feed's restriction events (applied here in outbox order,
+as ``replica sync`` applies them from the stream).
 """
 
 from __future__ import annotations
@@ -248,9 +248,7 @@ def _replica_cases(
 ) -> Iterator[tuple[str, str, date, Verdict]]:
     for (action, day), verdicts in expected.items():
         for code, want in zip(codes, verdicts, strict=True):
-            # A replica learns restrictions, not single liftings: it denies a lifted trip
-            # (fail closed; docs/decisions.md, "Single lifting").
-            if want[0] != "invalid" and not (want[0] == "permit" and want[2]):
+            if want[0] != "invalid":  # lifted trips too: the replica learns single liftings
                 yield code, action, day, want
 
 
@@ -279,7 +277,10 @@ def test_replica_decides_as_check(
             compared[decision.decision] += 1
             if want[0] != "permit" and normalise.compact(code) in orgcodes:
                 compared["by organisation code"] += 1
-    assert set(compared) == {"permit", "deny", "review", "prefer", "by organisation code"}
+            if want[0] == "permit" and want[2]:
+                compared["lifted"] += 1
+    assert set(compared) == {"permit", "deny", "review", "prefer", "by organisation code",
+                             "lifted"}  # fmt: skip
     assert _several_entries_behind_one_measure(store), "the case the replica used to get wrong"
 
 

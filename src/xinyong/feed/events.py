@@ -32,7 +32,7 @@ from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
 
 if TYPE_CHECKING:
-    from xinyong.catalog.model import Catalog
+    from xinyong.catalog.model import Catalog, LiftRule
 
 #: Every event type the feed carries, with what it means.
 EVENT_TYPES: dict[str, str] = {
@@ -45,6 +45,9 @@ EVENT_TYPES: dict[str, str] = {
     "list.removed": "名单移出 / a list entry was removed",
     "restriction.added": "限制新增 / a restriction (subject, action, measure) was added",
     "restriction.lifted": "限制解除 / a restriction was lifted",
+    "restriction.lifted_once": "单次解除 / a court's single lifting: one action permitted in a "
+    "window (added or corrected)",
+    "restriction.lifting_withdrawn": "单次解除撤销 / a single lifting was withdrawn",
     "objection.outcome": "异议结果 / an objection was decided",
     "repair.outcome": "信用修复结果 / a repair application was decided",
 }
@@ -283,6 +286,11 @@ def feed_step(conn: Connection, change: Change) -> None:
     subject_ids |= {c.via_subject_id for c in change.restriction_changes if c.via_subject_id}
     rows = _records(conn, change.record_ids)
     subject_ids |= {r["subject_id"] for r in rows if r["subject_id"] is not None}
+    lifting_rows = [
+        r for r in rows
+        if r["subject_id"] is not None and _lift_rule(change.catalog, r["record_type"]) is not None
+    ]  # fmt: skip
+    restricted |= {r["subject_id"] for r in lifting_rows}
     who = _subjects(conn, subject_ids)
     nobody: tuple[str | None, str | None, str | None] = (None, None, None)
     pending: list[_Pending] = []
@@ -303,7 +311,60 @@ def feed_step(conn: Connection, change: Change) -> None:
         code, kind, region = who.get(rc.subject_id, nobody)
         via = who.get(rc.via_subject_id, nobody)[0] if rc.via_subject_id else None
         pending.append(_Pending(f"restriction.{rc.kind}", code, kind, region, encode(rc, via)))
+    for row in lifting_rows:
+        code, kind, region = who.get(row["subject_id"], nobody)
+        event_type, payload = lifting_payload(change.catalog, row, encode.identifiers)
+        pending.append(_Pending(event_type, code, kind, region, payload))
     _write(conn, pending)
+
+
+def _lift_rule(catalog: Catalog, record_type: str) -> LiftRule | None:
+    rtype = catalog.record_types.get(record_type)
+    return rtype.lifts if rtype is not None else None
+
+
+def lifting_payload(
+    catalog: Catalog, row: Mapping[str, Any], identifiers: Mapping[int, list[tuple[str, str]]]
+) -> tuple[str, dict[str, Any]]:
+    """A single lifting's event (单次解除, a record of a type with ``lifts``), one per version of
+    the record: ``restriction.lifting_withdrawn`` for a withdrawn version, else
+    ``restriction.lifted_once``. The payload: ``action`` (the action its ``lifts.action_field``
+    names), ``valid_from``, ``valid_to`` (the window); the fact (``record_id``, ``record_key``,
+    ``version``, ``record_type``, ``document_no``, ``status``); ``lists``, the lists whose
+    reasons it lifts, and ``measures``, the catalog's measures of those lists for that action
+    that it lifts (not rewards: ``xinyong.measures.decisions.lifting_of``); ``identifiers``
+    as on a restriction event; ``authority`` and ``legal_basis`` (citations of the ``lifts``
+    rule). The replica applies it as ``check`` does."""
+    rule = _lift_rule(catalog, row["record_type"])
+    assert rule is not None  # feed_step passes lifting records only
+    fields = row["fields"] or {}
+    action = fields.get(rule.action_field)
+    lists = sorted(rule.lists)
+    measures = sorted(
+        m.id for m in catalog.measures.values()
+        if action in m.actions and m.effect != "prefer" and set(m.lists) & set(lists)
+    )  # fmt: skip
+    payload = {
+        "action": action,
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+        "record_id": row["id"],
+        "record_key": row["record_key"],
+        "version": row["version"],
+        "record_type": row["record_type"],
+        "document_no": row["document_no"],
+        "status": row["status"],
+        "lists": lists,
+        "measures": measures,
+        "identifiers": [
+            {"scheme": scheme, "value": value}
+            for scheme, value in identifiers.get(row["subject_id"], [])
+        ],
+        "authority": catalog.record_types[row["record_type"]].authority,
+        "legal_basis": [catalog.cite(ref) for ref in rule.legal_basis],
+    }
+    withdrawn = row["status"] == "withdrawn"
+    return ("restriction.lifting_withdrawn" if withdrawn else "restriction.lifted_once"), payload
 
 
 class _RestrictionPayloads:

@@ -63,6 +63,8 @@ def entity_of(event: Event) -> tuple[str, str]:
         return "record", str(p.get("record_key") or event.event_id)
     if family == "list":
         return "list_entry", f"{p.get('list_id')}:{event.subject_code}"
+    if event.event_type in ("restriction.lifted_once", "restriction.lifting_withdrawn"):
+        return "lifting", str(p.get("record_key") or event.event_id)
     if family == "restriction":
         return "restriction", f"{event.subject_code}:{p.get('action')}:{p.get('measure_id')}"
     return family, str(p.get(f"{family}_id") or event.event_id)  # a case: objection_id …

@@ -19,6 +19,14 @@ Applying is idempotent and order-tolerant: each row keeps the origin sequence of
 set it, and an older or repeated event changes nothing. The stream position is saved in the same
 transaction as the rows it produced, so a sync killed at any point resumes where it left off.
 
+A court's single lifting (单次解除) arrives as ``restriction.lifted_once`` (a version of the
+lifting record: action, window, the lists it lifts, the decision and its legal basis) or
+``restriction.lifting_withdrawn``; the replica keeps one row per lifting record (origin,
+``record_key``), the latest version winning, and applies it as ``check`` does
+(``xinyong.measures.decisions.apply_liftings``): a row from a list the lifting lifts, for its
+action, on a day in its window, becomes a ``permit`` naming the lifting (``lifted_by``). A file
+of version 2 gains the ``liftings`` table when opened.
+
 Events that name no entry (written before events carried it) keep the old shape: one row per
 (subject, action, measure) with an empty ``entry``, which the next event for that measure
 replaces. A file made by that older version is upgraded when opened (its rows become such rows);
@@ -48,8 +56,12 @@ from xinyong.measures.decisions import combine
 from xinyong.measures.tables import EFFECTS
 
 #: The replica file's layout; ``meta.schema`` holds it (absent in files of version 1, whose
-#: ``restrictions`` had one row per (subject, action, measure) and no ``identifiers``).
-SCHEMA_VERSION = 2
+#: ``restrictions`` had one row per (subject, action, measure) and no ``identifiers``; files of
+#: version 2 have no ``liftings``).
+SCHEMA_VERSION = 3
+
+#: The events of a court's single lifting (单次解除), and the state each leaves its row in.
+LIFTING_EVENTS = {"restriction.lifted_once": "active", "restriction.lifting_withdrawn": "withdrawn"}
 
 _RESTRICTIONS = """
 CREATE TABLE IF NOT EXISTS restrictions (
@@ -72,8 +84,29 @@ CREATE TABLE IF NOT EXISTS restrictions (
     role TEXT,
     PRIMARY KEY (subject_code, action, measure_id, entry)
 )"""
+_LIFTINGS = """
+CREATE TABLE IF NOT EXISTS liftings (
+    origin TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    subject_code TEXT NOT NULL,
+    state TEXT NOT NULL,
+    action TEXT,
+    valid_from TEXT,
+    valid_to TEXT,
+    lists TEXT NOT NULL,
+    record_id INTEGER,
+    record_type TEXT,
+    document_no TEXT,
+    authority TEXT,
+    legal_basis TEXT NOT NULL,
+    origin_seq INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (origin, record_key)
+)"""
 _SCHEMA = (
     _RESTRICTIONS,
+    _LIFTINGS,
+    "CREATE INDEX IF NOT EXISTS liftings_subject ON liftings (subject_code, action)",
     "CREATE TABLE IF NOT EXISTS identifiers (scheme TEXT NOT NULL, value TEXT NOT NULL, "
     "subject_code TEXT NOT NULL, PRIMARY KEY (scheme, value, subject_code))",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -133,6 +166,33 @@ class _InForce(NamedTuple):
     until: date | None
 
 
+@dataclass(frozen=True)
+class _Lifting:
+    """A court's single lifting in force on the day, as the replica holds it."""
+
+    valid_from: date
+    valid_to: date
+    lists: frozenset[str]
+    record_id: int | None
+    record_type: str | None
+    document_no: str | None
+    authority: str | None
+    legal_basis: tuple[str, ...]
+    record_key: str
+
+    def as_json(self) -> dict[str, Any]:
+        """What a lifted measure names: the decision, its window and its legal basis."""
+        return {
+            "record_type": self.record_type,
+            "document_no": self.document_no,
+            "record_key": self.record_key,
+            "authority": self.authority,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
+            "legal_basis": list(self.legal_basis),
+        }
+
+
 def entry_key(event: Event) -> str:
     """The fact a restriction event's row comes from, as the replica keys it: origin, list and
     entry, and (a person reached through an enterprise) the enterprise, role and relation
@@ -170,9 +230,9 @@ class Replica:
     def _current(self) -> bool:
         """Whether the file has this version's layout already."""
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
-        return {"restrictions", "identifiers", "meta"} <= tables and self._meta("schema") == str(
-            SCHEMA_VERSION
-        )
+        return {"restrictions", "liftings", "identifiers", "meta"} <= tables and self._meta(
+            "schema"
+        ) == str(SCHEMA_VERSION)
 
     def _prepare(self) -> None:
         """Create the tables, or upgrade a file of an older layout (in the open transaction)."""
@@ -226,6 +286,8 @@ class Replica:
     def _apply_one(self, event: Event, known_as: set[tuple[str, str, str]]) -> int:
         if not event.event_type.startswith("restriction.") or event.subject_code is None:
             return 0
+        if event.event_type in LIFTING_EVENTS:
+            return self._apply_lifting(event, known_as)
         p = event.payload
         code = event.subject_code
         known_as.update(_identifiers(code, p.get("identifiers")))
@@ -265,6 +327,45 @@ class Replica:
                 p.get("entry_id"),
                 p.get("via_subject"),
                 p.get("role"),
+            ),
+        )
+        return 1
+
+    def _apply_lifting(self, event: Event, known_as: set[tuple[str, str, str]]) -> int:
+        """A single lifting's version: the row of its record (origin, ``record_key``), replaced
+        by a later event only; a withdrawn version keeps its row, marked so."""
+        p = event.payload
+        code = event.subject_code
+        if code is None or not p.get("record_key"):
+            return 0
+        known_as.update(_identifiers(code, p.get("identifiers")))
+        key = (event.origin, str(p["record_key"]))
+        row = self.db.execute(
+            "SELECT origin_seq FROM liftings WHERE origin = ? AND record_key = ?", key
+        ).fetchone()
+        if row is not None and row[0] >= event.seq:
+            return 0
+        lists = p.get("lists")
+        self.db.execute(
+            "INSERT OR REPLACE INTO liftings (origin, record_key, subject_code, state, action, "
+            "valid_from, valid_to, lists, record_id, record_type, document_no, authority, "
+            "legal_basis, origin_seq, event_id) "
+            f"VALUES ({', '.join('?' * 15)})",
+            (
+                *key,
+                code,
+                LIFTING_EVENTS[event.event_type],
+                p.get("action"),
+                p.get("valid_from"),
+                p.get("valid_to"),
+                json.dumps([str(n) for n in lists] if isinstance(lists, list) else []),
+                p.get("record_id"),
+                p.get("record_type"),
+                p.get("document_no"),
+                p.get("authority"),
+                json.dumps(p.get("legal_basis") or [], ensure_ascii=False),
+                event.seq,
+                event.event_id,
             ),
         )
         return 1
@@ -309,6 +410,7 @@ class Replica:
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         self.db.execute("DELETE FROM restrictions")
+        self.db.execute("DELETE FROM liftings")
         self.db.execute("DELETE FROM identifiers")
         self.db.execute("DELETE FROM meta WHERE key IN ('last_seq', 'last_event_at')")
 
@@ -363,9 +465,11 @@ class Replica:
         if not action or not action.replace("_", "").isalnum():
             raise UnusableInput(f"行为标识无效 / bad action id {action!r}")
         day = at or date.today()
+        codes = self.subject_codes(subject)
+        liftings = self._liftings(codes, action, day)
         found: list[dict[str, Any]] = []
         in_force: list[_InForce] = []
-        for row in self._active(self.subject_codes(subject), action):
+        for row in self._active(codes, action):
             measure_id, effect, vfrom, vto, agency, basis, list_id, entry_id, via, role = row
             if vfrom and date.fromisoformat(vfrom) > day:
                 continue
@@ -374,22 +478,65 @@ class Replica:
             # An effect this replica does not know is taken as the strongest (fail closed).
             effect = effect if effect in EFFECTS else "deny"
             until = date.fromisoformat(vto) if vto else None
-            in_force.append(_InForce(effect, until))
-            found.append(
-                {
-                    "measure_id": measure_id,
-                    "effect": effect,
-                    "valid_from": vfrom,
-                    "valid_to": vto,
-                    "implementing_agency": agency,
-                    "legal_basis": json.loads(basis),
-                    "list_id": list_id,
-                    "entry_id": entry_id,
-                    "via": {"subject": via, "role": role} if via else None,
+            measure: dict[str, Any] = {
+                "measure_id": measure_id,
+                "effect": effect,
+                "valid_from": vfrom,
+                "valid_to": vto,
+                "implementing_agency": agency,
+                "legal_basis": json.loads(basis),
+                "list_id": list_id,
+                "entry_id": entry_id,
+                "via": {"subject": via, "role": role} if via else None,
+            }
+            # As ``check`` (``decisions.lifting_of``): a single lifting of this action in force
+            # on the day, of the row's list, makes it a permit for the lifting's window.
+            lifting = None if effect == "prefer" else next(
+                (f for f in liftings if list_id is not None and list_id in f.lists), None
+            )  # fmt: skip
+            if lifting is not None:
+                effect, until = "permit", lifting.valid_to
+                measure |= {
+                    "effect": "permit",
+                    "valid_from": lifting.valid_from.isoformat(),
+                    "valid_to": lifting.valid_to.isoformat(),
+                    "lifted_by": lifting.as_json(),
                 }
-            )
+            in_force.append(_InForce(effect, until))
+            found.append(measure)
         outcome, until = combine(in_force)
         return ReplicaDecision(code, action, day, outcome, until, found, self.staleness())
+
+    def _liftings(self, codes: list[str], action: str, day: date) -> list[_Lifting]:
+        """The single liftings of these subject codes for ``action`` whose window holds ``day``
+        (both ends inclusive; a lifting without both ends never holds), not withdrawn, in the
+        platform's record order (``decisions.liftings_for``)."""
+        if not codes:
+            return []
+        marks = ", ".join("?" * len(codes))
+        rows = self.db.execute(
+            "SELECT valid_from, valid_to, lists, record_id, record_type, document_no, authority, "
+            f"legal_basis, record_key FROM liftings WHERE subject_code IN ({marks}) "
+            "AND action = ? AND state = 'active' AND valid_from IS NOT NULL "
+            "AND valid_to IS NOT NULL AND valid_from <= ? AND valid_to >= ? "
+            "ORDER BY origin, record_id, record_key",
+            (*codes, action, day.isoformat(), day.isoformat()),
+        ).fetchall()
+        return [
+            _Lifting(
+                valid_from=date.fromisoformat(vfrom),
+                valid_to=date.fromisoformat(vto),
+                lists=frozenset(json.loads(lists)),
+                record_id=record_id,
+                record_type=record_type,
+                document_no=document_no,
+                authority=authority,
+                legal_basis=tuple(json.loads(basis)),
+                record_key=record_key,
+            )
+            for vfrom, vto, lists, record_id, record_type, document_no, authority, basis,
+            record_key in rows
+        ]  # fmt: skip
 
     def _active(self, codes: list[str], action: str) -> list[tuple[Any, ...]]:
         """The active rows of these subject codes for ``action``."""

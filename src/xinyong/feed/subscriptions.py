@@ -57,6 +57,9 @@ class Subscriber:
         payload = event.payload
         if family == "restriction" and payload.get("measure_id") in self.measures:
             return "measure"
+        lifts = payload.get("measures") if family == "restriction" else None
+        if isinstance(lifts, list) and self.measures.intersection(map(str, lifts)):
+            return "measure"  # a single lifting of a measure the subscriber implements
         if family == "list" and payload.get("list_id") in self.lists:
             return "list"
         if family == "record" and payload.get("record_type") in self.record_types:
