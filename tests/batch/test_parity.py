@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from tests.batch.conftest import PANDAS_WARNING
+from tests.score.test_batch import subject_code
 
 from xinyong.batch import jobs
 from xinyong.batch.dialects import transpile
@@ -102,10 +103,13 @@ def score_inputs(
                 "fields": json.dumps(fields, ensure_ascii=False),
             }
         )
+    kinds = [rng.choice(KINDS) for _ in range(n)]
     subjects = pa.table(
         {
             "subject_id": pa.array(range(n), pa.int64()),
-            "kind": pa.array([rng.choice(KINDS) for _ in range(n)], pa.string()),
+            "kind": pa.array(kinds, pa.string()),
+            # Codes with people under 18 around the days scored (models with adults_only).
+            "code": pa.array([subject_code(rng, k, date(2023, 9, 1)) for k in kinds], pa.string()),
         }
     )
     return subjects, pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
@@ -245,3 +249,23 @@ def test_scoring_from_parquet_files_matches_arrow_on_both_engines(
             out,
         )
         assert _rows(pq.read_table(out).sort_by("subject_id")) == expected, name
+
+
+def test_scoring_for_adults_needs_the_subjects_codes(
+    tmp_path: Any, duckdb_engine: DuckDBEngine
+) -> None:
+    """A model with adults_only reads the citizen number's birth date: a subjects file without
+    a ``code`` column is refused with the reason, not scored as if everyone were an adult."""
+    import pyarrow.parquet as pq
+
+    catalog = default_catalog()
+    model = catalog.scoring_models["rongcheng_points"]
+    assert model.adults_only is not None and isinstance(model.spec, PointsSpec)
+    subjects, raw = score_inputs(catalog, record_types_read(model.spec), 20, "no codes")
+    pq.write_table(subjects.drop_columns(["code"]), tmp_path / "subjects.parquet")
+    pq.write_table(raw, tmp_path / "raw.parquet")
+    with pytest.raises(UnusableInput, match="code"):
+        jobs.score_files(duckdb_engine, model, catalog, date(2023, 9, 1),
+                         [tmp_path / "subjects.parquet"], [tmp_path / "raw.parquet"],
+                         tmp_path / "out.parquet")  # fmt: skip
+    assert not (tmp_path / "out.parquet").exists()

@@ -21,9 +21,11 @@ import pytest
 from xinyong.catalog import default_catalog
 from xinyong.catalog.model import Catalog, FieldType, PointsSpec, ScorecardSpec
 from xinyong.catalog.periods import disclosure
+from xinyong.codes import ric, uscc
 from xinyong.errors import UnusableInput
 from xinyong.score.batch import RAW_SCHEMA, compile_sql, load_tables, record_types_read
 from xinyong.score.ledger import Ledger
+from xinyong.score.subject import is_minor_for
 from xinyong.store.queries import StoredRecord
 
 KINDS = ("enterprise", "individual", "sole_trader", "organisation", "government")
@@ -120,8 +122,13 @@ def test_batch_equals_the_ledger_subject_by_subject(model_id: str, at: date, sta
     assert isinstance(model.spec, PointsSpec)
     rows = random_records(rng, catalog, record_types_read(model.spec), n, at, start)
     kinds = [rng.choice(KINDS) for _ in range(n)]
+    codes = [subject_code(rng, kind, at) for kind in kinds]
     subjects = pa.table(
-        {"subject_id": pa.array(range(n), pa.int64()), "kind": pa.array(kinds, pa.string())}
+        {
+            "subject_id": pa.array(range(n), pa.int64()),
+            "kind": pa.array(kinds, pa.string()),
+            "code": pa.array(codes, pa.string()),
+        }
     )
     duck = duckdb.connect()
     load_tables(duck, subjects, raw_table(rows), model, catalog)
@@ -135,15 +142,37 @@ def test_batch_equals_the_ledger_subject_by_subject(model_id: str, at: date, sta
         assert row.subject_id is not None
         by_subject.setdefault(row.subject_id, []).append(row)
     grades = set()
+    minors = 0
     for subject in range(n):
         score, grade, _, _ = ledger.evaluate(by_subject.get(subject, []), at)
-        expected = grade if kinds[subject] in model.subject_kinds else None
+        minor = is_minor_for(model, kinds[subject], codes[subject], at)
+        expected = grade if kinds[subject] in model.subject_kinds and not minor else None
+        minors += minor
         assert got[subject] == (score, expected), (subject, by_subject.get(subject))
         grades.add(expected)
     if at < date(2014, 10, 1) and model_id == "tax_credit_grade":  # no rule in force yet
         assert all(score == model.spec.base for score, _ in got.values())
     else:
         assert len(grades) >= 3  # the data reaches several grades, not only the base one
+    assert (minors > 0) == (model.adults_only is not None), "minors get no grade, if adults only"
+
+
+def subject_code(rng: random.Random, kind: str, at: date) -> str:
+    """A subject's primary code: a citizen number for a person (a third of them born in the 20
+    years before ``at``, some on the day 18 years before or the days around it; some in the
+    15-digit form), a USCC for the others."""
+    if kind != "individual":
+        return uscc.generate(rng)
+    roll = rng.random()
+    if roll < 0.15:
+        eighteen = date(at.year - 18, at.month, min(at.day, 28))
+        born = eighteen + timedelta(days=rng.choice((-1, 0, 1)))
+    elif roll < 0.35:
+        born = at - timedelta(days=rng.randrange(20 * 366))
+    else:
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(15000))
+    code = ric.generate(rng, birth_date=born)
+    return code[:6] + code[8:17] if born.year < 2000 and rng.random() < 0.3 else code
 
 
 def test_batch_refuses_a_scorecard() -> None:

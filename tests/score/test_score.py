@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -251,3 +252,35 @@ def test_train_save_and_score_with_a_scorecard(loaded: str, tmp_path: Path) -> N
     body = json.loads(out)
     assert round(sum(c["points"] for c in body["contributions"]), 2) == body["score"]
     assert body["contributions"][0]["source"] == "base"
+
+
+def test_a_person_under_18_gets_no_grade_from_a_points_model_for_adults() -> None:
+    """rongcheng_points is for persons aged 18 or over (its adults_only): on the day before the
+    18th birthday the arithmetic is shown and no grade is given, citing the article; on the
+    birthday the grade is given. An enterprise's grade is untouched."""
+    from xinyong.codes import ric
+    from xinyong.score.subject import score_records
+    from xinyong.store.queries import SubjectRef
+
+    catalog = default_catalog()
+    person = ric.generate(random.Random(18), birth_date=date(2008, 12, 5))
+    records = [record(1, "judgment_defaulter", date(2026, 1, 5))]
+    minor = score_records(SubjectRef(1, "individual", person), records, "rongcheng_points",
+                          date(2026, 12, 4), catalog=catalog)  # fmt: skip
+    assert (minor.score, minor.grade, minor.applicable, minor.minor) == (900, None, False, True)
+    assert (
+        minor.adults_only is not None
+        and "《荣成市个人信用积分管理办法》 第三条" in minor.adults_only
+    )
+    assert minor.as_json()["minor"] is True and minor.what_if == []
+    adult = score_records(SubjectRef(1, "individual", person), records, "rongcheng_points",
+                          date(2026, 12, 5), catalog=catalog)  # fmt: skip
+    assert (adult.grade, adult.applicable, adult.minor, adult.adults_only) == (
+        "B",
+        True,
+        False,
+        None,
+    )
+    company = score_records(SubjectRef(2, "enterprise", "911101015366008218"), records,
+                            "rongcheng_points", date(2026, 12, 4), catalog=catalog)  # fmt: skip
+    assert company.grade == "B" and not company.minor

@@ -122,8 +122,21 @@ def prepare_score(
     """Load ``subjects(subject_id, kind)`` and the store's rows (``score.batch.RAW_SCHEMA``);
     compute each record's decision date, disclosure end and condition fields once."""
     engine.load("subjects", subjects)
+    _require_codes(engine, model)
     engine.load("records_raw", raw)
     engine.keep("records", records_sql(model, catalog))
+
+
+def _require_codes(engine: BatchEngine, model: ScoringModel) -> None:
+    """A model with ``adults_only`` reads the subjects' codes (a citizen number's birth date)."""
+    if model.adults_only is None:
+        return
+    if "code" not in engine.fetch("SELECT * FROM subjects LIMIT 0").column_names:
+        raise UnusableInput(
+            f"模型 {model.id} 只评成年人，主体表须有 code 列（身份证号码含出生日期）/ model "
+            f"{model.id} is for adults: the subjects need a code column (a citizen number "
+            "carries the birth date)"
+        )
 
 
 def score_files(
@@ -139,6 +152,7 @@ def score_files(
     rows, ``score.batch.RAW_SCHEMA``, e.g. a nightly export) to Parquet ``subject_id, score,
     grade``: nothing passes through this process, the way a cluster runs it."""
     engine.load_parquet("subjects", subject_files)
+    _require_codes(engine, model)
     engine.load_parquet("records_raw", raw_files)
     engine.keep("records", records_sql(model, catalog, at=at))
     engine.write_parquet(score_sql(model, at), out)

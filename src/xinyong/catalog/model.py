@@ -1079,6 +1079,20 @@ class ScoringModel(_Entity):
     subject_kinds: list[SubjectKind] = Field(min_length=1)
     example: bool = False
     spec: PointsSpec | ScorecardSpec = Field(discriminator="kind")
+    #: A points model made for adults: a person under 18 on the scoring date gets no grade from
+    #: it (the arithmetic is shown, as for a kind the model is not made for), citing this. The
+    #: age is the citizen number's (:func:`xinyong.codes.ric.is_minor_on`; its SQL twin in the
+    #: batch, ``ric.is_minor_on_sql``).
+    adults_only: AdultsOnly | None = None
+
+    @model_validator(mode="after")
+    def _adults_only_on_points(self) -> ScoringModel:
+        if self.adults_only is not None and not isinstance(self.spec, PointsSpec):
+            raise ValueError(
+                "adults_only 只用于积分模型 / adults_only is for points models (the batch and "
+                "the ledger apply it)"
+            )
+        return self
 
     def conditions(self) -> list[tuple[str, RecordCondition]]:
         """Every record condition of the model with a path to it, for the loader's pass 2."""

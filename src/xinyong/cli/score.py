@@ -272,7 +272,13 @@ def _print(score: Score) -> None:
         f"[bold]{score.score}[/bold]  等级 / grade {grade}{label}",
         highlight=False,
     )
-    if not score.applicable:
+    if score.minor:
+        console.print(
+            f"  未满十八周岁，本模型不评等级（{score.adults_only}）/ under 18: the model gives "
+            f"no grade ({score.adults_only})",
+            highlight=False,
+        )
+    elif not score.applicable:
         console.print("  本模型不适用于该类主体 / the model is not made for this kind of subject")
     for c in score.contributions:
         console.print(f"  {c.points:>+8}  {c.reason}", highlight=False)

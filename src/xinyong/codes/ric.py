@@ -184,6 +184,35 @@ def is_minor_on(code: str, day: datetime.date) -> bool:
     return born is not None and age_on(born, day) < ADULT_AGE
 
 
+def is_minor_on_sql(code: str, day: datetime.date) -> str:
+    """:func:`is_minor_on` in SQL (DuckDB's dialect; the batch layer transpiles it for Spark):
+    true when the text in the SQL expression ``code`` is a citizen number whose holder is under
+    18 on ``day`` (a literal). ``age_on(born, day) < 18`` is ``born > day`` less 18 years,
+    compared as ``YYYYMMDD`` numbers (a birthday counts on its own day; 29 February on 1 March of
+    a common year, as in :func:`age_on`). The birth date is digits 7–14 of an 18-character
+    number, ``19`` and digits 7–12 of a 15-digit one, taken only where :func:`birth_date` would
+    take it: the characters, a real date from 1880 to today, and the check character (ISO 7064
+    MOD 11-2 over the weights above). The region is not checked (the SQL has no table of
+    regions): a number the store holds passed it when it was linked."""
+    digits = " + ".join(
+        f"{w} * TRY_CAST(SUBSTR({code}, {n}, 1) AS INTEGER)" for n, w in enumerate(_WEIGHTS[:17], 1)
+    )
+    today = int(datetime.date.today().strftime("%Y%m%d"))
+    long_born = f"TRY_CAST(SUBSTR({code}, 7, 8) AS INTEGER)"
+    short_born = f"19000000 + TRY_CAST(SUBSTR({code}, 7, 6) AS INTEGER)"
+    born = (
+        f"(CASE WHEN LENGTH({code}) = 18 AND TRY_CAST(SUBSTR({code}, 1, 17) AS BIGINT) IS NOT NULL "
+        f"AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9' "
+        f"AND SUBSTR('{_CHECK}', ({digits}) % 11 + 1, 1) = SUBSTR({code}, 18, 1) THEN {long_born} "
+        f"WHEN LENGTH({code}) = 15 AND TRY_CAST({code} AS BIGINT) IS NOT NULL "
+        f"AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9' "
+        f"AND SUBSTR({code}, 15, 1) BETWEEN '0' AND '9' THEN {short_born} END)"
+    )
+    threshold = (day.year - ADULT_AGE) * 10000 + day.month * 100 + day.day
+    real = f"try_strptime(CAST({born} AS VARCHAR), '%Y%m%d') IS NOT NULL"
+    return f"({born} > {threshold} AND {born} BETWEEN 18800101 AND {today} AND {real})"
+
+
 def generate(
     rng: random.Random,
     *,

@@ -12,7 +12,9 @@ types never compete, so the first-match order is written per record type
 earlier rules of its own type; where every rule expires the same way the liveness test is
 written once, outside the ``CASE``.
 
-Input relations (DuckDB tables or views): ``subjects(subject_id, kind)`` and
+Input relations (DuckDB tables or views): ``subjects(subject_id, kind)`` (and ``code``, the
+subject's primary code, for a model with ``adults_only``: a person under 18 on ``at`` by the
+citizen number gets no grade, ``ric.is_minor_on_sql``) and
 ``records(subject_id, record_type, decided_on DATE, ends_on DATE, status, <one VARCHAR column
 ``f_NAME`` per field a condition names>)`` where ``ends_on`` is the first day the record is no
 longer disclosed (NULL: no known end). :func:`load_store` fills them from the store as of
@@ -43,6 +45,7 @@ from xinyong.catalog.model import (
     ScoringModel,
 )
 from xinyong.catalog.periods import disclosure_last_shown_sql, last_day_sql
+from xinyong.codes.ric import is_minor_on_sql
 from xinyong.errors import UnusableInput
 from xinyong.store.queries import _utc
 from xinyong.store.tables import records, subjects
@@ -230,6 +233,10 @@ def compile_sql(model: ScoringModel, at: date) -> str:
         else (f"CASE {worst} {names} END")
     )
     kinds = ", ".join(_lit(k) for k in model.subject_kinds)
+    graded, code = f"kind IN ({kinds})", ""
+    if model.adults_only is not None:
+        code = ", s.code"  # the ledger's is_minor_for
+        graded += f" AND NOT COALESCE(kind = 'individual' AND {is_minor_on_sql('code', at)}, false)"
     return f"""
 WITH per_subject AS (
     SELECT subject_id, {_points_sql(spec, day)} AS points{flags}
@@ -239,13 +246,13 @@ WITH per_subject AS (
     GROUP BY subject_id
 ),
 scored AS (
-    SELECT s.subject_id, s.kind, {score} AS score{flag_names}
+    SELECT s.subject_id, s.kind{code}, {score} AS score{flag_names}
     FROM subjects s LEFT JOIN per_subject a USING (subject_id)
 ),
 banded AS (
     SELECT *, {band} AS band FROM scored
 )
-SELECT subject_id, score, CASE WHEN kind IN ({kinds}) THEN {grade} END AS grade
+SELECT subject_id, score, CASE WHEN {graded} THEN {grade} END AS grade
 FROM banded
 """
 

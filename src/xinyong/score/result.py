@@ -113,8 +113,13 @@ class Score:
     example: bool = False
     catalog_version: str | None = None
     applicable: bool = True
-    """False where the model is not made for the subject's kind (the tax grade of a person):
-    the arithmetic is shown, but no grade is given."""
+    """False where the model is not made for the subject's kind (the tax grade of a person),
+    or the subject is a person under 18 and the model is for adults: the arithmetic is shown,
+    but no grade is given."""
+    minor: bool = False
+    """A person under 18 on ``at`` under a model with ``adults_only``."""
+    adults_only: str | None = None
+    """For a minor: the article that makes the model adults only, cited."""
 
     def reasons(self, top: int = 4) -> list[dict[str, Any]]:
         """The contributions that lower the score most (and any grade rule), worst first."""
@@ -150,5 +155,7 @@ class Score:
             "changes_on": self.changes_on.isoformat() if self.changes_on else None,
             "example": self.example,
             "applicable": self.applicable,
+            "minor": self.minor,
+            "adults_only": self.adults_only,
             "catalog_version": self.catalog_version,
         }

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection
 
-from xinyong.catalog.model import Catalog
+from xinyong.catalog.model import AdultsOnly, Catalog, ScoringModel
+from xinyong.codes import ric
 from xinyong.score.features import feature_value
 from xinyong.score.ledger import Ledger
 from xinyong.score.models import LoadedScorecard, engine_for, model_ids
@@ -23,6 +24,17 @@ from xinyong.store.queries import (
     records_for,
     subject_by_id,
 )
+
+
+def is_minor_for(model: ScoringModel, kind: str, code: str, at: date) -> bool:
+    """Whether ``model`` gives this subject no grade on ``at`` for being under 18: an individual
+    whose citizen number says so, under a model with ``adults_only``. The batch's twin:
+    ``xinyong.score.batch.compile_sql`` with ``ric.is_minor_on_sql`` (docs/semantics.md)."""
+    return model.adults_only is not None and kind == "individual" and ric.is_minor_on(code, at)
+
+
+def _cited(catalog: Catalog, rule: AdultsOnly | None) -> str | None:
+    return "；".join(catalog.cite(ref) for ref in rule.legal_basis) if rule else None
 
 
 def score_records(
@@ -38,7 +50,8 @@ def score_records(
     engine = engine_for(model_id, catalog)
     if isinstance(engine, Ledger):
         model = engine.model
-        applicable = subject.kind in model.subject_kinds
+        minor = is_minor_for(model, subject.kind, subject.code, at)
+        applicable = subject.kind in model.subject_kinds and not minor
         score, grade, parts, decisions = engine.evaluate(records, at)
         label = engine.label(grade)
         return Score(
@@ -57,6 +70,8 @@ def score_records(
             example=model.example,
             catalog_version=catalog.version,
             applicable=applicable,
+            minor=minor,
+            adults_only=_cited(catalog, model.adults_only) if minor else None,
         )
     return _scorecard_score(subject, engine, records, at, catalog, known_at)
 
