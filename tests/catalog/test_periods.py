@@ -430,3 +430,34 @@ def test_decided_before_repaired_after_the_change_of_law(catalog: Catalog) -> No
                  None, None).record()  # fmt: skip
     period = disclosure(rtype, after, date(2026, 5, 1))
     assert (period.last_shown, period.earliest_repair) == (date(2026, 7, 20), date(2026, 4, 20))
+
+
+def test_penalty_publication_cites_the_rule_of_its_own_day(catalog: Catalog) -> None:
+    """A penalty decided before 2026-04-01 is published under order No. 58's publication rule,
+    one decided from that day under order No. 36's tiers, whenever asked; neither cites order
+    No. 58 art. 2 (the right to apply for repair only), and both say their article is
+    unconfirmed."""
+    from xinyong.catalog.periods import governing_period
+
+    rtype = catalog.record_types["admin_penalty"]
+    assert rtype.disclosure_period is not None
+    cases = {
+        ("2026-03-31", "serious"): ["国家发展改革委令第58号 行政处罚信息公示期限（条文号未核实）"],
+        ("2026-04-01", "serious"): ["国家发展改革委令第36号 失信信息公示期限（条文号未核实）"],
+        ("2026-04-01", "minor"): ["国家发展改革委令第36号 失信信息公示期限（条文号未核实）"],
+    }
+    for (decided, severity), cited in cases.items():
+        record = Case("", "", "admin_penalty", {"decided_on": decided, "severity": severity},
+                      None, None).record()  # fmt: skip
+        for at in (date(2026, 4, 1), date(2027, 6, 1)):
+            version = governing_period(rtype.disclosure_period, record, at)
+            rules = [version, *(v for v in version.variants if v.when.get("severity") in
+                                (None, severity))]  # fmt: skip
+            for rule in rules:
+                assert [catalog.cite(ref) for ref in rule.legal_basis] == cited, (decided, at)
+    for rt in catalog.record_types.values():
+        rule = rt.disclosure_period
+        for version in rule.versions() if rule is not None else ():
+            for part in (version, *version.variants):
+                refs = {(r.instrument, r.article) for r in part.legal_basis}
+                assert ("ndrc_order_58", "2") not in refs, rt.id
