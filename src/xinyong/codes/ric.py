@@ -198,19 +198,29 @@ def is_minor_on_sql(code: str, day: datetime.date) -> str:
         f"{w} * TRY_CAST(SUBSTR({code}, {n}, 1) AS INTEGER)" for n, w in enumerate(_WEIGHTS[:17], 1)
     )
     today = int(datetime.date.today().strftime("%Y%m%d"))
+    threshold = (day.year - ADULT_AGE) * 10000 + day.month * 100 + day.day
+
+    def minor(born: str, checks: str) -> str:
+        # Born after the threshold first (most people are not): the rest only for those.
+        real = f"try_strptime(CAST({born} AS VARCHAR), '%Y%m%d') IS NOT NULL"
+        return f"{born} > {threshold} THEN {born} <= {today} AND {real}{checks}"
+
     long_born = f"TRY_CAST(SUBSTR({code}, 7, 8) AS INTEGER)"
     short_born = f"19000000 + TRY_CAST(SUBSTR({code}, 7, 6) AS INTEGER)"
-    born = (
-        f"(CASE WHEN LENGTH({code}) = 18 AND TRY_CAST(SUBSTR({code}, 1, 17) AS BIGINT) IS NOT NULL "
-        f"AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9' "
-        f"AND SUBSTR('{_CHECK}', ({digits}) % 11 + 1, 1) = SUBSTR({code}, 18, 1) THEN {long_born} "
-        f"WHEN LENGTH({code}) = 15 AND TRY_CAST({code} AS BIGINT) IS NOT NULL "
-        f"AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9' "
-        f"AND SUBSTR({code}, 15, 1) BETWEEN '0' AND '9' THEN {short_born} END)"
+    long_checks = (
+        f" AND TRY_CAST(SUBSTR({code}, 1, 17) AS BIGINT) IS NOT NULL"
+        f" AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9'"
+        f" AND SUBSTR('{_CHECK}', ({digits}) % 11 + 1, 1) = SUBSTR({code}, 18, 1)"
     )
-    threshold = (day.year - ADULT_AGE) * 10000 + day.month * 100 + day.day
-    real = f"try_strptime(CAST({born} AS VARCHAR), '%Y%m%d') IS NOT NULL"
-    return f"({born} > {threshold} AND {born} BETWEEN 18800101 AND {today} AND {real})"
+    short_checks = (
+        f" AND TRY_CAST({code} AS BIGINT) IS NOT NULL"
+        f" AND SUBSTR({code}, 1, 1) BETWEEN '0' AND '9'"
+        f" AND SUBSTR({code}, 15, 1) BETWEEN '0' AND '9'"
+    )
+    return (
+        f"(CASE WHEN LENGTH({code}) = 18 AND {minor(long_born, long_checks)} "
+        f"WHEN LENGTH({code}) = 15 AND {minor(short_born, short_checks)} ELSE false END)"
+    )
 
 
 def generate(
