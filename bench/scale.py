@@ -589,7 +589,8 @@ def best(repeat: int, run: Any, *args: Any) -> float:
 def score_files(pop: Population, tmp: Path) -> tuple[Path, Path]:
     """The subjects and their records as Parquet (a nightly export's shape)."""
     subjects, raw = tmp / "subjects.parquet", tmp / "records-raw.parquet"
-    pq.write_table(pa.table({"subject_id": pop.subject_id, "kind": pop.kind}), subjects)
+    columns = {"subject_id": pop.subject_id, "kind": pop.kind, "code": pop.code}
+    pq.write_table(pa.table(columns), subjects)  # code: the model is adults_only
     pq.write_table(pop.raw, raw)
     return subjects, raw
 
