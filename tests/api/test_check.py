@@ -209,3 +209,81 @@ def test_a_check_whose_log_cannot_be_written_answers_503_and_no_decision(
         logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
         chain = audit.verify(conn)
     assert logged == chain.count == 2 and chain.ok
+
+
+def _answer(api: TestClient, key: str, params: str | dict[str, str]) -> tuple[int, str, object]:
+    """Status, content type and body of a check (the body without its fresh decision id)."""
+    headers = {"X-API-Key": key}
+    if isinstance(params, str):
+        answer = api.get(f"/api/v1/check?{params}", headers=headers)
+    else:
+        answer = api.get("/api/v1/check", params=params, headers=headers)
+    body = answer.json()
+    if answer.is_success:
+        body = {k: v for k, v in body.items() if k != "decision_id"}
+    else:
+        body = {k: body.get(k) for k in ("type", "status", "title", "detail", "reason")}
+    return answer.status_code, answer.headers["content-type"], body
+
+
+def test_a_cached_key_gets_the_same_answers_as_a_new_one(
+    api: TestClient, db_url: str, load: Load, engine: Engine
+) -> None:
+    """A key seen in the last seconds takes the fast path (api/fastpath.py, ``fast_check``):
+    every refusal and every decision must be what the route answers to a key not yet seen."""
+    from xinyong.api import auth
+
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    _, key = _key(engine, "caac")
+    flight = {"action": "buy_flight_ticket"}
+    asked: list[str | dict[str, str]] = [
+        {"subject": PERSON_D, **flight, "at": "2025-01-01", "known_at": "2025-06-01"},
+        {"subject": PERSON_D, **flight, "at": "2025-01-01", "purpose": ""},
+        {**flight},  # no subject
+        {"subject": PERSON_D},  # no action
+        {"subject": PERSON_D, **flight, "at": "2025-13-01"},
+        {"subject": PERSON_D, **flight, "at": "yesterday"},
+        {"subject": PERSON_D, **flight, "known_at": ""},
+        {"subject": "340405199011034462", **flight},  # a bad check digit
+        {"subject": PERSON_D, "action": "fly"},  # an unknown action
+        {"subject": PERSON_D, "action": "green_channel"},  # none of caac's measures
+        f"subject=340405199011034462&subject={PERSON_D}&action=buy_flight_ticket",
+    ]
+    new_key = []
+    for params in asked:
+        auth._cache.clear()  # the key not yet seen: the route's dependencies answer
+        new_key.append(_answer(api, key, params))
+    cached = []
+    for params in asked:
+        _answer(api, key, {"subject": PERSON_D, **flight})
+        assert auth.cached_client(key) is not None
+        cached.append(_answer(api, key, params))
+    assert [status for status, _, _ in new_key] == [200, 200] + [422] * 6 + [400, 403, 200]
+    assert new_key[1][2]["outcome"] == "deny"  # type: ignore[index]
+    assert cached == new_key
+
+
+def test_a_cached_key_past_its_budget_is_429_problem(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MODE_ENV, "sync")
+    with engine.begin() as conn:
+        _, key = create_client(
+            conn, default_catalog(), authority="caac", role="agency", rate_limit=2
+        )
+    app = create_app(db_url)
+    params = {"subject": PERSON_D, "action": "buy_flight_ticket"}
+    try:
+        with TestClient(app) as client:
+            got = [
+                client.get("/api/v1/check", params=params, headers={"X-API-Key": key})
+                for _ in range(3)
+            ]
+    finally:
+        if app.state.engine is not None:
+            app.state.engine.dispose()
+    assert [r.status_code for r in got] == [200, 200, 429]
+    assert got[2].headers["content-type"].startswith("application/problem+json")
+    assert int(got[2].headers["retry-after"]) >= 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(decisions)).scalar_one() == 2

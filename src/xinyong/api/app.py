@@ -100,7 +100,9 @@ def create_app(
     # The portal last: its catch-all error pages must not shadow the API's problem details.
     install_portal(app)
     # Last: API calls with a key skip the portal's sessions and per-address limit (fastpath.py).
-    install_api_key_fast_path(app)
+    install_api_key_fast_path(
+        app, answers={f"{API_PREFIX}{check_router.PATH}": check_router.fast_check}
+    )
     app.include_router(monitoring.metrics_router)
     # Every request timed and logged (monitoring.py), whatever answered it.
     monitoring.install_request_log(app)

@@ -4,6 +4,8 @@
   ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; a missing, unknown or revoked key is
   a 401 problem.
 - ``require_roles("agency", "operator")`` — a dependency that also refuses other roles (403).
+- ``key_from_headers``, ``cached_client``, ``count_key`` — the same steps without FastAPI's
+  dependency machinery, for the check's fast path (``api/routers/check.py``: ``fast_check``).
 - ``may_check(client, action, catalog)`` — an implementing agency may check only the actions of
   the measures it implements (403 ``Forbidden`` otherwise); an operator may check any action.
 
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.api.ratelimit import RateLimiter
@@ -41,6 +44,24 @@ def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The API key a request carries: ``X-API-Key``, else ``Authorization: Bearer …``."""
+    key = x_api_key
+    if key is None and authorization:
+        scheme, _, value = authorization.partition(" ")
+        key = value.strip() if scheme.lower() == "bearer" else None
+    return key or None
+
+
+def cached_client(key: str) -> Client | None:
+    """The client of ``key`` if it was found in the store less than ``CACHE_SECONDS`` ago."""
+    with _cache_lock:
+        hit = _cache.get(key_hash(key))
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
 async def client(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
@@ -48,20 +69,16 @@ async def client(
 ) -> Client:
     """The calling client; 401 without a live key. Async, and no database on a cache hit: a
     check pays neither a thread hop nor a query to be authenticated."""
-    key = x_api_key
-    if key is None and authorization:
-        scheme, _, value = authorization.partition(" ")
-        key = value.strip() if scheme.lower() == "bearer" else None
+    key = key_from_headers(authorization, x_api_key)
     if not key:
         raise _unauthorised("缺少 API 密钥 / missing API key (Authorization: Bearer …)")
+    hit = cached_client(key)
+    if hit is not None:
+        request.state.api_client = hit  # read by fastpath.py: a valid key skips the limit
+        count_key(request.app, hit)
+        return hit
     digest = key_hash(key)
     now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(digest)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        request.state.api_client = hit[1]  # read by fastpath.py: a valid key skips the limit
-        _count(request, hit[1])
-        return hit[1]
     found = await run_in_threadpool(_client_from_store, request, key)
     if found is None:
         with _cache_lock:
@@ -70,13 +87,13 @@ async def client(
     with _cache_lock:
         _cache[digest] = (now, found)
     request.state.api_client = found
-    _count(request, found)
+    count_key(request.app, found)
     return found
 
 
-def _count(request: Request, caller: Client) -> None:
+def count_key(app: Starlette, caller: Client) -> None:
     """Count the request against the key's budget; 429 with ``Retry-After`` past it."""
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
     if limiter is None:
         return
     wait = limiter.hit(f"key:{caller.id}", "key", limit=caller.rate_limit)

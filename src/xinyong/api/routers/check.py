@@ -11,27 +11,38 @@ straight to JSON (no re-encoding pass).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Scope
 
-from xinyong.api.auth import may_check, require_roles
+from xinyong.api.auth import cached_client, count_key, may_check, require_roles
+from xinyong.catalog.model import Catalog
+from xinyong.codes.identifiers import identify
 from xinyong.dependencies import CatalogDep, engine
+from xinyong.errors import XinyongError
 from xinyong.measures.checker import checker_for
 from xinyong.measures.clients import Client
-from xinyong.measures.decisions import require_action
+from xinyong.measures.decisions import Decision, require_action
 from xinyong.measures.writer import wait_async
 from xinyong.metrics import count_check
 
 router = APIRouter(tags=["decisions"])
 
+PATH = "/check"
 _agency_or_operator = require_roles("agency", "operator")
+_ROLES = ("agency", "operator")
 
 
-@router.get("/check", summary="查询决定 / a decision with its legal basis and way out")
+@router.get(PATH, summary="查询决定 / a decision with its legal basis and way out")
 async def check_endpoint(
     request: Request,
     caller: Annotated[Client, Depends(_agency_or_operator)],
@@ -43,9 +54,26 @@ async def check_endpoint(
     purpose: Annotated[str, Query(description="用途 / purpose of the check")] = "check",
 ) -> JSONResponse:
     db = request.app.state.engine or await run_in_threadpool(engine, request)
-    checker = checker_for(db, catalog)
     require_action(catalog, action)
     may_check(caller, action, catalog)
+    decision = await _decided_and_logged(
+        db, catalog, caller, subject, action, at, known_at, purpose
+    )
+    return JSONResponse(decision.as_json())
+
+
+async def _decided_and_logged(
+    db: Engine,
+    catalog: Catalog,
+    caller: Client,
+    subject: str,
+    action: str,
+    at: date | None,
+    known_at: date | None,
+    purpose: str,
+) -> Decision:
+    """The decision, answered only once it and its audit event are committed."""
+    checker = checker_for(db, catalog)
     audit = {
         "actor": caller.name,
         "role": caller.role,
@@ -59,8 +87,61 @@ async def check_endpoint(
         # no answer before its log is committed: 503 (LogUnavailable) if it cannot be
         await wait_async(checker.log(decision, actor=actor, audit=audit))
         count_check(action, decision.outcome)  # as Checker.check counts its own
-    else:  # one hop to a worker thread, which decides and commits its group (or waits for it)
-        decision = await run_in_threadpool(
-            lambda: checker.check(subject, action, at, known_at, actor=actor, audit=audit)
-        )
+        return decision
+    # one hop to a worker thread, which decides and commits its group (or waits for it)
+    return await run_in_threadpool(
+        lambda: checker.check(subject, action, at, known_at, actor=actor, audit=audit)
+    )
+
+
+# The fast path (api/fastpath.py): the same check without FastAPI's routing, dependency
+# solving and parameter validation, for the requests that need none of it.
+_PARAMS = frozenset({"subject", "action", "at", "known_at", "purpose"})
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: str | None) -> date | None:
+    """``YYYY-MM-DD`` as a date; ``ValueError`` for anything else (left to FastAPI)."""
+    if value is None:
+        return None
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError(value)
+    return date.fromisoformat(value)
+
+
+async def fast_check(app: Starlette, scope: Scope, key: str) -> Response | None:
+    """The answer to a keyed ``GET`` of the check, or None when FastAPI's route must answer it.
+
+    Only the plain case is answered here: a cached live key of an agency or operator that may
+    check the action, well-formed parameters given once each, a valid code. Everything else
+    (a missing or malformed parameter, an unknown or uncached key, a refused role or action, a
+    bad code) goes to the route, whose dependencies answer it exactly as documented (401, 403,
+    422, 400 problem details). Nothing is counted or written before that choice is made. A
+    refusal after it (429 past the key's budget, 503 when the log cannot be committed) is
+    raised, and answered by the app's exception handlers like the route's."""
+    db: Engine | None = app.state.engine
+    caller = cached_client(key)
+    if db is None or caller is None or caller.role not in _ROLES:
+        return None
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if name in params:
+            return None  # a repeated parameter: the route's rules decide which one counts
+        params[name] = value
+    subject, action = params.get("subject"), params.get("action")
+    if subject is None or action is None:
+        return None
+    catalog: Catalog = app.state.catalog
+    try:
+        at, known_at = _day(params.get("at")), _day(params.get("known_at"))
+        require_action(catalog, action)
+        may_check(caller, action, catalog)
+        identify(subject)
+    except (ValueError, XinyongError):
+        return None
+    scope.setdefault("state", {})["api_client"] = caller
+    count_key(app, caller)
+    decision = await _decided_and_logged(
+        db, catalog, caller, subject, action, at, known_at, params.get("purpose", "check")
+    )
     return JSONResponse(decision.as_json())
