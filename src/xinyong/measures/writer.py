@@ -19,6 +19,12 @@ database is down, the log table is gone, privileges revoked, …) every caller o
 that group is answered. A crash therefore loses no answered decision: at most decisions whose
 callers were still waiting (and got no answer).
 
+On a SQLite file, every process's writer takes an exclusive ``flock`` on ``<database>.writer-lock``
+for the length of its group's transaction. Two API worker processes would otherwise meet on
+SQLite's write lock, where the one that finds it taken polls in SQLite's busy handler (sleeps of
+1, 2, 5 … up to 100 ms, whatever the other is doing): the file lock wakes the waiting writer the
+moment the other's commit is done.
+
 ``sync=True`` (or ``XINYONG_DECISION_LOG=sync``) writes each submission in the caller's thread,
 in its own transaction, before ``submit`` returns: for tests and single-user tools.
 
@@ -35,11 +41,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -117,6 +126,13 @@ class DecisionWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        database = engine.url.database
+        self._lock_path = (
+            f"{database}.writer-lock"
+            if engine.dialect.name == "sqlite" and database and database != ":memory:"
+            else None
+        )
+        self._lock_fd: int | None = None
 
     def submit(
         self,
@@ -225,6 +241,10 @@ class DecisionWriter:
             self._cv.notify_all()
         if thread is not None:
             thread.join()
+        with self._lock:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -246,6 +266,25 @@ class DecisionWriter:
                 group = self._take()
             self._write_group(group)
 
+    @contextlib.contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        """On a SQLite file: this process's turn to write, in order with the other processes'
+        writers (a blocking ``flock``; the holder's group commits, then the next wakes)."""
+        if self._lock_path is None:
+            yield
+            return
+        with self._lock:
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._lock_fd
+        # A scheduling aid only: SQLite's own lock still guards the data (and in sync mode two
+        # threads of one process share this lock, as they share the file description).
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
     def _commit(self, entries: list[_Entry]) -> None:
         """Write one group in one transaction; resolve each entry's future with the outcome.
 
@@ -257,7 +296,7 @@ class DecisionWriter:
         error: BaseException | None = None
         try:
             if rows or events:
-                with self.engine.begin() as conn:
+                with self._between_processes(), self.engine.begin() as conn:
                     if rows:
                         conn.execute(_INSERT_DECISIONS, rows)
                     if events:
