@@ -26,7 +26,6 @@ from starlette.types import Scope
 
 from xinyong.api.auth import cached_client, count_key, may_check, require_roles
 from xinyong.catalog.model import Catalog
-from xinyong.codes.identifiers import identify
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.errors import XinyongError
 from xinyong.measures.checker import checker_for
@@ -113,12 +112,12 @@ async def fast_check(app: Starlette, scope: Scope, key: str) -> Response | None:
     """The answer to a keyed ``GET`` of the check, or None when FastAPI's route must answer it.
 
     Only the plain case is answered here: a cached live key of an agency or operator that may
-    check the action, well-formed parameters given once each, a valid code. Everything else
-    (a missing or malformed parameter, an unknown or uncached key, a refused role or action, a
-    bad code) goes to the route, whose dependencies answer it exactly as documented (401, 403,
-    422, 400 problem details). Nothing is counted or written before that choice is made. A
-    refusal after it (429 past the key's budget, 503 when the log cannot be committed) is
-    raised, and answered by the app's exception handlers like the route's."""
+    check the action, well-formed parameters given once each. Everything else (a missing or
+    malformed parameter, an unknown or uncached key, a refused role or action) goes to the
+    route, whose dependencies answer it exactly as documented (401, 403, 422, 400 problem
+    details). Nothing is counted or written before that choice is made. A refusal after it
+    (429 past the key's budget, 422 for a code that is not valid, 503 when the log cannot be
+    committed) is raised, and answered by the app's exception handlers like the route's."""
     db: Engine | None = app.state.engine
     caller = cached_client(key)
     if db is None or caller is None or caller.role not in _ROLES:
@@ -136,7 +135,6 @@ async def fast_check(app: Starlette, scope: Scope, key: str) -> Response | None:
         at, known_at = _day(params.get("at")), _day(params.get("known_at"))
         require_action(catalog, action)
         may_check(caller, action, catalog)
-        identify(subject)
     except (ValueError, XinyongError):
         return None
     scope.setdefault("state", {})["api_client"] = caller
