@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +216,45 @@ def test_sync_mode_from_the_environment_writes_before_returning(
             == "permit"
         )
         assert audit.events_for_subject(conn, PERSON_D)[-1].resource == decision.decision_id
+
+
+def test_two_writers_on_one_sqlite_file_take_turns_and_lose_nothing(
+    engine: Engine, load: Load, tmp_path: Path
+) -> None:
+    """Two API workers' writers (here two engines on the file) queue on the writer lock file;
+    a writer whose lock file cannot be opened still commits (SQLite's own lock alone)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the writer lock file is SQLite's")
+    _load_linked(load)
+    url = engine.url
+    other = connect(url.render_as_string(hide_password=False))
+    lock = Path(f"{url.database}.writer-lock")
+    checkers = [Checker(e, default_catalog(), writer=DecisionWriter(e)) for e in (engine, other)]
+    done: list[str] = []
+
+    def agency(checker: Checker, n: int) -> None:
+        for _ in range(25):
+            decision = checker.check(PERSON_D, "buy_flight_ticket", actor=f"api:{n}", audit=AUDIT)
+            done.append(decision.decision_id)
+
+    threads = [threading.Thread(target=agency, args=(c, n)) for n, c in enumerate(checkers * 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert lock.exists()
+    for checker in checkers:
+        checker.writer.close()
+    lock.unlink()
+    lock.symlink_to(tmp_path / "no-such-dir" / "lock")  # cannot be created nor opened
+    unlocked = DecisionWriter(other)
+    Checker(other, default_catalog(), writer=unlocked).check(
+        PERSON_D, "buy_flight_ticket", actor="api:x", audit=AUDIT
+    )
+    unlocked.close()
+    other.dispose()
+    with engine.connect() as conn:
+        logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+        chain = audit.verify(conn)
+    assert len(done) == 100 and logged == 101
+    assert chain.ok and chain.count == 101

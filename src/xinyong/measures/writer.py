@@ -132,7 +132,7 @@ class DecisionWriter:
             if engine.dialect.name == "sqlite" and database and database != ":memory:"
             else None
         )
-        self._lock_fd: int | None = None
+        self._lock_fd: int | None = None  # opened on first use; -1: it cannot be
 
     def submit(
         self,
@@ -242,9 +242,9 @@ class DecisionWriter:
         if thread is not None:
             thread.join()
         with self._lock:
-            if self._lock_fd is not None:
+            if self._lock_fd is not None and self._lock_fd >= 0:
                 os.close(self._lock_fd)
-                self._lock_fd = None
+            self._lock_fd = None
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -275,8 +275,12 @@ class DecisionWriter:
             return
         with self._lock:
             if self._lock_fd is None:
-                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                found = _open_lock(self._lock_path)
+                self._lock_fd = -1 if found is None else found
             fd = self._lock_fd
+        if fd < 0:  # the lock file cannot be opened: SQLite's busy handler alone, as before
+            yield
+            return
         # A scheduling aid only: SQLite's own lock still guards the data (and in sync mode two
         # threads of one process share this lock, as they share the file description).
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -316,6 +320,18 @@ class DecisionWriter:
                 entry.done.set_result(None)
             else:
                 entry.done.set_exception(error)
+
+
+def _open_lock(path: str) -> int | None:
+    """The lock file's descriptor (``flock`` needs only read access: another user's file works
+    too); None, said once in the log, if it cannot be opened at all."""
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+        try:
+            return os.open(path, flags, 0o666)
+        except OSError as error:
+            failure = error
+    log.warning("decision log: no writer lock file %s (%s); SQLite's own lock only", path, failure)
+    return None
 
 
 _writers: weakref.WeakKeyDictionary[Engine, DecisionWriter] = weakref.WeakKeyDictionary()
