@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
-from xinyong.catalog.model import ROLES
+from xinyong.catalog.model import ROLES, Catalog, Category
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import InvalidCode
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
@@ -54,6 +54,21 @@ from xinyong.store.tables import (
 RELATION_POSTS: frozenset[str] = frozenset(ROLES)
 #: The field in which a record gives its subject's legal representative's ID number.
 REPRESENTATIVE_CODE = "legal_representative_code"
+
+
+def relation_types(catalog: Catalog) -> set[str]:
+    """Record types whose rows may make relations (``registration_types`` of ``link_records``):
+    the registration types (officer rows) and any type with a ``legal_representative_code``
+    field. The one list: linking makes relations from these records, and the index re-derives
+    every row of their subjects (``xinyong.measures.index.relations_changed``)."""
+    return {
+        rt_id
+        for rt_id, rt in catalog.record_types.items()
+        if rt.category is Category.REGISTRATION
+        or any(f.name == REPRESENTATIVE_CODE for f in rt.fields)
+    }
+
+
 #: Leads below this confidence are not worth a person's time.
 LEAD_THRESHOLD = 0.6
 MAX_LEADS = 5
