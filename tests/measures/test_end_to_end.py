@@ -238,3 +238,28 @@ def test_a_representative_named_after_the_order_is_restricted_on_that_day(
         assert cli_check(db_url, PERSON_A, "buy_flight_ticket", "--at", day)["outcome"] == "permit"
     with engine.begin() as conn:
         assert rebuild_index(conn, default_catalog()) == []
+
+
+def test_a_correction_that_names_no_representative_ends_the_relation(
+    db_url: str, load: Load, engine: Engine
+) -> None:
+    """The corrected penalty no longer names the representative: the relation the old version
+    attested goes, and the order no longer reaches them (it stayed before: only a correction
+    that named someone replaced the old version's relations)."""
+    order = {
+        "被执行人": "杭州某某贸易有限公司",
+        "统一社会信用代码": ENTERPRISE,
+        "执行法院": "杭州市西湖区人民法院",
+        "案号": "（2024）浙0106执20号",
+        "决定日期": "2024-06-01",
+    }
+    load("consumption_restriction_order", [order])
+    load("admin_penalty", [_penalty("2024-09-02", PERSON_A)])
+    at = ("--at", "2024-09-02")
+    assert cli_check(db_url, PERSON_A, "buy_flight_ticket", *at)["outcome"] == "deny"
+    corrected = _penalty("2024-09-02", "") | {"处罚机关": "杭州市市场监督管理局西湖分局"}
+    load("admin_penalty", [corrected])
+    assert cli_check(db_url, PERSON_A, "buy_flight_ticket", *at)["outcome"] == "permit"
+    assert cli_check(db_url, ENTERPRISE, "buy_flight_ticket", *at)["outcome"] == "deny"
+    with engine.begin() as conn:
+        assert rebuild_index(conn, default_catalog()) == []

@@ -16,8 +16,8 @@ to ``ended_on``. Only the roles a measure may ever reach (``xinyong.catalog.ROLE
 representative, principal, actual controller) become relations; a director, supervisor or
 manager stays what it is, a record on the enterprise's file (``subject show`` of the enterprise
 lists it with the person's name and post), and so can never carry a measure to that person. A
-person named without a valid code gets no relation and no subject. A corrected officer record
-replaces the relations of the version it supersedes.
+person named without a valid code gets no relation and no subject. A corrected record replaces
+the relations of the version it supersedes (none left when the correction names nobody).
 
 A record that names its subject's legal representative with a citizen ID number
 (``legal_representative_code``, as the double-publicity layouts do) makes the same relation,
@@ -288,6 +288,15 @@ def link_records(
         )
         linked.update(fresh)
     add_names(conn, [(linked[r.id], r.name, r.decided_on) for r in rows if r.id in linked])
+    # A corrected record's relations are those it makes itself: the version it supersedes
+    # attests nothing any more, even when the correction names no officer (a code removed).
+    superseded = [
+        r.supersedes for r in rows if r.supersedes is not None and r.record_type in registration
+    ]
+    if superseded:
+        conn.execute(
+            delete(subject_relations).where(among(conn, subject_relations.c.record_id, superseded))
+        )
     officers = [
         (r, linked[r.id])
         for r in rows
@@ -380,9 +389,6 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
 
 def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int]]) -> None:
     """Relations from officer rows: enterprise → person, by the person's code, for one post."""
-    superseded = [row.supersedes for row, _ in rows if row.supersedes is not None]
-    if superseded:
-        conn.execute(delete(subject_relations).where(subject_relations.c.record_id.in_(superseded)))
     wanted: list[tuple[_Row, int, str, Identifier]] = []
     for row, entity in rows:
         role, code, _name, _until = _post(row)
