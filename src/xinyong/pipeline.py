@@ -17,10 +17,10 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from xinyong.catalog.model import Catalog, Category
+from xinyong.catalog.model import Catalog
 from xinyong.changes import Change
 from xinyong.feed.events import feed_step
-from xinyong.link import link_records
+from xinyong.link import link_records, relation_types
 from xinyong.lists import lists_step, rebuild
 from xinyong.measures import measures_step, rebuild_index
 from xinyong.store.footprint import remember, require_covered
@@ -34,7 +34,7 @@ def link_step(conn: Connection, change: Change) -> None:
         conn,
         change.record_ids,
         kind_for=subject_kinds(change.catalog),
-        registration_types=registration_types(change.catalog),
+        registration_types=relation_types(change.catalog),
     )
     change.subject_ids |= result.subject_ids
     change.unlinked_record_ids.extend(result.unlinked)
@@ -102,15 +102,4 @@ def subject_kinds(catalog: Catalog) -> dict[str, str]:
         rt_id: rt.subject_kinds[0]
         for rt_id, rt in catalog.record_types.items()
         if len(rt.subject_kinds) == 1
-    }
-
-
-def registration_types(catalog: Catalog) -> set[str]:
-    """Record types whose rows name legal representatives and the like (relations): the
-    registration types, and any type with a ``legal_representative_code`` field."""
-    return {
-        rt_id
-        for rt_id, rt in catalog.record_types.items()
-        if rt.category is Category.REGISTRATION
-        or any(f.name == "legal_representative_code" for f in rt.fields)
     }

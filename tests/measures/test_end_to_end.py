@@ -200,3 +200,66 @@ def test_known_at_before_the_record_was_loaded_gives_the_old_decision(
     assert now.outcome == "deny" and then.outcome == "permit"
     assert logged == 2 and now.decision_id != then.decision_id
     assert now.catalog_version == catalog.version
+
+
+def _penalty(decided_on: str, representative: str) -> dict[str, str]:
+    """An administrative penalty on ENTERPRISE naming its legal representative by ID number."""
+    return {
+        "行政相对人名称": "杭州某某贸易有限公司",
+        "统一社会信用代码": ENTERPRISE,
+        "法定代表人": "李强",
+        "法定代表人证件号码": representative,
+        "行政处罚决定书文号": f"杭市监罚〔{decided_on[:4]}〕1号",
+        "处罚决定日期": decided_on,
+        "处罚机关": "杭州市市场监督管理局",
+    }
+
+
+def test_a_representative_named_after_the_order_is_restricted_on_that_day(
+    db_url: str, load: Load, engine: Engine
+) -> None:
+    """A record that names the legal representative by ID number (no registration record)
+    arrives after the enterprise's consumption order: the one-day relation it makes reaches
+    the order that day, as re-deriving the whole index says (the incremental step missed it)."""
+    order = {
+        "被执行人": "杭州某某贸易有限公司",
+        "统一社会信用代码": ENTERPRISE,
+        "执行法院": "杭州市西湖区人民法院",
+        "案号": "（2024）浙0106执20号",
+        "决定日期": "2024-06-01",
+    }
+    load("consumption_restriction_order", [order])
+    load("admin_penalty", [_penalty("2024-09-02", PERSON_A)])
+    on_the_day = cli_check(db_url, PERSON_A, "buy_flight_ticket", "--at", "2024-09-02")
+    assert on_the_day["outcome"] == "deny"
+    assert {r["via"]["role"] for r in on_the_day["reasons"]} == {"legal_representative"}
+    # The relation holds on the penalty's date only (inclusive on both ends).
+    for day in ("2024-09-01", "2024-09-03"):
+        assert cli_check(db_url, PERSON_A, "buy_flight_ticket", "--at", day)["outcome"] == "permit"
+    with engine.begin() as conn:
+        assert rebuild_index(conn, default_catalog()) == []
+
+
+def test_a_correction_that_names_no_representative_ends_the_relation(
+    db_url: str, load: Load, engine: Engine
+) -> None:
+    """The corrected penalty no longer names the representative: the relation the old version
+    attested goes, and the order no longer reaches them (it stayed before: only a correction
+    that named someone replaced the old version's relations)."""
+    order = {
+        "被执行人": "杭州某某贸易有限公司",
+        "统一社会信用代码": ENTERPRISE,
+        "执行法院": "杭州市西湖区人民法院",
+        "案号": "（2024）浙0106执20号",
+        "决定日期": "2024-06-01",
+    }
+    load("consumption_restriction_order", [order])
+    load("admin_penalty", [_penalty("2024-09-02", PERSON_A)])
+    at = ("--at", "2024-09-02")
+    assert cli_check(db_url, PERSON_A, "buy_flight_ticket", *at)["outcome"] == "deny"
+    corrected = _penalty("2024-09-02", "") | {"处罚机关": "杭州市市场监督管理局西湖分局"}
+    load("admin_penalty", [corrected])
+    assert cli_check(db_url, PERSON_A, "buy_flight_ticket", *at)["outcome"] == "permit"
+    assert cli_check(db_url, ENTERPRISE, "buy_flight_ticket", *at)["outcome"] == "deny"
+    with engine.begin() as conn:
+        assert rebuild_index(conn, default_catalog()) == []

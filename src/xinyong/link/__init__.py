@@ -2,7 +2,9 @@
 
 - ``link_records(conn, record_ids, kind_for=…, registration_types=…)`` → ``LinkResult``; officer
   rows (``person_code``, ``role``) of registration types become ``subject_relations`` for the
-  roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``)
+  roles a measure may reach (``RELATION_POSTS`` = ``catalog.ROLES``), as do records that name
+  their subject's legal representative by ID number; ``relation_types(catalog)``: the record
+  types that may make relations (what the pipeline passes as ``registration_types``)
 - ``resolve_codes(conn, codes, kind=None)`` → subject ids (created if new), None where no code
 - ``candidates(conn, name)`` → ranked ``(subject_id, confidence)``
 - ``identify(code)`` → ``Identifier(scheme, value, kind)`` (from :mod:`xinyong.codes.identifiers`);
@@ -14,7 +16,13 @@
 """
 
 from xinyong.codes.identifiers import Identifier, identify
-from xinyong.link.attach import LinkResult, candidates, link_records, resolve_codes
+from xinyong.link.attach import (
+    LinkResult,
+    candidates,
+    link_records,
+    relation_types,
+    resolve_codes,
+)
 from xinyong.link.leads import Lead, LeadDecision, confirm_lead, list_leads, reject_lead
 
 __all__ = [
@@ -28,5 +36,6 @@ __all__ = [
     "link_records",
     "list_leads",
     "reject_lead",
+    "relation_types",
     "resolve_codes",
 ]

@@ -16,8 +16,8 @@ to ``ended_on``. Only the roles a measure may ever reach (``xinyong.catalog.ROLE
 representative, principal, actual controller) become relations; a director, supervisor or
 manager stays what it is, a record on the enterprise's file (``subject show`` of the enterprise
 lists it with the person's name and post), and so can never carry a measure to that person. A
-person named without a valid code gets no relation and no subject. A corrected officer record
-replaces the relations of the version it supersedes.
+person named without a valid code gets no relation and no subject. A corrected record replaces
+the relations of the version it supersedes (none left when the correction names nobody).
 
 A record that names its subject's legal representative with a citizen ID number
 (``legal_representative_code``, as the double-publicity layouts do) makes the same relation,
@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
-from xinyong.catalog.model import ROLES
+from xinyong.catalog.model import ROLES, Catalog, Category
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import InvalidCode
 from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
@@ -54,6 +54,21 @@ from xinyong.store.tables import (
 RELATION_POSTS: frozenset[str] = frozenset(ROLES)
 #: The field in which a record gives its subject's legal representative's ID number.
 REPRESENTATIVE_CODE = "legal_representative_code"
+
+
+def relation_types(catalog: Catalog) -> set[str]:
+    """Record types whose rows may make relations (``registration_types`` of ``link_records``):
+    the registration types (officer rows) and any type with a ``legal_representative_code``
+    field. The one list: linking makes relations from these records, and the index re-derives
+    every row of their subjects (``xinyong.measures.index.relations_changed``)."""
+    return {
+        rt_id
+        for rt_id, rt in catalog.record_types.items()
+        if rt.category is Category.REGISTRATION
+        or any(f.name == REPRESENTATIVE_CODE for f in rt.fields)
+    }
+
+
 #: Leads below this confidence are not worth a person's time.
 LEAD_THRESHOLD = 0.6
 MAX_LEADS = 5
@@ -273,6 +288,15 @@ def link_records(
         )
         linked.update(fresh)
     add_names(conn, [(linked[r.id], r.name, r.decided_on) for r in rows if r.id in linked])
+    # A corrected record's relations are those it makes itself: the version it supersedes
+    # attests nothing any more, even when the correction names no officer (a code removed).
+    superseded = [
+        r.supersedes for r in rows if r.supersedes is not None and r.record_type in registration
+    ]
+    if superseded:
+        conn.execute(
+            delete(subject_relations).where(among(conn, subject_relations.c.record_id, superseded))
+        )
     officers = [
         (r, linked[r.id])
         for r in rows
@@ -365,9 +389,6 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
 
 def _add_relations(conn: Connection, subj: _Subjects, rows: list[tuple[_Row, int]]) -> None:
     """Relations from officer rows: enterprise → person, by the person's code, for one post."""
-    superseded = [row.supersedes for row, _ in rows if row.supersedes is not None]
-    if superseded:
-        conn.execute(delete(subject_relations).where(subject_relations.c.record_id.in_(superseded)))
     wanted: list[tuple[_Row, int, str, Identifier]] = []
     for row, entity in rows:
         role, code, _name, _until = _post(row)

@@ -2,15 +2,17 @@
 
 ``derive_restrictions`` re-derives the rows that some subjects' list entries cause — on the
 subjects themselves and, for role-linked measures only, on the people related to them by
-registration records — and writes the difference bitemporally (a row that goes is closed with
-``superseded_at``; a changed row is closed and added anew). It runs in the caller's transaction,
-right after the lists step, so the index never lags the records it derives from.
+registration records or by records naming a legal representative by ID number — and writes the
+difference bitemporally (a row that goes is closed with ``superseded_at``; a changed row is
+closed and added anew). It runs in the caller's transaction, right after the lists step, so the
+index never lags the records it derives from.
 
 The pipeline step does only the work the change calls for: the rows of the entries the lists
-step changed (``derive_entry_restrictions``), and all rows of the enterprises whose officers the
-change's registration records may have changed (``relations_changed``). Every step is
-set-based: a few queries per chunk of ids, the difference computed in Python, one UPDATE for the
-rows closed and ``xinyong.link.bulk.insert_rows`` (COPY on PostgreSQL) for the rows added.
+step changed (``derive_entry_restrictions``), and all rows of the enterprises whose relations
+the change's records may have changed (``relations_changed``: officer rows, and records naming
+a legal representative by ID number). Every step is set-based: a few queries per chunk of ids,
+the difference computed in Python, one UPDATE for the rows closed and
+``xinyong.link.bulk.insert_rows`` (COPY on PostgreSQL) for the rows added.
 
 Who a measure reaches:
 
@@ -32,8 +34,9 @@ from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
-from xinyong.catalog.model import ROLES, Catalog, Category, Measure
+from xinyong.catalog.model import ROLES, Catalog, Measure
 from xinyong.changes import Change, RestrictionChange
+from xinyong.link import relation_types
 from xinyong.link.bulk import among, backend, db_value, insert_rows
 from xinyong.lists.derive import (
     StoredEntry,
@@ -350,15 +353,17 @@ def measures_step(conn: Connection, change: Change) -> None:
 
 
 def relations_changed(conn: Connection, catalog: Catalog, record_ids: Sequence[int]) -> set[int]:
-    """The subjects of the registration records among ``record_ids`` (and of the versions they
-    supersede): linking may have added or replaced their relations (officers)."""
-    registration = {
-        rt_id for rt_id, rt in catalog.record_types.items() if rt.category is Category.REGISTRATION
-    }
+    """The subjects of the records among ``record_ids`` that may make relations (and of the
+    versions they supersede): linking may have added or replaced their relations. Those are the
+    officer rows of registration records and the records that name their subject's legal
+    representative by ID number (``xinyong.link.relation_types``): such a record may arrive after
+    the entry its relation reaches (a tax violation naming the representative of an enterprise
+    already on the consumption list), and the entry's own rows must then follow."""
+    types = sorted(relation_types(catalog))
     found: list[int] = []
     for chunk in chunks(record_ids):
         query = select(records.c.id).where(
-            among(conn, records.c.id, chunk), records.c.record_type.in_(sorted(registration))
+            among(conn, records.c.id, chunk), records.c.record_type.in_(types)
         )
         found.extend(conn.execute(query).scalars())
     return records_in_question(conn, found).subject_ids if found else set()
