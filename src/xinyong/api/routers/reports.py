@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
+from xinyong.catalog import Catalog
 from xinyong.dependencies import CatalogDep, engine
 from xinyong.disclose import issue_report, verify_report
 from xinyong.disclose.report import MEDIA_TYPES
@@ -34,11 +35,25 @@ def report(
     at: Annotated[date | None, Query()] = None,
 ) -> Response:
     refuse_citizen_number(code)
+    return public_report(db, catalog, code, fmt=fmt, lang=lang, at=at)
+
+
+def public_report(
+    db: Engine,
+    catalog: Catalog,
+    subject: str | int,
+    *,
+    fmt: Literal["json", "html", "pdf"],
+    lang: Literal["zh", "en"],
+    at: date | None,
+) -> Response:
+    """The public report of ``subject`` (an organisation's code or a subject id) as the API
+    answers it, with its verification code in a header; today bounds what ``at`` shows."""
     with db.begin() as conn:
         data, verification = issue_report(
             conn,
             catalog,
-            code,
+            subject,
             fmt=fmt,
             audience="public",
             lang=lang,

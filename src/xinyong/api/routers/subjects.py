@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from xinyong.api.routers.reports import public_report
 from xinyong.dependencies import CatalogDep, engine
-from xinyong.disclose import issue_report, queries
-from xinyong.disclose.report import MEDIA_TYPES
+from xinyong.disclose import queries
 from xinyong.disclose.view import subject_view
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -109,17 +109,4 @@ def subject_report(
 ) -> Response:
     """The public credit report by subject id: how a person's is asked for (by number it would
     confirm the number); the same report as ``/api/v1/reports/{code}`` gives an organisation."""
-    with db.begin() as conn:
-        data, verification = issue_report(
-            conn,
-            catalog,
-            subject_id,
-            fmt=fmt,
-            audience="public",
-            lang=lang,
-            at=at,
-            today=date.today(),
-        )
-    return Response(
-        data, media_type=MEDIA_TYPES[fmt], headers={"X-Verification-Code": verification}
-    )
+    return public_report(db, catalog, subject_id, fmt=fmt, lang=lang, at=at)
