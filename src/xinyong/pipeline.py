@@ -23,7 +23,7 @@ from xinyong.feed.events import feed_step
 from xinyong.link import link_records, relation_types
 from xinyong.lists import lists_step, rebuild
 from xinyong.measures import measures_step, rebuild_index
-from xinyong.store.footprint import remember, require_covered
+from xinyong.store.footprint import Footprint, remember, require_covered
 
 Step = Callable[[Connection, Change], None]
 
@@ -61,15 +61,7 @@ def apply_records(
     change = Change(record_ids=record_ids, catalog=catalog, at=at)
     for step in STEPS:
         step(conn, change)
-    added = [c for c in change.restriction_changes if c.kind == "added"]
-    remember(
-        conn,
-        catalog,
-        footprint,
-        lists={c.list_id for c in change.list_changes},
-        measures={c.measure_id for c in added},
-        actions={c.action for c in added},
-    )
+    _remember(conn, catalog, footprint, change)
     return change.subject_ids
 
 
@@ -84,6 +76,13 @@ def apply_law(conn: Connection, *, catalog: Catalog, at: date) -> Change:
     change.list_changes.extend(rebuild(conn, catalog, at=at))
     change.restriction_changes.extend(rebuild_index(conn, catalog))
     feed_step(conn, change)
+    _remember(conn, catalog, footprint, change)
+    return change
+
+
+def _remember(conn: Connection, catalog: Catalog, footprint: Footprint, change: Change) -> None:
+    """Add what ``change`` derived (lists, measures and actions it added) to the store's
+    catalog footprint (``store.footprint``)."""
     added = [c for c in change.restriction_changes if c.kind == "added"]
     remember(
         conn,
@@ -93,7 +92,6 @@ def apply_law(conn: Connection, *, catalog: Catalog, at: date) -> Change:
         measures={c.measure_id for c in added},
         actions={c.action for c in added},
     )
-    return change
 
 
 def subject_kinds(catalog: Catalog) -> dict[str, str]:
