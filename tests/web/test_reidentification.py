@@ -47,3 +47,32 @@ def test_list_pages_show_an_individuals_region_to_the_city_at_most(
             seen_individuals += 1
             assert not any(county in text for county in counties), row
     assert seen_individuals
+
+
+def test_an_individuals_records_show_their_region_fields_to_the_city_at_most(
+    client: TestClient, demo_db: str
+) -> None:
+    """Before: a court defaulter's 省份 (a ``region`` field) printed the county on the public
+    subject page and report (``海南省三亚市吉阳区``): the county the masked number hides."""
+    counties = _counties(demo_db)
+    with opened(demo_db) as engine, engine.connect() as conn:
+        listed = conn.execute(
+            select(subjects.c.id).where(subjects.c.kind == "individual").limit(400)
+        ).scalars()
+        ids = list(listed)
+    shown = 0
+    for subject_id in ids:
+        page = client.get(f"/api/v1/subjects/{subject_id}")
+        if page.status_code != 200:
+            continue
+        for record in page.json()["records"]:
+            region = record["fields"].get("region")
+            if region:
+                shown += 1
+                name = regions.lookup(region)
+                assert region.endswith("00"), record
+                assert name is None or name.full_name not in counties, record
+        report = client.get(f"/api/v1/subjects/{subject_id}/report", params={"format": "html"})
+        assert report.status_code == 200
+        assert not any(county in report.text for county in counties), subject_id
+    assert shown

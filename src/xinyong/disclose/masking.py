@@ -16,10 +16,10 @@ published lists print it): :func:`masked_parts` turns it into the head and tail 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from xinyong.codes import detect_kind, ric, uscc
+from xinyong.codes import detect_kind, regions, ric, uscc
 from xinyong.disclose.policy import is_private_field
 
 MASK = "*"
@@ -80,15 +80,30 @@ def _mask_candidate(match: re.Match[str]) -> str:
     return mask_ric(number) if len(number) == 18 and ric.is_valid(number) else found
 
 
-def public_fields(fields: Mapping[str, Any], *, individual: bool) -> dict[str, Any]:
+def city_of(region: str) -> str:
+    """A six-digit region code cut to its city (``350102`` → ``350100``), or to its province
+    where the city is not in the table: as far as the four digits a masked number shows."""
+    city = region[0:4] + "00"
+    return city if regions.lookup(city) is not None else region[0:2] + "0000"
+
+
+def public_fields(
+    fields: Mapping[str, Any], *, individual: bool, region_fields: Iterable[str] = ()
+) -> dict[str, Any]:
     """A record's fields as the public may see them.
 
     Every citizen ID number is masked, whoever the record is about (an enterprise's record may
-    name its legal representative's number); an individual's address and phone are dropped.
+    name its legal representative's number); an individual's address and phone are dropped,
+    and an individual's region fields (``region_fields``, the record type's ``region`` fields)
+    are cut to the city, as the subject's own region is.
     """
+    coarse = set(region_fields) if individual else set()
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if individual and is_private_field(name):
+            continue
+        if name in coarse and isinstance(value, str) and len(value) == 6 and value.isdigit():
+            out[name] = city_of(value)
             continue
         out[name] = mask_text(value) if isinstance(value, str) else value
     return out

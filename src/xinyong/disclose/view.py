@@ -24,12 +24,18 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from xinyong import audit
-from xinyong.catalog.model import Catalog
+from xinyong.catalog.model import Catalog, FieldType
 from xinyong.catalog.periods import disclosure
 from xinyong.codes import normalise, regions
 from xinyong.codes.identifiers import identify
 from xinyong.disclose import labels
-from xinyong.disclose.masking import is_citizen_number, mask_code, mask_ric, public_fields
+from xinyong.disclose.masking import (
+    city_of,
+    is_citizen_number,
+    mask_code,
+    mask_ric,
+    public_fields,
+)
 from xinyong.disclose.policy import (
     AUDITED,
     TODAY_BOUND,
@@ -248,9 +254,7 @@ def region_name(code: str | None, kind: str, *, coarse: bool = False) -> str | N
     if not code or len(code) != 18:
         return None
     if kind == "individual":
-        region = regions.lookup(code[0:4] + "00" if coarse else code[0:6])
-        if region is None and coarse:
-            region = regions.lookup(code[0:2] + "0000")
+        region = regions.lookup(city_of(code[0:6]) if coarse else code[0:6])
     else:
         region = regions.lookup(code[2:8])
     return region.full_name if region else None
@@ -282,7 +286,12 @@ def _record(
     catalog: Catalog, rec: StoredRecord, *, masked: bool, individual: bool, at: date
 ) -> dict[str, Any]:
     rtype = catalog.record_types[rec.record_type]
-    fields = public_fields(rec.fields, individual=individual) if masked else dict(rec.fields)
+    regions_named = (f.name for f in rtype.fields if f.type is FieldType.REGION)
+    fields = (
+        public_fields(rec.fields, individual=individual, region_fields=regions_named)
+        if masked
+        else dict(rec.fields)
+    )
     kind = "individual" if individual else "organisation"
     code = public_code(rec.subject_code, kind) if masked else rec.subject_code
     authority = catalog.authorities.get(rec.source)
