@@ -135,3 +135,22 @@ def test_request_log_lines_are_json_with_the_route(
     assert line["route"] == "/api/v1/subjects/{subject_id}"
     assert line["path"] == "/api/v1/subjects/91350100M000100Y43"
     assert line["method"] == "GET" and isinstance(line["status"], int) and line["ms"] >= 0
+
+
+def test_a_worker_whose_first_request_is_the_scrape_reports_the_stores_figures(
+    db_url: str, load: Load
+) -> None:
+    """Each worker opens the database on first use; a scrape reaches any one of them. Before,
+    a worker that had served nothing else left ingest rows and feed lag out (the smoke test
+    failed when the other worker had taken the ingest and the check)."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    fresh = create_app(db_url, settings=load_settings({}))
+    try:
+        with TestClient(fresh, client=("127.0.0.1", 5000)) as local:
+            page = local.get("/metrics")
+        assert page.status_code == 200
+        assert _value(page.text, "xinyong_ingest_rows_total", result="accepted") >= 1
+        assert "xinyong_feed_lag_seconds" in page.text
+    finally:
+        if fresh.state.engine is not None:
+            fresh.state.engine.dispose()

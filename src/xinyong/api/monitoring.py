@@ -32,10 +32,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong import __version__
+from xinyong.dependencies import app_engine
 from xinyong.errors import XinyongError
 from xinyong.feed.tables import feed_events
 from xinyong.metrics import observe_request
@@ -128,7 +131,7 @@ def metrics(request: Request) -> Response:
     else:
         registry = REGISTRY
     store = CollectorRegistry()
-    store.register(_StoreCollector(request.app.state))
+    store.register(_StoreCollector(request.app))
     body = generate_latest(registry) + generate_latest(store)
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -136,14 +139,18 @@ def metrics(request: Request) -> Response:
 class _StoreCollector:
     """Ingest rows and feed lag, read from the database when scraped (shared by all workers)."""
 
-    def __init__(self, state: Any) -> None:
-        self.state = state
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        engine: Engine | None = self.state.engine
-        if engine is None:
+        # Opened here if this worker has not touched the database yet: a scrape reaches any one
+        # of the workers, and the store's figures are the same from each of them.
+        try:
+            engine = app_engine(self.app)
+        except (XinyongError, SQLAlchemyError) as error:
+            log.warning("metrics: the store's figures are left out: %s", error)
             return
         with engine.connect() as conn:
             accepted, rejected = conn.execute(
