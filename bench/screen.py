@@ -82,7 +82,7 @@ def ours(url: str, path: Path, out: Path) -> tuple[float, float, dict[str, int]]
 def bare(url: str, path: Path, out: Path) -> tuple[float, float]:
     engine = connect(url)
     t0, c0 = time.perf_counter(), cpu()
-    index = restriction_table(engine, ACTION, date.today(), None)
+    index = restriction_table(engine, ACTION, date.today(), None, default_catalog())
     con = duckdb.connect()
     con.register("idx", index)
     con.execute(
@@ -99,7 +99,7 @@ def bare(url: str, path: Path, out: Path) -> tuple[float, float]:
 def profile(url: str, path: Path, tmp: Path) -> None:
     engine = connect(url)
     c0 = cpu()
-    index = restriction_table(engine, ACTION, date.today(), None)
+    index = restriction_table(engine, ACTION, date.today(), None, default_catalog())
     print(f"  CPU s: index read out of the store {cpu() - c0:.2f} ({index.num_rows:,} rows)")
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")

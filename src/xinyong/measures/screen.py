@@ -142,15 +142,15 @@ def restriction_table(
     )
 
 
-def _compact_sql(col: str) -> str:
-    """SQL: ``normalise.compact`` — one ``translate`` (mapped characters, then removed ones)."""
+def _compact_sql(col: str, plain: str) -> str:
+    """SQL: ``normalise.compact`` — one ``translate`` (mapped characters, then removed ones);
+    ``plain`` is the SQL saying ``col`` has nothing to translate (``[0-9A-Z]*``)."""
     mapped = {k: v for k, v in normalise.COMPACT_TABLE.items() if v is not None}
     removed = [k for k, v in normalise.COMPACT_TABLE.items() if v is None]
     source = "".join(chr(k) for k in mapped) + "".join(chr(k) for k in removed)
     target = "".join(chr(v) for v in mapped.values())
-    plain = f"regexp_full_match({col}, '[0-9A-Z]*')"  # most codes: nothing to translate
     translated = f"translate({col}, {_lit(source)}, {_lit(target)})"
-    return f"CASE WHEN {col} IS NULL THEN '' WHEN {plain} THEN {col} ELSE {translated} END"
+    return f"CASE WHEN {plain} THEN {col} WHEN {col} IS NULL THEN '' ELSE {translated} END"
 
 
 def _lit(text: str) -> str:
@@ -167,6 +167,7 @@ def _weighted(v: str, start: int, weights: tuple[int, ...], value: str) -> str:
 _BODY_VALUE = f"(instr({_lit(orgcode.BODY_ALPHABET)}, {{c}}) - 1)"
 _USCC_VALUE = f"(instr({_lit(uscc.ALPHABET)}, {{c}}) - 1)"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_DIGITS18 = "'[0-9]{17}[0-9X]'"
 
 
 def _org_check(v: str, start: int) -> str:
@@ -176,11 +177,42 @@ def _org_check(v: str, start: int) -> str:
     )
 
 
-def _ric_check(x: str) -> str:
-    """SQL: the check character of 17 digits whose value (BIGINT) is ``x``, by integer
-    arithmetic (no string slicing per digit): digit i is ``(x // 10^(16 - i)) % 10``."""
-    total = " + ".join(f"{w} * (({x} // {10 ** (16 - i)}) % 10)" for i, w in enumerate(_WEIGHTS))
-    return f"substr('{_CHECK}', (({total}) % 11)::INTEGER + 1, 1)"
+def _ric_check(hi: str, lo: str) -> str:
+    """SQL: the check character of 17 digits given as two INTEGERs, ``hi`` (digits 1–8) and
+    ``lo`` (digits 9–17), by 32-bit integer arithmetic, without taking the digits apart.
+
+    With ``q_k = lo // 10^k``, digit ``k`` from the right of ``lo`` is ``q_k - 10·q_(k+1)``,
+    and so for ``hi``; digit ``k`` from the right of the 17 weighs ``2^(k+1)`` mod 11 (7, 9, 10,
+    … 2 from the left). As ``-10 ≡ 1 (mod 11)``, the weighted sum is, mod 11, a sum of the
+    ``q_k`` times ``2^(k+1) + 2^k`` (the last digit of each part: its own weight alone): fifteen
+    divisions and one remainder, on values below 10^9."""
+    terms = [f"2 * ({lo} % 11)"]
+    terms += [f"{_RIC_COEFF[k]} * ({lo} // {10**k})" for k in range(1, 9)]
+    terms += [f"{_ric_weight(9)} * {hi}"]
+    terms += [f"{_RIC_COEFF[k]} * ({hi} // {10 ** (k - 9)})" for k in range(10, 17)]
+    return f"substr('{_CHECK}', (({' + '.join(terms)}) % 11) + 1, 1)"
+
+
+def _ric_weight(k: int) -> int:
+    """The weight of digit ``k`` from the right of a citizen number's first 17."""
+    return pow(2, k + 1, 11)
+
+
+_RIC_COEFF = {k: (_ric_weight(k) + _ric_weight(k - 1)) % 11 for k in range(1, 17)}
+
+
+def _born_ok(b: str) -> str:
+    """SQL: ``b`` (an integer ``YYYYMMDD``) is a real date from ``ric.EARLIEST_BIRTH`` to today
+    — what ``try_strptime(…, '%Y%m%d') BETWEEN earliest AND current_date`` says of 8 digits,
+    in integer arithmetic: month 1–12; day 1 to the month's last (31 in months 1, 3, 5, 7, 8, 10,
+    12, i.e. where ``(m + m // 8) % 2 = 1``; February 29 in a leap year)."""
+    m, d, y = f"(({b} // 100) % 100)", f"({b} % 100)", f"({b} // 10000)"
+    leap = f"CASE WHEN {y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0) THEN 29 ELSE 28 END"
+    last = f"CASE WHEN {m} = 2 THEN {leap} ELSE 30 + (({m} + {m} // 8) % 2) END"
+    earliest = int(ric.EARLIEST_BIRTH.strftime("%Y%m%d"))
+    today = "(year(current_date) * 10000 + month(current_date) * 100 + day(current_date))"
+    calendar = f"{m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {last}"
+    return f"({b} BETWEEN {earliest} AND {today} AND {calendar})"
 
 
 def _in(expr: str, values: Collection[str]) -> str:
@@ -188,30 +220,29 @@ def _in(expr: str, values: Collection[str]) -> str:
 
 
 def _ric_reason(v: str) -> str:
-    """SQL: ``ric.reason`` of a compacted ``v`` (NULL when valid); ``g1`` is its region join,
-    ``len``, ``d18`` (17 digits and a digit or X) and ``x17`` (their value) columns of ``k``."""
-    born18 = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')::DATE"
-    born15 = f"try_strptime('19' || substr({v}, 7, 6), '%Y%m%d')::DATE"
-    earliest = f"DATE '{ric.EARLIEST_BIRTH.isoformat()}'"
+    """SQL: ``ric.reason`` of a compacted ``v`` (NULL when valid), over the columns ``len``,
+    ``d18`` (17 digits and a digit or X), ``hi`` and ``lo`` (the value of digits 1–8 and 9–17)
+    and ``r1`` (1 when the region in characters 1–6 is known)."""
+    born18 = "((hi % 100) * 1000000 + lo // 1000)"
+    born15 = f"(19000000 + TRY_CAST(substr({v}, 7, 6) AS INTEGER))"
     return f"""CASE
         WHEN len = 18 THEN CASE
             WHEN NOT d18 THEN 'charset'
-            WHEN g1.code IS NULL THEN 'region'
-            WHEN coalesce(NOT ({born18} BETWEEN {earliest} AND current_date), TRUE)
-                THEN 'birth_date'
-            WHEN {_ric_check("x17")} <> substr({v}, 18, 1) THEN 'checksum' END
+            WHEN r1 IS NULL THEN 'region'
+            WHEN NOT {_born_ok(born18)} THEN 'birth_date'
+            WHEN {_ric_check("hi", "lo")} <> substr({v}, 18, 1) THEN 'checksum' END
         WHEN len = 15 THEN CASE
             WHEN NOT regexp_full_match({v}, '[0-9]{{15}}') THEN 'charset'
-            WHEN g1.code IS NULL THEN 'region'
-            WHEN coalesce(NOT ({born15} BETWEEN {earliest} AND current_date), TRUE)
-                THEN 'birth_date' END
+            WHEN r1 IS NULL THEN 'region'
+            WHEN NOT {_born_ok(born15)} THEN 'birth_date' END
         WHEN regexp_full_match({v}, '[0-9X]*') AND NOT contains(left({v}, -1), 'X')
             THEN 'length'
         ELSE 'charset' END"""
 
 
 def _uscc_reason(v: str) -> str:
-    """SQL: ``uscc.reason`` of a compacted 18-character ``v``; ``g2`` is its region join."""
+    """SQL: ``uscc.reason`` of a compacted 18-character ``v``; ``r2`` is 1 when the region in
+    characters 3–8 is known."""
     alphabet = uscc.ALPHABET
     checksum = _weighted(v, 1, tuple(pow(3, i, 31) for i in range(17)), _USCC_VALUE)
     return f"""CASE
@@ -219,7 +250,7 @@ def _uscc_reason(v: str) -> str:
         WHEN NOT {_in(f"substr({v}, 1, 2)", uscc._PREFIXES)} THEN CASE
             WHEN {_in(f"substr({v}, 1, 1)", uscc.AUTHORITIES)} THEN 'category'
             ELSE 'authority' END
-        WHEN g2.code IS NULL AND substr({v}, 3, 6) <> '{uscc.CENTRAL_REGION}' THEN 'region'
+        WHEN r2 IS NULL AND substr({v}, 3, 6) <> '{uscc.CENTRAL_REGION}' THEN 'region'
         WHEN {_org_check(v, 9)} <> substr({v}, 17, 1) THEN 'org_checksum'
         WHEN ({checksum} + {_USCC_VALUE.format(c=f"substr({v}, 18, 1)")}) % 31 <> 0
             THEN 'checksum' END"""
@@ -237,8 +268,7 @@ def _kind(v: str) -> str:
     return f"""CASE
         WHEN len = 18 THEN CASE
             WHEN NOT d18 THEN 'uscc'
-            WHEN substr({v}, 1, 1) BETWEEN '1' AND '8' AND substr({v}, 7, 2) IN ('18', '19', '20')
-                THEN 'ric'
+            WHEN hi // 10000000 BETWEEN 1 AND 8 AND hi % 100 IN (18, 19, 20) THEN 'ric'
             WHEN substr({v}, 18, 1) <> 'X' OR {_in(f"substr({v}, 1, 2)", digit_prefixes)}
                 THEN 'uscc'
             ELSE 'ric' END
@@ -252,36 +282,69 @@ def codes_sql(source: str) -> str:
     ``reason`` is what ``xinyong.codes.identifiers.reason_of`` says (NULL when valid); ``value``
     the identifier a valid code is found by (a 15-digit citizen number widened to 18). Needs the
     table ``xy_regions(code)``.
+
+    Paid per code, so kept lean for the common case, an 18-digit citizen number as given: one
+    regular expression both finds nothing to compact and the shape ``d18``; the region is a
+    join on an integer key taken from the number's value; the birth date and the check
+    character are integer arithmetic on that value. The region of a USCC (characters 3–8) is
+    looked up only for codes that are read as a USCC (``kind``) or failed as a citizen number.
     """
-    v = "c.v"
+    v = "v"
     widened = "substr(v, 1, 6) || '19' || substr(v, 7, 9)"
+    # The widened number's digits 1–8 and 9–17: characters 1–6, "19"; characters 7–15.
+    w_hi = "TRY_CAST(substr(v, 1, 6) || '19' AS INTEGER)"
+    w_lo = "TRY_CAST(substr(v, 7, 9) AS INTEGER)"
+    plain = "regexp_full_match(raw, '[0-9A-Z]*')"
     return f"""
 WITH c0 AS (
-    SELECT n, raw, {_compact_sql("raw")} AS v FROM ({source})
+    SELECT n, raw, regexp_full_match(raw, {_DIGITS18}) AS d18raw FROM ({source})
+), c1 AS (
+    SELECT n, raw, d18raw, CASE WHEN d18raw THEN TRUE ELSE {plain} END AS plain FROM c0
+), c2 AS (
+    SELECT n, raw, d18raw, plain, {_compact_sql("raw", "plain")} AS v FROM c1
 ), c AS (
-    SELECT n, raw, v, length(v) AS len, regexp_full_match(v, '[0-9]{{17}}[0-9X]') AS d18
-    FROM c0
+    SELECT n, raw, v, length(v) AS len,
+           CASE WHEN d18raw THEN TRUE WHEN plain THEN FALSE
+                ELSE regexp_full_match(v, {_DIGITS18}) END AS d18
+    FROM c2
+), k0 AS (
+    SELECT n, raw, v, len, d18, hi, lo, {_kind(v)} AS kind
+    FROM (
+        SELECT n, raw, v, len, d18,
+               CASE WHEN d18 THEN TRY_CAST(substr(v, 1, 8) AS INTEGER) END AS hi,
+               CASE WHEN d18 THEN TRY_CAST(substr(v, 9, 9) AS INTEGER) END AS lo
+        FROM c)
 ), k AS (
-    SELECT c.n, c.raw, c.v, c.len, c.d18, {_kind(v)} AS kind,
-           CASE WHEN c.d18 THEN TRY_CAST(substr(c.v, 1, 17) AS BIGINT) END AS x17,
-           CASE WHEN g1.code IS NULL THEN NULL ELSE 1 END AS r1,
-           CASE WHEN g2.code IS NULL THEN NULL ELSE 1 END AS r2
-    FROM c
-    LEFT JOIN xy_regions g1 ON g1.code = substr({v}, 1, 6)
-    LEFT JOIN xy_regions g2 ON g2.code = substr({v}, 3, 6)
-), r AS (
-    SELECT n, raw, v, len, d18, x17, kind,
-           CASE kind
-               WHEN 'ric' THEN {_ric_reason("v").replace("g1.code", "r1")}
-               WHEN 'uscc' THEN {_uscc_reason("v").replace("g2.code", "r2")}
-               WHEN 'orgcode' THEN {_orgcode_reason("v")}
-           END AS first_reason, r1, r2
+    SELECT n, raw, v, len, d18, kind, hi, lo,
+           CASE WHEN g1.code IS NULL THEN NULL ELSE 1 END AS r1
+    FROM k0
+    LEFT JOIN (SELECT TRY_CAST(code AS INTEGER) AS code FROM xy_regions) g1
+           ON g1.code = CASE WHEN d18 THEN hi // 100
+                             WHEN len = 15 THEN TRY_CAST(substr(v, 1, 6) AS INTEGER) END
+), q AS (
+    SELECT n, raw, v, len, d18, kind, hi, lo, r1,
+           CASE WHEN kind = 'ric' THEN {_ric_reason(v)} END AS ric_reason
     FROM k
+), u AS (
+    SELECT n, raw, v, len, d18, kind, hi, lo, r1, ric_reason,
+           CASE WHEN g2.code IS NULL THEN NULL ELSE 1 END AS r2
+    FROM q
+    LEFT JOIN xy_regions g2
+           ON g2.code = CASE WHEN len = 18 AND (kind = 'uscc' OR ric_reason IS NOT NULL)
+                             THEN substr(v, 3, 6) END
+), r AS (
+    SELECT n, raw, v, len, d18, hi, lo, kind, r1, r2,
+           CASE kind
+               WHEN 'ric' THEN ric_reason
+               WHEN 'uscc' THEN {_uscc_reason(v)}
+               WHEN 'orgcode' THEN {_orgcode_reason(v)}
+           END AS first_reason
+    FROM u
 ), f AS (
     SELECT n, raw, v, len, kind, first_reason,
            CASE WHEN first_reason IS NOT NULL AND len = 18 THEN CASE kind
-               WHEN 'ric' THEN {_uscc_reason("v").replace("g2.code", "r2")}
-               ELSE {_ric_reason("v").replace("g1.code", "r1")} END
+               WHEN 'ric' THEN {_uscc_reason(v)}
+               ELSE {_ric_reason(v)} END
            END AS other_reason
     FROM r
 )
@@ -297,8 +360,7 @@ SELECT n, raw,
             WHEN len = 18 AND other_reason IS NULL THEN NULL
             ELSE first_reason
        END AS reason,
-       CASE WHEN len = 15 THEN {widened} || {_ric_check(f"TRY_CAST({widened} AS BIGINT)")}
-            ELSE v END AS value
+       CASE WHEN len = 15 THEN {widened} || {_ric_check(w_hi, w_lo)} ELSE v END AS value
 FROM f
 """
 
