@@ -15,7 +15,9 @@ Prints each pair, the medians and their ratio (goal <= 1.5), in wall-clock secon
 seconds of this process (DuckDB's threads included): on a machine shared with other work the
 wall clock moves with the neighbours' load, the CPU seconds much less. ``--profile`` also
 prints the CPU seconds of each part of the screen query, each added to the one before (the
-code checks, the decisions, the CSV write, the order, the formula neutralising, the count).
+code checks, the decisions, the CSV write, the order, the formula neutralising, the count), and
+the floor any screen pays: the bare join, then with one regular expression per code (the
+cheapest check that refuses a malformed code), then in input order.
 """
 
 from __future__ import annotations
@@ -110,6 +112,18 @@ def profile(url: str, path: Path, tmp: Path) -> None:
     decided = decisions_sql(source)
     target = tmp / "p.csv"
     plain = "code, outcome, until, measures"
+    # The floor: the bare join, then with only a shape check per code (one regular expression,
+    # no compaction, no region, date or check character), then in input order.
+    bare_sql = (
+        "SELECT b.code, coalesce(i.effect, 'permit') AS outcome, i.until, i.measure "
+        f"FROM read_parquet('{path}') b LEFT JOIN xy_index i ON i.code = b.code"
+    )
+    shape_sql = (
+        "SELECT b.n, b.code, CASE WHEN regexp_full_match(b.code, '[0-9]{17}[0-9X]') "
+        "THEN coalesce(i.effect, 'permit') ELSE 'invalid' END AS outcome, i.until, i.measure "
+        f"FROM (SELECT row_number() OVER () AS n, code FROM read_parquet('{path}')) b "
+        "LEFT JOIN xy_index i ON i.code = b.code"
+    )
     for label, sql in (
         ("read the codes", f"SELECT count(raw), max(n) FROM ({source})"),
         ("+ code checks", f"SELECT count(*) FROM ({codes_sql(source)}) "
@@ -122,6 +136,10 @@ def profile(url: str, path: Path, tmp: Path) -> None:
                            f"measures FROM ({decided}) ORDER BY n) TO '{target}' (FORMAT CSV)"),
         ("the count (reads the output again)",
          f"SELECT outcome, count(*) FROM read_csv('{target}') GROUP BY outcome"),
+        ("floor: the bare join to CSV", f"COPY ({bare_sql}) TO '{target}' (FORMAT CSV)"),
+        ("floor: + one regexp per code", f"COPY ({shape_sql}) TO '{target}' (FORMAT CSV)"),
+        ("floor: + input order", f"COPY (SELECT code, outcome, until, measure FROM "
+                                 f"({shape_sql}) ORDER BY n) TO '{target}' (FORMAT CSV)"),
     ):  # fmt: skip
         c0 = cpu()
         con.execute(sql).fetchall()
