@@ -64,7 +64,7 @@ def _sql_verdicts(codes: list[str]) -> list[tuple[str | None, str | None, str]]:
     return [(scheme, reason, value) for _, _, scheme, reason, value in rows]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -72,7 +72,7 @@ def _sql_verdicts(codes: list[str]) -> list[tuple[str | None, str | None, str]]:
             st.sampled_from(["9" * 18, "0" * 18, "9" * 17 + "X", "0" * 15, "9" * 15]),
         ),
         min_size=1,
-        max_size=200,
+        max_size=400,
     )
 )
 def test_sql_citizen_number_checks_are_the_python_ones(codes: list[str]) -> None:

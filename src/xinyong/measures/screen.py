@@ -185,12 +185,13 @@ def _ric_check(hi: str, lo: str) -> str:
     and so for ``hi``; digit ``k`` from the right of the 17 weighs ``2^(k+1)`` mod 11 (7, 9, 10,
     … 2 from the left). As ``-10 ≡ 1 (mod 11)``, the weighted sum is, mod 11, a sum of the
     ``q_k`` times ``2^(k+1) + 2^k`` (the last digit of each part: its own weight alone): fifteen
-    divisions and one remainder, on values below 10^9."""
+    divisions and two remainders, on values below 10^9. (The cast: Spark's ``DIV`` gives a
+    BIGINT, and its ``substr`` takes an INTEGER.)"""
     terms = [f"2 * ({lo} % 11)"]
     terms += [f"{_RIC_COEFF[k]} * ({lo} // {10**k})" for k in range(1, 9)]
     terms += [f"{_ric_weight(9)} * {hi}"]
     terms += [f"{_RIC_COEFF[k]} * ({hi} // {10 ** (k - 9)})" for k in range(10, 17)]
-    return f"substr('{_CHECK}', (({' + '.join(terms)}) % 11) + 1, 1)"
+    return f"substr('{_CHECK}', (({' + '.join(terms)}) % 11)::INTEGER + 1, 1)"
 
 
 def _ric_weight(k: int) -> int:
