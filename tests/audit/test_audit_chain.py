@@ -23,7 +23,7 @@ from xinyong.audit import (
     record,
     verify,
 )
-from xinyong.audit.chain import canonical_body, event_hash
+from xinyong.audit.chain import canonical_body, canonical_time, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
 
@@ -459,3 +459,35 @@ def test_the_fast_form_is_canonical_json(
     }  # fmt: skip
     expected = hashlib.sha256(canonical_body(**fields).encode("utf-8")).hexdigest()
     assert event_hash(**fields) == expected
+
+
+def test_a_fixed_event_hashes_to_its_fixed_digest() -> None:
+    """The hashed form is frozen: chains written by any earlier version verify unchanged. These
+    digests were computed before the hashing was made faster and must never change (a new form
+    needs a new ``CHAIN_VERSION``)."""
+    first = event_hash(
+        at=datetime(2025, 1, 24, 8, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8))),
+        actor="api:caac-agency", role="agency",
+        purpose="限制消费核查 / consumption restriction check", subject="91110000100000000A",
+        action="check", resource="buy_flight_ticket", outcome="deny",
+        detail='{"decision_id":"d-1","名称":"测试\\"\\n"}', prev_hash=GENESIS_HASH,
+    )  # fmt: skip
+    second = event_hash(
+        at=datetime(2025, 1, 24, tzinfo=UTC), actor="u", role="agency", purpose="p",
+        subject=None, action="read", resource=None, outcome=None, detail=None, prev_hash=first,
+    )  # fmt: skip
+    assert first == "a75d74d680e083695ec11fad94b7c992762f35c105062723e68fc73d7e8eea76"
+    assert second == "2203affbcd6572ea6af9ae5ae9796463a9b2a400e6226040350d1f9d379a5ac6"
+
+
+@pytest.mark.parametrize(
+    ("at", "text"),
+    [
+        (datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "999-01-02T03:04:05.000006Z"),
+        (datetime(2025, 1, 1, 7, 30, tzinfo=timezone(timedelta(hours=8))),
+         "2024-12-31T23:30:00.000000Z"),
+        (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "9999-12-31T23:59:59.999999Z"),
+    ],
+)  # fmt: skip
+def test_times_enter_the_hash_in_one_form(at: datetime, text: str) -> None:
+    assert canonical_time(at) == text
