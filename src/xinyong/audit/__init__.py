@@ -5,7 +5,9 @@
 - ``record_many(conn, events) -> list[AuditEvent]`` — several ``record`` calls' arguments,
   appended in order under one lock.
 - ``events.append_prepared(conn, prepared)`` — the same for events already checked by
-  ``prepare_event``, returning no objects: the decision writer's group commit.
+  ``prepare_event``, returning the new head (``events.Head``): the decision writer's group
+  commit; ``events.append_after(conn, head, prepared, also)`` the same on PostgreSQL in one
+  self-committing statement when the chain still ends at ``head``.
 - ``verify(conn, *, anchors=None) -> VerifyResult`` — walk the chain: ok, count, head hash,
   first broken event and why.
 - ``events_for_subject(conn, subject) -> list[AuditEvent]`` — a subject's 查询记录.

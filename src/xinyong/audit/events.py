@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -121,10 +121,98 @@ def record_many(conn: Connection, events: Sequence[Mapping[str, Any]]) -> list[A
     return _append(conn, prepared) if prepared else []
 
 
-def append_prepared(conn: Connection, prepared: Sequence[dict[str, Any]]) -> int:
-    """Append events already checked by ``prepare_event``, in order, in ``conn``'s transaction;
-    the position of the last. The decision writer's group commit: one head lock, one INSERT."""
-    return _write_chained(conn, list(prepared))[-1]["id"] if prepared else 0
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Where the chain ends: the last event's position and hash (``audit_head``'s row)."""
+
+    seq: int
+    hash: str
+
+
+def append_prepared(conn: Connection, prepared: Sequence[dict[str, Any]]) -> Head:
+    """Append events already checked by ``prepare_event`` (at least one), in order, in ``conn``'s
+    transaction; the chain's head after them. One head lock and one ``COPY`` for the lot."""
+    rows = _write_chained(conn, list(prepared))
+    return Head(rows[-1]["id"], rows[-1]["hash"])
+
+
+def append_after(
+    conn: Connection,
+    head: Head,
+    prepared: Sequence[dict[str, Any]],
+    also: Mapping[Table, Sequence[Mapping[str, Any]]] | None = None,
+) -> Head | None:
+    """PostgreSQL: append ``prepared`` (at least one) after ``head`` and insert the ``also`` rows
+    (table → rows, all with the same keys) in ONE statement that commits by itself — one round
+    trip for the whole group. ``conn`` must not be in a transaction.
+
+    ``head`` is where the caller's own last append left the chain. The events are hashed after
+    it before the statement is sent; the statement moves the head only if it is still exactly
+    there (same ``seq`` and ``hash``, under the head's row lock, rechecked after waiting for it)
+    and no event holds a position past it; every insert writes only if the head moved. So
+    either everything is written and committed, chained after ``head`` (the new head is
+    returned), or nothing is written (None: another process appended meanwhile, or the head is
+    missing or behind the events) and the caller appends the ordinary way
+    (``append_prepared`` in a transaction), which sees why.
+    """
+    rows = _chain(list(prepared), head.seq + 1, head.hash)
+    tables = dict(also or {})
+    params: dict[str, Any] = {
+        "seq": head.seq,
+        "hash": head.hash,
+        "count": len(rows),
+        "last": rows[-1]["hash"],
+        "rows_0": json.dumps(rows, default=_json_time, ensure_ascii=False),
+    }
+    for n, table_rows in enumerate(tables.values(), start=1):
+        params[f"rows_{n}"] = json.dumps(list(table_rows), default=_json_time, ensure_ascii=False)
+    key = tuple((table.name, tuple(rs[0]) if rs else ()) for table, rs in tables.items())
+    statement = _FAST.get(key) or _fast_statement(key)
+    driver: Any = conn.connection.driver_connection
+    driver.autocommit = True  # the one statement is its own transaction
+    try:
+        moved = driver.execute(statement, params).fetchone()[0]
+    finally:
+        driver.autocommit = False
+    return Head(head.seq + len(rows), rows[-1]["hash"]) if moved else None
+
+
+#: The one-statement appends by the other tables they also write (name and columns).
+_FAST: dict[tuple[tuple[str, tuple[str, ...]], ...], str] = {}
+
+
+def _fast_statement(key: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    def insert_from_json(table: str, columns: Sequence[str], n: int) -> str:
+        names = ", ".join(columns)
+        return (
+            f"w_{n} AS (INSERT INTO {table} ({names}) SELECT {names} "
+            f"FROM json_populate_recordset(NULL::{table}, CAST(%(rows_{n})s AS json)) "
+            "WHERE EXISTS (SELECT FROM head))"
+        )
+
+    parts = [
+        "head AS (UPDATE audit_head SET seq = seq + %(count)s, hash = %(last)s "
+        f"WHERE id = {HEAD_ID} AND seq = %(seq)s AND hash = %(hash)s "
+        # the newest position from the id index's end (an EXISTS may be planned as a scan)
+        "AND (SELECT coalesce(max(id), 0) FROM audit_events) <= %(seq)s RETURNING seq)",
+        insert_from_json("audit_events", _COLUMNS, 0),
+        *(insert_from_json(table, columns, n) for n, (table, columns) in enumerate(key, 1)),
+    ]
+    statement = f"WITH {', '.join(parts)} SELECT count(*) FROM head"
+    _FAST[key] = statement
+    return statement
+
+
+def _json_time(value: object) -> str:
+    """Dates and aware times as ISO text for ``json_populate_recordset`` (as the column types'
+    bind processing would give them; a naive time is refused as ``UTCDateTime`` refuses it)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("times must be timezone-aware")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def prepare_event(
@@ -183,16 +271,22 @@ def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dic
     # such a fork in; elsewhere they refuse it too (the IntegrityError below).
     if conn.execute(_TAKEN, {"first": first}).first() is not None:
         raise _fork(first - 1)
+    rows = _chain(prepared, first, prev_hash)
+    try:
+        _insert(conn, rows)
+    except IntegrityError as error:
+        raise _fork(first - 1) from error
+    conn.execute(_SET_HASH, {"new_hash": rows[-1]["hash"]})
+    return rows
+
+
+def _chain(prepared: list[dict[str, Any]], first: int, prev_hash: str) -> list[dict[str, Any]]:
+    """``prepared`` as rows at positions ``first``…, each hashed after the one before."""
     rows: list[dict[str, Any]] = []
     for seq, values in enumerate(prepared, start=first):
         digest = event_hash(**values, prev_hash=prev_hash)
         rows.append({"id": seq, "hash": digest, "prev_hash": prev_hash, **values})
         prev_hash = digest
-    try:
-        _insert(conn, rows)
-    except IntegrityError as error:
-        raise _fork(first - 1) from error
-    conn.execute(_SET_HASH, {"new_hash": prev_hash})
     return rows
 
 

@@ -10,7 +10,10 @@ queued, sequences and hashes the audit events (``xinyong.audit.append_prepared``
 per group, the chain exactly what one ``record`` per event would have made) and commits the
 group in one transaction, then resolves every future of the group. Submissions that arrive
 while a group is being written form the next group (group commit: no timer, the group is as big
-as the load makes it).
+as the load makes it). On PostgreSQL a group is ONE statement and one round trip
+(``xinyong.audit.events.append_after``: head moved, events and decisions inserted, committed by
+itself) whenever the chain still ends where this writer's last group left it; after another
+process's append, the ordinary transaction (``append_prepared``).
 
 ``Checker.check`` waits for its future (``wait``; the API awaits it without blocking its event
 loop: ``wait_async``); only then is the decision answered. If the group cannot be written (the
@@ -53,9 +56,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Connection, Engine, event, insert
 
-from xinyong.audit.events import append_prepared, prepare_event
+from xinyong.audit.events import Head, append_after, append_prepared, prepare_event
 from xinyong.errors import LogUnavailable
 from xinyong.measures.tables import decisions
 from xinyong.metrics import set_audit_queue
@@ -133,6 +136,10 @@ class DecisionWriter:
             else None
         )
         self._lock_fd: int | None = None  # opened on first use; -1: it cannot be
+        # PostgreSQL, batched: the connection the groups are written on (kept between groups,
+        # not in a transaction) and where this writer's last group left the chain.
+        self._conn: Connection | None = None
+        self._head: Head | None = None
 
     def submit(
         self,
@@ -245,6 +252,7 @@ class DecisionWriter:
             if self._lock_fd is not None and self._lock_fd >= 0:
                 os.close(self._lock_fd)
             self._lock_fd = None
+        self._drop_connection()
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -299,7 +307,9 @@ class DecisionWriter:
         events = [e.audit for e in entries if e.audit is not None]
         error: BaseException | None = None
         try:
-            if rows or events:
+            if events and not self.sync and self.engine.dialect.name == "postgresql":
+                self._append_postgresql(rows, events)
+            elif rows or events:
                 with self._between_processes(), self.engine.begin() as conn:
                     if rows:
                         conn.execute(_INSERT_DECISIONS, rows)
@@ -320,6 +330,36 @@ class DecisionWriter:
                 entry.done.set_result(None)
             else:
                 entry.done.set_exception(error)
+
+    def _append_postgresql(self, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """One group on PostgreSQL: one statement, one round trip (``append_after``) when the
+        chain still ends where this writer's last group left it; otherwise (first group, another
+        process appended meanwhile) the ordinary transaction. On a connection kept between
+        groups (no pool check-out and ping per group); dropped on any failure."""
+        try:
+            if self._conn is None:
+                self._conn = self.engine.connect()
+            conn = self._conn
+            head = None
+            if self._head is not None:
+                head = append_after(conn, self._head, events, {decisions: rows} if rows else None)
+            if head is None:
+                with conn.begin():
+                    if rows:
+                        conn.execute(_INSERT_DECISIONS, rows)
+                    head = append_prepared(conn, events)
+            self._head = head
+        except BaseException:
+            self._head = None
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # it is being given up either way
+                conn.invalidate()
+                conn.close()
 
 
 def _open_lock(path: str) -> int | None:

@@ -1,0 +1,117 @@
+"""The decision writer's groups on both databases: what one statement writes (PostgreSQL, when the
+chain still ends where the writer left it) is what a transaction writes; when another writer
+appended meanwhile, or the head was tampered with, the writer sees it and keeps one chain.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, select, update
+from tests.measures.conftest import PERSON_D, Load, defaulter
+
+from xinyong import audit
+from xinyong.audit.tables import audit_events, audit_head
+from xinyong.catalog import default_catalog
+from xinyong.errors import LogUnavailable
+from xinyong.measures.checker import Checker
+from xinyong.measures.tables import decisions
+from xinyong.measures.writer import DecisionWriter, wait
+
+AUDIT = {"actor": "caac-agency", "role": "agency", "purpose": "boarding", "action": "check:x"}
+
+
+def _event(n: int) -> dict[str, object]:
+    return {**AUDIT, "subject": "S", "detail": {"n": n, "名称": "测试"}}
+
+
+def test_a_group_in_one_statement_logs_what_a_transaction_logs(engine: Engine, load: Load) -> None:
+    """The same check logged by a synchronous writer (a transaction) and by a grouped writer's
+    later group (on PostgreSQL one statement): the same row but for its id and times."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    grouped = DecisionWriter(engine, sync=False)
+    by_sync = Checker(engine, default_catalog(), writer=DecisionWriter(engine, sync=True))
+    by_group = Checker(engine, default_catalog(), writer=grouped)
+    try:
+        wait(grouped.append_event(_event(0)))  # the first group learns where the chain ends
+        taken = [
+            checker.check(PERSON_D, "buy_flight_ticket", date(2025, 1, 1), actor="t", audit=AUDIT)
+            for checker in (by_sync, by_group, by_group)
+        ]
+    finally:
+        grouped.close()
+    with engine.connect() as conn:
+        rows = {
+            row.decision_id: row._asdict()
+            for row in conn.execute(select(decisions).order_by(decisions.c.id))
+        }
+        chain = audit.verify(conn)
+    assert chain.ok and chain.count == 4
+    logged = [rows[d.decision_id] for d in taken]
+    for row in logged:
+        for varying in ("id", "decision_id", "decided_at"):
+            row.pop(varying)
+    assert logged[0] == logged[1] == logged[2]
+    assert logged[0]["outcome"] == "deny" and logged[0]["reasons"]
+
+
+def test_writers_taking_turns_keep_one_chain(engine: Engine) -> None:
+    """Two writers appending alternately: each finds the head moved by the other since its own
+    last group, appends after it, and the chain is one."""
+    writers = [DecisionWriter(engine, sync=False) for _ in range(2)]
+    try:
+        for n in range(8):
+            wait(writers[n % 2].append_event(_event(n)))
+    finally:
+        for writer in writers:
+            writer.close()
+    with engine.connect() as conn:
+        chain = audit.verify(conn)
+        details = [e.detail for e in audit.list_events(conn)]
+    assert chain.ok and chain.count == 8
+    assert [d["n"] for d in details if d] == list(range(8))
+
+
+def test_a_head_set_back_behind_the_writer_refuses_the_group(engine: Engine) -> None:
+    """The head moved back to an earlier event (tampering): the writer's next group is refused
+    (``LogUnavailable``), nothing is forked, and the events written stay as they were."""
+    writer = DecisionWriter(engine, sync=False)
+    try:
+        for n in range(3):
+            wait(writer.append_event(_event(n)))
+        with engine.connect() as conn:
+            second = audit.list_events(conn)[1]
+        with engine.begin() as conn:
+            conn.execute(update(audit_head).values(seq=2, hash=second.hash))
+        with pytest.raises(LogUnavailable):
+            wait(writer.append_event(_event(3)))
+    finally:
+        writer.close()
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars())
+    assert ids == [1, 2, 3]
+
+
+def test_an_event_past_the_head_refuses_the_group(engine: Engine) -> None:
+    """An event already holds the next position while the head still names the writer's last
+    (a head left behind): the group is refused, not written beside it (on PostgreSQL the
+    partitioned table's keys contain ``at`` and would let a second event 4 in)."""
+    writer = DecisionWriter(engine, sync=False)
+    try:
+        for n in range(3):
+            wait(writer.append_event(_event(n)))
+        with engine.begin() as conn:
+            third = conn.execute(select(audit_events).where(audit_events.c.id == 3)).one()
+            forged = {
+                **third._asdict(), "id": 4, "at": third.at + timedelta(days=1),
+                "prev_hash": third.hash, "hash": "f" * 64,
+            }  # fmt: skip
+            conn.execute(insert(audit_events).values(forged))
+        with pytest.raises(LogUnavailable):
+            wait(writer.append_event(_event(3)))
+    finally:
+        writer.close()
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars())
+    assert ids == [1, 2, 3, 4]
