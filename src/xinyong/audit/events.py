@@ -266,9 +266,9 @@ def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dic
     last, prev_hash = _advance_head(conn, len(prepared))
     first = last - len(prepared) + 1
     # Under the head's lock no other appender is writing: an event already at or after the
-    # first position taken means the head is behind the events. On PostgreSQL, where
-    # ``audit_events`` is partitioned by time, the unique indexes contain ``at`` and would let
-    # such a fork in; elsewhere they refuse it too (the IntegrityError below).
+    # first position taken means the head is behind the events. This check is what refuses a
+    # fork: on PostgreSQL, where ``audit_events`` is partitioned by time, even the primary key
+    # contains ``at`` (the IntegrityError below is SQLite's primary key).
     if conn.execute(_TAKEN, {"first": first}).first() is not None:
         raise _fork(first - 1)
     rows = _chain(prepared, first, prev_hash)

@@ -9,11 +9,12 @@
                    so appends from many processes line up one after another; verifying compares
                    it with the last event, so a cut-off tail does not go unnoticed.
 
-``prev_hash`` is unique: two events can never claim the same predecessor, so whatever happens
-under concurrency the database refuses a forked chain. On PostgreSQL ``audit_events`` is
-partitioned by month of ``at`` and every unique index must contain ``at``
-(``xinyong.store.partitions``), so there the refusal is the append's own check, made under the
-head's lock: no event may already hold a position it takes (``events._append``).
+A fork (two events at one position, or claiming one predecessor) is refused by the append
+itself, under the head's lock: no event may already hold a position it takes
+(``events._write_chained``, ``events.append_after``). ``hash`` and ``prev_hash`` carry no unique
+index (revision 0015 dropped them: they cost more than half of PostgreSQL's append and, on the
+table partitioned by ``at``, contained ``at`` and so never refused a fork anyway); tampering is
+caught by ``verify``, which recomputes the chain.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ audit_events = Table(
     Column("resource", Text, nullable=True),
     Column("outcome", Text, nullable=True),
     Column("detail", Text, nullable=True),  # canonical JSON text, exactly as hashed
-    Column("prev_hash", String(64), nullable=False, unique=True),
-    Column("hash", String(64), nullable=False, unique=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 audit_head = Table(

@@ -74,10 +74,7 @@ AUDIT_EVENTS = Partitioned(
     strategy="range",
     key="at",
     primary_key=("id", "at"),
-    unique={
-        ("hash",): ("uq_audit_events_hash_at", ("hash", "at")),
-        ("prev_hash",): ("uq_audit_events_prev_hash_at", ("prev_hash", "at")),
-    },
+    unique={},  # (hash, at) and (prev_hash, at) until revision 0015
 )
 #: Every table partitioned on PostgreSQL, by name.
 PG_PARTITIONED = {p.table: p for p in (RECORDS, AUDIT_EVENTS)}
