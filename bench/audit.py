@@ -1,22 +1,35 @@
-"""The audit chain's cost: ``record`` and ``verify`` against a plain log, same rows, same run.
+"""The audit chain's cost: appending and verifying, against a plain log, same rows, same run.
 
-    python bench/audit.py [--db URL] [--n 5000] [--callers 64]
+    python bench/audit.py [--db URL] [--n 20000] [--callers 64,256,1024] [--serial-n 2000]
+                          [--waiters threads|asyncio|both]
 
-Appends ``n`` realistic events (agency checks on a population of subjects, each with a small JSON
-detail), one transaction per event, twice: with ``record`` (hash chain, head row lock) and as
-plain INSERTs into a log table without a chain (the baseline). Then the same events through the
-decision writer's group commit (``DecisionWriter.append_event``), from ``--callers`` threads
-that each wait for their event's commit before sending the next (as API requests do): events/s,
-the ratio to the plain INSERT baseline, groups written, and the chain verified. Then reads
-the chain back with ``verify`` (recomputing every hash) against a plain ``SELECT … ORDER BY id``
-of the same rows. Prints events/s for each and the ratios. ``--db`` defaults to a temporary
-SQLite file; give a PostgreSQL URL of a scratch database to measure there (the bench creates and
-drops its own tables).
+On the store's own schema (``upgrade``: what ``xinyong init`` makes; on PostgreSQL
+``audit_events`` partitioned by month, the events dated now so they land in this month's
+partition as live ones do). Realistic events: agency checks on a population of subjects, each
+with a small JSON detail.
+
+1. One transaction per event, ``--serial-n`` events: plain INSERTs into a log table without a
+   chain (the baseline) and ``record`` (hash chain, head row lock).
+2. ``--n`` events through the decision writer's group commit (``DecisionWriter.append_event``)
+   from each ``--callers`` number of callers, each waiting for its event's commit before
+   sending the next: as threads (``wait``, a caller on its own thread) and as coroutines on one
+   event loop (``wait_async``, as the API's check endpoint waits); ``--waiters`` picks one or
+   both. Events/s, groups and their mean size, the ratio to the plain INSERT baseline, and the
+   chain verified (``verify``, every hash recomputed) after each.
+3. The writer's capacity: the ``--n`` events queued at once from one thread, then waited for.
+4. Reading the last chain back with ``verify`` against a plain ``SELECT … ORDER BY id``.
+
+Prints events/s for each, the ratios, and the load average before and after. ``--db`` defaults
+to a temporary SQLite file; give a PostgreSQL URL of a scratch database to measure there (the
+bench migrates it, empties the audit tables before each part and at the end, and drops its
+plain table).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import random
 import tempfile
 import threading
@@ -25,13 +38,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
 
 from xinyong.audit import record, verify
 from xinyong.audit.tables import audit_events, audit_head
-from xinyong.measures.writer import DecisionWriter, wait
+from xinyong.measures.writer import DecisionWriter, wait, wait_async
 from xinyong.store.engine import connect
-from xinyong.store.metadata import metadata
+from xinyong.store.schema import upgrade
 
 plain = MetaData()
 plain_events = Table(
@@ -44,9 +68,9 @@ plain_events = Table(
 )
 
 
-def events(n: int, seed: int) -> list[dict[str, Any]]:
+def events(n: int, seed: int, t0: datetime | None = None) -> list[dict[str, Any]]:
     rng = random.Random(seed)
-    t0 = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
+    t0 = datetime.now(UTC) if t0 is None else t0
     actions = ["buy_flight_ticket", "buy_train_ticket", "public_procurement", "bank_loan"]
     return [
         {
@@ -58,7 +82,7 @@ def events(n: int, seed: int) -> list[dict[str, Any]]:
             "resource": rng.choice(actions),
             "outcome": rng.choice(["permit", "permit", "permit", "deny"]),
             "detail": {"decision_id": f"d-{i:08d}", "catalog": "2025.1", "records": [i, i + 1]},
-            "at": t0 + timedelta(seconds=i * 3),
+            "at": t0 + timedelta(milliseconds=i),
         }
         for i in range(n)
     ]
@@ -68,20 +92,24 @@ def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:>10,.0f} events/s ({seconds:.2f} s)"
 
 
-def group_commit(engine: Any, rows: list[dict[str, Any]], callers: int) -> tuple[float, int]:
+def group_commit(engine: Engine, rows: list[dict[str, Any]], callers: int) -> tuple[float, int]:
     """Seconds to append ``rows`` through one ``DecisionWriter`` from ``callers`` threads, each
-    waiting for its event's group to commit before the next; and the groups written."""
+    waiting for its event's group to commit before the next; and the groups written. The
+    threads are started first and let go together: their start is not timed."""
     writer = DecisionWriter(engine, sync=False)
     shares = [rows[i::callers] for i in range(callers)]
+    go = threading.Event()
 
     def caller(share: list[dict[str, Any]]) -> None:
+        go.wait()
         for row in share:
             wait(writer.append_event(row))
 
     threads = [threading.Thread(target=caller, args=(share,)) for share in shares]
-    start = time.perf_counter()
     for thread in threads:
         thread.start()
+    start = time.perf_counter()
+    go.set()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
@@ -89,37 +117,111 @@ def group_commit(engine: Any, rows: list[dict[str, Any]], callers: int) -> tuple
     return elapsed, writer.groups
 
 
+def group_commit_async(
+    engine: Engine, rows: list[dict[str, Any]], callers: int
+) -> tuple[float, int]:
+    """The same with ``callers`` coroutines on one event loop, each awaiting its commit with
+    ``wait_async`` as the API's check endpoint does (one loop thread, no thread per request)."""
+    writer = DecisionWriter(engine, sync=False)
+    shares = [rows[i::callers] for i in range(callers)]
+
+    async def caller(share: list[dict[str, Any]]) -> None:
+        for row in share:
+            await wait_async(writer.append_event(row))
+
+    async def run() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(caller(share) for share in shares))
+        return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    writer.close()
+    return elapsed, writer.groups
+
+
+def queued_at_once(engine: Engine, rows: list[dict[str, Any]]) -> tuple[float, int]:
+    """Seconds to append ``rows`` queued all at once from one thread (the writer's capacity:
+    groups as big as ``MAX_BATCH``); and the groups written."""
+    writer = DecisionWriter(engine, sync=False)
+    start = time.perf_counter()
+    done = [writer.append_event(row) for row in rows]
+    for future in done:
+        wait(future, timeout=600)
+    elapsed = time.perf_counter() - start
+    writer.close()
+    return elapsed, writer.groups
+
+
+def empty_chain(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(audit_events))
+        conn.execute(delete(audit_head))
+
+
+def verified(engine: Engine, expected: int) -> str:
+    with engine.connect() as conn:
+        result = verify(conn)
+    assert result.ok and result.count == expected, result
+    return f"chain verified: {result.count:,} events, ok={result.ok}"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None)
-    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--serial-n", type=int, default=2000)
+    parser.add_argument("--callers", default="64,256,1024")
+    parser.add_argument("--waiters", choices=("threads", "asyncio", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--callers", type=int, default=64)
     args = parser.parse_args()
+    callers = [int(c) for c in args.callers.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = connect(url)
-        chain_tables = [audit_events, audit_head]
-        metadata.drop_all(engine, tables=chain_tables)
+        upgrade(engine)
         plain.drop_all(engine)
-        metadata.create_all(engine, tables=chain_tables)
         plain.create_all(engine)
-        rows = events(args.n, args.seed)
-        print(f"{args.n:,} events on {engine.dialect.name}")
+        empty_chain(engine)
+        serial = events(args.serial_n, args.seed)
+        print(f"{engine.dialect.name}: {args.serial_n:,} events one per transaction, "
+              f"{args.n:,} grouped; {load()}")  # fmt: skip
 
         start = time.perf_counter()
-        for row in rows:
+        for row in serial:
             with engine.begin() as conn:
                 conn.execute(insert(plain_events).values({**row, "detail": str(row["detail"])}))
-        baseline_append = time.perf_counter() - start
-
+        baseline = args.serial_n / (time.perf_counter() - start)
         start = time.perf_counter()
-        for row in rows:
+        for row in serial:
             with engine.begin() as conn:
                 record(conn, **row)
-        chain_append = time.perf_counter() - start
+        chained = args.serial_n / (time.perf_counter() - start)
+        verified(engine, args.serial_n)
+        print(f"append  plain INSERT per transaction (baseline)  {baseline:>9,.0f} events/s")
+        print(f"append  audit.record per transaction             {chained:>9,.0f} events/s "
+              f"({chained / baseline:.2f}× the baseline)")  # fmt: skip
 
-        grouped_append, groups = group_commit(engine, rows, args.callers)
+        for count in callers:
+            for kind, append in (("threads", group_commit), ("asyncio", group_commit_async)):
+                if args.waiters not in (kind, "both"):
+                    continue
+                empty_chain(engine)
+                seconds, groups = append(engine, events(args.n, args.seed), count)
+                rate = args.n / seconds
+                print(f"append  group commit, {count:>5} waiting {kind} {rate:>9,.0f} events/s "
+                      f"({seconds:.2f} s; {groups:,} groups of {args.n / groups:,.1f}; "
+                      f"{rate / baseline:.1f}× the baseline); {verified(engine, args.n)}; "
+                      f"{load()}")  # fmt: skip
+
+        empty_chain(engine)
+        seconds, groups = queued_at_once(engine, events(args.n, args.seed))
+        capacity = args.n / seconds
+        print(f"append  queued at once (the writer's capacity)   {capacity:>9,.0f} events/s "
+              f"({seconds:.2f} s; {groups:,} groups); {verified(engine, args.n)}")  # fmt: skip
 
         with engine.connect() as conn:
             start = time.perf_counter()
@@ -128,20 +230,13 @@ def main() -> None:
             start = time.perf_counter()
             result = verify(conn)
             chain_verify = time.perf_counter() - start
-        assert result.ok and result.count == scanned == 2 * args.n, result
-
-        print(f"append  plain INSERT (baseline)  {rate(args.n, baseline_append)}")
-        print(f"append  audit.record             {rate(args.n, chain_append)}")
-        print(f"        ratio record / baseline  {chain_append / baseline_append:.2f}×")
-        print(f"append  group commit, {args.callers} waiting callers "
-              f"{rate(args.n, grouped_append)} in {groups:,} groups")  # fmt: skip
-        print(f"        ratio baseline / grouped {baseline_append / grouped_append:.2f}× "
-              f"(speed-up of the grouped chain over one INSERT per transaction)")  # fmt: skip
-        print(f"        chain verified: {result.count:,} events, ok={result.ok}")
-        print(f"read    SELECT … ORDER BY id     {rate(args.n, baseline_read)}")
-        print(f"read    audit.verify             {rate(args.n, chain_verify)}")
-        print(f"        ratio verify / baseline  {chain_verify / baseline_read:.2f}×")
-        metadata.drop_all(engine, tables=chain_tables)
+        assert result.ok and result.count == scanned == args.n, result
+        scan = args.n / baseline_read
+        print(f"read    SELECT … ORDER BY id (baseline)          {scan:>9,.0f} events/s")
+        print(f"read    audit.verify                             {args.n / chain_verify:>9,.0f} "
+              f"events/s ({chain_verify / baseline_read:.2f}× the baseline's time)")  # fmt: skip
+        print(load())
+        empty_chain(engine)
         plain.drop_all(engine)
         engine.dispose()
 

@@ -5,10 +5,12 @@ appended meanwhile, or the head was tampered with, the writer sees it and keeps 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select, text, update
 from tests.measures.conftest import PERSON_D, Load, defaulter
 
 from xinyong import audit
@@ -17,7 +19,7 @@ from xinyong.catalog import default_catalog
 from xinyong.errors import LogUnavailable
 from xinyong.measures.checker import Checker
 from xinyong.measures.tables import decisions
-from xinyong.measures.writer import DecisionWriter, wait
+from xinyong.measures.writer import DecisionWriter, wait, wait_async
 
 AUDIT = {"actor": "caac-agency", "role": "agency", "purpose": "boarding", "action": "check:x"}
 
@@ -115,3 +117,57 @@ def test_an_event_past_the_head_refuses_the_group(engine: Engine) -> None:
     with engine.connect() as conn:
         ids = list(conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars())
     assert ids == [1, 2, 3, 4]
+
+
+def test_coroutines_awaiting_their_commits_are_all_answered(engine: Engine) -> None:
+    """Callers on one event loop (as the API's): every one is answered once its group is
+    committed, the groups handed to the loop together; one chain."""
+    writer = DecisionWriter(engine, sync=False)
+
+    async def caller(n: int) -> int:
+        for i in range(4):
+            await wait_async(writer.append_event(_event(n * 4 + i)))
+        return n
+
+    async def run() -> list[int]:
+        return await asyncio.gather(*(caller(n) for n in range(50)))
+
+    try:
+        answered = asyncio.run(run())
+    finally:
+        writer.close()
+    with engine.connect() as conn:
+        chain = audit.verify(conn)
+    assert answered == list(range(50))
+    assert chain.ok and chain.count == 200
+    assert writer.groups < 200
+
+
+def test_a_failed_group_fails_every_awaiting_coroutine(engine: Engine) -> None:
+    writer = DecisionWriter(engine, sync=False)
+
+    async def run() -> list[BaseException | None]:
+        waits = [wait_async(writer.append_event(_event(n))) for n in range(5)]
+        return await asyncio.gather(*waits, return_exceptions=True)
+
+    try:
+        wait(writer.append_event(_event(0)))
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_away"))
+        try:
+            outcomes = asyncio.run(run())
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit_events_away RENAME TO audit_events"))
+        wait(writer.append_event(_event(1)))
+    finally:
+        writer.close()
+    assert all(isinstance(outcome, LogUnavailable) for outcome in outcomes), outcomes
+    with engine.connect() as conn:
+        assert audit.verify(conn).count == 2
+
+
+def test_a_commit_that_does_not_come_is_log_unavailable_on_the_loop() -> None:
+    never: concurrent.futures.Future[None] = concurrent.futures.Future()
+    with pytest.raises(LogUnavailable):
+        asyncio.run(wait_async(never, timeout=0.01))

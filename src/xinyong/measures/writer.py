@@ -46,6 +46,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -71,6 +72,11 @@ log = logging.getLogger(__name__)
 
 #: Most decisions (and audit events) in one transaction.
 MAX_BATCH = 5000
+#: PostgreSQL: groups of fewer events are written in one statement when they can
+#: (``append_after``); bigger ones by ``COPY`` in a transaction, which costs PostgreSQL and the
+#: client less per event once the round trips are paid (groups of 5,000 measured: 30,000–38,000
+#: events/s against 19,000–21,000; crossing between 512 and 1,500, docs/performance.md).
+ONE_STATEMENT_MAX = 1000
 #: Seconds a caller waits for its group's commit before giving up (``LogUnavailable``).
 TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
@@ -98,13 +104,71 @@ def wait(done: Committed, timeout: float = TIMEOUT) -> None:
 
 
 async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
-    """``wait`` for an event loop: the loop keeps serving while the group commits."""
+    """``wait`` for an event loop: the loop keeps serving while the group commits.
+
+    The group's futures are handed to the loop together: the first one resolved wakes the loop
+    once (``call_soon_threadsafe``) and the loop then answers every caller resolved by then —
+    not one wake-up and one ``wait_for`` task per request."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    done.add_done_callback(functools.partial(_LoopWaker.of(loop).resolved, waiter))
+    late = loop.call_later(timeout, _too_late, waiter)
     try:
-        await asyncio.wait_for(asyncio.wrap_future(done), timeout)
-    except TimeoutError as error:
-        raise LogUnavailable(
-            "决定日志写入超时 / the decision log did not commit in time"
-        ) from error
+        await waiter
+    finally:
+        late.cancel()
+
+
+def _too_late(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(
+            LogUnavailable("决定日志写入超时 / the decision log did not commit in time")
+        )
+
+
+class _LoopWaker:
+    """Hands resolved commits to one event loop in batches (one per loop, made on first use)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._ready: list[tuple[asyncio.Future[None], Committed]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _LoopWaker:
+        found = _wakers.get(loop)
+        if found is None:
+            with _wakers_lock:
+                found = _wakers.setdefault(loop, cls(loop))
+        return found
+
+    def resolved(self, waiter: asyncio.Future[None], done: Committed) -> None:
+        """(In the thread that resolved ``done``.) Queue it; wake the loop if it was idle."""
+        with self._lock:
+            wake = not self._ready
+            self._ready.append((waiter, done))
+        if wake:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                self.loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        """(In the loop.) Answer every waiter whose commit is resolved."""
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for waiter, done in ready:
+            if waiter.done():  # timed out or cancelled meanwhile
+                continue
+            failure = done.exception()
+            if failure is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(failure)
+
+
+_wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWaker] = (
+    weakref.WeakKeyDictionary()
+)
+_wakers_lock = threading.Lock()
 
 
 class DecisionWriter:
@@ -333,15 +397,16 @@ class DecisionWriter:
 
     def _append_postgresql(self, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """One group on PostgreSQL: one statement, one round trip (``append_after``) when the
-        chain still ends where this writer's last group left it; otherwise (first group, another
-        process appended meanwhile) the ordinary transaction. On a connection kept between
+        chain still ends where this writer's last group left it and the group is smaller than
+        ``ONE_STATEMENT_MAX``; otherwise (first group, another process appended meanwhile, a big
+        group) the ordinary transaction with its ``COPY``. On a connection kept between
         groups (no pool check-out and ping per group); dropped on any failure."""
         try:
             if self._conn is None:
                 self._conn = self.engine.connect()
             conn = self._conn
             head = None
-            if self._head is not None:
+            if self._head is not None and len(events) < ONE_STATEMENT_MAX:
                 head = append_after(conn, self._head, events, {decisions: rows} if rows else None)
             if head is None:
                 with conn.begin():
