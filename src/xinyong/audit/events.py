@@ -156,7 +156,7 @@ def append_after(
     (``append_prepared`` in a transaction), which sees why.
     """
     rows = _chain(list(prepared), head.seq + 1, head.hash)
-    tables = dict(also or {})
+    tables = {table: listed for table, listed in (also or {}).items() if listed}
     params: dict[str, Any] = {
         "seq": head.seq,
         "hash": head.hash,
@@ -166,7 +166,7 @@ def append_after(
     }
     for n, table_rows in enumerate(tables.values(), start=1):
         params[f"rows_{n}"] = json.dumps(list(table_rows), default=_json_time, ensure_ascii=False)
-    key = tuple((table.name, tuple(rs[0]) if rs else ()) for table, rs in tables.items())
+    key = tuple((table.name, tuple(table_rows[0])) for table, table_rows in tables.items())
     statement = _FAST.get(key) or _fast_statement(key)
     driver: Any = conn.connection.driver_connection
     driver.autocommit = True  # the one statement is its own transaction
