@@ -6,10 +6,14 @@
 A synthetic SQLite store: ``--subjects`` individuals (valid citizen numbers), ``--restrictions``
 index rows for ``buy_flight_ticket`` inserted directly. Prints:
 
-- in-process ``check`` (decision logged, one transaction each): p50 / p99 latency; baseline: the
-  bare indexed SELECT on the same rows;
-- HTTP: ``uvicorn`` in its own process, an asyncio httpx load generator in another: requests/s,
-  p99, errors (every request writes its decision and an audit event);
+- in-process ``Checker.check`` (decision logged and audited, answered after its commit): p50 /
+  p99 latency; baselines: the bare indexed SELECTs on the same rows, and the FLOOR: the same two
+  SELECTs + one INSERT of a decision-sized row + one INSERT of an audit-sized row + a commit per
+  check, on the plain driver (``sqlite3`` / ``psycopg``), no xinyong code (``Floor``);
+- HTTP: ``uvicorn`` (``--workers``) serving the app, a bare FastAPI endpoint answering from
+  memory (``bare_app``) and a bare FastAPI endpoint doing the floor's work per request
+  (``floor_app``), each loaded by ``wrk`` the same way, interleaved: requests/s, p99, server
+  CPU per request;
 - ``screen`` of ``--screen-rows`` codes (Parquet, 0.1% invalid) against a bare DuckDB join of
   the same codes with the same restriction table, in the same run; the ratio and peak RSS;
   then the same screen audited (one event per subject matched) against the unaudited one.
@@ -19,6 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
+import hashlib
+import json
 import os
 import random
 import resource
@@ -27,14 +35,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert, text
+from sqlalchemy import insert, make_url, text
 
 from xinyong.catalog import default_catalog
 from xinyong.codes import ric
@@ -97,8 +109,147 @@ def build(url: str, n_subjects: int, n_restrictions: int, rng: random.Random) ->
                   "valid_to": date(2030, 1, 1) if sid % 2 else None, "recorded_at": now}
                  for sid in chosen[start : start + step]],
             )  # fmt: skip
+        for ddl in (*_FLOOR_DDL[engine.dialect.name], *_FLOOR_INDEXES):
+            conn.execute(text(ddl))
     engine.dispose()
     return codes
+
+
+# The floor: what one answered check costs the database itself. Plain driver, SQL text, no
+# SQLAlchemy and no xinyong code per check: the two indexed SELECTs of a check, one INSERT of a
+# decision-sized row, one INSERT of an audit-sized row (hashed, but no chain head: the chain's
+# head row is ours), one commit. Tables of the same columns and indexes as ``decisions`` and
+# ``audit_events`` (on PostgreSQL a plain table, not partitioned), made by ``build``.
+_FLOOR_DDL = {
+    "sqlite": (
+        "CREATE TABLE floor_decisions (id INTEGER PRIMARY KEY, decision_id VARCHAR(36) NOT NULL "
+        "UNIQUE, catalog_version VARCHAR(64) NOT NULL, subject VARCHAR(32) NOT NULL, subject_id "
+        "BIGINT REFERENCES subjects (id), action VARCHAR(64) NOT NULL, at DATE NOT NULL, "
+        "known_at DATETIME, outcome VARCHAR(8) NOT NULL, until DATE, reasons JSON NOT NULL, "
+        "actor VARCHAR(128), decided_at DATETIME NOT NULL)",
+        "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, at DATETIME NOT NULL, actor TEXT NOT "
+        "NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, subject TEXT, action TEXT NOT NULL, "
+        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL UNIQUE, "
+        "hash VARCHAR(64) NOT NULL UNIQUE)",
+    ),
+    "postgresql": (
+        "CREATE TABLE floor_decisions (id BIGSERIAL PRIMARY KEY, decision_id VARCHAR(36) NOT NULL "
+        "UNIQUE, catalog_version VARCHAR(64) NOT NULL, subject VARCHAR(32) NOT NULL, subject_id "
+        "BIGINT REFERENCES subjects (id), action VARCHAR(64) NOT NULL, at DATE NOT NULL, "
+        "known_at TIMESTAMPTZ, outcome VARCHAR(8) NOT NULL, until DATE, reasons JSONB NOT NULL, "
+        "actor VARCHAR(128), decided_at TIMESTAMPTZ NOT NULL)",
+        "CREATE TABLE floor_audit (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, actor TEXT "
+        "NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, subject TEXT, action TEXT NOT NULL, "
+        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL UNIQUE, "
+        "hash VARCHAR(64) NOT NULL UNIQUE)",
+    ),
+}
+_FLOOR_INDEXES = (
+    "CREATE INDEX ix_floor_decisions_subject ON floor_decisions (subject)",
+    "CREATE INDEX ix_floor_audit_subject ON floor_audit (subject)",
+)
+_FLOOR_SUBJECT = "SELECT subject_id FROM subject_identifiers WHERE scheme = 'ric' AND value = ?"
+_FLOOR_ROWS = (
+    "SELECT * FROM restrictions WHERE subject_id = ? AND action = ? AND superseded_at IS NULL "
+    "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)"
+)
+_FLOOR_DECISION = (
+    "INSERT INTO floor_decisions (decision_id, catalog_version, subject, subject_id, action, at, "
+    "outcome, until, reasons, actor, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_FLOOR_AUDIT = (
+    "INSERT INTO floor_audit (at, actor, role, purpose, subject, action, resource, outcome, "
+    "detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: A deny's one reason as the log stores it (measure, list, legal basis, way out): ~1.5 kB.
+_FLOOR_REASON = json.dumps([{
+    "measure": "consumption_restriction_flight", "measure_zh": "限制乘坐飞机" * 2,
+    "measure_en": "no flights", "effect": "deny", "list": "consumption_restricted",
+    "list_zh": "限制消费人员名单", "list_en": "persons restricted in consumption",
+    "records": [1], "authority": "caac", "authority_zh": "中国民用航空局",
+    "authority_en": "Civil Aviation Administration of China", "listed_by": "court",
+    "valid_from": "2024-01-01", "until": "2030-01-01", "via_subject": None, "via_role": None,
+    "legal_basis": [{"instrument": "spc-consumption-2015", "article": "3", "paragraph": None,
+                     "item": 1, "citation": "《最高人民法院关于限制被执行人高消费的若干规定》第三条第一项",
+                     "title_zh": "最高人民法院关于限制被执行人高消费及有关消费的若干规定",
+                     "title_en": "SPC Provisions on Restricting High Consumption of Judgment Debtors",
+                     "summary_zh": "被执行人为自然人的，被采取限制消费措施后，不得乘坐飞机", "summary_en": "no flights"}],
+    "way_out": {"objection_zh": "认为信息有误的，可向人民法院提出异议或申请纠正；异议期间可申请核查",
+                "objection_en": "if the information is wrong, object to or ask the court to correct it",
+                "decided_by": "court", "repair_available": False, "conditions_zh": [], "conditions_en": []},
+}], ensure_ascii=False)  # fmt: skip
+
+
+class Floor:
+    """One thread's plain driver connection doing the floor's work for one check (``check``)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.sqlite = parsed.get_backend_name() == "sqlite"
+        if self.sqlite:
+            import sqlite3
+
+            assert parsed.database
+            self.conn: Any = sqlite3.connect(parsed.database, timeout=30, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            self._lock_fd = os.open(f"{parsed.database}.floor-lock", os.O_RDWR | os.O_CREAT)
+            mark = "?"
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(parsed.set(drivername="postgresql").render_as_string(False))
+            self._lock_fd = -1
+            mark = "%s"
+        self.cursor = self.conn.cursor()
+        self.sql = [q.replace("?", mark) for q in
+                    (_FLOOR_SUBJECT, _FLOOR_ROWS, _FLOOR_DECISION, _FLOOR_AUDIT)]  # fmt: skip
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """On SQLite, the writers of several processes take turns by ``flock``, as ours do
+        (SQLite's busy handler would otherwise sleep up to 100 ms on its write lock)."""
+        if self._lock_fd < 0:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def check(self, code: str) -> dict[str, Any]:
+        """Look up, log, audit, commit; the answer's body."""
+        cur = self.cursor
+        day = date.today().isoformat()
+        cur.execute(self.sql[0], (code,))
+        found = cur.fetchone()
+        rows = []
+        if found is not None:
+            cur.execute(self.sql[1], (found[0], ACTION, day, day))
+            rows = cur.fetchall()
+        outcome = "deny" if rows else "permit"
+        decision_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        stamp = now.isoformat() if self.sqlite else now
+        detail = json.dumps({"at": day, "authority": "caac"})
+        digest = hashlib.sha256(f"{decision_id}|{stamp}|{code}|{outcome}|{detail}".encode())
+        with self._turn():
+            cur.execute(self.sql[2], (decision_id, "2025.1", code, found[0] if found else None,
+                                      ACTION, day, outcome, None,
+                                      _FLOOR_REASON if rows else "[]", "api:floor", stamp))  # fmt: skip
+            cur.execute(self.sql[3], (stamp, "floor", "agency", "check", code, "check:" + ACTION,
+                                      decision_id, outcome, detail,
+                                      hashlib.sha256(decision_id.encode()).hexdigest(),
+                                      digest.hexdigest()))  # fmt: skip
+            self.conn.commit()
+        return {"decision_id": decision_id, "subject": code, "action": ACTION,
+                "outcome": outcome, "until": None, "reasons": [], "catalog_version": "2025.1"}  # fmt: skip
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -162,6 +313,16 @@ def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> 
             check(conn, code, ACTION, catalog=catalog, actor="bench")
         tx.append(time.perf_counter() - t0)
     engine.dispose()
+    # The floor: the database's own work for one answered check, plain driver (``Floor``).
+    floor = Floor(url)
+    for code in sample[:200]:
+        floor.check(code)
+    floored: list[float] = []
+    for code in sample:
+        t0 = time.perf_counter()
+        floor.check(code)
+        floored.append(time.perf_counter() - t0)
+    floor.close()
     print(f"in-process Checker.check (logged + audited via the writer), n={n}: "
           f"p50 {pct(timings, .5) * 1e3:.3f} ms, p99 {pct(timings, .99) * 1e3:.3f} ms "
           f"(writer drained {drained * 1e3:.0f} ms after the last)")  # fmt: skip
@@ -171,6 +332,10 @@ def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> 
           f"p99 {pct(bare, .99) * 1e3:.3f} ms; ratio p99 {pct(timings, .99) / pct(bare, .99):.1f}x")  # fmt: skip
     print(f"  check(conn) in its own transaction (CLI path), n={len(tx)}: "
           f"p50 {pct(tx, .5) * 1e3:.3f} ms, p99 {pct(tx, .99) * 1e3:.3f} ms")  # fmt: skip
+    print(f"  FLOOR (plain driver: 2 SELECTs + decision INSERT + audit INSERT + commit), n={n}: "
+          f"p50 {pct(floored, .5) * 1e3:.3f} ms, p99 {pct(floored, .99) * 1e3:.3f} ms; "
+          f"ours / floor: p50 {pct(timings, .5) / pct(floored, .5):.1f}x, "
+          f"p99 {pct(timings, .99) / pct(floored, .99):.1f}x")  # fmt: skip
 
 
 async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int) -> None:
@@ -245,6 +410,42 @@ def bare_app() -> object:
     return app
 
 
+def floor_app() -> object:
+    """The floor served: a bare FastAPI endpoint doing ``Floor.check``'s work per request (no
+    key). On SQLite inline in the event loop (as ours decides inline there), on PostgreSQL in
+    the thread pool, one connection per thread (a commit waits for the server)."""
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    url = os.environ["XINYONG_DB"]
+    app = FastAPI()
+    local = threading.local()
+
+    def floor() -> Floor:
+        found: Floor | None = getattr(local, "floor", None)
+        if found is None:
+            found = local.floor = Floor(url)
+        return found
+
+    if url.startswith("sqlite"):
+
+        @app.get("/api/v1/check")
+        async def check(subject: str, action: str) -> JSONResponse:
+            return JSONResponse(floor().check(subject))
+
+    else:
+
+        @app.get("/api/v1/check")
+        def check_in_thread(subject: str, action: str) -> JSONResponse:
+            return JSONResponse(floor().check(subject))
+
+    @app.get("/api/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
 def _serve(factory: str, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     import httpx
 
@@ -283,10 +484,11 @@ def bench_http(
     if wrk is None:
         print("HTTP: wrk is not installed (apt-get install wrk); skipped")
         return
-    results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "xinyong": []}
+    variants = (("bare", "bare_app"), ("floor", "floor_app"), ("xinyong", "bench_app"))
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in variants}
     for _ in range(repeat):
-        for name, factory in (("bare", "bare_app"), ("xinyong", "bench_app")):
-            port = 8790 + (name == "xinyong")
+        for i, (name, factory) in enumerate(variants):
+            port = 8790 + i
             server = _serve(factory, url, port, workers)
             try:
                 for code in sample[:50]:  # warm every worker: engine, checker, key cache
@@ -307,7 +509,9 @@ def bench_http(
           f"(load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores):")  # fmt: skip
     for name, (rate, p99, cpu) in med.items():
         print(f"  {name:8s} {rate:8,.0f} req/s  p99 {p99:7.1f} ms  server CPU {cpu:5,.0f} µs/req")
-    print(f"  ratio xinyong / bare: {med['xinyong'][0] / med['bare'][0]:.2f}×")
+    print(f"  ratio xinyong / bare: {med['xinyong'][0] / med['bare'][0]:.2f}×; "
+          f"floor / bare: {med['floor'][0] / med['bare'][0]:.2f}×; "
+          f"xinyong / floor: {med['xinyong'][0] / med['floor'][0]:.2f}×")  # fmt: skip
     engine = connect(url)
     with engine.connect() as conn:
         logged = conn.execute(text("SELECT count(*) FROM decisions")).scalar_one()
