@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
@@ -74,14 +74,31 @@ def _create() -> Instruments:
     )
 
 
+# The labelled series in use, found once each: ``labels()`` takes a lock and builds its key on
+# every call, which on the check path (two series per request) cost more than the counting. The
+# label values are bounded (actions, outcomes, route templates, statuses), and so are these.
+_checks: dict[tuple[str, str], Any] = {}
+_requests: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def count_check(action: str, outcome: str) -> None:
-    instruments().checks.labels(action, outcome).inc()
+    series = _checks.get((action, outcome))
+    if series is None:
+        series = _checks[(action, outcome)] = instruments().checks.labels(action, outcome)
+    series.inc()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    meters = instruments()
-    meters.requests.labels(method, route, str(status)).inc()
-    meters.latency.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    series = _requests.get(key)
+    if series is None:
+        meters = instruments()
+        series = _requests[key] = (
+            meters.requests.labels(method, route, str(status)),
+            meters.latency.labels(method, route),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def set_audit_queue(depth: int) -> None:

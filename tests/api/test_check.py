@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from xinyong import audit
 from xinyong.api.app import create_app
 from xinyong.audit.tables import audit_events
 from xinyong.catalog import default_catalog
-from xinyong.measures.clients import create_client, revoke_client
+from xinyong.measures.clients import create_client, key_hash, revoke_client
 from xinyong.measures.tables import decisions
 from xinyong.measures.writer import MODE_ENV
 
@@ -78,6 +79,40 @@ def test_missing_bad_or_revoked_key_is_401_problem(
     from xinyong.api import auth
 
     auth._cache.clear()
+    assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 401
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    """Whether ``condition`` came true within a few seconds (a background task's effect)."""
+    for _ in range(500):
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_key_in_use_is_read_again_before_its_entry_runs_out(
+    api: TestClient, engine: Engine
+) -> None:
+    from xinyong.api import auth
+
+    client_id, key = _key(engine, "caac")
+    digest = key_hash(key)
+    params = {"subject": PERSON_D, "action": "buy_flight_ticket"}
+    auth._cache.clear()
+    assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 200
+    found_at, caller = auth._cache[digest]
+    # Past half its time: answered from the cache, and read again behind the answer (renewed).
+    aged = found_at - auth.CACHE_SECONDS * 0.6
+    auth._cache[digest] = (aged, caller)
+    assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 200
+    assert _until(lambda: auth._cache[digest][0] > aged and digest not in auth._refreshing)
+    # Revoked: the re-read ends the entry at once, before CACHE_SECONDS is up.
+    with engine.begin() as conn:
+        revoke_client(conn, client_id)
+    auth._cache[digest] = (time.monotonic() - auth.CACHE_SECONDS * 0.6, caller)
+    assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 200
+    assert _until(lambda: digest not in auth._cache)
     assert api.get("/api/v1/check", params=params, headers={"X-API-Key": key}).status_code == 401
 
 

@@ -4,8 +4,9 @@
   ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; a missing, unknown or revoked key is
   a 401 problem.
 - ``require_roles("agency", "operator")`` — a dependency that also refuses other roles (403).
-- ``key_from_headers``, ``cached_client``, ``count_key`` — the same steps without FastAPI's
-  dependency machinery, for the check's fast path (``api/routers/check.py``: ``fast_check``).
+- ``key_from_headers``, ``cached_client``, ``refresh_if_due``, ``count_key`` — the same steps
+  without FastAPI's dependency machinery, for the check's fast path (``api/routers/check.py``:
+  ``fast_check``).
 - ``may_check(client, action, catalog)`` — an implementing agency may check only the actions of
   the measures it implements (403 ``Forbidden`` otherwise); an operator may check any action.
 
@@ -15,11 +16,17 @@ answer is 429 with ``Retry-After``.
 
 Keys are looked up by their SHA-256; a found client is remembered for ``CACHE_SECONDS`` so that
 a busy check endpoint does not read the table on every request (a revocation takes effect
-within that time).
+within that time). A key in use is read again in the background once its entry is half that
+old (``refresh_if_due``, one read per key at a time): under steady traffic the entry never runs
+out, so the requests of a busy key never all miss at once and queue on the store together,
+and a revocation found by that read ends the entry at once. Whatever the re-read does, an entry
+is never used past ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -31,13 +38,16 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong.api.ratelimit import RateLimiter
 from xinyong.catalog.model import Catalog
-from xinyong.dependencies import engine
+from xinyong.dependencies import app_engine, engine
 from xinyong.errors import Forbidden
 from xinyong.measures.clients import Client, client_for_key, key_hash, require_may_check
 
 CACHE_SECONDS = 5.0
 _cache: dict[str, tuple[float, Client]] = {}
 _cache_lock = threading.Lock()
+_refreshing: set[str] = set()  # digests being read again in the background
+_tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps only weak references)
+log = logging.getLogger(__name__)
 
 
 def _unauthorised(detail: str) -> HTTPException:
@@ -62,6 +72,38 @@ def cached_client(key: str) -> Client | None:
     return None
 
 
+def refresh_if_due(app: Starlette, key: str) -> None:
+    """From the event loop, for a key just answered from the cache: if its entry is more than
+    half ``CACHE_SECONDS`` old and nobody is reading it yet, read it again in the background
+    (the entry renewed, or dropped if the key is gone or revoked)."""
+    digest = key_hash(key)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(digest)
+        if hit is None or now - hit[0] < CACHE_SECONDS / 2 or digest in _refreshing:
+            return
+        _refreshing.add(digest)
+    task = asyncio.get_running_loop().create_task(_refresh(app, key, digest, now))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+async def _refresh(app: Starlette, key: str, digest: str, began: float) -> None:
+    try:
+        found = await run_in_threadpool(_client_in_store, app, key)
+    except Exception as error:  # the entry runs out as it would have; the next request retries
+        log.warning("API key re-read failed, the cached entry runs out: %s", error)
+        with _cache_lock:
+            _refreshing.discard(digest)
+        return
+    with _cache_lock:
+        _refreshing.discard(digest)
+        if found is None:
+            _cache.pop(digest, None)
+        else:
+            _cache[digest] = (began, found)
+
+
 async def client(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
@@ -76,6 +118,7 @@ async def client(
     if hit is not None:
         request.state.api_client = hit  # read by fastpath.py: a valid key skips the limit
         count_key(request.app, hit)
+        refresh_if_due(request.app, key)
         return hit
     digest = key_hash(key)
     now = time.monotonic()
@@ -107,6 +150,11 @@ def count_key(app: Starlette, caller: Client) -> None:
 
 def _client_from_store(request: Request, key: str) -> Client | None:
     with engine(request).connect() as conn:
+        return client_for_key(conn, key)
+
+
+def _client_in_store(app: Starlette, key: str) -> Client | None:
+    with app_engine(app).connect() as conn:
         return client_for_key(conn, key)
 
 

@@ -40,14 +40,27 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
+        length = chunked = content_type = None
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length" and length is None:
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = value
+            elif name == b"content-type" and content_type is None:
+                content_type = value
+        if length is None and chunked is None:
+            # No body at all (HTTP/1.1: neither header, nothing follows): nothing to meter, and
+            # the busiest requests (GETs) skip the relays below.
+            await self.app(scope, receive, send)
+            return
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
         received = 0
         started = False
-        meter = NestingMeter() if b"json" in headers.get(b"content-type", b"").lower() else None
+        meter = (
+            NestingMeter() if content_type is not None and b"json" in content_type.lower() else None
+        )
 
         async def limited() -> Message:
             nonlocal received
