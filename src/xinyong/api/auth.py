@@ -89,19 +89,22 @@ def refresh_if_due(app: Starlette, key: str) -> None:
 
 
 async def _refresh(app: Starlette, key: str, digest: str, began: float) -> None:
+    """Read ``key`` again; the entry renewed as of ``began`` (the read started then, so a
+    revocation after it still ends the entry within ``CACHE_SECONDS``), or dropped."""
     try:
-        found = await run_in_threadpool(_client_in_store, app, key)
-    except Exception as error:  # the entry runs out as it would have; the next request retries
-        log.warning("API key re-read failed, the cached entry runs out: %s", error)
+        try:
+            found = await run_in_threadpool(_client_in_store, app, key)
+        except Exception as error:  # the entry runs out as it would have; a request re-reads it
+            log.warning("API key re-read failed, the cached entry runs out: %s", error)
+            return
+        with _cache_lock:
+            if found is None:
+                _cache.pop(digest, None)
+            else:
+                _cache[digest] = (began, found)
+    finally:  # also when cancelled (the loop closing): a later request may refresh again
         with _cache_lock:
             _refreshing.discard(digest)
-        return
-    with _cache_lock:
-        _refreshing.discard(digest)
-        if found is None:
-            _cache.pop(digest, None)
-        else:
-            _cache[digest] = (began, found)
 
 
 async def client(
