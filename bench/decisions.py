@@ -119,7 +119,8 @@ def build(url: str, n_subjects: int, n_restrictions: int, rng: random.Random) ->
 # SQLAlchemy and no xinyong code per check: the two indexed SELECTs of a check, one INSERT of a
 # decision-sized row, one INSERT of an audit-sized row (hashed, but no chain head: the chain's
 # head row is ours), one commit. Tables of the same columns and indexes as ``decisions`` and
-# ``audit_events`` (on PostgreSQL a plain table, not partitioned), made by ``build``.
+# ``audit_events`` (on PostgreSQL a plain table, not partitioned; no unique index on the hashes,
+# as since revision 0015), made by ``build``.
 _FLOOR_DDL = {
     "sqlite": (
         "CREATE TABLE floor_decisions (id INTEGER PRIMARY KEY, decision_id VARCHAR(36) NOT NULL "
@@ -129,8 +130,8 @@ _FLOOR_DDL = {
         "actor VARCHAR(128), decided_at DATETIME NOT NULL)",
         "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, at DATETIME NOT NULL, actor TEXT NOT "
         "NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, subject TEXT, action TEXT NOT NULL, "
-        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL UNIQUE, "
-        "hash VARCHAR(64) NOT NULL UNIQUE)",
+        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL, "
+        "hash VARCHAR(64) NOT NULL)",
     ),
     "postgresql": (
         "CREATE TABLE floor_decisions (id BIGSERIAL PRIMARY KEY, decision_id VARCHAR(36) NOT NULL "
@@ -140,8 +141,8 @@ _FLOOR_DDL = {
         "actor VARCHAR(128), decided_at TIMESTAMPTZ NOT NULL)",
         "CREATE TABLE floor_audit (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, actor TEXT "
         "NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, subject TEXT, action TEXT NOT NULL, "
-        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL UNIQUE, "
-        "hash VARCHAR(64) NOT NULL UNIQUE)",
+        "resource TEXT, outcome TEXT, detail TEXT, prev_hash VARCHAR(64) NOT NULL, "
+        "hash VARCHAR(64) NOT NULL)",
     ),
 }
 _FLOOR_INDEXES = (
