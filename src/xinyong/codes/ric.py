@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import threading
 from typing import Any, Literal
 
 from xinyong.codes import normalise, regions
@@ -49,13 +50,18 @@ class _BirthDates:
     def __init__(self) -> None:
         self.built_for: datetime.date | None = None
         self.dates: frozenset[bytes] = frozenset()
+        # One thread builds the set (0.3 s); the others wait for it rather than each building
+        # their own: a worker's first burst of checks, and again each midnight.
+        self._building = threading.Lock()
 
     def __contains__(self, yyyymmdd: bytes) -> bool:
         if yyyymmdd in self.dates:
             return True
         today = datetime.date.today()
         if today != self.built_for:
-            self.dates, self.built_for = _dates(today), today
+            with self._building:
+                if today != self.built_for:
+                    self.dates, self.built_for = _dates(today), today
             return yyyymmdd in self.dates
         return False
 
