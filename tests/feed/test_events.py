@@ -252,6 +252,7 @@ def test_a_single_lifting_travels_as_its_own_event_and_the_replica_permits_as_ch
     ``restriction.lifted_once`` event with its action, window, lists, decision and article; a
     replica fed the outbox's restriction events decides the lifted trip as ``check`` does, and
     an airline implementing the flight measure receives the event."""
+    from xinyong.feed.federation import entity_of
     from xinyong.feed.replica import Replica
     from xinyong.feed.subscriptions import Subscriber
     from xinyong.ingest import ingest_file
@@ -280,6 +281,10 @@ def test_a_single_lifting_travels_as_its_own_event_and_the_replica_permits_as_ch
                          None, "a-1", frozenset({"consumption_restriction_flight"}), frozenset(),
                          frozenset(), True, frozenset())  # fmt: skip
     assert airline.wants(lifting) == "measure"
+    # A fact's event is wanted for a measure it carries; a peer keys it by the fact.
+    added = [e for e in events if e.event_type == "restriction.added"]
+    assert all(airline.wants(e) == "measure" for e in added if e.subject_code == person)
+    assert len({entity_of(e) for e in added}) == len(added)
     with Replica(tmp_path / "r.db") as replica, engine.connect() as conn:
         replica.apply(list(enumerate(events, 1)))
         for day in (date(2025, 8, 9), date(2025, 8, 11), date(2025, 8, 13)):

@@ -24,6 +24,8 @@ with ``xinyong lists rebuild`` after downgrading a store that used them).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,7 +39,7 @@ FACT = (
     "subject_id, list_id, entry_id, source_subject_id, record_id, via_subject_id, role, "
     "relation_record_id, valid_from, valid_to, record_key, relation_record_key, recorded_at"
 )
-CURRENT = {
+CURRENT: dict[str, Any] = {
     "sqlite_where": sa.text("superseded_at IS NULL"),
     "postgresql_where": sa.text("superseded_at IS NULL"),
 }
