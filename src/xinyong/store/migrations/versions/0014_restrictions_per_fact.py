@@ -91,18 +91,24 @@ def upgrade() -> None:
 
 
 def _expansion() -> str:
-    """The shipped catalog's (list, way, action, measure, effect, order) as a subquery."""
+    """The shipped catalog's (list, way, action, measure, effect, order) as a subquery: which
+    measures a fact carries, as ``xinyong.measures.reach`` said it when this revision was
+    written (a migration keeps its own copy of the rule: it must not change with the code)."""
     from xinyong.catalog import default_catalog
-    from xinyong.measures.reach import reach_of
 
-    reach = reach_of(default_catalog())
-    rows = [
-        (list_id, way[0], way[1], action, m.id, m.effect, reach.position[m.id])
-        for list_id, ways in reach.by_list.items()
-        for way, found in ways.items()
-        for m in found
-        for action in m.actions
-    ]
+    catalog = default_catalog()
+    place = {measure_id: n for n, measure_id in enumerate(catalog.measures)}
+    rows = []
+    for list_id in catalog.lists:
+        for m in catalog.measures_for(list_id):
+            ways: list[tuple[str, str]] = [("kind", kind) for kind in m.applies_to]
+            if m.role_linked and "individual" in m.applies_to:
+                ways += [("role", role) for role in m.role_linked]
+            rows += [
+                (list_id, way, value, action, m.id, m.effect, place[m.id])
+                for way, value in ways
+                for action in m.actions
+            ]
 
     def lit(value: object) -> str:
         return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
