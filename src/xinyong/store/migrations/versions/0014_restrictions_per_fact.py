@@ -1,7 +1,7 @@
 """The restriction index keeps one row per fact: restrictions_per_fact
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0015 (chained after the audit branch's 0015, merged first; both follow 0013)
 Create Date: 2026-12-04
 
 Until now ``restrictions`` held one row per (fact, measure, action) — a court defaulter's entry
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
