@@ -102,8 +102,8 @@ def build(url: str, n_subjects: int, n_restrictions: int, rng: random.Random) ->
         for start in range(0, n_restrictions, step):
             conn.execute(
                 insert(restrictions),
-                [{"subject_id": sid, "action": ACTION, "measure_id": "consumption_restriction_flight",
-                  "effect": "deny", "list_id": "consumption_restricted", "entry_id": 1,
+                [{"subject_id": sid, "subject_kind": "individual",
+                  "list_id": "consumption_restricted", "entry_id": 1,
                   "source_subject_id": sid, "record_id": 1, "record_key": "k",
                   "valid_from": date(2024, 1, 1),
                   "valid_to": date(2030, 1, 1) if sid % 2 else None, "recorded_at": now}
@@ -300,9 +300,9 @@ def bench_in_process(url: str, codes: list[str], n: int, rng: random.Random) -> 
             (code,),
         )
         sid = cursor.fetchone()[0]
-        cursor.execute("SELECT * FROM restrictions WHERE subject_id = ? AND action = ? AND superseded_at IS NULL "
+        cursor.execute("SELECT * FROM restrictions WHERE subject_id = ? AND superseded_at IS NULL "
                        "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)".replace("?", mark),
-                       (sid, ACTION, today.isoformat(), today.isoformat()))  # fmt: skip
+                       (sid, today.isoformat(), today.isoformat()))  # fmt: skip
         cursor.fetchall()
         bare.append(time.perf_counter() - t0)
     raw.close()

@@ -235,8 +235,7 @@ def _rows(pop: Population) -> dict[str, Iterator[tuple[Any, ...]]]:
     def restrictions() -> Iterator[tuple[Any, ...]]:
         first_key = f"{raw.column('record_type')[0].as_py()}|0"  # record 1's, as recs() makes it
         for n, sid in enumerate(ids[::100].tolist()):
-            yield (n + 1, sid, ACTION, "consumption_restriction_flight", "deny",
-                   "consumption_restricted", 1, sid, 1, date(2024, 1, 1),
+            yield (n + 1, sid, "individual", "consumption_restricted", 1, sid, 1, date(2024, 1, 1),
                    date(2030, 1, 1) if n % 2 else None, now, first_key)  # fmt: skip
 
     return {
@@ -244,7 +243,7 @@ def _rows(pop: Population) -> dict[str, Iterator[tuple[Any, ...]]]:
         "subject_identifiers (id, subject_id, scheme, value)": idents(),
         "records (id, record_type, source, subject_id, subject_code, subject_name, document_no, "
         "decided_on, fields, status, version, recorded_at, record_key, row_hash)": recs(),
-        "restrictions (id, subject_id, action, measure_id, effect, list_id, entry_id, "
+        "restrictions (id, subject_id, subject_kind, list_id, entry_id, "
         "source_subject_id, record_id, valid_from, valid_to, recorded_at, record_key)": restrictions(),
     }
 

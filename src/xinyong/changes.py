@@ -28,15 +28,15 @@ class ListChange:
 
 
 class RestrictionChange(NamedTuple):
-    """A row of the restriction index appeared or went: one (subject, action, measure) from one
-    list entry — the entry (``list_id``, ``entry_id``, the ``record_key`` of its record) and, for
-    a person reached through an enterprise, ``via_subject_id``, ``role`` and
-    ``relation_record_id``: together with the first three, the index row's key. A named tuple: a
-    large batch makes hundreds of thousands."""
+    """A row of the restriction index appeared or went: one fact — a list entry (``list_id``,
+    ``entry_id``, the ``record_key`` of its record) reaching a subject, and for a person reached
+    through an enterprise ``via_subject_id``, ``role`` and ``relation_record_id``: with
+    ``subject_id``, the index row's key. The measures and actions it carries follow from the
+    catalog (``xinyong.measures.reach``: by ``subject_kind`` or ``role``). A named tuple: a large
+    batch makes hundreds of thousands."""
 
     subject_id: int
-    action: str
-    measure_id: str
+    subject_kind: str
     kind: Literal["added", "lifted"]
     valid_from: date | None = None
     valid_to: date | None = None

@@ -23,6 +23,7 @@ from xinyong.feed.events import feed_step
 from xinyong.link import link_records, relation_types
 from xinyong.lists import lists_step, rebuild
 from xinyong.measures import measures_step, rebuild_index
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.store.footprint import Footprint, remember, require_covered
 
 Step = Callable[[Connection, Change], None]
@@ -83,14 +84,20 @@ def apply_law(conn: Connection, *, catalog: Catalog, at: date) -> Change:
 def _remember(conn: Connection, catalog: Catalog, footprint: Footprint, change: Change) -> None:
     """Add what ``change`` derived (lists, measures and actions it added) to the store's
     catalog footprint (``store.footprint``)."""
-    added = [c for c in change.restriction_changes if c.kind == "added"]
+    reach = reach_of(catalog)
+    ways = {
+        (c.list_id, way_of(c.subject_kind, c.role))
+        for c in change.restriction_changes
+        if c.kind == "added" and c.list_id is not None
+    }
+    implied = [m for list_id, way in ways for m in reach.measures(list_id, way)]
     remember(
         conn,
         catalog,
         footprint,
         lists={c.list_id for c in change.list_changes},
-        measures={c.measure_id for c in added},
-        actions={c.action for c in added},
+        measures={m.id for m in implied},
+        actions={a for m in implied for a in m.actions},
     )
 
 

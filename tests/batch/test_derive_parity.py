@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -46,7 +47,9 @@ from xinyong.lab import generate
 from xinyong.lists.batch import workdays_table
 from xinyong.lists.derive import current_entries, current_records
 from xinyong.lists.rules import entries_for, lists_subject
+from xinyong.measures.batch import RESTRICTION_COLUMNS, expanded_sql
 from xinyong.measures.index import rows_for
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.store.engine import connect
 from xinyong.store.schema import upgrade
 from xinyong.store.tables import subject_relations, subjects
@@ -241,7 +244,25 @@ def test_duckdb_restrictions_are_the_python_index_and_the_stores(
         ).all()
     rows = index.to_pylist()
     assert {r["role"] for r in rows} >= {"legal_representative", "principal", "actual_controller"}
-    assert {r["effect"] for r in rows} == {"deny", "review", "prefer"}
+    reach = reach_of(catalog)
+    carried = [
+        (r, m)
+        for r in rows
+        for m in reach.measures(r["list_id"], way_of(r["subject_kind"], r["role"]))
+    ]
+    assert {m.effect for _, m in carried} == {"deny", "review", "prefer"}
+    # The expansion by measure and action in SQL is the catalog's (``reach``).
+    duck = duckdb.connect()
+    duck.register("xy_facts", index)
+    expanded = duck.sql(expanded_sql(catalog, "xy_facts")).fetchall()
+    assert sorted(expanded, key=repr) == sorted(
+        (
+            (r["subject_id"], a, m.id, m.effect, *(r[c] for c in RESTRICTION_COLUMNS[2:]))
+            for r, m in carried
+            for a in m.actions
+        ),
+        key=repr,
+    )
     # A relation that ended before its enterprise's entry took effect reaches nobody.
     starts = {(e["subject_id"], e["list_id"]): e["valid_from"] for e in entries.to_pylist()}
     linked_lists = {r["list_id"] for r in rows if r["role"] is not None}

@@ -67,12 +67,11 @@ def test_feed_step_turns_list_and_restriction_changes_into_events(
     company = add_subject(engine, "enterprise", COMPANY)
     change = Change(record_ids=[], catalog=catalog, at=TODAY, subject_ids={person, company})
     change.list_changes.append(ListChange(person, "consumption_restricted", 1, "published"))
-    flight = ("buy_flight_ticket", "consumption_restriction_flight")
     change.restriction_changes += [
         # the person, as the company's legal representative (relation record 9), from entry 1
         RestrictionChange(
             person,
-            *flight,
+            "individual",
             "added",
             TODAY,
             list_id="consumption_restricted",
@@ -82,7 +81,9 @@ def test_feed_step_turns_list_and_restriction_changes_into_events(
             role="legal_representative",
             relation_record_id=9,
         ),
-        RestrictionChange(company, *flight, "lifted", list_id="consumption_restricted", entry_id=1),
+        RestrictionChange(
+            company, "enterprise", "lifted", list_id="consumption_restricted", entry_id=1
+        ),
     ]
     with engine.begin() as conn:
         conn.execute(
@@ -98,10 +99,21 @@ def test_feed_step_turns_list_and_restriction_changes_into_events(
     ]
     added = events[1]
     assert added.subject_code == PERSON and added.subject_kind == "individual"
-    assert added.payload["effect"] == "deny"
-    assert added.payload["implementing_agency"] == "caac"
+    # One event per fact, with the measures it carries (a person reached as representative).
+    implied = [
+        m
+        for m in catalog.measures_for("consumption_restricted")
+        if "legal_representative" in m.role_linked and "individual" in m.applies_to
+    ]
+    assert [m["measure_id"] for m in added.payload["measures"]] == [m.id for m in implied]
+    flight = next(
+        m for m in added.payload["measures"] if m["measure_id"] == "consumption_restriction_flight"
+    )
+    assert flight["effect"] == "deny" and flight["actions"] == ["buy_flight_ticket"]
+    assert flight["implementing_agency"] == "caac"
+    assert flight["legal_basis"], "the measure's legal basis travels with the event"
+    assert "action" not in added.payload and "measure_id" not in added.payload
     assert added.payload["valid_from"] == TODAY.isoformat()
-    assert added.payload["legal_basis"], "the measure's legal basis travels with the event"
     # The fact the restriction comes from, and every code its subject is known by.
     assert {k: added.payload[k] for k in ENTRY_KEYS} == {
         "list_id": "consumption_restricted", "entry_id": 1, "record_key": "key-1",
@@ -178,23 +190,24 @@ def test_restriction_payload_text_is_the_encoded_payload(catalog: Catalog) -> No
 
     known_as = {1: [("ric", PERSON)], 2: [("orgcode", COMPANY[8:17]), ("uscc", COMPANY)]}
     encode = _RestrictionPayloads(catalog, known_as)
-    measure = catalog.measures["consumption_restriction_flight"]
     entries = [
         (None, None, None, None, None, None, None),
         ("consumption_restricted", 7, 'k"ey', None, None, None, None),
         ("consumption_restricted", 7, "key", 2, "actual_controller", 12, COMPANY),
+        ("no_such_list", 7, "key", None, None, None, None),
     ]
     for valid_from, valid_to in ((TODAY, None), (None, TODAY), (TODAY, date(2027, 1, 31))):
-        for measure_id in (measure.id, "no_such_measure"):
+        for kind in ("individual", "enterprise"):
             for subject in (1, 2, 3):
                 for list_id, entry_id, key, via_id, role, relation, via in entries:
-                    rc = RestrictionChange(subject, "buy_flight_ticket", measure_id, "added",
-                                           valid_from, valid_to, list_id, entry_id, key, via_id,
-                                           role, relation)  # fmt: skip
-                    known = catalog.measures.get(measure_id)
+                    rc = RestrictionChange(subject, kind, "added", valid_from, valid_to, list_id,
+                                           entry_id, key, via_id, role, relation)  # fmt: skip
+                    carried = [
+                        m for m in catalog.measures_for(list_id or "")
+                        if (role in m.role_linked and "individual" in m.applies_to)
+                        or (role is None and kind in m.applies_to)
+                    ]  # fmt: skip
                     expected = {
-                        "action": "buy_flight_ticket",
-                        "measure_id": measure_id,
                         "valid_from": valid_from.isoformat() if valid_from else None,
                         "valid_to": valid_to.isoformat() if valid_to else None,
                         "list_id": list_id,
@@ -206,11 +219,16 @@ def test_restriction_payload_text_is_the_encoded_payload(catalog: Catalog) -> No
                         "identifiers": [
                             {"scheme": s, "value": v} for s, v in known_as.get(subject, [])
                         ],
-                        "effect": known.effect if known else None,
-                        "implementing_agency": known.implementing_agency if known else None,
-                        "legal_basis": [catalog.cite(r) for r in known.legal_basis]
-                        if known
-                        else [],
+                        "measures": [
+                            {
+                                "measure_id": m.id,
+                                "effect": m.effect,
+                                "actions": list(m.actions),
+                                "implementing_agency": m.implementing_agency,
+                                "legal_basis": [catalog.cite(r) for r in m.legal_basis],
+                            }
+                            for m in carried
+                        ],
                     }
                     assert encode(rc, via) == _PAYLOAD.encode(expected)
 
@@ -234,6 +252,7 @@ def test_a_single_lifting_travels_as_its_own_event_and_the_replica_permits_as_ch
     ``restriction.lifted_once`` event with its action, window, lists, decision and article; a
     replica fed the outbox's restriction events decides the lifted trip as ``check`` does, and
     an airline implementing the flight measure receives the event."""
+    from xinyong.feed.federation import entity_of
     from xinyong.feed.replica import Replica
     from xinyong.feed.subscriptions import Subscriber
     from xinyong.ingest import ingest_file
@@ -262,6 +281,10 @@ def test_a_single_lifting_travels_as_its_own_event_and_the_replica_permits_as_ch
                          None, "a-1", frozenset({"consumption_restriction_flight"}), frozenset(),
                          frozenset(), True, frozenset())  # fmt: skip
     assert airline.wants(lifting) == "measure"
+    # A fact's event is wanted for a measure it carries; a peer keys it by the fact.
+    added = [e for e in events if e.event_type == "restriction.added"]
+    assert all(airline.wants(e) == "measure" for e in added if e.subject_code == person)
+    assert len({entity_of(e) for e in added}) == len(added)
     with Replica(tmp_path / "r.db") as replica, engine.connect() as conn:
         replica.apply(list(enumerate(events, 1)))
         for day in (date(2025, 8, 9), date(2025, 8, 11), date(2025, 8, 13)):

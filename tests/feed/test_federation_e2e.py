@@ -281,7 +281,8 @@ def test_sigkilled_publisher_mid_burst_still_delivers_each_event_once(
     province, national = engine, second_engine
     _name(province, national)
     rng = random.Random(19)
-    codes = sorted({ric.generate(rng, region="130203") for _ in range(200)})
+    # About 5 events a row (one per fact since revision 0014; it was 20): 640 rows for the burst.
+    codes = sorted({ric.generate(rng, region="130203") for _ in range(640)})
     assert _ingest(province, catalog, tmp_path, codes) == len(codes)
     sent = _events(province)
     wanted = {i for i, t in sent.items() if _family(t) in ACCEPT}

@@ -143,6 +143,41 @@ def test_events_count_once_in_any_order(tmp_path: Path) -> None:
         assert _decide(replica, PERSON) == ("permit", None)
 
 
+def _fact(kind: str, code: str, entry: int, *, seq: int | None = None, **fields: Any) -> Event:
+    """An event of contract 2: one per fact, with the measures it carries and their actions."""
+    event = _event(kind, code, entry=entry, seq=seq, **fields)
+    payload = {k: v for k, v in event.payload.items()
+               if k not in ("action", "measure_id", "effect", "implementing_agency",
+                            "legal_basis")}  # fmt: skip
+    payload["measures"] = [
+        {"measure_id": measure, "effect": "deny", "actions": [action],
+         "implementing_agency": "caac", "legal_basis": ["法释〔2015〕17号"]}
+        for action, measure in (FLIGHT, TRAIN)
+    ]  # fmt: skip
+    return Event(**{**event.__dict__, "payload": payload})
+
+
+def test_a_fact_event_sets_every_action_it_carries_and_replaces_the_facts_rows(
+    tmp_path: Path,
+) -> None:
+    """One event per fact (contract 2): its rows, one per measure and action, replace the rows
+    the fact had, including those of per-action events (contract 1) of the same entry."""
+    with Replica(tmp_path / "r.db") as replica:
+        _apply(replica, _event("added", PERSON, entry=1), _event("added", PERSON, entry=2))
+        added = _fact("added", PERSON, 1, valid_to="2026-12-31")
+        assert _apply(replica, added) == 1
+        assert _decide(replica, PERSON, TRAIN[0]) == ("deny", date(2026, 12, 31))
+        assert _decide(replica, PERSON) == ("deny", None), "entry 2's flight row stays"
+        assert _apply(replica, added) == 0, "a repeated event changes nothing"
+        older = _event("lifted", PERSON, entry=1, seq=added.seq - 1)
+        assert _apply(replica, older) == 0, "an older per-action event changes nothing"
+        _apply(replica, _event("lifted", PERSON, entry=2))
+        assert _decide(replica, PERSON) == ("deny", date(2026, 12, 31))
+        _apply(replica, _fact("lifted", PERSON, 1, valid_to="2026-12-31"))
+        assert _decide(replica, PERSON) == ("permit", None)
+        assert _decide(replica, PERSON, TRAIN[0]) == ("permit", None)
+
+
 def test_the_entry_key_names_origin_entry_and_relation() -> None:
     assert entry_key(_event("added", PERSON)) == ""
     assert entry_key(_event("added", PERSON, entry=4)) == "national/consumption_restricted/4"

@@ -247,9 +247,7 @@ def snapshot(engine: Engine) -> dict[str, Counter[str]]:
         index = Counter(
             _line(
                 subject=codes[r.subject_id],
-                action=r.action,
-                measure=r.measure_id,
-                effect=r.effect,
+                kind=r.subject_kind,
                 list_id=r.list_id,
                 entry=first_version[r.entry_id],
                 source=codes[r.source_subject_id],

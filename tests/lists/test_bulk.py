@@ -134,7 +134,7 @@ def test_unknown_and_no_subjects_derive_nothing(engine: Engine, catalog: Catalog
 
 
 def _strip(row: Any) -> tuple[Any, ...]:
-    return (row.subject_id, row.action, row.measure_id, row.effect, row.list_id,
+    return (row.subject_id, row.subject_kind, row.list_id,
             row.source_subject_id, row.record_id, row.via_subject_id, row.role,
             row.relation_record_id, row.valid_from, row.valid_to)  # fmt: skip
 

@@ -42,6 +42,7 @@ from xinyong.ingest import ingest_file
 from xinyong.lab import generate
 from xinyong.measures.checker import Checker
 from xinyong.measures.decisions import Decision, check
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.measures.screen import restriction_table, screen
 from xinyong.measures.tables import restrictions
 from xinyong.measures.writer import DecisionWriter
@@ -103,7 +104,7 @@ def _lift_some_flights(engine: Engine, path: Path, load: Callable[[str, Path], N
             select(ids.value)
             .join(restrictions, r.subject_id == ids.subject_id)
             .where(
-                ids.scheme == "ric", r.superseded_at.is_(None), r.action == "buy_flight_ticket",
+                ids.scheme == "ric", r.superseded_at.is_(None), r.role.is_(None),
                 r.list_id == "consumption_restricted", r.valid_from <= AT,
                 or_(r.valid_to.is_(None), r.valid_to >= AT),
             )
@@ -286,10 +287,16 @@ def test_replica_decides_as_check(
 
 def _several_entries_behind_one_measure(store: Engine) -> int:
     """How many (subject, action, measure) of the current index rest on more than one entry."""
+    r = restrictions.c
+    reach = reach_of(default_catalog())
     with store.connect() as conn:
-        rows = conn.execute(
-            select(
-                restrictions.c.subject_id, restrictions.c.action, restrictions.c.measure_id
-            ).where(restrictions.c.superseded_at.is_(None))
+        facts = conn.execute(
+            select(r.subject_id, r.list_id, r.subject_kind, r.role).where(r.superseded_at.is_(None))
         ).all()
-    return sum(1 for n in Counter(tuple(r) for r in rows).values() if n > 1)
+    rows = Counter(
+        (subject, action, m.id)
+        for subject, list_id, kind, role in facts
+        for m in reach.measures(list_id, way_of(kind, role))
+        for action in m.actions
+    )
+    return sum(1 for n in rows.values() if n > 1)

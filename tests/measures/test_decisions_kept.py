@@ -1,9 +1,10 @@
 """Decisions do not move with the faster ingest (issue 19).
 
-Revision 0013 drops the restriction index's foreign keys to ``subjects`` (they cost PostgreSQL
-more than the rows themselves); that may not change a single decision. A store is loaded at
-the revision before 0013 (the index with its foreign keys) from a generated lab population
-(every record type, officers and their roles), then migrated:
+Revision 0014 keeps the restriction index as one row per fact (it was one per fact, measure and
+action, revision 0013's shape); that may not change a single decision. A store is loaded from a
+generated lab population (every record type, officers and their roles) and its decisions taken;
+it is then taken back to revision 0013 (the downgrade expands each fact into its rows by measure
+and action, the shape that revision's code wrote) and migrated forward again:
 
 - every decision it gave before migrating, it gives after (every code the index names, and
   codes it does not know or that are malformed; every action; three days);
@@ -45,8 +46,8 @@ from xinyong.store.tables import subject_identifiers
 
 AT = date(2025, 6, 1)
 DAYS = (date(2021, 3, 1), AT, date(2026, 9, 1))
-#: The revision before this change: the index with its foreign keys to subjects.
-BEFORE = str(ScriptDirectory.from_config(alembic_config()).get_revision("0013").down_revision)
+#: The revision before this change: the index by fact, measure and action.
+BEFORE = str(ScriptDirectory.from_config(alembic_config()).get_revision("0014").down_revision)
 #: (outcome, until as ISO text or "", the measures behind the outcome) or ("invalid", "", why).
 Verdict = tuple[str, str, str]
 Decisions = dict[tuple[str, date], list[Verdict]]
@@ -118,12 +119,13 @@ def _by_screen(engine: Engine, catalog: Catalog, codes: list[str], tmp: Path) ->
     return out
 
 
-def _foreign_keys(engine: Engine) -> set[str]:
-    return {
-        c
-        for fk in inspect(engine).get_foreign_keys("restrictions")
-        for c in fk["constrained_columns"]
-    }
+def _columns(engine: Engine) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns("restrictions")}
+
+
+def _row_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(restrictions.c.id)).all())
 
 
 def _kept(empty_db_url: str, tmp_path: Path, subjects: int, by_check: bool) -> None:
@@ -139,14 +141,17 @@ def _kept(empty_db_url: str, tmp_path: Path, subjects: int, by_check: bool) -> N
         return _by_screen(engine, catalog, codes, folder)
 
     with opened(empty_db_url) as old:
-        migrate(old, BEFORE)
-        assert _foreign_keys(old) == {"subject_id", "source_subject_id", "via_subject_id"}
+        upgrade(old)
         _load(old, first, catalog)
         codes = _codes(old, 15)
         before = decisions(old, codes, "before")
         assert {v[0] for vs in before.values() for v in vs} >= {"permit", "deny", "invalid"}
+        facts = _row_count(old)
+        migrate(old, BEFORE)
+        assert {"action", "measure_id", "effect"} <= _columns(old)
+        assert _row_count(old) > 5 * facts  # the old shape: a fact per measure and action
         upgrade(old)
-        assert _foreign_keys(old) == set()
+        assert "action" not in _columns(old) and _row_count(old) == facts
         assert decisions(old, codes, "after") == before
         _load(old, second, catalog)
         codes = _codes(old, 16)

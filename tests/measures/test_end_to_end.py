@@ -171,9 +171,9 @@ def test_rebuild_gives_the_incremental_index(db_url: str, load: Load, engine: En
         rebuild(conn, catalog, at=datetime.now(UTC).date())
         rebuild_index(conn, catalog)
         fresh = index_rows(conn)
-    strip = {(r.subject_id, r.action, r.measure_id, r.list_id, r.via_subject_id, r.role,
+    strip = {(r.subject_id, r.subject_kind, r.list_id, r.via_subject_id, r.role,
               r.valid_from, r.valid_to) for r in incremental}  # fmt: skip
-    again = {(r.subject_id, r.action, r.measure_id, r.list_id, r.via_subject_id, r.role,
+    again = {(r.subject_id, r.subject_kind, r.list_id, r.via_subject_id, r.role,
               r.valid_from, r.valid_to) for r in fresh}  # fmt: skip
     assert strip == again
 

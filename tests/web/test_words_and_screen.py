@@ -19,6 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from xinyong.catalog import default_catalog
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import opened
 from xinyong.store.tables import records, subject_identifiers, subjects
@@ -76,23 +78,34 @@ def _subject(demo_db: str, record_type: str, kind: str, *, last: bool = False) -
 
 
 def _restricted(demo_db: str, action: str = "buy_train_seat_premium") -> str:
-    """The citizen number of a person the restriction index denies ``action`` today."""
+    """The citizen number of a person the restriction index denies ``action`` today: the first
+    whose facts carry a measure of ``action`` that denies (``reach``)."""
+    r = restrictions.c
+    reach = reach_of(default_catalog())
     with opened(demo_db) as engine, engine.connect() as conn:
-        row = conn.execute(
-            select(subject_identifiers.c.value)
-            .join(restrictions, restrictions.c.subject_id == subject_identifiers.c.subject_id)
+        rows = conn.execute(
+            select(subject_identifiers.c.value, r.list_id, r.subject_kind, r.role)
+            .join(restrictions, r.subject_id == subject_identifiers.c.subject_id)
             .where(
                 subject_identifiers.c.scheme == "ric",
-                restrictions.c.action == action,
-                restrictions.c.effect == "deny",
-                restrictions.c.superseded_at.is_(None),
-                restrictions.c.valid_to.is_(None) | (restrictions.c.valid_to >= date.today()),
-                restrictions.c.valid_from.is_(None) | (restrictions.c.valid_from <= date.today()),
+                r.superseded_at.is_(None),
+                r.valid_to.is_(None) | (r.valid_to >= date.today()),
+                r.valid_from.is_(None) | (r.valid_from <= date.today()),
             )
-            .order_by(subject_identifiers.c.subject_id)
-        ).first()
-    assert row is not None, f"nobody in the demo is denied {action}"
-    return str(row[0])
+            .order_by(subject_identifiers.c.subject_id, r.id)
+        ).all()
+    found = next(
+        (
+            code
+            for code, list_id, kind, role in rows
+            if any(
+                m.effect == "deny" for m in reach.for_action(list_id, way_of(kind, role), action)
+            )
+        ),
+        None,
+    )
+    assert found is not None, f"nobody in the demo is denied {action}"
+    return str(found)
 
 
 def _public_paths(demo_db: str) -> list[str]:

@@ -35,6 +35,7 @@ from xinyong.batch.engines import DuckDBEngine
 from xinyong.catalog.law import LawChange, diff
 from xinyong.catalog.model import Catalog
 from xinyong.catalog.periods import disclosure_last_shown_sql, repair_ends_sharing, start_sql
+from xinyong.measures.batch import expanded_sql
 from xinyong.store.tables import records, subjects
 
 ONE_DAY = timedelta(days=1)
@@ -216,7 +217,8 @@ def _derived(
     inputs = jobs.store_derive_inputs(conn, catalog)
     entries, index = jobs.derive_tables(DuckDBEngine(), catalog, *inputs)
     duck.register("xy_entries", entries)
-    duck.register("xy_index", index)
+    duck.register("xy_facts", index)
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW xy_index AS {expanded_sql(catalog, 'xy_facts')}")
     duck.register("xy_records", inputs[0])
     codes = _store_subjects(conn)
     duck.register("xy_subjects", codes)
@@ -242,7 +244,8 @@ WHERE held_then IS DISTINCT FROM held_now
 GROUP BY ALL
 """
         out += [ImpactRow(what, t, p, c, n) for t, p, c, n in duck.sql(query).fetchall()]
-    for name in ("xy_entries", "xy_index", "xy_records", "xy_subjects"):
+    duck.execute("DROP VIEW xy_index")
+    for name in ("xy_entries", "xy_facts", "xy_records", "xy_subjects"):
         duck.unregister(name)
     return out
 

@@ -238,13 +238,12 @@ ENTRIES_SCHEMA = pa.schema(
         ("extended", pa.bool_()),
     ]
 )
-#: The index rows as :func:`derive_tables` returns them (and :func:`store_restrictions` reads).
+#: The index rows (one per fact) as :func:`derive_tables` returns them (and
+#: :func:`store_restrictions` reads).
 RESTRICTIONS_SCHEMA = pa.schema(
     [
         ("subject_id", pa.int64()),
-        ("action", pa.string()),
-        ("measure_id", pa.string()),
-        ("effect", pa.string()),
+        ("subject_kind", pa.string()),
         ("list_id", pa.string()),
         ("record_key", pa.string()),
         ("source_subject_id", pa.int64()),
@@ -427,9 +426,7 @@ def store_restrictions(conn: Connection) -> pa.Table:
         conn,
         select(
             r.subject_id,
-            r.action,
-            r.measure_id,
-            r.effect,
+            r.subject_kind,
             r.list_id,
             e.record_key,
             r.source_subject_id,

@@ -28,6 +28,7 @@ from xinyong.codes.identifiers import reason_of
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
 from xinyong.link.bulk import among, db_value, insert_rows
+from xinyong.measures.reach import Way, reach_of, way_of
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
 
@@ -43,8 +44,10 @@ EVENT_TYPES: dict[str, str] = {
     "list.extended": "名单延期 / a list entry was extended",
     "list.expired": "名单到期 / a list entry expired",
     "list.removed": "名单移出 / a list entry was removed",
-    "restriction.added": "限制新增 / a restriction (subject, action, measure) was added",
-    "restriction.lifted": "限制解除 / a restriction was lifted",
+    "restriction.added": "限制新增 / a fact of the restriction index (a list entry reaching a "
+    "subject) was added, with the measures it carries",
+    "restriction.lifted": "限制解除 / a fact of the restriction index went (lifted, removed or "
+    "changed), with the measures it carried",
     "restriction.lifted_once": "单次解除 / a court's single lifting: one action permitted in a "
     "window (added or corrected)",
     "restriction.lifting_withdrawn": "单次解除撤销 / a single lifting was withdrawn",
@@ -276,7 +279,8 @@ def feed_step(conn: Connection, change: Change) -> None:
     """The pipeline's last step: every record, list and restriction change becomes an event.
 
     Set-based: the change's records and the subjects named are read in a few queries (one per
-    chunk of ids), the catalog's part of a restriction event is worked out once per measure, and
+    chunk of ids), the catalog's part of a restriction event is worked out once per list and way
+    of reaching, and
     the events are written in one go by ``_write``.
     """
     subject_ids = set(change.subject_ids)
@@ -368,63 +372,50 @@ def lifting_payload(
 
 
 class _RestrictionPayloads:
-    """A restriction event's payload as JSON text: ``action``, ``measure_id``, ``valid_from``,
-    ``valid_to``; the fact the index row comes from (``list_id``, ``entry_id``, ``record_key``,
-    and for a person reached through an enterprise ``via_subject`` — its code —, ``role``,
+    """A restriction event's payload as JSON text, one per fact that changed (an index row):
+    ``valid_from``, ``valid_to``; the fact (``list_id``, ``entry_id``, ``record_key``, and for a
+    person reached through an enterprise ``via_subject`` — its code —, ``role``,
     ``relation_record_id``); ``identifiers``, every code the subject is known by (what
-    ``xinyong.store.queries.subject_id_for`` looks a code up among); then what the catalog
-    says of the measure (``effect``, ``implementing_agency``, ``legal_basis``). The same text
-    ``_PAYLOAD`` makes of that dict; the parts that repeat are encoded once per action and
-    measure, and once per fact (the entry, the relation, the subject), as a batch has hundreds
-    of thousands of these."""
+    ``xinyong.store.queries.subject_id_for`` looks a code up among); then ``measures``, what the
+    catalog says the fact carries (``xinyong.measures.reach``), in the catalog's order: each
+    measure's ``measure_id``, ``effect``, ``actions``, ``implementing_agency`` and
+    ``legal_basis``. The same text ``_PAYLOAD`` makes of that dict; the measures are encoded
+    once per list and way of reaching, the identifiers once per subject."""
 
     def __init__(
         self, catalog: Catalog, identifiers: Mapping[int, list[tuple[str, str]]] | None = None
     ) -> None:
         self.catalog = catalog
+        self.reach = reach_of(catalog)
         self.identifiers = identifiers or {}
-        self.heads: dict[tuple[str, str], str] = {}
-        self.tails: dict[str, str] = {}
         self.days: dict[date | None, str] = {}
         self.texts: dict[str | None, str] = {None: "null"}
         self.known_as: dict[int, str] = {}
-        self.middles: dict[tuple[Any, ...], str] = {}
+        self.tails: dict[tuple[str | None, Way], str] = {}
 
     def __call__(self, rc: RestrictionChange, via_subject: str | None = None) -> str:
-        head = self.heads.get((rc.action, rc.measure_id))
-        if head is None:
-            opening = _PAYLOAD.encode({"action": rc.action, "measure_id": rc.measure_id})
-            head = self.heads[(rc.action, rc.measure_id)] = opening[:-1] + ', "valid_from": '
-        tail = self.tails.get(rc.measure_id)
-        if tail is None:
-            tail = self.tails[rc.measure_id] = ", " + _PAYLOAD.encode(self.about(rc.measure_id))[1:]
-        # The part between: the same for every action and measure one fact (an entry, and for a
-        # person reached through an enterprise, the relation) restricts — about 17 per entry.
-        fact = (rc.subject_id, rc.list_id, rc.entry_id, rc.record_key, rc.valid_from,
-                rc.valid_to, via_subject, rc.role, rc.relation_record_id)  # fmt: skip
-        middle = self.middles.get(fact)
-        if middle is None:
-            middle = self.middles[fact] = self._middle(rc, via_subject)
-        return f"{head}{middle}{tail}"
-
-    def _middle(self, rc: RestrictionChange, via_subject: str | None) -> str:
         days = self.days
         start = days.get(rc.valid_from) or days.setdefault(rc.valid_from, _day(rc.valid_from))
         end = days.get(rc.valid_to) or days.setdefault(rc.valid_to, _day(rc.valid_to))
         text = self._text
-        entry = (
-            f'"list_id": {text(rc.list_id)}, "entry_id": {_number(rc.entry_id)}, '
-            f'"record_key": {_PAYLOAD.encode(rc.record_key)}, '
-            f'"via_subject": {_PAYLOAD.encode(via_subject)}, '
-            f'"role": {text(rc.role)}, "relation_record_id": {_number(rc.relation_record_id)}'
-        )
         known_as = self.known_as.get(rc.subject_id)
         if known_as is None:
             found = self.identifiers.get(rc.subject_id, [])
             known_as = self.known_as[rc.subject_id] = _PAYLOAD.encode(
                 [{"scheme": scheme, "value": value} for scheme, value in found]
             )
-        return f'{start}, "valid_to": {end}, {entry}, "identifiers": {known_as}'
+        way = way_of(rc.subject_kind, rc.role)
+        tail = self.tails.get((rc.list_id, way))
+        if tail is None:
+            tail = self.tails[(rc.list_id, way)] = _PAYLOAD.encode(self.measures(rc.list_id, way))
+        return (
+            f'{{"valid_from": {start}, "valid_to": {end}, "list_id": {text(rc.list_id)}, '
+            f'"entry_id": {_number(rc.entry_id)}, '
+            f'"record_key": {_PAYLOAD.encode(rc.record_key)}, '
+            f'"via_subject": {_PAYLOAD.encode(via_subject)}, '
+            f'"role": {text(rc.role)}, "relation_record_id": {_number(rc.relation_record_id)}, '
+            f'"identifiers": {known_as}, "measures": {tail}}}'
+        )
 
     def _text(self, value: str | None) -> str:
         """A list id or role as JSON (a few distinct values: kept)."""
@@ -433,15 +424,18 @@ class _RestrictionPayloads:
             found = self.texts[value] = _PAYLOAD.encode(value)
         return found
 
-    def about(self, measure_id: str) -> dict[str, Any]:
-        measure = self.catalog.measures.get(measure_id)
-        if measure is None:
-            return {"effect": None, "implementing_agency": None, "legal_basis": []}
-        return {
-            "effect": measure.effect,
-            "implementing_agency": measure.implementing_agency,
-            "legal_basis": [self.catalog.cite(ref) for ref in measure.legal_basis],
-        }
+    def measures(self, list_id: str | None, way: Way) -> list[dict[str, Any]]:
+        """What the catalog says of the measures a fact of ``list_id`` reaching ``way`` carries."""
+        return [
+            {
+                "measure_id": m.id,
+                "effect": m.effect,
+                "actions": list(m.actions),
+                "implementing_agency": m.implementing_agency,
+                "legal_basis": [self.catalog.cite(ref) for ref in m.legal_basis],
+            }
+            for m in (self.reach.measures(list_id, way) if list_id is not None else ())
+        ]
 
 
 def _number(value: int | None) -> str:

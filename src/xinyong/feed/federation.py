@@ -65,6 +65,10 @@ def entity_of(event: Event) -> tuple[str, str]:
         return "list_entry", f"{p.get('list_id')}:{event.subject_code}"
     if event.event_type in ("restriction.lifted_once", "restriction.lifting_withdrawn"):
         return "lifting", str(p.get("record_key") or event.event_id)
+    if family == "restriction" and p.get("entry_id") is not None and "measure_id" not in p:
+        # one event per fact (contract 2): the fact is the entity
+        fact = (p.get("entry_id"), p.get("via_subject"), p.get("role"), p.get("relation_record_id"))
+        return "restriction", f"{event.subject_code}:" + ":".join(map(str, fact))
     if family == "restriction":
         return "restriction", f"{event.subject_code}:{p.get('action')}:{p.get('measure_id')}"
     return family, str(p.get(f"{family}_id") or event.event_id)  # a case: objection_id …

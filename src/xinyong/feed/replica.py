@@ -5,10 +5,13 @@ counter without asking the platform each time, and keeps deciding when the link 
 decision says how stale the copy is: the last stream sequence and event time applied, when the
 copy last caught up with the stream, and how many seconds ago that was.
 
-A row is one row of the platform's index: (subject, action, measure) from one list entry — the
-``entry`` key, made of the event's origin, ``list_id``, ``entry_id`` and, for a person reached
-through an enterprise, ``via_subject``, ``role`` and ``relation_record_id`` — so two judgments
-or two tax-rating years behind the same measure are two rows, and lifting one leaves the other.
+A row is (subject, action, measure) from one fact of the platform's index — the ``entry`` key,
+made of the event's origin, ``list_id``, ``entry_id`` and, for a person reached through an
+enterprise, ``via_subject``, ``role`` and ``relation_record_id`` — so two judgments or two
+tax-rating years behind the same measure are two rows, and lifting one leaves the other. The
+platform sends one event per fact, with the measures it carries and each measure's actions
+(feed contract 2, docs/feed.md); the replica expands it into these rows, replacing the fact's
+rows as a whole. Events of contract 1 (one per action and measure) still apply row by row.
 The subject's identifiers travel with each event (``identifiers``), so the replica finds a
 subject by any code the platform's check accepts (a USCC, the organisation code inside it, a
 citizen number in either form). A decision combines the rows in force on the day as the
@@ -291,6 +294,8 @@ class Replica:
         p = event.payload
         code = event.subject_code
         known_as.update(_identifiers(code, p.get("identifiers")))
+        if isinstance(p.get("measures"), list):
+            return self._apply_fact(event, code)
         entry = entry_key(event)
         key = (code, str(p.get("action")), str(p.get("measure_id")), entry)
         row = self.db.execute(
@@ -328,6 +333,51 @@ class Replica:
                 p.get("via_subject"),
                 p.get("role"),
             ),
+        )
+        return 1
+
+    def _apply_fact(self, event: Event, code: str) -> int:
+        """An event of one fact (the platform's index row) with the measures it carries: its
+        rows, one per measure and action, replace every row of that fact (and the rows of an
+        event that named no entry for the same measures and actions), unless a later event set
+        them."""
+        p = event.payload
+        entry = entry_key(event)
+        newest = self.db.execute(
+            "SELECT max(origin_seq) FROM restrictions WHERE subject_code = ? AND entry = ? "
+            "AND origin = ?",
+            (code, entry, event.origin),
+        ).fetchone()[0]
+        if newest is not None and newest >= event.seq:
+            return 0
+        self.db.execute(
+            "DELETE FROM restrictions WHERE subject_code = ? AND entry = ?", (code, entry)
+        )
+        state = "active" if event.event_type == "restriction.added" else "lifted"
+        rows = []
+        for m in p["measures"]:
+            if not isinstance(m, dict) or not isinstance(m.get("actions"), list):
+                continue
+            basis = json.dumps(m.get("legal_basis") or [], ensure_ascii=False)
+            for action in m["actions"]:
+                rows.append(
+                    (
+                        code, str(action), str(m.get("measure_id")), entry, state, m.get("effect"),
+                        p.get("valid_from"), p.get("valid_to"), m.get("implementing_agency"),
+                        basis, event.origin, event.seq, event.event_id, p.get("list_id"),
+                        p.get("entry_id"), p.get("via_subject"), p.get("role"),
+                    )
+                )  # fmt: skip
+        self.db.executemany(
+            "DELETE FROM restrictions WHERE subject_code = ? AND action = ? AND measure_id = ? "
+            "AND entry = '' AND NOT (origin = ? AND origin_seq >= ?)",
+            [(code, row[1], row[2], event.origin, event.seq) for row in rows],
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO restrictions (subject_code, action, measure_id, entry, state, "
+            "effect, valid_from, valid_to, implementing_agency, legal_basis, origin, origin_seq, "
+            f"event_id, list_id, entry_id, via_subject, role) VALUES ({', '.join('?' * 17)})",
+            rows,
         )
         return 1
 

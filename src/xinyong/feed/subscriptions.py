@@ -31,6 +31,11 @@ from xinyong.feed.tables import feed_deliveries, feed_events, feed_subscribers, 
 from xinyong.store.engine import utcnow
 
 
+def _measure_id(item: object) -> str:
+    """A measure named in a restriction event's ``measures``: an id, or an object with one."""
+    return str(item.get("measure_id")) if isinstance(item, dict) else str(item)
+
+
 @dataclass(frozen=True)
 class Subscriber:
     id: int
@@ -56,10 +61,12 @@ class Subscriber:
         family = event.event_type.split(".", 1)[0]
         payload = event.payload
         if family == "restriction" and payload.get("measure_id") in self.measures:
+            return "measure"  # an event of contract 1: one per action and measure
+        carried = payload.get("measures") if family == "restriction" else None
+        if isinstance(carried, list) and self.measures.intersection(map(_measure_id, carried)):
+            # a fact carrying a measure the subscriber implements (``measure_id`` of each), or a
+            # single lifting of one (ids)
             return "measure"
-        lifts = payload.get("measures") if family == "restriction" else None
-        if isinstance(lifts, list) and self.measures.intersection(map(str, lifts)):
-            return "measure"  # a single lifting of a measure the subscriber implements
         if family == "list" and payload.get("list_id") in self.lists:
             return "list"
         if family == "record" and payload.get("record_type") in self.record_types:

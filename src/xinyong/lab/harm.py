@@ -859,6 +859,7 @@ def run_pipeline(run: LabRun, url: str, work_dir: Path, at: date) -> PipelineRun
     from xinyong.lab.records import arrow_schema
     from xinyong.lab.writers import open_writer
     from xinyong.measures import check
+    from xinyong.measures.reach import reach_of, way_of
     from xinyong.measures.tables import restrictions as index_table
     from xinyong.store.engine import connect
     from xinyong.store.schema import upgrade
@@ -907,19 +908,23 @@ def run_pipeline(run: LabRun, url: str, work_dir: Path, at: date) -> PipelineRun
             if found is not None and sid is not None:
                 links.append(Link(found, sid, "code"))
         r = index_table.c
+        reach = reach_of(run.catalog)
         query = (
-            select(subjects_table.c.primary_code, r.measure_id)
+            select(subjects_table.c.primary_code, r.list_id, r.subject_kind, r.role)
             .join(subjects_table, subjects_table.c.id == r.subject_id)
             .where(
                 r.superseded_at.is_(None),
-                r.effect.in_(("deny", "review")),
                 (r.valid_from.is_(None)) | (r.valid_from <= at),
                 (r.valid_to.is_(None)) | (r.valid_to >= at),
             )
         )
-        for hit in conn.execute(query):
-            if hit[0] in by_code:
-                pairs.add((by_code[hit[0]], str(hit[1])))
+        for code, list_id, kind, role in conn.execute(query):
+            if code in by_code:
+                pairs.update(
+                    (by_code[code], m.id)
+                    for m in reach.measures(list_id, way_of(kind, role))
+                    if m.effect in ("deny", "review")
+                )
         truth = _derive(run, None)
         t_restr = restrictions(run.catalog, run.population, _in_force(truth.entries, at))
         asked = sorted({s for s, _ in pairs} | {x.subject_id for x in t_restr})

@@ -1,9 +1,11 @@
 """The restriction index as one SQL text: the rows list entries cause, for DuckDB and Spark.
 
 :func:`restrictions_sql` compiles :func:`xinyong.measures.index.rows_for` from the catalog into
-one statement in DuckDB's dialect (transpiled for Spark by :mod:`xinyong.batch.dialects`); the
-measures of each list are written into it as a ``VALUES`` table, so nothing but the data is
-read at run time. No UDFs.
+one statement in DuckDB's dialect (transpiled for Spark by :mod:`xinyong.batch.dialects`): one
+row per fact, as the store keeps it. Which lists reach which kinds and roles
+(``xinyong.measures.reach``) is written into it as ``VALUES`` tables, so nothing but the data is
+read at run time; :func:`expanded_sql` joins the facts to their measures and actions the same
+way. No UDFs.
 
 Input relations:
 
@@ -27,15 +29,22 @@ store's rows to it for comparisons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 from xinyong.catalog.model import Catalog
+from xinyong.measures.reach import reach_of
 
 #: Output columns of :func:`restrictions_sql` (``index.Row`` with ``record_key`` for
 #: ``entry_id``), in order.
 RESTRICTION_COLUMNS = (
-    "subject_id", "action", "measure_id", "effect", "list_id", "record_key", "source_subject_id",
-    "record_id", "via_subject_id", "role", "relation_record_id", "valid_from", "valid_to",
+    "subject_id", "subject_kind", "list_id", "record_key", "source_subject_id", "record_id",
+    "via_subject_id", "role", "relation_record_id", "valid_from", "valid_to",
+)  # fmt: skip
+#: Output columns of :func:`expanded_sql`: a fact once per measure and action it carries.
+EXPANDED_COLUMNS = (
+    "subject_id", "action", "measure_id", "effect", *RESTRICTION_COLUMNS[2:],
 )  # fmt: skip
 
 #: ``subjects`` as the index reads it.
@@ -57,7 +66,7 @@ def _lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _values(rows: list[tuple[str, ...]], names: tuple[str, ...]) -> str:
+def _values(rows: Sequence[tuple[str, ...]], names: tuple[str, ...]) -> str:
     """A constant table; with no rows, an empty one of the same columns."""
     if not rows:
         nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {n}" for n in names)
@@ -67,30 +76,30 @@ def _values(rows: list[tuple[str, ...]], names: tuple[str, ...]) -> str:
 
 
 def restrictions_sql(catalog: Catalog, entries: str = "xy_entries") -> str:
-    """The index rows (:data:`RESTRICTION_COLUMNS`) that the entries in ``entries`` cause."""
-    direct: list[tuple[str, ...]] = []
-    linked: list[tuple[str, ...]] = []
-    for list_id in catalog.lists:
-        for measure in catalog.measures_for(list_id):
-            for action in measure.actions:
-                direct.extend(
-                    (list_id, measure.id, measure.effect, action, kind)
-                    for kind in measure.applies_to
-                )
-                if measure.role_linked and "individual" in measure.applies_to:
-                    linked.extend(
-                        (list_id, measure.id, measure.effect, action, role)
-                        for role in measure.role_linked
-                    )
-    direct_values = _values(direct, ("list_id", "measure_id", "effect", "action", "kind"))
-    linked_values = _values(linked, ("list_id", "measure_id", "effect", "action", "role"))
+    """The index rows (:data:`RESTRICTION_COLUMNS`, one per fact) the entries in ``entries``
+    cause: where some measure of the list reaches the subject (``xinyong.measures.reach``)."""
+    reach = reach_of(catalog)
+    direct = sorted(
+        (list_id, way[1])
+        for list_id, ways in reach.by_list.items()
+        for way in ways
+        if way[0] == "kind"
+    )
+    linked = sorted(
+        (list_id, way[1])
+        for list_id, ways in reach.by_list.items()
+        for way in ways
+        if way[0] == "role"
+    )
+    direct_values = _values(direct, ("list_id", "kind"))
+    linked_values = _values(linked, ("list_id", "role"))
     start = "GREATEST(e.valid_from, COALESCE(r.valid_from, e.valid_from))"
     end = (
         "CASE WHEN e.valid_to IS NULL AND r.valid_to IS NULL THEN NULL "
         "ELSE LEAST(COALESCE(e.valid_to, r.valid_to), COALESCE(r.valid_to, e.valid_to)) END"
     )
     return f"""
-SELECT e.subject_id, m.action, m.measure_id, m.effect, e.list_id, e.record_key,
+SELECT e.subject_id, s.kind AS subject_kind, e.list_id, e.record_key,
        e.subject_id AS source_subject_id, e.record_id, CAST(NULL AS BIGINT) AS via_subject_id,
        CAST(NULL AS VARCHAR) AS role, CAST(NULL AS BIGINT) AS relation_record_id,
        e.valid_from, e.valid_to
@@ -99,10 +108,9 @@ JOIN subjects s ON s.subject_id = e.subject_id
 JOIN {direct_values} m ON m.list_id = e.list_id AND m.kind = s.kind
 WHERE e.valid_from IS NOT NULL
 UNION ALL
-SELECT r.to_subject_id AS subject_id, m.action, m.measure_id, m.effect, e.list_id,
-       e.record_key, e.subject_id AS source_subject_id, e.record_id,
-       e.subject_id AS via_subject_id, r.role, r.record_id AS relation_record_id,
-       {start} AS valid_from, {end} AS valid_to
+SELECT r.to_subject_id AS subject_id, 'individual' AS subject_kind, e.list_id, e.record_key,
+       e.subject_id AS source_subject_id, e.record_id, e.subject_id AS via_subject_id, r.role,
+       r.record_id AS relation_record_id, {start} AS valid_from, {end} AS valid_to
 FROM {entries} e
 LEFT JOIN subjects s ON s.subject_id = e.subject_id
 JOIN {linked_values} m ON m.list_id = e.list_id
@@ -110,4 +118,27 @@ JOIN relations r ON r.from_subject_id = e.subject_id AND r.role = m.role
 JOIN subjects p ON p.subject_id = r.to_subject_id AND p.kind = 'individual'
 WHERE e.valid_from IS NOT NULL AND COALESCE(s.kind, '') <> 'individual'
   AND COALESCE({end} >= {start}, true)
+"""
+
+
+def expanded_sql(catalog: Catalog, facts: str) -> str:
+    """The rows of ``facts`` (:data:`RESTRICTION_COLUMNS`) once per measure and action they
+    carry (:data:`EXPANDED_COLUMNS`), the measures written in as a ``VALUES`` table from
+    ``reach``: for comparisons by measure (``xinyong.batch.impact``)."""
+    reach = reach_of(catalog)
+    rows = sorted(
+        (list_id, way[0], way[1], action, m.id, m.effect)
+        for list_id, ways in reach.by_list.items()
+        for way, found in ways.items()
+        for m in found
+        for action in m.actions
+    )
+    values = _values(rows, ("list_id", "way", "way_value", "action", "measure_id", "effect"))
+    rest = ", ".join(f"f.{c}" for c in RESTRICTION_COLUMNS[2:])
+    return f"""
+SELECT f.subject_id, m.action, m.measure_id, m.effect, {rest}
+FROM {facts} f
+JOIN {values} m ON m.list_id = f.list_id
+  AND m.way = CASE WHEN f.role IS NULL THEN 'kind' ELSE 'role' END
+  AND m.way_value = COALESCE(f.role, f.subject_kind)
 """

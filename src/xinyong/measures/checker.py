@@ -4,9 +4,10 @@
 ``Decision`` as ``decisions.check`` (same reasons, same combination), but does no per-call work
 that can be done once:
 
-- the two lookups (identifier → subject; subject, action, day → index rows with their record
+- the two lookups (identifier → subject; subject, day → the index's facts with their record
   types and linking codes) are fixed SQL text run on the driver's cursor, on a connection each
-  thread keeps (no pool checkout, no SQL compilation per call);
+  thread keeps (no pool checkout, no SQL compilation per call); each fact is expanded to the
+  measures of the action from the catalog (``decisions.expand``);
 - the catalog's part of each reason (measure, list, legal basis, way out) is built once per
   measure, list and record type;
 - the decision and its audit event go to the engine's ``DecisionWriter``, which commits them
@@ -36,8 +37,10 @@ from xinyong.catalog.model import Catalog
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.measures.decisions import (
     Decision,
+    Fact,
     IndexRow,
     decide,
+    expand,
     known_at_from,
     liftable_lists,
     liftings_for,
@@ -50,12 +53,12 @@ from xinyong.store.engine import database_errors
 _SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
 
 _ROWS_SQL = """
-SELECT r.measure_id, r.effect, r.list_id, r.record_id, r.relation_record_id,
+SELECT r.list_id, r.subject_kind, r.entry_id, r.record_id, r.relation_record_id,
        r.valid_from, r.valid_to, r.via_subject_id, r.role, rec.record_type, v.primary_code
 FROM restrictions r
 LEFT JOIN records rec ON rec.id = r.record_id AND rec.record_key = r.record_key
 LEFT JOIN subjects v ON v.id = r.via_subject_id
-WHERE r.subject_id = ? AND r.action = ?
+WHERE r.subject_id = ?
   AND (r.valid_from IS NULL OR r.valid_from <= ?)
   AND (r.valid_to IS NULL OR r.valid_to >= ?)
   AND {known}
@@ -174,7 +177,7 @@ class Checker:
             )
         else:
             day_param, known_param = day, known
-        params: tuple[Any, ...] = (sid, action, day_param, day_param)
+        params: tuple[Any, ...] = (sid, day_param, day_param)
         if known is None:
             cursor.execute(self._rows_sql[_CURRENT], params)
         else:
@@ -183,10 +186,12 @@ class Checker:
         if not fetched:
             return sid, []
         if self._sqlite:
-            return sid, [
-                IndexRow._make((*row[:5], _day(row[5]), _day(row[6]), *row[7:])) for row in fetched
+            facts = [
+                Fact._make((*row[:5], _day(row[5]), _day(row[6]), *row[7:])) for row in fetched
             ]
-        return sid, [IndexRow._make(row) for row in fetched]
+        else:
+            facts = [Fact._make(row) for row in fetched]
+        return sid, expand(self.catalog, action, facts)
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)

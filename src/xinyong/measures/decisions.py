@@ -1,10 +1,14 @@
 """Decisions: may this subject do this, on this day, as known on that day — and why.
 
 ``check(conn, subject, action, at=None, known_at=None)`` → :class:`Decision`. One indexed lookup
-on the restriction index (``restrictions`` by subject and action), filtered in valid time
+on the restriction index (``restrictions`` by subject), filtered in valid time
 (``valid_from <= at <= valid_to``) and recorded time (the rows known on ``known_at``; default:
-the current rows). Each row becomes a :class:`Reason` with its measure, list, records, legal
-basis, authority, end date and way out, in Chinese and English.
+the current rows). Each row is a fact (a list entry reaching the subject); ``expand`` gives it
+the measures of the action it carries, from the catalog (``xinyong.measures.reach``), in the
+order the index listed them before it was kept per fact: by entry (as first read), then the
+catalog's measure order, then the facts of that entry. Each (fact, measure) becomes a
+:class:`Reason` with its measure, list, records, legal basis, authority, end date and way out,
+in Chinese and English.
 
 How several reasons combine (``combine``):
 
@@ -39,9 +43,10 @@ from typing import Any, Literal, NamedTuple, Protocol
 from sqlalchemy import Connection, insert, or_, select
 
 from xinyong.audit import record as record_event
-from xinyong.catalog.model import Catalog, LegalRef, LiftRule
+from xinyong.catalog.model import Catalog, LegalRef, LiftRule, Measure
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import NotFound, UnusableInput
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.measures.tables import decisions, restrictions
 from xinyong.metrics import count_check
 from xinyong.store.engine import utcnow
@@ -279,7 +284,7 @@ def check(
     day = at or date.today()
     known = known_at_from(known_at)
     sid = subject_id_for(conn, ident)
-    rows = index_rows_for(conn, sid, action, day, known) if sid is not None else []
+    rows = index_rows_for(conn, catalog, sid, action, day, known) if sid is not None else []
     lifted = liftable_lists(catalog)
     liftings = (
         liftings_for(conn, catalog, [sid], action, day, known).get(sid, [])
@@ -319,8 +324,55 @@ def check_audit(
     }
 
 
+class Fact(NamedTuple):
+    """One index row as the check reads it (in id order), with its record's type and the
+    linking subject's code."""
+
+    list_id: str
+    subject_kind: str
+    entry_id: int
+    record_id: int
+    relation_record_id: int | None
+    valid_from: date | None
+    valid_to: date | None
+    via_subject_id: int | None
+    role: str | None
+    record_type: str | None
+    via_code: str | None
+
+
+def expand(catalog: Catalog, action: str, facts: Sequence[Fact]) -> list[IndexRow]:
+    """Each fact's measures of ``action`` (``reach``), as ``IndexRow``s in the module doc's
+    order."""
+    reach = reach_of(catalog)
+    groups: dict[int, list[tuple[Fact, tuple[Measure, ...]]]] = {}
+    for fact in facts:
+        found = reach.for_action(fact.list_id, way_of(fact.subject_kind, fact.role), action)
+        if found:
+            groups.setdefault(fact.entry_id, []).append((fact, found))
+    out: list[IndexRow] = []
+    for group in groups.values():
+        if len(group) == 1:
+            fact, found = group[0]
+            out.extend(_row(fact, m) for m in found)
+            continue
+        order = reach.position
+        pairs = [(order[m.id], n, fact, m) for n, (fact, found) in enumerate(group) for m in found]
+        out.extend(_row(fact, m) for _, _, fact, m in sorted(pairs, key=lambda p: p[:2]))
+    return out
+
+
+def _row(fact: Fact, measure: Measure) -> IndexRow:
+    return IndexRow(
+        measure.id, measure.effect, fact.list_id, fact.record_id, fact.relation_record_id,
+        fact.valid_from, fact.valid_to, fact.via_subject_id, fact.role, fact.record_type,
+        fact.via_code,
+    )  # fmt: skip
+
+
 class IndexRow(NamedTuple):
-    """One index row behind a decision, with its record's type and the linking subject's code."""
+    """One measure behind a decision (a fact of the index and one of its measures), with its
+    record's type and the linking subject's code."""
 
     measure_id: str
     effect: str
@@ -491,14 +543,11 @@ def instruments_applied(catalog: Catalog, reasons: Sequence[Reason]) -> tuple[st
     return tuple(found)
 
 
-def lookup(
-    conn: Connection, subject_id: int, action: str, at: date, known_at: datetime | None
-) -> list[Any]:
-    """The index rows behind a decision: the one indexed lookup."""
+def lookup(conn: Connection, subject_id: int, at: date, known_at: datetime | None) -> list[Any]:
+    """The facts behind a decision: the one indexed lookup (by subject; in id order)."""
     r = restrictions.c
     query = select(restrictions).where(
         r.subject_id == subject_id,
-        r.action == action,
         or_(r.valid_from.is_(None), r.valid_from <= at),
         or_(r.valid_to.is_(None), r.valid_to >= at),
     )
@@ -512,23 +561,31 @@ def lookup(
 
 
 def index_rows_for(
-    conn: Connection, subject_id: int, action: str, at: date, known_at: datetime | None
+    conn: Connection,
+    catalog: Catalog,
+    subject_id: int,
+    action: str,
+    at: date,
+    known_at: datetime | None,
 ) -> list[IndexRow]:
-    """``lookup`` with each row's record type and linking subject's code."""
-    rows = lookup(conn, subject_id, action, at, known_at)
+    """``lookup`` with each row's record type and linking subject's code, expanded to the
+    measures of ``action`` (``expand``)."""
+    lists = reach_of(catalog).lists_for(action)
+    rows = [r for r in lookup(conn, subject_id, at, known_at) if r.list_id in lists]
     if not rows:
         return []
     codes = _codes(conn, {r.via_subject_id for r in rows if r.via_subject_id is not None})
     types = _record_types(conn, {r.record_id for r in rows}, {r.record_key for r in rows})
-    return [
-        IndexRow(
-            row.measure_id, row.effect, row.list_id, row.record_id, row.relation_record_id,
+    facts = [
+        Fact(
+            row.list_id, row.subject_kind, row.entry_id, row.record_id, row.relation_record_id,
             row.valid_from, row.valid_to, row.via_subject_id, row.role,
             types.get(row.record_id),
             codes.get(row.via_subject_id) if row.via_subject_id else None,
         )
         for row in rows
     ]  # fmt: skip
+    return expand(catalog, action, facts)
 
 
 def _codes(conn: Connection, ids: set[int]) -> dict[int, str]:

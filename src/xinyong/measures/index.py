@@ -1,4 +1,10 @@
-"""The materialised restriction index: (subject, action, measure, from, until), one lookup away.
+"""The materialised restriction index: (subject, list entry, from, until), one lookup away.
+
+One row per fact: a list entry reaching a subject — the listed subject itself, or a person who
+holds a role in a listed enterprise. Which measures, actions and effects the fact carries is
+the catalog's business (:mod:`xinyong.measures.reach`), resolved when a check reads the row; the
+index keeps the subject's kind so that needs no join (issue 19: the index's size follows the
+facts, not facts × measures × actions).
 
 ``derive_restrictions`` re-derives the rows that some subjects' list entries cause — on the
 subjects themselves and, for role-linked measures only, on the people related to them by
@@ -34,7 +40,7 @@ from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
-from xinyong.catalog.model import ROLES, Catalog, Measure
+from xinyong.catalog.model import ROLES, Catalog
 from xinyong.changes import Change, RestrictionChange
 from xinyong.link import relation_types
 from xinyong.link.bulk import among, backend, db_value, insert_rows
@@ -47,19 +53,19 @@ from xinyong.lists.derive import (
     driver_date,
     records_in_question,
 )
+from xinyong.measures.reach import reach_of
 from xinyong.measures.tables import restrictions
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_relations, subjects
 
 
 class Row(NamedTuple):
-    """One restriction as derived (the index row without its recorded time). A named tuple: a
-    batch derives hundreds of thousands of them."""
+    """One fact as derived (the index row without its recorded time). A named tuple: a batch
+    derives hundreds of thousands of them."""
 
     subject_id: int
-    action: str
-    measure_id: str
-    effect: str
+    #: The subject's kind: with ``role``, what picks the fact's measures (``reach.way_of``).
+    subject_kind: str
     list_id: str
     entry_id: int
     source_subject_id: int
@@ -74,11 +80,9 @@ class Row(NamedTuple):
     record_key: str
     relation_record_key: str | None
 
-    def key(self) -> tuple[int, str, str, int, int | None, str | None, int | None]:
+    def key(self) -> tuple[int, int, int | None, str | None, int | None]:
         return (
             self.subject_id,
-            self.action,
-            self.measure_id,
             self.entry_id,
             self.via_subject_id,
             self.role,
@@ -138,55 +142,36 @@ def rows_for(conn: Connection, catalog: Catalog, current: list[StoredEntry]) -> 
             )
         ).all()
     )
-    measures_for = _measures_by_list(catalog)
+    reach = reach_of(catalog)
     out: list[Row] = []
     for entry in entries:
         if entry.valid_from is None:  # effective date unknown: restrict nothing yet
             continue
         kind = kinds.get(entry.subject_id)
-        for measure in measures_for.get(entry.list_id, ()):
-            if kind in measure.applies_to:
-                for action in measure.actions:
-                    out.append(
-                        Row(
-                            entry.subject_id, action, measure.id, measure.effect, entry.list_id,
-                            entry.entry_id, entry.subject_id, entry.record_id, None, None, None,
-                            entry.valid_from, entry.valid_to, entry.record_key, None,
-                        )
-                    )  # fmt: skip
-            if not measure.role_linked or kind == "individual":
+        if kind is not None and reach.direct(entry.list_id, kind):
+            out.append(
+                Row(
+                    entry.subject_id, kind, entry.list_id, entry.entry_id, entry.subject_id,
+                    entry.record_id, None, None, None, entry.valid_from, entry.valid_to,
+                    entry.record_key, None,
+                )
+            )  # fmt: skip
+        if kind == "individual":
+            continue
+        for person, role, r_from, r_to, r_record, r_key in relations.get(entry.subject_id, []):
+            if kinds.get(person) != "individual" or not reach.linked(entry.list_id, role):
                 continue
-            if "individual" not in measure.applies_to:
+            span = _overlap(entry.valid_from, entry.valid_to, r_from, r_to)
+            if span is None:
                 continue
-            for person, role, r_from, r_to, r_record, r_key in relations.get(entry.subject_id, []):
-                if role not in measure.role_linked or kinds.get(person) != "individual":
-                    continue
-                span = _overlap(entry.valid_from, entry.valid_to, r_from, r_to)
-                if span is None:
-                    continue
-                for action in measure.actions:
-                    out.append(
-                        Row(
-                            person, action, measure.id, measure.effect, entry.list_id,
-                            entry.entry_id, entry.subject_id, entry.record_id, entry.subject_id,
-                            role, r_record, span[0], span[1], entry.record_key, r_key,
-                        )
-                    )  # fmt: skip
+            out.append(
+                Row(
+                    person, "individual", entry.list_id, entry.entry_id, entry.subject_id,
+                    entry.record_id, entry.subject_id, role, r_record, span[0], span[1],
+                    entry.record_key, r_key,
+                )
+            )  # fmt: skip
     return out
-
-
-#: Per catalog (by identity; the catalog is immutable): list id → the measures it triggers.
-_MEASURES: dict[int, tuple[Catalog, dict[str, list[Measure]]]] = {}
-
-
-def _measures_by_list(catalog: Catalog) -> dict[str, list[Measure]]:
-    cached = _MEASURES.get(id(catalog))
-    if cached is None or cached[0] is not catalog:
-        if len(_MEASURES) >= 8:
-            _MEASURES.clear()
-        by_list = {list_id: catalog.measures_for(list_id) for list_id in catalog.lists}
-        cached = _MEASURES[id(catalog)] = (catalog, by_list)
-    return cached[1]
 
 
 #: ``restrictions`` columns in ``Row``'s order, after ``id``.
@@ -304,7 +289,7 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
         conn,
         restrictions,
         (*_ROW_COLUMNS, "recorded_at"),
-        [(*r[:11], day(r.valid_from), day(r.valid_to), *r[13:], recorded) for r in rows],
+        [(*r[:9], day(r.valid_from), day(r.valid_to), *r[11:], recorded) for r in rows],
     )
 
 
@@ -312,9 +297,8 @@ def _change(
     cls: type[RestrictionChange], row: Row, kind: Literal["added", "lifted"]
 ) -> RestrictionChange:
     return cls(
-        row.subject_id, row.action, row.measure_id, kind, row.valid_from, row.valid_to,
-        row.list_id, row.entry_id, row.record_key, row.via_subject_id, row.role,
-        row.relation_record_id,
+        row.subject_id, row.subject_kind, kind, row.valid_from, row.valid_to, row.list_id,
+        row.entry_id, row.record_key, row.via_subject_id, row.role, row.relation_record_id,
     )  # fmt: skip
 
 

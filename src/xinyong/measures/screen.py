@@ -57,6 +57,7 @@ from xinyong.measures.decisions import (
     liftings_for,
     require_action,
 )
+from xinyong.measures.reach import reach_of, way_of
 from xinyong.measures.tables import restrictions
 from xinyong.spreadsheet import neutralise_sql
 from xinyong.store.engine import database_errors
@@ -86,24 +87,27 @@ class ScreenResult:
 def restriction_table(
     engine: Engine, action: str, at: date, known_at: datetime | None, catalog: Catalog
 ) -> pa.Table:
-    """The index rows for ``action`` holding on ``at``, per code: ``code, effect, until, measure``.
+    """The index rows for ``action`` holding on ``at``, per code: ``code, effect, until, measure``
+    (each fact once per measure of ``action`` it carries, ``xinyong.measures.reach``).
 
     Every identifier of a restricted subject (USCC, organisation code, citizen number) is a code.
     A row a single lifting lifts on ``at`` is ``permit`` until the lifting's window ends, as in a
     single check (``decisions.apply_liftings``).
     """
     r = restrictions.c
+    reach = reach_of(catalog)
     query = (
         select(
-            subject_identifiers.c.value, r.effect, r.valid_to, r.measure_id, r.subject_id, r.list_id
+            subject_identifiers.c.value, r.subject_kind, r.role, r.valid_to, r.subject_id,
+            r.list_id,
         )
         .join(subject_identifiers, subject_identifiers.c.subject_id == r.subject_id)
         .where(
-            r.action == action,
+            r.list_id.in_(sorted(reach.lists_for(action))),
             or_(r.valid_from.is_(None), r.valid_from <= at),
             or_(r.valid_to.is_(None), r.valid_to >= at),
         )
-    )
+    )  # fmt: skip
     if known_at is None:
         query = query.where(r.superseded_at.is_(None))
     else:
@@ -118,14 +122,16 @@ def restriction_table(
     lift_rows: list[int] = []  # positions of rows a lifting may lift
     lift_keys: list[tuple[int, str]] = []
     with database_errors(), engine.connect() as conn:
-        for row in conn.execute(query).yield_per(50_000):
-            if row[5] in liftable:
-                lift_rows.append(len(codes))
-                lift_keys.append((row[4], row[5]))
-            codes.append(row[0])
-            effects.append(row[1])
-            untils.append(row[2])
-            measures.append(row[3])
+        for code, kind, role, until, sid, list_id in conn.execute(query).yield_per(50_000):
+            # Each fact, expanded to the measures of the action it carries (``reach``).
+            for measure in reach.for_action(list_id, way_of(kind, role), action):
+                if list_id in liftable:
+                    lift_rows.append(len(codes))
+                    lift_keys.append((sid, list_id))
+                codes.append(code)
+                effects.append(measure.effect)
+                untils.append(until)
+                measures.append(measure.id)
         if lift_rows:
             found = liftings_for(conn, catalog, {k[0] for k in lift_keys}, action, at, known_at)
             for n, (sid, list_id) in zip(lift_rows, lift_keys, strict=True):

@@ -2,11 +2,13 @@
 
 ::
 
-    restrictions   the materialised index: one version of (subject, action, measure) from one
-                   list entry; ``via_subject_id``/``role`` when it reaches a person through an
-                   enterprise (法释〔2015〕17号 art. 3). Valid time ``valid_from`` … ``valid_to``
-                   (inclusive, NULL = open); recorded time ``recorded_at`` … ``superseded_at``.
-                   A check is one lookup on ``(subject_id, action)``.
+    restrictions   the materialised index: one version of one fact — a list entry reaching a
+                   subject (``subject_kind``: its kind), itself or, with ``via_subject_id``/
+                   ``role``, a person through an enterprise (法释〔2015〕17号 art. 3). The
+                   measures, actions and effects it carries come from the catalog at check time
+                   (``xinyong.measures.reach``; revision 0014). Valid time ``valid_from`` …
+                   ``valid_to`` (inclusive, NULL = open); recorded time ``recorded_at`` …
+                   ``superseded_at``. A check is one lookup on ``subject_id``.
     decisions      every decision taken: id, catalog version, inputs, outcome, reasons (JSON)
     api_clients    implementing agencies' keys: only the SHA-256 of a key is kept, and the key's
                    rate limit when it is not the default
@@ -39,9 +41,7 @@ restrictions = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("subject_id", Id, nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("measure_id", String(64), nullable=False),
-    Column("effect", String(8), nullable=False),
+    Column("subject_kind", String(16), nullable=False),
     Column("list_id", String(64), nullable=False),
     Column("entry_id", Id, nullable=False),
     Column("source_subject_id", Id, nullable=False, index=True),
@@ -62,11 +62,10 @@ restrictions = Table(
     # (docs/scale.md). The keys let the check's join to records prune partitions.
     Column("record_key", String(64), nullable=False),
     Column("relation_record_key", String(64), nullable=True),
-    CheckConstraint("effect IN ('deny', 'review', 'prefer')", name="effect"),
-    Index("ix_restrictions_subject_id_action", "subject_id", "action"),
+    Index("ix_restrictions_subject_id", "subject_id"),
     Index(
-        "ix_restrictions_current_action",
-        "action",
+        "ix_restrictions_current_list",
+        "list_id",
         "subject_id",
         sqlite_where=text("superseded_at IS NULL"),
         postgresql_where=text("superseded_at IS NULL"),
