@@ -602,8 +602,9 @@ SELECT c.n AS n, c.raw AS code,
            AS measures
 FROM checked c
 LEFT JOIN xy_decided d ON c.reason IS NULL AND d.code = c.value
+-- the organisation code inside a valid USCC; NULL (joins nothing, costs no probe) otherwise
 LEFT JOIN xy_decided o
-       ON c.reason IS NULL AND c.scheme = 'uscc' AND o.code = substr(c.value, 9, 9)
+       ON o.code = CASE WHEN c.reason IS NULL AND c.scheme = 'uscc' THEN substr(c.value, 9, 9) END
 """
 
 
