@@ -177,7 +177,8 @@ def period_of(
     the record type's repair rule, for ``earliest_repair``; ``at``: the day asked about, which
     with the record's fact day picks the rule's version (default today)."""
     version = None if rule is None else governing_period(rule, record, at)
-    return period_from(version, record, start_of(version, record), repair=repair, at=at)
+    start = start_of(version, record)
+    return period_under(version, record, start, repair=governing_repair(repair, record, at))
 
 
 def period_from(
@@ -191,9 +192,21 @@ def period_from(
     """The period ``rule`` gives ``record`` from ``start`` (this module's rules): for a caller
     that knows the start better (a list entry takes effect after its notice period; None: not
     known yet, so no length can run)."""
-    if rule is not None:
-        rule = governing_period(rule, record, at)
-    repair = governing_repair(repair, record, at)
+    version = None if rule is None else governing_period(rule, record, at)
+    return period_under(version, record, start, repair=governing_repair(repair, record, at))
+
+
+def period_under(
+    rule: PeriodRule | None,
+    record: DatedRecord,
+    start: date | None,
+    *,
+    repair: RepairRule | None = None,
+) -> Period:
+    """:func:`period_from` under the versions that govern the record already picked
+    (:func:`governing_period`, :func:`governing_repair`): for a caller that picks them once for
+    many records (the list rules, per list and fact day). Picking again changes nothing: an
+    earlier version has no versions of its own, and the newest picks the same one again."""
     if rule is None:
         return Period(start, record.valid_to, None, False, *_repair(repair, None, start))
     terms = rule.terms_for(dict(record.fields))

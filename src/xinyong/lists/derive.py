@@ -91,9 +91,13 @@ class StoredEntry:
 _ENTRY_COLUMNS = [list_entries.c[name] for name in StoredEntry.__dataclass_fields__]
 
 
+#: Where ``extended`` is in ``_ENTRY_COLUMNS`` (stored as "yes"/"no").
+_EXTENDED = list(StoredEntry.__dataclass_fields__).index("extended")
+
+
 def _entry(row: Any) -> StoredEntry:
-    m = row._mapping
-    return StoredEntry(**{**m, "extended": m["extended"] == "yes"})
+    """A ``StoredEntry`` from a row of ``_ENTRY_COLUMNS`` (by position: the row's own order)."""
+    return StoredEntry(*row[:_EXTENDED], row[_EXTENDED] == "yes", *row[_EXTENDED + 1 :])
 
 
 #: What ``chunks`` splits: ids or keys.

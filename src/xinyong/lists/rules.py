@@ -22,12 +22,12 @@ Pure functions over the catalog and a record's values; no database. The rules, i
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from xinyong.catalog.model import Catalog, Criterion, Duration, ListDef
-from xinyong.catalog.periods import governing_period, period_from, start_of
+from xinyong.catalog.model import Catalog, Criterion, Duration, ListDef, PeriodRule
+from xinyong.catalog.periods import DatedRecord, fact_day, governing_period, period_under, start_of
 from xinyong.errors import CalendarUnknown
 
 #: Record statuses that keep a subject on a list. ``under_objection`` keeps measures in force
@@ -155,10 +155,16 @@ def entries_for(catalog: Catalog, record: RecordView) -> list[EntryTerms]:
     for list_def in others:
         if not meets_any(list_def, record):
             continue
-        terms = entry_terms(list_def, record)
-        if terms is not None and home_terms is not None:
-            terms = replace(
-                terms,
+        if home_terms is None:
+            terms = entry_terms(list_def, record)
+        elif start_of(_version(list_def.period, record), record) is None:
+            terms = None  # no day to run from on this list's rule: no entry, as entry_terms says
+        else:  # the own list's dates (the other list's own period would be replaced)
+            terms = EntryTerms(
+                list_id=list_def.id,
+                subject_id=record.subject_id,
+                record_id=record.id,
+                record_key=record.record_key,
                 notified_on=home_terms.notified_on,
                 valid_from=home_terms.valid_from,
                 valid_to=home_terms.valid_to,
@@ -178,7 +184,7 @@ def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
     """The entry ``record`` makes on ``list_def``: dates per the rules in this module's doc, under
     the version of the list's period that governs the record today
     (:func:`xinyong.catalog.periods.governing_period`)."""
-    rule = governing_period(list_def.period, record)
+    rule = _version(list_def.period, record)
     start = start_of(rule, record)
     if start is None:
         return None
@@ -188,7 +194,7 @@ def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
     if notice is not None and notice.required and notice.period is not None:
         notified_on = start
         effective = _after(start, notice.period)
-    period = period_from(rule, record, effective)
+    period = period_under(rule, record, effective)
     return EntryTerms(
         list_id=list_def.id,
         subject_id=record.subject_id,
@@ -200,6 +206,23 @@ def entry_terms(list_def: ListDef, record: RecordView) -> EntryTerms | None:
         until_event=period.until_event,
         extended=period.extended,
     )
+
+
+#: (period rule's identity, fact day, today) → (the rule, the version that governs such a
+#: record today): ``governing_period`` once per list and fact day rather than once per record
+#: (a catalog's rules are immutable once loaded; the rule is kept, so its id is not reused).
+_VERSIONS: dict[tuple[int, date | None, date], tuple[PeriodRule, PeriodRule]] = {}
+
+
+def _version(rule: PeriodRule, record: DatedRecord) -> PeriodRule:
+    """``governing_period(rule, record)``, remembered (see ``_VERSIONS``)."""
+    key = (id(rule), fact_day(record), date.today())
+    found = _VERSIONS.get(key)
+    if found is None or found[0] is not rule:
+        if len(_VERSIONS) >= 100_000:
+            _VERSIONS.clear()
+        found = _VERSIONS[key] = (rule, governing_period(rule, record, key[2]))
+    return found[1]
 
 
 def _after(start: date, period: Duration) -> date | None:
