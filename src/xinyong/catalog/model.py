@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any, Literal, TypeVar, get_args
@@ -524,7 +525,7 @@ class PeriodRule(_PeriodTerms, Dated):
         """Every version, the oldest first (by the day each takes effect), the rule last."""
         return _by_start([*self.earlier, self])
 
-    def terms_for(self, values: dict[str, Any]) -> _PeriodTerms:
+    def terms_for(self, values: Mapping[str, Any]) -> _PeriodTerms:
         """The terms that apply to a record with these field values: the first matching variant,
         else the rule's own terms."""
         for variant in self.variants:

@@ -209,7 +209,7 @@ def period_under(
     earlier version has no versions of its own, and the newest picks the same one again."""
     if rule is None:
         return Period(start, record.valid_to, None, False, *_repair(repair, None, start))
-    terms = rule.terms_for(dict(record.fields))
+    terms = rule.terms_for(record.fields)
     ends: list[date] = []
     length = terms.length or terms.max
     if length is not None and start is not None:

@@ -476,7 +476,8 @@ def _records(conn: Connection, record_ids: Iterable[int]) -> list[dict[str, Any]
         result = conn.execute(
             select(*columns).where(among(conn, records.c.id, chunk)).order_by(records.c.id)
         )
-        found.extend(dict(row._mapping) for row in result)
+        names = list(result.keys())
+        found.extend(dict(zip(names, row, strict=True)) for row in result)
     return found
 
 

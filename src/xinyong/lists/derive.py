@@ -21,7 +21,7 @@ so a new entry's ``entry_id`` is known without reading it back.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -97,7 +97,8 @@ _EXTENDED = list(StoredEntry.__dataclass_fields__).index("extended")
 
 def _entry(row: Any) -> StoredEntry:
     """A ``StoredEntry`` from a row of ``_ENTRY_COLUMNS`` (by position: the row's own order)."""
-    return StoredEntry(*row[:_EXTENDED], row[_EXTENDED] == "yes", *row[_EXTENDED + 1 :])
+    values: tuple[Any, ...] = (*row[:_EXTENDED], row[_EXTENDED] == "yes", *row[_EXTENDED + 1 :])
+    return StoredEntry(*values)
 
 
 #: What ``chunks`` splits: ids or keys.
@@ -358,7 +359,11 @@ def _write(conn: Connection, plan: _Writes, now: datetime) -> list[ListChange]:
     ]
     insert_rows(conn, list_entries, _INSERT_COLUMNS, rows)
     return [
-        change if new is None else replace(change, entry_id=ids[new], created=True)
+        change
+        if new is None
+        else ListChange(
+            change.subject_id, change.list_id, ids[new], change.kind, change.reason, created=True
+        )
         for change, new in plan.changes
     ]
 
