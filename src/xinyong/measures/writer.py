@@ -55,11 +55,18 @@ import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, event, insert
 
-from xinyong.audit.events import Head, append_after, append_prepared, prepare_event
+from xinyong.audit.events import (
+    Head,
+    SqliteAppend,
+    append_after,
+    append_prepared,
+    prepare_event,
+)
 from xinyong.errors import LogUnavailable
 from xinyong.measures.tables import decisions
 from xinyong.metrics import set_audit_queue
@@ -77,6 +84,15 @@ MAX_BATCH = 5000
 #: client less per event once the round trips are paid (groups of 5,000 measured: 30,000–38,000
 #: events/s against 19,000–21,000; crossing between 512 and 1,500, docs/performance.md).
 ONE_STATEMENT_MAX = 1000
+#: SQLite: the writer's own connection does not checkpoint the WAL after its commits (the
+#: checkpoint's fsync, run by whichever commit crosses 1,000 WAL pages, was the check's p99);
+#: ``_Checkpointer``'s thread does, on its own connection, after this many logged entries …
+CHECKPOINT_EVERY = 100
+#: … or after this many seconds without one, when anything was written since its last;
+CHECKPOINT_IDLE = 1.0
+#: and when the WAL file has grown past this many bytes (written to all along, a passive
+#: checkpoint never lets it start over), it checkpoints between two groups and truncates it.
+WAL_LIMIT = 32 * 1024 * 1024
 #: Seconds a caller waits for its group's commit before giving up (``LogUnavailable``).
 TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
@@ -204,6 +220,13 @@ class DecisionWriter:
         # not in a transaction) and where this writer's last group left the chain.
         self._conn: Connection | None = None
         self._head: Head | None = None
+        # SQLite file, batched: groups written on the kept connection's ``sqlite3`` driver, one
+        # group at a time (``_group``, also taken by the checkpointer to truncate the WAL).
+        self._sqlite = (
+            SqliteAppend(engine.dialect, (decisions,)) if self._lock_path is not None else None
+        )
+        self._group = threading.Lock()
+        self._checkpointer: _Checkpointer | None = None
 
     def submit(
         self,
@@ -317,6 +340,9 @@ class DecisionWriter:
                 os.close(self._lock_fd)
             self._lock_fd = None
         self._drop_connection()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -373,6 +399,8 @@ class DecisionWriter:
         try:
             if events and not self.sync and self.engine.dialect.name == "postgresql":
                 self._append_postgresql(rows, events)
+            elif (rows or events) and not self.sync and self._sqlite is not None:
+                self._append_sqlite(rows, events)
             elif rows or events:
                 with self._between_processes(), self.engine.begin() as conn:
                     if rows:
@@ -418,6 +446,71 @@ class DecisionWriter:
             self._head = None
             self._drop_connection()
             raise
+
+    def _append_sqlite(self, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """One group on a SQLite file: on the kept connection's driver, ``BEGIN IMMEDIATE`` (the
+        write lock), the head read and checked, the events and decisions inserted, the head
+        moved, ``COMMIT`` (``SqliteAppend``: the rows the SQLAlchemy statements would write, in
+        six driver calls). The ordinary transaction when the chain has no head row yet.
+        Dropped connection on any failure."""
+        assert self._sqlite is not None
+        with self._between_processes(), self._group:
+            try:
+                driver = self._driver()
+                driver.execute("BEGIN IMMEDIATE")
+                try:
+                    head: Head | None = None
+                    if events:
+                        head = self._sqlite.append(driver, events, {"decisions": rows})
+                    else:
+                        self._sqlite.insert(driver, "decisions", rows)
+                    if events and head is None:
+                        driver.rollback()
+                        with self.engine.begin() as conn:
+                            if rows:
+                                conn.execute(_INSERT_DECISIONS, rows)
+                            append_prepared(conn, events)
+                    else:
+                        driver.commit()
+                except BaseException:
+                    if driver.in_transaction:
+                        driver.rollback()
+                    raise
+            except BaseException:
+                self._drop_connection()
+                raise
+            self._checkpoint_after(len(rows) + len(events))
+
+    def _driver(self) -> Any:
+        """The kept connection's ``sqlite3`` connection (connected on first use: its WAL
+        checkpoints left to ``_Checkpointer``, or its own if that thread has failed)."""
+        if self._conn is None:
+            conn = self.engine.connect()
+            try:
+                driver: Any = conn.connection.driver_connection
+                if self._checkpointer is None or not self._checkpointer.failed:
+                    driver.execute("PRAGMA wal_autocheckpoint=0")
+            except BaseException:
+                conn.invalidate()
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn.connection.driver_connection
+
+    def _checkpoint_after(self, written: int) -> None:
+        """(Holding ``_group``.) Count what was written for the checkpointer; if it has failed,
+        the kept connection checkpoints after its own commits again."""
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            assert self._lock_path is not None
+            checkpointer = self._checkpointer = _Checkpointer(
+                self.engine, self._group, self._lock_path.removesuffix(".writer-lock") + "-wal"
+            )
+        if checkpointer.failed:
+            if self._conn is not None:
+                self._driver().execute("PRAGMA wal_autocheckpoint=1000")
+            return
+        checkpointer.written(written)
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -473,3 +566,79 @@ def _close_all() -> None:
             writer.close()
         except Exception as error:  # at exit: say so, do not hide it
             log.error("decision log not flushed at exit: %s", error)
+
+
+class _Checkpointer:
+    """SQLite: checkpoints the WAL off the answer path, in its own thread on its own connection.
+
+    The writer's connection has ``wal_autocheckpoint=0``: the fsync of the database file (with
+    ``synchronous=NORMAL`` the only one) is no longer paid by the commit a caller waits for.
+    This thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` (no lock taken; the writer goes on
+    appending) every ``CHECKPOINT_EVERY`` entries, and after ``CHECKPOINT_IDLE`` seconds when
+    anything was written since. SQLite starts the WAL over only when a commit finds it wholly
+    checkpointed, which a writer busy all along never does: when the file passes ``WAL_LIMIT``
+    the thread takes the writer's group lock and checkpoints with ``TRUNCATE`` (one group waits
+    for it). Other connections (ingest, the CLI, other processes' readers) keep SQLite's own
+    automatic checkpoints. A failure stops the thread (``failed``, said in the log) and the
+    writer's connection checkpoints after its commits again: the WAL never grows unchecked.
+    """
+
+    def __init__(self, engine: Engine, group: threading.Lock, wal_path: str) -> None:
+        self.engine = engine
+        self.failed = False
+        self._group = group
+        self._wal_path = wal_path
+        self._written = 0  # by the writer, holding ``group``
+        self._nudged = 0
+        self._done = 0  # the ``_written`` the last checkpoint started at
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=self._run, name="xinyong-wal-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def written(self, count: int) -> None:
+        self._written += count
+        if self._written - self._nudged >= CHECKPOINT_EVERY:
+            self._nudged = self._written
+            self._wake.set()
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn: Connection | None = None
+        try:
+            conn = self.engine.connect()
+            driver: Any = conn.connection.driver_connection
+            driver.execute("PRAGMA busy_timeout=0")  # never wait on the writer: next time
+            while True:
+                self._wake.wait(CHECKPOINT_IDLE)
+                self._wake.clear()
+                written = self._written
+                if written != self._done:
+                    self._done = written
+                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    if _size(self._wal_path) > WAL_LIMIT:
+                        with self._group:
+                            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                if self._stopping:
+                    return
+        except Exception as error:
+            self.failed = True
+            log.error("decision log: WAL checkpoints back on the writer's commits: %s", error)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.invalidate()
+                    conn.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except FileNotFoundError:
+        return 0
