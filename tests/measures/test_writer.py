@@ -7,25 +7,40 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from datetime import date, timedelta
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from tests.measures.conftest import PERSON_D, Load, defaulter
 
 from xinyong import audit
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.catalog import default_catalog
 from xinyong.errors import LogUnavailable
+from xinyong.measures import writer as writer_module
 from xinyong.measures.checker import Checker
+from xinyong.measures.decisions import Decision
 from xinyong.measures.tables import decisions
 from xinyong.measures.writer import DecisionWriter, wait, wait_async
+from xinyong.store.engine import connect
 
 AUDIT = {"actor": "caac-agency", "role": "agency", "purpose": "boarding", "action": "check:x"}
 
 
 def _event(n: int) -> dict[str, object]:
     return {**AUDIT, "subject": "S", "detail": {"n": n, "名称": "测试"}}
+
+
+def _decision(n: int) -> Decision:
+    return Decision(
+        decision_id=f"d-{n}", catalog_version="v", subject="S", action="buy_flight_ticket",
+        at=date(2025, 1, 1), known_at=None, outcome="permit", until=None,
+    )  # fmt: skip
 
 
 def test_a_group_in_one_statement_logs_what_a_transaction_logs(engine: Engine, load: Load) -> None:
@@ -171,3 +186,122 @@ def test_a_commit_that_does_not_come_is_log_unavailable_on_the_loop() -> None:
     never: concurrent.futures.Future[None] = concurrent.futures.Future()
     with pytest.raises(LogUnavailable):
         asyncio.run(wait_async(never, timeout=0.01))
+
+
+def test_the_sqlite_driver_path_writes_what_sqlalchemy_writes(
+    engine: Engine, load: Load, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One decision and its event logged by a synchronous writer (SQLAlchemy's statements in a
+    transaction) and by a grouped writer (on a SQLite file: fixed SQL on the ``sqlite3`` driver;
+    on PostgreSQL one statement): the stored values are the same, as the database holds them
+    (read back without type conversion), but for what must differ — the row's id and decision
+    id, the event's position and hashes."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    when = datetime.now(UTC).replace(microsecond=123456) + timedelta(hours=1)
+    monkeypatch.setattr("xinyong.measures.decisions.utcnow", lambda: when)
+    decision = Checker(engine, default_catalog()).decide(
+        PERSON_D, "buy_flight_ticket", date(2025, 1, 1), known_at=when
+    )
+    assert decision.reasons and decision.known_at is not None
+    grouped = DecisionWriter(engine, sync=False)
+    event = {**_event(7), "at": when}
+    try:
+        wait(grouped.append_event(_event(0)))  # past the first group (PostgreSQL's transaction)
+        for n, writer in enumerate((DecisionWriter(engine, sync=True), grouped)):
+            wait(
+                writer.submit(
+                    replace(decision, decision_id=f"d-{n}"),
+                    actor="t",
+                    audit={**event, "resource": f"d-{n}"},
+                )
+            )
+    finally:
+        grouped.close()
+    with engine.connect() as conn:
+        stored = [r._asdict() for r in conn.execute(text("SELECT * FROM decisions ORDER BY id"))]
+        events = [r._asdict() for r in conn.execute(text("SELECT * FROM audit_events ORDER BY id"))]
+        assert audit.verify(conn).ok
+    for row in stored:
+        del row["id"], row["decision_id"]
+    assert stored[0] == stored[1] and stored[0]["reasons"]
+    for row in events:
+        del row["id"], row["prev_hash"], row["hash"], row["resource"]
+    assert events[1] == events[2] != events[0]
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def test_the_wal_stays_bounded_when_only_the_writer_writes(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's connection leaves checkpoints to its own thread; thousands of groups of one
+    later the WAL is still about the size where it is truncated, not the megabytes written.
+    Other connections keep SQLite's automatic checkpoints."""
+    monkeypatch.setattr(writer_module, "WAL_LIMIT", 256 * 1024)
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 20)
+    database = sqlite_engine.url.database
+    assert database is not None
+    wal = Path(f"{database}-wal")
+    writer = DecisionWriter(sqlite_engine, sync=False)
+    largest = 0
+    try:
+        for n in range(3000):
+            writer.commit(_decision(n), actor="t", audit=_event(n))
+            largest = max(largest, _size(wal))
+        with sqlite_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    finally:
+        writer.close()
+    # 3,000 groups wrote over 60 MiB of WAL frames
+    assert largest <= 2 * 256 * 1024 + 64 * 1024, largest
+    with sqlite_engine.connect() as conn:
+        chain = audit.verify(conn)
+        logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+    assert chain.ok and chain.count == 3000 and logged == 3000
+
+
+_CRASH = """
+import os, signal, sys
+from datetime import date
+from xinyong.measures import writer as writer_module
+from xinyong.measures.decisions import Decision
+from xinyong.measures.writer import DecisionWriter
+from xinyong.store.engine import connect
+
+writer_module.WAL_LIMIT = 128 * 1024
+writer_module.CHECKPOINT_EVERY = 10
+writer = DecisionWriter(connect(sys.argv[1]), sync=False)
+event = {"actor": "a", "role": "agency", "purpose": "boarding", "action": "check:x"}
+for n in range(int(sys.argv[2])):
+    writer.commit(
+        Decision(
+            decision_id=f"d-{n}", catalog_version="v", subject="S", action="buy_flight_ticket",
+            at=date(2025, 1, 1), known_at=None, outcome="permit", until=None,
+        ),
+        actor="t", audit={**event, "subject": "S", "detail": {"n": n}},
+    )
+    print(n, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_process_loses_no_committed_group(sqlite_store_url: str) -> None:
+    """Every group whose commit returned is in the store after the process is killed (WAL
+    checkpoints left to the writer's thread, the WAL truncated along the way)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CRASH, sqlite_store_url, "600"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    answered = len(done.stdout.split())
+    assert answered == 600
+    engine = connect(sqlite_store_url)
+    try:
+        with engine.connect() as conn:
+            chain = audit.verify(conn)
+            logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+    finally:
+        engine.dispose()
+    assert chain.ok and chain.count == answered and logged == answered

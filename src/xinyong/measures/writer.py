@@ -501,16 +501,18 @@ class DecisionWriter:
         """(Holding ``_group``.) Count what was written for the checkpointer; if it has failed,
         the kept connection checkpoints after its own commits again."""
         checkpointer = self._checkpointer
+        assert self._lock_path is not None
+        wal = self._lock_path.removesuffix(".writer-lock") + "-wal"
         if checkpointer is None:
-            assert self._lock_path is not None
-            checkpointer = self._checkpointer = _Checkpointer(
-                self.engine, self._group, self._lock_path.removesuffix(".writer-lock") + "-wal"
-            )
+            checkpointer = self._checkpointer = _Checkpointer(self.engine, self._group, wal)
         if checkpointer.failed:
             if self._conn is not None:
                 self._driver().execute("PRAGMA wal_autocheckpoint=1000")
             return
         checkpointer.written(written)
+        if _size(wal) > 2 * WAL_LIMIT:  # the thread lags behind (no CPU for it): a hard bound
+            with checkpointer.running:  # after its checkpoint, which would make this one busy
+                _truncate_wal(self._driver())
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -578,8 +580,9 @@ class _Checkpointer:
     anything was written since. SQLite starts the WAL over only when a commit finds it wholly
     checkpointed, which a writer busy all along never does: when the file passes ``WAL_LIMIT``
     the thread takes the writer's group lock and checkpoints with ``TRUNCATE`` (one group waits
-    for it). Other connections (ingest, the CLI, other processes' readers) keep SQLite's own
-    automatic checkpoints. A failure stops the thread (``failed``, said in the log) and the
+    for it); past twice that (the thread got no CPU in time) the writer truncates it itself.
+    Other connections (ingest, the CLI, other processes' readers) keep SQLite's own automatic
+    checkpoints. A failure stops the thread (``failed``, said in the log) and the
     writer's connection checkpoints after its commits again: the WAL never grows unchecked.
     """
 
@@ -587,6 +590,8 @@ class _Checkpointer:
         self.engine = engine
         self.failed = False
         self._group = group
+        #: Held while this thread checkpoints (taken after ``group`` when both are).
+        self.running = threading.Lock()
         self._wal_path = wal_path
         self._written = 0  # by the writer, holding ``group``
         self._nudged = 0
@@ -614,17 +619,17 @@ class _Checkpointer:
         try:
             conn = self.engine.connect()
             driver: Any = conn.connection.driver_connection
-            driver.execute("PRAGMA busy_timeout=0")  # never wait on the writer: next time
             while True:
                 self._wake.wait(CHECKPOINT_IDLE)
                 self._wake.clear()
                 written = self._written
                 if written != self._done:
                     self._done = written
-                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    with self.running:
+                        driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     if _size(self._wal_path) > WAL_LIMIT:
-                        with self._group:
-                            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                        with self._group, self.running:
+                            _truncate_wal(driver)
                 if self._stopping:
                     return
         except Exception as error:
@@ -642,3 +647,14 @@ def _size(path: str) -> int:
         return Path(path).stat().st_size
     except FileNotFoundError:
         return 0
+
+
+def _truncate_wal(driver: Any) -> None:
+    """Checkpoint everything and truncate the WAL, waiting for nobody: a writer or reader of
+    another connection in the way makes it a passive checkpoint (tried again later)."""
+    waits = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(waits)}")
