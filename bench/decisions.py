@@ -151,7 +151,7 @@ _FLOOR_INDEXES = (
 )
 _FLOOR_SUBJECT = "SELECT subject_id FROM subject_identifiers WHERE scheme = 'ric' AND value = ?"
 _FLOOR_ROWS = (
-    "SELECT * FROM restrictions WHERE subject_id = ? AND action = ? AND superseded_at IS NULL "
+    "SELECT * FROM restrictions WHERE subject_id = ? AND superseded_at IS NULL "
     "AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)"
 )
 _FLOOR_DECISION = (
@@ -227,7 +227,7 @@ class Floor:
         found = cur.fetchone()
         rows = []
         if found is not None:
-            cur.execute(self.sql[1], (found[0], ACTION, day, day))
+            cur.execute(self.sql[1], (found[0], day, day))
             rows = cur.fetchall()
         outcome = "deny" if rows else "permit"
         decision_id = str(uuid.uuid4())
