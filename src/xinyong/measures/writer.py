@@ -13,7 +13,12 @@ while a group is being written form the next group (group commit: no timer, the 
 as the load makes it). On PostgreSQL a group is ONE statement and one round trip
 (``xinyong.audit.events.append_after``: head moved, events and decisions inserted, committed by
 itself) whenever the chain still ends where this writer's last group left it; after another
-process's append, the ordinary transaction (``append_prepared``).
+process's append, the ordinary transaction (``append_prepared``). On a SQLite file a group is
+written on the ``sqlite3`` driver of a connection the writer keeps, with fixed SQL
+(``xinyong.audit.events.SqliteAppend``: ``BEGIN IMMEDIATE``, the head read and checked under the
+write lock every time, the rows inserted, the head moved, ``COMMIT``) — the same rows as
+SQLAlchemy's statements, for about half the CPU — and that connection leaves the WAL's
+checkpoints (and their fsync) to a thread of its own (``_Checkpointer``).
 
 ``Checker.check`` waits for its future (``wait``; the API awaits it without blocking its event
 loop: ``wait_async``); only then is the decision answered. If the group cannot be written (the
