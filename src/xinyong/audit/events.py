@@ -240,19 +240,18 @@ class _SqliteInsert:
         self.processors = tuple(
             column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
         )
+        self.pairs = tuple(zip(self.names, self.processors, strict=True))
         self.sql = (
             f"INSERT INTO {table.name} ({', '.join(self.names)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
 
     def write(self, driver: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        pairs = tuple(zip(self.names, self.processors, strict=True))
+        pairs = self.pairs
         driver.executemany(
             self.sql,
             [
-                tuple(
-                    row[name] if process is None else process(row[name]) for name, process in pairs
-                )
+                [row[name] if process is None else process(row[name]) for name, process in pairs]
                 for row in rows
             ],
         )
