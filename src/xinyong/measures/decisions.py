@@ -34,13 +34,14 @@ for a dry run), so that it can be looked up (``replay``) and explained later.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, NamedTuple, Protocol
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, Select, bindparam, insert, or_, select
 
 from xinyong.audit import record as record_event
 from xinyong.catalog.model import Catalog, LegalRef, LiftRule, Measure
@@ -412,32 +413,50 @@ def liftings_for(
 ) -> dict[int, list[Lifting]]:
     """The single liftings of these subjects for ``action`` whose window holds ``at``, in the
     versions known on ``known_at`` (withdrawn ones left out), by subject."""
-    fields_of = {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
+    fields_of = _lifting_fields(catalog)
     found: dict[int, list[Lifting]] = {}
     if not fields_of or not subject_ids:
         return found
-    r = records.c
-    query = select(
-        r.subject_id, r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields
-    ).where(
-        r.subject_id.in_(sorted(subject_ids)),
-        r.record_type.in_(fields_of),
-        r.status != "withdrawn",
-        r.valid_from <= at,
-        r.valid_to >= at,
-    )
-    if known_at is None:
-        query = query.where(r.superseded_at.is_(None))
-    else:
-        query = query.where(
-            r.recorded_at <= known_at, or_(r.superseded_at.is_(None), r.superseded_at > known_at)
-        )
-    for row in conn.execute(query.order_by(r.id)):
+    query = _liftings_query(known_at is not None)
+    params = {"subject_ids": sorted(subject_ids), "types": sorted(fields_of), "at": at}
+    if known_at is not None:
+        params["known_at"] = known_at
+    for row in conn.execute(query, params):
         if (row.fields or {}).get(fields_of[row.record_type]) == action:
             found.setdefault(row.subject_id, []).append(
                 Lifting(row.id, row.record_type, row.document_no, row.valid_from, row.valid_to)
             )
     return found
+
+
+def _lifting_fields(catalog: Catalog) -> dict[str, str]:
+    """Record type → the field naming the action its single liftings lift."""
+    return {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
+
+
+@functools.cache
+def _liftings_query(as_known: bool) -> Select[Any]:
+    """``liftings_for``'s statement, built once (the check of a restricted subject runs it: built
+    per call, its expression cost more than the query)."""
+    r = records.c
+    at = bindparam("at", type_=r.valid_from.type)
+    query = select(
+        r.subject_id, r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields
+    ).where(
+        r.subject_id.in_(bindparam("subject_ids", expanding=True)),
+        r.record_type.in_(bindparam("types", expanding=True)),
+        r.status != "withdrawn",
+        r.valid_from <= at,
+        r.valid_to >= at,
+    )
+    if as_known:
+        known = bindparam("known_at", type_=r.recorded_at.type)
+        query = query.where(
+            r.recorded_at <= known, or_(r.superseded_at.is_(None), r.superseded_at > known)
+        )
+    else:
+        query = query.where(r.superseded_at.is_(None))
+    return query.order_by(r.id)
 
 
 def lifting_of(
