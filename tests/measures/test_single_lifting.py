@@ -68,6 +68,12 @@ def test_a_lifting_permits_that_trip_only_and_names_the_decision(
             catalog=default_catalog(), log=False,
         )  # fmt: skip
     assert then.outcome == "deny"
+    # The Checker reads liftings on its own connection: the same as known then, and now.
+    assert checker.decide(PERSON_D, "buy_flight_ticket", date(2025, 6, 2), known).outcome == (
+        "deny"
+    )
+    now = checker.decide(PERSON_D, "buy_flight_ticket", date(2025, 6, 2), datetime.now(UTC))
+    assert now.as_json()["reasons"] == during["reasons"]
 
 
 def test_a_lifting_of_one_person_does_not_permit_another(db_url: str, load: Load) -> None:

@@ -25,6 +25,7 @@ closed when the engine is disposed.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import weakref
 from collections.abc import Mapping
@@ -39,11 +40,12 @@ from xinyong.measures.decisions import (
     Decision,
     Fact,
     IndexRow,
+    Lifting,
     decide,
     expand,
     known_at_from,
     liftable_lists,
-    liftings_for,
+    lifting_fields,
     require_action,
 )
 from xinyong.measures.writer import Committed, DecisionWriter, writer_for
@@ -67,6 +69,17 @@ ORDER BY r.id
 _CURRENT = "r.superseded_at IS NULL"
 _AS_KNOWN = "r.recorded_at <= ? AND (r.superseded_at IS NULL OR r.superseded_at > ?)"
 
+#: ``decisions.liftings_for`` for one subject (its twin: ``test_check_parity`` compares lifted
+#: decisions), the record types that lift written in from the catalog.
+_LIFTINGS_SQL = """
+SELECT r.id, r.record_type, r.document_no, r.valid_from, r.valid_to, r.fields
+FROM records r
+WHERE r.subject_id = ? AND r.record_type IN ({types}) AND r.status != 'withdrawn'
+  AND r.valid_from <= ? AND r.valid_to >= ?
+  AND {known}
+ORDER BY r.id
+"""
+
 
 class Checker:
     """Decisions for one engine and catalog; thread-safe, meant to live as long as the engine."""
@@ -87,6 +100,12 @@ class Checker:
         self._subject_sql = _SUBJECT_SQL.replace("?", mark)
         self._rows_sql = {
             known: _ROWS_SQL.format(known=known).replace("?", mark)
+            for known in (_CURRENT, _AS_KNOWN)
+        }
+        self._lifting_fields = lifting_fields(catalog)
+        types = ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(self._lifting_fields))
+        self._liftings_sql = {
+            known: _LIFTINGS_SQL.format(types=types, known=known).replace("?", mark)
             for known in (_CURRENT, _AS_KNOWN)
         }
         self._local = threading.local()
@@ -151,11 +170,38 @@ class Checker:
             sid, rows = self._lookup(ident, action, day, known)
             liftings = []
             if sid is not None and any(row.list_id in self._liftable for row in rows):
-                # Rare (a restricted subject's liftable measure): one pooled read, not prepared.
-                with self.engine.connect() as conn:
-                    found = liftings_for(conn, self.catalog, [sid], action, day, known)
-                    liftings = found.get(sid, [])
+                liftings = self._liftings(sid, action, day, known)
         return decide(self.catalog, ident, action, day, known, sid, rows, liftings)
+
+    def _liftings(self, sid: int, action: str, day: date, known: datetime | None) -> list[Lifting]:
+        """The subject's single liftings of ``action`` holding on ``day`` (``liftings_for``, on
+        this thread's connection: a denied check of a liftable list runs it)."""
+        if not self._lifting_fields:
+            return []
+        day_param, known_param = self._params(day, known)
+        cursor = self._cursor()
+        params: tuple[Any, ...] = (sid, day_param, day_param)
+        if known is None:
+            cursor.execute(self._liftings_sql[_CURRENT], params)
+        else:
+            cursor.execute(self._liftings_sql[_AS_KNOWN], (*params, known_param, known_param))
+        out = []
+        for record_id, record_type, document_no, valid_from, valid_to, fields in cursor:
+            if isinstance(fields, str):  # SQLite keeps JSON as text
+                fields = json.loads(fields)
+            if (fields or {}).get(self._lifting_fields[record_type]) == action:
+                out.append(
+                    Lifting(record_id, record_type, document_no, _day(valid_from), _day(valid_to))
+                )
+        return out
+
+    def _params(self, day: date, known: datetime | None) -> tuple[Any, Any]:
+        """The day and the known-at time as the driver compares them with stored values."""
+        if not self._sqlite:
+            return day, known
+        return day.isoformat(), (
+            known.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if known else None
+        )
 
     def _lookup(
         self, ident: Identifier, action: str, day: date, known: datetime | None
@@ -170,13 +216,7 @@ class Checker:
                 break
         if sid is None:
             return None, []
-        if self._sqlite:
-            day_param: Any = day.isoformat()
-            known_param: Any = (
-                known.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if known else None
-            )
-        else:
-            day_param, known_param = day, known
+        day_param, known_param = self._params(day, known)
         params: tuple[Any, ...] = (sid, day_param, day_param)
         if known is None:
             cursor.execute(self._rows_sql[_CURRENT], params)

@@ -413,7 +413,7 @@ def liftings_for(
 ) -> dict[int, list[Lifting]]:
     """The single liftings of these subjects for ``action`` whose window holds ``at``, in the
     versions known on ``known_at`` (withdrawn ones left out), by subject."""
-    fields_of = _lifting_fields(catalog)
+    fields_of = lifting_fields(catalog)
     found: dict[int, list[Lifting]] = {}
     if not fields_of or not subject_ids:
         return found
@@ -429,7 +429,7 @@ def liftings_for(
     return found
 
 
-def _lifting_fields(catalog: Catalog) -> dict[str, str]:
+def lifting_fields(catalog: Catalog) -> dict[str, str]:
     """Record type → the field naming the action its single liftings lift."""
     return {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
 
