@@ -46,6 +46,7 @@ from xinyong.measures.decisions import (
     known_at_from,
     liftable_lists,
     lifting_fields,
+    lifts_action,
     require_action,
 )
 from xinyong.measures.writer import Committed, DecisionWriter, writer_for
@@ -189,7 +190,7 @@ class Checker:
         for record_id, record_type, document_no, valid_from, valid_to, fields in cursor:
             if isinstance(fields, str):  # SQLite keeps JSON as text
                 fields = json.loads(fields)
-            if (fields or {}).get(self._lifting_fields[record_type]) == action:
+            if lifts_action(self._lifting_fields, record_type, fields, action):
                 out.append(
                     Lifting(record_id, record_type, document_no, _day(valid_from), _day(valid_to))
                 )

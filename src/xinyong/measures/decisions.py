@@ -422,7 +422,7 @@ def liftings_for(
     if known_at is not None:
         params["known_at"] = known_at
     for row in conn.execute(query, params):
-        if (row.fields or {}).get(fields_of[row.record_type]) == action:
+        if lifts_action(fields_of, row.record_type, row.fields, action):
             found.setdefault(row.subject_id, []).append(
                 Lifting(row.id, row.record_type, row.document_no, row.valid_from, row.valid_to)
             )
@@ -432,6 +432,14 @@ def liftings_for(
 def lifting_fields(catalog: Catalog) -> dict[str, str]:
     """Record type → the field naming the action its single liftings lift."""
     return {rt.id: rt.lifts.action_field for rt in catalog.record_types.values() if rt.lifts}
+
+
+def lifts_action(
+    fields_of: Mapping[str, str], record_type: str, fields: Mapping[str, Any] | None, action: str
+) -> bool:
+    """Whether a single lifting's record (its type and fields) permits ``action``: its action
+    field (``fields_of``, from :func:`lifting_fields`) names it."""
+    return (fields or {}).get(fields_of[record_type]) == action
 
 
 @functools.cache
