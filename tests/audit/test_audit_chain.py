@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from xinyong.audit import (
     record,
     verify,
 )
+from xinyong.audit import events as events_module
 from xinyong.audit.chain import canonical_body, canonical_time, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
@@ -459,6 +461,38 @@ def test_the_fast_form_is_canonical_json(
     }  # fmt: skip
     expected = hashlib.sha256(canonical_body(**fields).encode("utf-8")).hexdigest()
     assert event_hash(**fields) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    actor=_texts,
+    purpose=_texts,
+    subject=st.none() | _texts,
+    resource=st.none() | _texts,
+    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
+    micro=st.integers(0, 10**12),
+)
+def test_the_one_statement_rows_are_the_chained_rows(
+    actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
+    micro: int,
+) -> None:  # fmt: skip
+    """``append_after``'s JSON rows, written field by field with each text quoted once for its
+    hash and its row, are the rows ``_chain`` makes as ``json.dumps`` writes them, hashes
+    included."""
+    at = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(microseconds=micro)
+    prepared = [
+        {
+            "at": at + timedelta(seconds=n), "actor": actor, "role": "agency\n",
+            "purpose": purpose, "subject": subject, "action": "check:x", "resource": resource,
+            "outcome": None if n else "deny", "detail": detail,
+        }
+        for n in range(3)
+    ]  # fmt: skip
+    text, last = events_module._chain_json(prepared, 7, "0" * 64)
+    rows = events_module._chain(prepared, 7, "0" * 64)
+    expected = json.dumps(rows, default=events_module._json_time, ensure_ascii=False)
+    assert json.loads(text) == json.loads(expected)
+    assert last == rows[-1]["hash"]
 
 
 def test_a_fixed_event_hashes_to_its_fixed_digest() -> None:

@@ -75,16 +75,48 @@ def event_hash(
     and fixed digests in ``test_a_fixed_event_hashes_to_its_fixed_digest``). The required
     fields (``actor``, ``role``, ``purpose``, ``action``, ``prev_hash``) are text.
     """
+    return hash_of_values(
+        action=_quoted(action),
+        actor=_quoted(actor),
+        at=f'"{canonical_time(at)}"',
+        detail=json_text(detail),
+        outcome=json_text(outcome),
+        prev=_quoted(prev_hash),
+        purpose=_quoted(purpose),
+        resource=json_text(resource),
+        role=_quoted(role),
+        subject=json_text(subject),
+    )
+
+
+def hash_of_values(
+    *,
+    action: str,
+    actor: str,
+    at: str,
+    detail: str,
+    outcome: str,
+    prev: str,
+    purpose: str,
+    resource: str,
+    role: str,
+    subject: str,
+) -> str:
+    """``event_hash`` of fields already written as JSON values (``json_text``; ``at`` the
+    quoted ``canonical_time``): for a caller that writes the same values into JSON rows as well
+    (``xinyong.audit.events.append_after``), each field quoted once for both."""
     text = (
-        f'{{"action":{_quoted(action)},"actor":{_quoted(actor)},"at":"{canonical_time(at)}",'
-        f'"detail":{"null" if detail is None else _quoted(detail)},'
-        f'"outcome":{"null" if outcome is None else _quoted(outcome)},'
-        f'"prev":{_quoted(prev_hash)},"purpose":{_quoted(purpose)},'
-        f'"resource":{"null" if resource is None else _quoted(resource)},'
-        f'"role":{_quoted(role)},"subject":{"null" if subject is None else _quoted(subject)},'
-        f'"v":{CHAIN_VERSION}}}'
+        f'{{"action":{action},"actor":{actor},"at":{at},"detail":{detail},'
+        f'"outcome":{outcome},"prev":{prev},"purpose":{purpose},"resource":{resource},'
+        f'"role":{role},"subject":{subject},"v":{CHAIN_VERSION}}}'
     )
     return sha256(text.encode()).hexdigest()
+
+
+def json_text(value: str | None) -> str:
+    """A text field as a JSON value: quoted as ``json.dumps(..., ensure_ascii=False)`` quotes it
+    (one C call), or ``null``."""
+    return "null" if value is None else _quoted(value)
 
 
 def canonical_body(

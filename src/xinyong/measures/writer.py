@@ -128,31 +128,28 @@ async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
 
     The group's futures are handed to the loop together: the first one resolved wakes the loop
     once (``call_soon_threadsafe``) and the loop then answers every caller resolved by then —
-    not one wake-up and one ``wait_for`` task per request."""
+    not one wake-up and one ``wait_for`` task per request. The timeouts are the loop's
+    ``_LoopWaker``'s too: one timer for all of them, not one scheduled and cancelled per call."""
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
-    done.add_done_callback(functools.partial(_LoopWaker.of(loop).resolved, waiter))
-    late = loop.call_later(timeout, _too_late, waiter)
-    try:
-        await waiter
-    finally:
-        late.cancel()
-
-
-def _too_late(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(
-            LogUnavailable("决定日志写入超时 / the decision log did not commit in time")
-        )
+    waker = _LoopWaker.of(loop)
+    waker.watch(waiter, timeout)
+    done.add_done_callback(functools.partial(waker.resolved, waiter))
+    await waiter
 
 
 class _LoopWaker:
-    """Hands resolved commits to one event loop in batches (one per loop, made on first use)."""
+    """Hands resolved commits to one event loop in batches (one per loop, made on first use),
+    and times out the loop's waiters that are not answered in time."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._lock = threading.Lock()
         self._ready: list[tuple[asyncio.Future[None], Committed]] = []
+        # (In the loop.) Each unanswered waiter's deadline (the loop's clock), and the one timer
+        # that expires them: set for the earliest deadline it knows of.
+        self._deadlines: dict[asyncio.Future[None], float] = {}
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> _LoopWaker:
@@ -161,6 +158,17 @@ class _LoopWaker:
             with _wakers_lock:
                 found = _wakers.setdefault(loop, cls(loop))
         return found
+
+    def watch(self, waiter: asyncio.Future[None], timeout: float) -> None:
+        """(In the loop.) ``LogUnavailable`` for ``waiter`` if it is not answered in ``timeout``
+        seconds."""
+        deadline = self.loop.time() + timeout
+        self._deadlines[waiter] = deadline
+        timer = self._timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._expire)
 
     def resolved(self, waiter: asyncio.Future[None], done: Committed) -> None:
         """(In the thread that resolved ``done``.) Queue it; wake the loop if it was idle."""
@@ -175,7 +183,9 @@ class _LoopWaker:
         """(In the loop.) Answer every waiter whose commit is resolved."""
         with self._lock:
             ready, self._ready = self._ready, []
+        deadlines = self._deadlines
         for waiter, done in ready:
+            deadlines.pop(waiter, None)
             if waiter.done():  # timed out or cancelled meanwhile
                 continue
             failure = done.exception()
@@ -184,6 +194,28 @@ class _LoopWaker:
             else:
                 waiter.set_exception(failure)
 
+    def _expire(self) -> None:
+        """(In the loop, at the earliest deadline known.) Time out the waiters past theirs;
+        forget the ones answered or cancelled; set the timer for the next deadline."""
+        self._timer = None
+        now = self.loop.time() + _TIMER_SLACK  # the loop runs a timer this early
+        deadlines = self._deadlines
+        gone = [
+            waiter for waiter, deadline in deadlines.items() if waiter.done() or deadline <= now
+        ]
+        for waiter in gone:
+            del deadlines[waiter]
+            if not waiter.done():
+                waiter.set_exception(
+                    LogUnavailable("决定日志写入超时 / the decision log did not commit in time")
+                )
+        if deadlines:
+            self._timer = self.loop.call_at(min(deadlines.values()), self._expire)
+
+
+#: Seconds: a waiter whose deadline is this close is timed out with the timer that runs early
+#: (the loop runs a timer up to its clock's resolution before it is due).
+_TIMER_SLACK = 0.001
 
 _wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWaker] = (
     weakref.WeakKeyDictionary()
