@@ -188,6 +188,24 @@ def test_a_commit_that_does_not_come_is_log_unavailable_on_the_loop() -> None:
         asyncio.run(wait_async(never, timeout=0.01))
 
 
+def test_a_short_timeout_expires_before_a_long_one_on_the_same_loop() -> None:
+    """The loop's one timer is set for the earliest deadline: a caller with a short timeout
+    gets ``LogUnavailable`` on time although a caller with a long one waits too; the long one
+    is answered when its commit comes."""
+    slow: concurrent.futures.Future[None] = concurrent.futures.Future()
+    never: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    async def run() -> None:
+        patient = asyncio.ensure_future(wait_async(slow, timeout=60))
+        with pytest.raises(LogUnavailable):
+            await asyncio.wait_for(wait_async(never, timeout=0.01), 5)
+        assert not patient.done()
+        slow.set_result(None)
+        await asyncio.wait_for(patient, 5)
+
+    asyncio.run(run())
+
+
 def test_the_sqlite_driver_path_writes_what_sqlalchemy_writes(
     engine: Engine, load: Load, monkeypatch: pytest.MonkeyPatch
 ) -> None:
