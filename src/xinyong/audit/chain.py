@@ -114,8 +114,7 @@ def hash_of_values(
 
 
 def json_text(value: str | None) -> str:
-    """A text field as a JSON value: quoted as ``json.dumps(..., ensure_ascii=False)`` quotes it
-    (one C call), or ``null``."""
+    """A text field as a JSON value: quoted (``quote_text``), or ``null``."""
     return "null" if value is None else _quoted(value)
 
 
@@ -150,4 +149,4 @@ def canonical_body(
 
 
 #: A string as ``json.dumps(..., ensure_ascii=False)`` writes it (one C call).
-_quoted = encode_basestring
+quote_text = _quoted = encode_basestring

@@ -25,7 +25,7 @@ from xinyong.audit.chain import (
     canonical_time,
     event_hash,
     hash_of_values,
-    json_text,
+    quote_text,
 )
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
@@ -320,7 +320,7 @@ def prepare_event(
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """One event's checked column values (without its place in the chain)."""
-    if not _plain_texts((actor, role, purpose, action), (subject, resource, outcome)):
+    if not _plain_texts(actor, role, purpose, action, subject, resource, outcome):
         fields = {"actor": actor, "role": role, "purpose": purpose, "action": action}
         for name, value in fields.items():
             _check_text(name, value, required=True)
@@ -376,30 +376,31 @@ def _write_chained(conn: Connection, prepared: list[dict[str, Any]]) -> list[dic
 def _chain_json(
     prepared: Sequence[Mapping[str, Any]], first: int, prev_hash: str
 ) -> tuple[str, str]:
-    """``_chain``'s rows as one JSON array (``at`` as ISO text, as ``_json_time`` writes it;
-    the columns' JSON ``json.dumps`` would write), and the last hash. Each text field is quoted
-    once, for its hash and its row (``chain.hash_of_values``): no row dicts, no encoder pass,
-    no ``default`` call per row."""
+    """``_chain``'s rows as one JSON array (``at``, aware by ``prepare_event``, as ISO text
+    as ``_json_time`` writes it: the JSON ``json.dumps`` would write), and the last hash. Each
+    text field is quoted once, for its hash and its row (``chain.hash_of_values``): no row
+    dicts, no encoder pass, no ``default`` call per row."""
+    quote = quote_text  # the required fields are text (prepare_event)
     parts = []
     seq = first
     for values in prepared:
         at: datetime = values["at"]
-        actor = json_text(values["actor"])
-        role = json_text(values["role"])
-        purpose = json_text(values["purpose"])
-        subject = json_text(values["subject"])
-        action = json_text(values["action"])
-        resource = json_text(values["resource"])
-        outcome = json_text(values["outcome"])
-        detail = json_text(values["detail"])
-        prev = json_text(prev_hash)
+        actor = quote(values["actor"])
+        role = quote(values["role"])
+        purpose = quote(values["purpose"])
+        subject = "null" if (text := values["subject"]) is None else quote(text)
+        action = quote(values["action"])
+        resource = "null" if (text := values["resource"]) is None else quote(text)
+        outcome = "null" if (text := values["outcome"]) is None else quote(text)
+        detail = "null" if (text := values["detail"]) is None else quote(text)
+        prev = quote(prev_hash)
         digest = hash_of_values(
             action=action, actor=actor, at=f'"{canonical_time(at)}"', detail=detail,
             outcome=outcome, prev=prev, purpose=purpose, resource=resource, role=role,
             subject=subject,
         )  # fmt: skip
         parts.append(
-            f'{{"id":{seq},"at":"{_json_time(at)}","actor":{actor},"role":{role},'
+            f'{{"id":{seq},"at":"{at.isoformat()}","actor":{actor},"role":{role},'
             f'"purpose":{purpose},"subject":{subject},"action":{action},'
             f'"resource":{resource},"outcome":{outcome},"detail":{detail},'
             f'"prev_hash":{prev},"hash":"{digest}"}}'
@@ -512,17 +513,28 @@ def _create_head(conn: Connection) -> None:
         )
 
 
-def _plain_texts(required: tuple[Any, ...], optional: tuple[Any, ...]) -> bool:
-    """Whether every field passes ``_check_text`` (``required``: non-blank text; ``optional``:
-    text or None), checked all at once: one join, one search for NUL and one encoding instead
-    of seven calls. False sends the fields through ``_check_text`` one by one, which says what
+def _plain_texts(
+    actor: Any, role: Any, purpose: Any, action: Any, subject: Any, resource: Any, outcome: Any
+) -> bool:
+    """Whether every field passes ``_check_text`` (the first four non-blank text, the others
+    text or None), checked at once: one join, one search for NUL and one encoding instead of
+    seven calls. False sends the fields through ``_check_text`` one by one, which says what
     is wrong."""
     try:  # TypeError: a value is not text; UnicodeEncodeError: a lone surrogate
-        texts = "".join([*required, *(value for value in optional if value is not None)])
+        texts = "".join(
+            (
+                actor, role, purpose, action,
+                "" if subject is None else subject,
+                "" if resource is None else resource,
+                "" if outcome is None else outcome,
+            )
+        )  # fmt: skip
         texts.encode("utf-8")
     except (TypeError, UnicodeEncodeError):
         return False
-    return "\x00" not in texts and all(value.strip() for value in required)
+    return "\x00" not in texts and bool(
+        actor.strip() and role.strip() and purpose.strip() and action.strip()
+    )
 
 
 def _check_text(name: str, value: object, *, required: bool) -> None:
@@ -562,15 +574,18 @@ def _text_keys_only(value: object) -> bool:
     """Whether every mapping in ``value`` (JSON-serialisable) has text keys only (looking into
     containers only: one call per dict, list or tuple, none per scalar)."""
     if isinstance(value, dict):
-        for key in value:
-            if type(key) is not str:
-                return False
+        if set(map(type, value)) - _TEXT:
+            return False
         items: Any = value.values()
     elif isinstance(value, list | tuple):
         items = value
     else:
         return True
-    return all(_text_keys_only(item) for item in items if isinstance(item, _CONTAINERS))
+    for item in items:  # noqa: SIM110 — all() of a generator costs a frame and a call per item
+        if isinstance(item, _CONTAINERS) and not _text_keys_only(item):
+            return False
+    return True
 
 
+_TEXT = {str}
 _CONTAINERS = (dict, list, tuple)

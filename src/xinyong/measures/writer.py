@@ -238,7 +238,9 @@ class DecisionWriter:
         self.max_batch = max_batch
         self.written = 0
         self.groups = 0
-        self._cv = threading.Condition()
+        self._mutex = threading.Lock()
+        self._cv = threading.Condition(self._mutex)
+        self._sleeping = False  # the thread waits for something to write
         self._pending: list[_Entry] = []
         self._writing = False  # a group is being written (by the thread or a leading caller)
         self._waiters = 0  # callers of ``commit`` waiting for the group being written
@@ -332,9 +334,9 @@ class DecisionWriter:
         if self._closed:
             raise RuntimeError("the decision writer is closed")
         self._ensure_thread()
-        with self._cv:
+        with self._mutex:  # ``_cv``'s lock, without the Python-level wrapper
             self._pending.append(entry)
-            if wake:
+            if wake and self._sleeping:  # else the thread takes it with the next group
                 self._cv.notify_all()
         return entry.done
 
@@ -406,7 +408,11 @@ class DecisionWriter:
                 while not self._pending or self._writing:
                     if self._stopping and not self._pending:
                         return
-                    self._cv.wait()
+                    self._sleeping = True
+                    try:
+                        self._cv.wait()
+                    finally:
+                        self._sleeping = False
                 group = self._take()
             self._write_group(group)
 
