@@ -206,6 +206,26 @@ def test_a_short_timeout_expires_before_a_long_one_on_the_same_loop() -> None:
     asyncio.run(run())
 
 
+def test_an_outcome_wakes_its_waiting_threads_and_runs_late_callbacks() -> None:
+    """``Committed``: threads waiting for a group's outcomes are woken by its resolution (the
+    failure raised in each), a callback added after it runs at once, a second resolution
+    changes nothing, and an outcome that does not come is ``LogUnavailable`` for ``wait``."""
+    outcomes = [writer_module.Committed() for _ in range(3)]
+    failure = LogUnavailable("down")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        waiting = [pool.submit(done.exception, 5) for done in outcomes]
+        writer_module._resolve(outcomes, failure)
+        assert [w.result(5) for w in waiting] == [failure] * 3
+    writer_module._resolve(outcomes, None)
+    seen: list[BaseException | None] = []
+    outcomes[0].add_done_callback(lambda done: seen.append(done.exception()))
+    assert seen == [failure]
+    with pytest.raises(LogUnavailable):
+        outcomes[1].result()
+    with pytest.raises(LogUnavailable):
+        wait(writer_module.Committed(), timeout=0.01)
+
+
 def test_the_sqlite_driver_path_writes_what_sqlalchemy_writes(
     engine: Engine, load: Load, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,7 +57,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -102,8 +102,87 @@ TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
 MODE_ENV = "XINYONG_DECISION_LOG"
 
-Committed = concurrent.futures.Future[None]
 _INSERT_DECISIONS = insert(decisions)
+
+
+class Committed:
+    """One submission's outcome: its group committed (``exception()`` is None) or not
+    (``LogUnavailable``). Set once by the writer, for a whole group under one lock
+    (``_resolve``), then waited for by ``wait`` (a thread) or ``wait_async`` (a loop). The part
+    of ``concurrent.futures.Future`` the writer's callers use (``done``, ``result``,
+    ``exception``, ``add_done_callback``), without a condition variable made, taken and
+    notified per caller: a thread that waits makes its own event, only when it must wait."""
+
+    __slots__ = ("_callbacks", "_done", "_error", "_event")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[Committed], object]] | None = None
+        self._event: threading.Event | None = None
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self, timeout: float | None = None) -> None:
+        """None once committed; raises the failure if not (``TimeoutError`` past ``timeout``)."""
+        self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The failure (None: committed), once resolved (``TimeoutError`` past ``timeout``)."""
+        self._wait(timeout)
+        return self._error
+
+    def add_done_callback(self, fn: Callable[[Committed], object]) -> None:
+        """``fn(self)`` once resolved: in the resolving thread, or here and now if it is."""
+        with _resolving:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = [fn]
+                else:
+                    self._callbacks.append(fn)
+                return
+        fn(self)
+
+    def _wait(self, timeout: float | None) -> None:
+        if self._done:
+            return
+        with _resolving:
+            if self._done:
+                return
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        if not event.wait(timeout):
+            raise concurrent.futures.TimeoutError
+
+
+#: Taken to resolve a group's outcomes and to add a callback or a waiting thread to one.
+_resolving = threading.Lock()
+
+
+def _resolve(outcomes: Iterable[Committed], error: BaseException | None) -> None:
+    """Resolve ``outcomes`` (each once; a resolved one keeps its outcome) with ``error`` (None:
+    committed) under one lock; then wake the threads waiting for them and run their callbacks."""
+    woken = []
+    with _resolving:
+        for done in outcomes:
+            if done._done:
+                continue
+            done._error = error
+            done._done = True
+            if done._callbacks is not None or done._event is not None:
+                woken.append(done)
+    for done in woken:
+        if done._event is not None:
+            done._event.set()
+        for callback in done._callbacks or ():
+            try:
+                callback(done)
+            except Exception:  # one caller's callback does not keep the others unanswered
+                log.exception("decision log: a commit callback failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +202,9 @@ def wait(done: Committed, timeout: float = TIMEOUT) -> None:
         ) from error
 
 
-async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
+async def wait_async(
+    done: Committed | concurrent.futures.Future[None], timeout: float = TIMEOUT
+) -> None:
     """``wait`` for an event loop: the loop keeps serving while the group commits.
 
     The group's futures are handed to the loop together: the first one resolved wakes the loop
@@ -138,6 +219,10 @@ async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
     await waiter
 
 
+#: What ``wait_async`` waits for: the writer's outcomes (or any future of None).
+_Outcome = Committed | concurrent.futures.Future[None]
+
+
 class _LoopWaker:
     """Hands resolved commits to one event loop in batches (one per loop, made on first use),
     and times out the loop's waiters that are not answered in time."""
@@ -145,7 +230,7 @@ class _LoopWaker:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._lock = threading.Lock()
-        self._ready: list[tuple[asyncio.Future[None], Committed]] = []
+        self._ready: list[tuple[asyncio.Future[None], _Outcome]] = []
         # (In the loop.) Each unanswered waiter's deadline (the loop's clock), and the one timer
         # that expires them: set for the earliest deadline it knows of.
         self._deadlines: dict[asyncio.Future[None], float] = {}
@@ -170,7 +255,7 @@ class _LoopWaker:
                 timer.cancel()
             self._timer = self.loop.call_at(deadline, self._expire)
 
-    def resolved(self, waiter: asyncio.Future[None], done: Committed) -> None:
+    def resolved(self, waiter: asyncio.Future[None], done: _Outcome) -> None:
         """(In the thread that resolved ``done``.) Queue it; wake the loop if it was idle."""
         with self._lock:
             wake = not self._ready
@@ -313,7 +398,7 @@ class DecisionWriter:
 
     def append_event(self, audit: Mapping[str, Any]) -> Committed:
         """An audit event alone (``record``'s keyword arguments), in the same groups."""
-        return self._put(_Entry(None, self._prepare(audit), concurrent.futures.Future()), wake=True)
+        return self._put(_Entry(None, self._prepare(audit), Committed()), wake=True)
 
     def _entry(
         self, decision: Decision, actor: str | None, audit: Mapping[str, Any] | None
@@ -321,7 +406,7 @@ class DecisionWriter:
         from xinyong.measures.decisions import decision_row
 
         prepared = None if audit is None else self._prepare(audit)
-        return _Entry(decision_row(decision, actor=actor), prepared, concurrent.futures.Future())
+        return _Entry(decision_row(decision, actor=actor), prepared, Committed())
 
     @staticmethod
     def _prepare(audit: Mapping[str, Any]) -> dict[str, Any]:
@@ -365,7 +450,7 @@ class DecisionWriter:
         """Wait until everything submitted before this call is committed (re-raises a failure)."""
         if self.sync or self._thread is None:
             return
-        done = self._put(_Entry(None, None, concurrent.futures.Future()), wake=True)
+        done = self._put(_Entry(None, None, Committed()), wake=True)
         try:
             done.result(timeout)
         except concurrent.futures.TimeoutError as error:
@@ -469,11 +554,7 @@ class DecisionWriter:
         else:
             self.written += len(rows)
             self.groups += 1
-        for entry in entries:
-            if error is None:
-                entry.done.set_result(None)
-            else:
-                entry.done.set_exception(error)
+        _resolve([entry.done for entry in entries], error)
 
     def _append_postgresql(self, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """One group on PostgreSQL: one statement, one round trip (``append_after``) when the
