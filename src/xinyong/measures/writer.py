@@ -5,10 +5,11 @@ A busy check endpoint must log every decision and audit every API check, and mus
 a decision whose log is not written (docs/security.md: fail closed). Committing each request in
 its own transaction makes every request queue on the one audit head (and on SQLite on the one
 write lock). So a request hands its decision (and the audit event that goes with it) to
-``DecisionWriter.submit`` and gets a future; ONE background thread per engine takes everything
-queued, sequences and hashes the audit events (``xinyong.audit.append_prepared``: one head lock
-per group, the chain exactly what one ``record`` per event would have made) and commits the
-group in one transaction, then resolves every future of the group. Submissions that arrive
+``DecisionWriter.submit`` and gets its outcome (``Committed``, a slim future); ONE background
+thread per engine takes everything queued, sequences and hashes the audit events
+(``xinyong.audit.append_prepared``: one head lock per group, the chain exactly what one
+``record`` per event would have made) and commits the group in one transaction, then resolves
+every outcome of the group under one lock. Submissions that arrive
 while a group is being written form the next group (group commit: no timer, the group is as big
 as the load makes it). On PostgreSQL a group is ONE statement and one round trip
 (``xinyong.audit.events.append_after``: head moved, events and decisions inserted, committed by
@@ -20,7 +21,7 @@ write lock every time, the rows inserted, the head moved, ``COMMIT``) — the sa
 SQLAlchemy's statements, for about half the CPU — and that connection leaves the WAL's
 checkpoints (and their fsync) to a thread of its own (``_Checkpointer``).
 
-``Checker.check`` waits for its future (``wait``; the API awaits it without blocking its event
+``Checker.check`` waits for its outcome (``wait``; the API awaits it without blocking its event
 loop: ``wait_async``); only then is the decision answered. If the group cannot be written (the
 database is down, the log table is gone, privileges revoked, …) every caller of that group gets
 ``LogUnavailable`` — the API answers 503 problem details, the CLI exits 2 — and no decision of
@@ -360,7 +361,7 @@ class DecisionWriter:
         audit: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments) from
-        the background thread; the future of its group's commit (for an event loop:
+        the background thread; the outcome of its group's commit (for an event loop:
         ``wait_async``). A bad audit event (no purpose, …) is refused here, with ``ValueError``.
         """
         return self._put(self._entry(decision, actor, audit), wake=True)
@@ -525,7 +526,7 @@ class DecisionWriter:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _commit(self, entries: list[_Entry]) -> None:
-        """Write one group in one transaction; resolve each entry's future with the outcome.
+        """Write one group in one transaction; resolve every entry's outcome with it.
 
         No retry: the callers are waiting, and an answer late by a retry's back-off is worse
         than a 503 the agency can retry itself. Nothing of a failed group is answered.
