@@ -25,7 +25,7 @@ from xinyong.audit import (
     verify,
 )
 from xinyong.audit import events as events_module
-from xinyong.audit.chain import canonical_body, canonical_time, event_hash
+from xinyong.audit.chain import canonical_body, canonical_json, canonical_time, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
 
@@ -493,6 +493,38 @@ def test_the_one_statement_rows_are_the_chained_rows(
     expected = json.dumps(rows, default=events_module._json_time, ensure_ascii=False)
     assert json.loads(text) == json.loads(expected)
     assert last == rows[-1]["hash"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values)
+def test_canonical_json_is_json_dumps_with_its_options(value: Any) -> None:
+    """``canonical_json`` calls the C encoder itself: the text ``json.dumps`` gives with the
+    canonical options, and the same refusals (infinity; NaN is excluded by the strategy)."""
+    options: dict[str, Any] = {
+        "sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "allow_nan": False,
+    }  # fmt: skip
+    try:
+        expected = json.dumps(value, **options)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+def test_canonical_json_refuses_what_json_dumps_refuses() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    for bad in (float("nan"), {"x": float("inf")}, cyclic, {"x": object()}):
+        with pytest.raises((ValueError, TypeError)):
+            canonical_json(bad)
 
 
 def test_a_fixed_event_hashes_to_its_fixed_digest() -> None:

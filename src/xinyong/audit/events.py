@@ -555,10 +555,12 @@ def _check_text(name: str, value: object, *, required: bool) -> None:
 def _detail_text(detail: Mapping[str, Any] | None) -> str | None:
     if detail is None:
         return None
-    if not isinstance(detail, Mapping):
-        raise ValueError("detail must be a mapping (a JSON object)")
+    if type(detail) is not dict:
+        if not isinstance(detail, Mapping):
+            raise ValueError("detail must be a mapping (a JSON object)")
+        detail = dict(detail)
     try:
-        text = canonical_json(dict(detail))
+        text = canonical_json(detail)
         text.encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError) as error:
         raise ValueError(f"detail is not plain JSON: {error}") from error

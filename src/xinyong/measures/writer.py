@@ -411,7 +411,9 @@ class DecisionWriter:
 
     @staticmethod
     def _prepare(audit: Mapping[str, Any]) -> dict[str, Any]:
-        return prepare_event(**{"at": datetime.now(UTC), **audit})
+        if "at" in audit:
+            return prepare_event(**audit)
+        return prepare_event(**audit, at=datetime.now(UTC))
 
     def _put(self, entry: _Entry, *, wake: bool) -> Committed:
         if self.sync:
