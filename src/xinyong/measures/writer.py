@@ -112,15 +112,16 @@ class Committed:
     (``_resolve``), then waited for by ``wait`` (a thread) or ``wait_async`` (a loop). The part
     of ``concurrent.futures.Future`` the writer's callers use (``done``, ``result``,
     ``exception``, ``add_done_callback``), without a condition variable made, taken and
-    notified per caller: a thread that waits makes its own event, only when it must wait."""
+    notified per caller: a thread that must wait blocks on a lock of its own, which the
+    resolution releases."""
 
-    __slots__ = ("_callbacks", "_done", "_error", "_event")
+    __slots__ = ("_callbacks", "_done", "_error", "_gates")
 
     def __init__(self) -> None:
         self._done = False
         self._error: BaseException | None = None
         self._callbacks: list[Callable[[Committed], object]] | None = None
-        self._event: threading.Event | None = None
+        self._gates: list[threading.Lock] | None = None  # one held lock per waiting thread
 
     def done(self) -> bool:
         return self._done
@@ -150,13 +151,16 @@ class Committed:
     def _wait(self, timeout: float | None) -> None:
         if self._done:
             return
+        gate = threading.Lock()
+        gate.acquire()
         with _resolving:
             if self._done:
                 return
-            if self._event is None:
-                self._event = threading.Event()
-            event = self._event
-        if not event.wait(timeout):
+            if self._gates is None:
+                self._gates = [gate]
+            else:
+                self._gates.append(gate)
+        if not gate.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
             raise concurrent.futures.TimeoutError
 
 
@@ -174,11 +178,11 @@ def _resolve(outcomes: Iterable[Committed], error: BaseException | None) -> None
                 continue
             done._error = error
             done._done = True
-            if done._callbacks is not None or done._event is not None:
+            if done._callbacks is not None or done._gates is not None:
                 woken.append(done)
     for done in woken:
-        if done._event is not None:
-            done._event.set()
+        for gate in done._gates or ():
+            gate.release()
         for callback in done._callbacks or ():
             try:
                 callback(done)
