@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import subprocess
 import sys
 import threading
@@ -23,7 +24,8 @@ from xinyong.audit import (
     record,
     verify,
 )
-from xinyong.audit.chain import canonical_body, canonical_time, event_hash
+from xinyong.audit import events as events_module
+from xinyong.audit.chain import canonical_body, canonical_json, canonical_time, event_hash
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.errors import Conflict
 
@@ -459,6 +461,70 @@ def test_the_fast_form_is_canonical_json(
     }  # fmt: skip
     expected = hashlib.sha256(canonical_body(**fields).encode("utf-8")).hexdigest()
     assert event_hash(**fields) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    actor=_texts,
+    purpose=_texts,
+    subject=st.none() | _texts,
+    resource=st.none() | _texts,
+    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
+    micro=st.integers(0, 10**12),
+)
+def test_the_one_statement_rows_are_the_chained_rows(
+    actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
+    micro: int,
+) -> None:  # fmt: skip
+    """``append_after``'s JSON rows, written field by field with each text quoted once for its
+    hash and its row, are the rows ``_chain`` makes as ``json.dumps`` writes them, hashes
+    included."""
+    at = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(microseconds=micro)
+    prepared = [
+        {
+            "at": at + timedelta(seconds=n), "actor": actor, "role": "agency\n",
+            "purpose": purpose, "subject": subject, "action": "check:x", "resource": resource,
+            "outcome": None if n else "deny", "detail": detail,
+        }
+        for n in range(3)
+    ]  # fmt: skip
+    text, last = events_module._chain_json(prepared, 7, "0" * 64)
+    rows = events_module._chain(prepared, 7, "0" * 64)
+    expected = json.dumps(rows, default=events_module._json_time, ensure_ascii=False)
+    assert json.loads(text) == json.loads(expected)
+    assert last == rows[-1]["hash"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values)
+def test_canonical_json_is_json_dumps_with_its_options(value: Any) -> None:
+    """``canonical_json`` calls the C encoder itself: the text ``json.dumps`` gives with the
+    canonical options, and the same refusals (infinity; NaN is excluded by the strategy)."""
+    options: dict[str, Any] = {
+        "sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "allow_nan": False,
+    }  # fmt: skip
+    try:
+        expected = json.dumps(value, **options)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+def test_canonical_json_refuses_what_json_dumps_refuses() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    for bad in (float("nan"), {"x": float("inf")}, cyclic, {"x": object()}):
+        with pytest.raises((ValueError, TypeError)):
+            canonical_json(bad)
 
 
 def test_a_fixed_event_hashes_to_its_fixed_digest() -> None:

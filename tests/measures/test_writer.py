@@ -188,6 +188,44 @@ def test_a_commit_that_does_not_come_is_log_unavailable_on_the_loop() -> None:
         asyncio.run(wait_async(never, timeout=0.01))
 
 
+def test_a_short_timeout_expires_before_a_long_one_on_the_same_loop() -> None:
+    """The loop's one timer is set for the earliest deadline: a caller with a short timeout
+    gets ``LogUnavailable`` on time although a caller with a long one waits too; the long one
+    is answered when its commit comes."""
+    slow: concurrent.futures.Future[None] = concurrent.futures.Future()
+    never: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    async def run() -> None:
+        patient = asyncio.ensure_future(wait_async(slow, timeout=60))
+        with pytest.raises(LogUnavailable):
+            await asyncio.wait_for(wait_async(never, timeout=0.01), 5)
+        assert not patient.done()
+        slow.set_result(None)
+        await asyncio.wait_for(patient, 5)
+
+    asyncio.run(run())
+
+
+def test_an_outcome_wakes_its_waiting_threads_and_runs_late_callbacks() -> None:
+    """``Committed``: threads waiting for a group's outcomes are woken by its resolution (the
+    failure raised in each), a callback added after it runs at once, a second resolution
+    changes nothing, and an outcome that does not come is ``LogUnavailable`` for ``wait``."""
+    outcomes = [writer_module.Committed() for _ in range(3)]
+    failure = LogUnavailable("down")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        waiting = [pool.submit(done.exception, 5) for done in outcomes]
+        writer_module._resolve(outcomes, failure)
+        assert [w.result(5) for w in waiting] == [failure] * 3
+    writer_module._resolve(outcomes, None)
+    seen: list[BaseException | None] = []
+    outcomes[0].add_done_callback(lambda done: seen.append(done.exception()))
+    assert seen == [failure]
+    with pytest.raises(LogUnavailable):
+        outcomes[1].result()
+    with pytest.raises(LogUnavailable):
+        wait(writer_module.Committed(), timeout=0.01)
+
+
 def test_the_sqlite_driver_path_writes_what_sqlalchemy_writes(
     engine: Engine, load: Load, monkeypatch: pytest.MonkeyPatch
 ) -> None:

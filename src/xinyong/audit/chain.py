@@ -29,9 +29,21 @@ CHAIN_VERSION = 1
 
 
 def canonical_json(value: Any) -> str:
-    """The one JSON text for ``value``: sorted keys, no spaces, UTF-8, no NaN or infinity."""
-    return _CANONICAL.encode(value)
+    """The one JSON text for ``value``: sorted keys, no spaces, UTF-8, no NaN or infinity.
 
+    ``_CANONICAL.encode``, with the C encoder it makes per call made here directly: the same
+    arguments (a new circular-reference memo each call), without ``encode``'s and
+    ``iterencode``'s Python frames and closures."""
+    if _make_encoder is None or isinstance(value, str):
+        return _CANONICAL.encode(value)
+    encoder = _make_encoder(
+        {}, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, False
+    )
+    return "".join(encoder(value, 0))
+
+
+#: The C encoder's constructor (None without the accelerator: ``encode`` then, as ``json`` does).
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 #: ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
 #: allow_nan=False)``, its encoder made once (``dumps`` makes one per call with these options).
@@ -75,16 +87,47 @@ def event_hash(
     and fixed digests in ``test_a_fixed_event_hashes_to_its_fixed_digest``). The required
     fields (``actor``, ``role``, ``purpose``, ``action``, ``prev_hash``) are text.
     """
+    return hash_of_values(
+        action=_quoted(action),
+        actor=_quoted(actor),
+        at=f'"{canonical_time(at)}"',
+        detail=json_text(detail),
+        outcome=json_text(outcome),
+        prev=_quoted(prev_hash),
+        purpose=_quoted(purpose),
+        resource=json_text(resource),
+        role=_quoted(role),
+        subject=json_text(subject),
+    )
+
+
+def hash_of_values(
+    *,
+    action: str,
+    actor: str,
+    at: str,
+    detail: str,
+    outcome: str,
+    prev: str,
+    purpose: str,
+    resource: str,
+    role: str,
+    subject: str,
+) -> str:
+    """``event_hash`` of fields already written as JSON values (``json_text``; ``at`` the
+    quoted ``canonical_time``): for a caller that writes the same values into JSON rows as well
+    (``xinyong.audit.events.append_after``), each field quoted once for both."""
     text = (
-        f'{{"action":{_quoted(action)},"actor":{_quoted(actor)},"at":"{canonical_time(at)}",'
-        f'"detail":{"null" if detail is None else _quoted(detail)},'
-        f'"outcome":{"null" if outcome is None else _quoted(outcome)},'
-        f'"prev":{_quoted(prev_hash)},"purpose":{_quoted(purpose)},'
-        f'"resource":{"null" if resource is None else _quoted(resource)},'
-        f'"role":{_quoted(role)},"subject":{"null" if subject is None else _quoted(subject)},'
-        f'"v":{CHAIN_VERSION}}}'
+        f'{{"action":{action},"actor":{actor},"at":{at},"detail":{detail},'
+        f'"outcome":{outcome},"prev":{prev},"purpose":{purpose},"resource":{resource},'
+        f'"role":{role},"subject":{subject},"v":{CHAIN_VERSION}}}'
     )
     return sha256(text.encode()).hexdigest()
+
+
+def json_text(value: str | None) -> str:
+    """A text field as a JSON value: quoted (``quote_text``), or ``null``."""
+    return "null" if value is None else _quoted(value)
 
 
 def canonical_body(
@@ -118,4 +161,4 @@ def canonical_body(
 
 
 #: A string as ``json.dumps(..., ensure_ascii=False)`` writes it (one C call).
-_quoted = encode_basestring
+quote_text = _quoted = encode_basestring

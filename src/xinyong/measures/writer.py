@@ -5,10 +5,11 @@ A busy check endpoint must log every decision and audit every API check, and mus
 a decision whose log is not written (docs/security.md: fail closed). Committing each request in
 its own transaction makes every request queue on the one audit head (and on SQLite on the one
 write lock). So a request hands its decision (and the audit event that goes with it) to
-``DecisionWriter.submit`` and gets a future; ONE background thread per engine takes everything
-queued, sequences and hashes the audit events (``xinyong.audit.append_prepared``: one head lock
-per group, the chain exactly what one ``record`` per event would have made) and commits the
-group in one transaction, then resolves every future of the group. Submissions that arrive
+``DecisionWriter.submit`` and gets its outcome (``Committed``, a slim future); ONE background
+thread per engine takes everything queued, sequences and hashes the audit events
+(``xinyong.audit.append_prepared``: one head lock per group, the chain exactly what one
+``record`` per event would have made) and commits the group in one transaction, then resolves
+every outcome of the group under one lock. Submissions that arrive
 while a group is being written form the next group (group commit: no timer, the group is as big
 as the load makes it). On PostgreSQL a group is ONE statement and one round trip
 (``xinyong.audit.events.append_after``: head moved, events and decisions inserted, committed by
@@ -20,7 +21,7 @@ write lock every time, the rows inserted, the head moved, ``COMMIT``) — the sa
 SQLAlchemy's statements, for about half the CPU — and that connection leaves the WAL's
 checkpoints (and their fsync) to a thread of its own (``_Checkpointer``).
 
-``Checker.check`` waits for its future (``wait``; the API awaits it without blocking its event
+``Checker.check`` waits for its outcome (``wait``; the API awaits it without blocking its event
 loop: ``wait_async``); only then is the decision answered. If the group cannot be written (the
 database is down, the log table is gone, privileges revoked, …) every caller of that group gets
 ``LogUnavailable`` — the API answers 503 problem details, the CLI exits 2 — and no decision of
@@ -57,7 +58,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,91 @@ TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
 MODE_ENV = "XINYONG_DECISION_LOG"
 
-Committed = concurrent.futures.Future[None]
 _INSERT_DECISIONS = insert(decisions)
+
+
+class Committed:
+    """One submission's outcome: its group committed (``exception()`` is None) or not
+    (``LogUnavailable``). Set once by the writer, for a whole group under one lock
+    (``_resolve``), then waited for by ``wait`` (a thread) or ``wait_async`` (a loop). The part
+    of ``concurrent.futures.Future`` the writer's callers use (``done``, ``result``,
+    ``exception``, ``add_done_callback``), without a condition variable made, taken and
+    notified per caller: a thread that must wait blocks on a lock of its own, which the
+    resolution releases."""
+
+    __slots__ = ("_callbacks", "_done", "_error", "_gates")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[Committed], object]] | None = None
+        self._gates: list[threading.Lock] | None = None  # one held lock per waiting thread
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self, timeout: float | None = None) -> None:
+        """None once committed; raises the failure if not (``TimeoutError`` past ``timeout``)."""
+        self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The failure (None: committed), once resolved (``TimeoutError`` past ``timeout``)."""
+        self._wait(timeout)
+        return self._error
+
+    def add_done_callback(self, fn: Callable[[Committed], object]) -> None:
+        """``fn(self)`` once resolved: in the resolving thread, or here and now if it is."""
+        with _resolving:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = [fn]
+                else:
+                    self._callbacks.append(fn)
+                return
+        fn(self)
+
+    def _wait(self, timeout: float | None) -> None:
+        if self._done:
+            return
+        gate = threading.Lock()
+        gate.acquire()
+        with _resolving:
+            if self._done:
+                return
+            if self._gates is None:
+                self._gates = [gate]
+            else:
+                self._gates.append(gate)
+        if not gate.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            raise concurrent.futures.TimeoutError
+
+
+#: Taken to resolve a group's outcomes and to add a callback or a waiting thread to one.
+_resolving = threading.Lock()
+
+
+def _resolve(outcomes: Iterable[Committed], error: BaseException | None) -> None:
+    """Resolve ``outcomes`` (each once; a resolved one keeps its outcome) with ``error`` (None:
+    committed) under one lock; then wake the threads waiting for them and run their callbacks."""
+    woken = []
+    with _resolving:
+        for done in outcomes:
+            if done._done:
+                continue
+            done._error = error
+            done._done = True
+            if done._callbacks is not None or done._gates is not None:
+                woken.append(done)
+    for done in woken:
+        for gate in done._gates or ():
+            gate.release()
+        for callback in done._callbacks or ():
+            try:
+                callback(done)
+            except Exception:  # one caller's callback does not keep the others unanswered
+                log.exception("decision log: a commit callback failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,36 +207,39 @@ def wait(done: Committed, timeout: float = TIMEOUT) -> None:
         ) from error
 
 
-async def wait_async(done: Committed, timeout: float = TIMEOUT) -> None:
+async def wait_async(
+    done: Committed | concurrent.futures.Future[None], timeout: float = TIMEOUT
+) -> None:
     """``wait`` for an event loop: the loop keeps serving while the group commits.
 
     The group's futures are handed to the loop together: the first one resolved wakes the loop
     once (``call_soon_threadsafe``) and the loop then answers every caller resolved by then —
-    not one wake-up and one ``wait_for`` task per request."""
+    not one wake-up and one ``wait_for`` task per request. The timeouts are the loop's
+    ``_LoopWaker``'s too: one timer for all of them, not one scheduled and cancelled per call."""
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
-    done.add_done_callback(functools.partial(_LoopWaker.of(loop).resolved, waiter))
-    late = loop.call_later(timeout, _too_late, waiter)
-    try:
-        await waiter
-    finally:
-        late.cancel()
+    waker = _LoopWaker.of(loop)
+    waker.watch(waiter, timeout)
+    done.add_done_callback(functools.partial(waker.resolved, waiter))
+    await waiter
 
 
-def _too_late(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(
-            LogUnavailable("决定日志写入超时 / the decision log did not commit in time")
-        )
+#: What ``wait_async`` waits for: the writer's outcomes (or any future of None).
+_Outcome = Committed | concurrent.futures.Future[None]
 
 
 class _LoopWaker:
-    """Hands resolved commits to one event loop in batches (one per loop, made on first use)."""
+    """Hands resolved commits to one event loop in batches (one per loop, made on first use),
+    and times out the loop's waiters that are not answered in time."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._lock = threading.Lock()
-        self._ready: list[tuple[asyncio.Future[None], Committed]] = []
+        self._ready: list[tuple[asyncio.Future[None], _Outcome]] = []
+        # (In the loop.) Each unanswered waiter's deadline (the loop's clock), and the one timer
+        # that expires them: set for the earliest deadline it knows of.
+        self._deadlines: dict[asyncio.Future[None], float] = {}
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> _LoopWaker:
@@ -162,7 +249,18 @@ class _LoopWaker:
                 found = _wakers.setdefault(loop, cls(loop))
         return found
 
-    def resolved(self, waiter: asyncio.Future[None], done: Committed) -> None:
+    def watch(self, waiter: asyncio.Future[None], timeout: float) -> None:
+        """(In the loop.) ``LogUnavailable`` for ``waiter`` if it is not answered in ``timeout``
+        seconds."""
+        deadline = self.loop.time() + timeout
+        self._deadlines[waiter] = deadline
+        timer = self._timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._expire)
+
+    def resolved(self, waiter: asyncio.Future[None], done: _Outcome) -> None:
         """(In the thread that resolved ``done``.) Queue it; wake the loop if it was idle."""
         with self._lock:
             wake = not self._ready
@@ -175,7 +273,9 @@ class _LoopWaker:
         """(In the loop.) Answer every waiter whose commit is resolved."""
         with self._lock:
             ready, self._ready = self._ready, []
+        deadlines = self._deadlines
         for waiter, done in ready:
+            deadlines.pop(waiter, None)
             if waiter.done():  # timed out or cancelled meanwhile
                 continue
             failure = done.exception()
@@ -184,6 +284,28 @@ class _LoopWaker:
             else:
                 waiter.set_exception(failure)
 
+    def _expire(self) -> None:
+        """(In the loop, at the earliest deadline known.) Time out the waiters past theirs;
+        forget the ones answered or cancelled; set the timer for the next deadline."""
+        self._timer = None
+        now = self.loop.time() + _TIMER_SLACK  # the loop runs a timer this early
+        deadlines = self._deadlines
+        gone = [
+            waiter for waiter, deadline in deadlines.items() if waiter.done() or deadline <= now
+        ]
+        for waiter in gone:
+            del deadlines[waiter]
+            if not waiter.done():
+                waiter.set_exception(
+                    LogUnavailable("决定日志写入超时 / the decision log did not commit in time")
+                )
+        if deadlines:
+            self._timer = self.loop.call_at(min(deadlines.values()), self._expire)
+
+
+#: Seconds: a waiter whose deadline is this close is timed out with the timer that runs early
+#: (the loop runs a timer up to its clock's resolution before it is due).
+_TIMER_SLACK = 0.001
 
 _wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWaker] = (
     weakref.WeakKeyDictionary()
@@ -206,7 +328,9 @@ class DecisionWriter:
         self.max_batch = max_batch
         self.written = 0
         self.groups = 0
-        self._cv = threading.Condition()
+        self._mutex = threading.Lock()
+        self._cv = threading.Condition(self._mutex)
+        self._sleeping = False  # the thread waits for something to write
         self._pending: list[_Entry] = []
         self._writing = False  # a group is being written (by the thread or a leading caller)
         self._waiters = 0  # callers of ``commit`` waiting for the group being written
@@ -241,7 +365,7 @@ class DecisionWriter:
         audit: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Log ``decision`` (and ``audit``: ``xinyong.audit.record``'s keyword arguments) from
-        the background thread; the future of its group's commit (for an event loop:
+        the background thread; the outcome of its group's commit (for an event loop:
         ``wait_async``). A bad audit event (no purpose, …) is refused here, with ``ValueError``.
         """
         return self._put(self._entry(decision, actor, audit), wake=True)
@@ -279,7 +403,7 @@ class DecisionWriter:
 
     def append_event(self, audit: Mapping[str, Any]) -> Committed:
         """An audit event alone (``record``'s keyword arguments), in the same groups."""
-        return self._put(_Entry(None, self._prepare(audit), concurrent.futures.Future()), wake=True)
+        return self._put(_Entry(None, self._prepare(audit), Committed()), wake=True)
 
     def _entry(
         self, decision: Decision, actor: str | None, audit: Mapping[str, Any] | None
@@ -287,11 +411,13 @@ class DecisionWriter:
         from xinyong.measures.decisions import decision_row
 
         prepared = None if audit is None else self._prepare(audit)
-        return _Entry(decision_row(decision, actor=actor), prepared, concurrent.futures.Future())
+        return _Entry(decision_row(decision, actor=actor), prepared, Committed())
 
     @staticmethod
     def _prepare(audit: Mapping[str, Any]) -> dict[str, Any]:
-        return prepare_event(**{"at": datetime.now(UTC), **audit})
+        if "at" in audit:
+            return prepare_event(**audit)
+        return prepare_event(**audit, at=datetime.now(UTC))
 
     def _put(self, entry: _Entry, *, wake: bool) -> Committed:
         if self.sync:
@@ -300,9 +426,9 @@ class DecisionWriter:
         if self._closed:
             raise RuntimeError("the decision writer is closed")
         self._ensure_thread()
-        with self._cv:
+        with self._mutex:  # ``_cv``'s lock, without the Python-level wrapper
             self._pending.append(entry)
-            if wake:
+            if wake and self._sleeping:  # else the thread takes it with the next group
                 self._cv.notify_all()
         return entry.done
 
@@ -331,7 +457,7 @@ class DecisionWriter:
         """Wait until everything submitted before this call is committed (re-raises a failure)."""
         if self.sync or self._thread is None:
             return
-        done = self._put(_Entry(None, None, concurrent.futures.Future()), wake=True)
+        done = self._put(_Entry(None, None, Committed()), wake=True)
         try:
             done.result(timeout)
         except concurrent.futures.TimeoutError as error:
@@ -374,7 +500,11 @@ class DecisionWriter:
                 while not self._pending or self._writing:
                     if self._stopping and not self._pending:
                         return
-                    self._cv.wait()
+                    self._sleeping = True
+                    try:
+                        self._cv.wait()
+                    finally:
+                        self._sleeping = False
                 group = self._take()
             self._write_group(group)
 
@@ -402,7 +532,7 @@ class DecisionWriter:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _commit(self, entries: list[_Entry]) -> None:
-        """Write one group in one transaction; resolve each entry's future with the outcome.
+        """Write one group in one transaction; resolve every entry's outcome with it.
 
         No retry: the callers are waiting, and an answer late by a retry's back-off is worse
         than a 503 the agency can retry itself. Nothing of a failed group is answered.
@@ -431,11 +561,7 @@ class DecisionWriter:
         else:
             self.written += len(rows)
             self.groups += 1
-        for entry in entries:
-            if error is None:
-                entry.done.set_result(None)
-            else:
-                entry.done.set_exception(error)
+        _resolve([entry.done for entry in entries], error)
 
     def _append_postgresql(self, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """One group on PostgreSQL: one statement, one round trip (``append_after``) when the
