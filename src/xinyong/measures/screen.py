@@ -42,12 +42,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, or_, select
 
 from xinyong.audit import record_many
 from xinyong.catalog.model import Catalog
-from xinyong.codes import normalise, orgcode, regions, ric, uscc
+from xinyong.codes import bulk, normalise, orgcode, ric, uscc
 from xinyong.errors import UnusableInput, first_line
 from xinyong.measures.decisions import (
     PRECEDENCE,
@@ -413,11 +416,10 @@ def screen(
 ) -> ScreenResult:
     """Check every code in a column of ``path`` (CSV or Parquet) and write ``out``.
 
-    DuckDB works within ``memory_limit`` and spills the rest (the sort that restores input
-    order) to a temporary directory beside ``out``, so memory stays bounded for any file size.
-    ``audit``: one event per subject matched (the module's doc), committed before ``out`` is
-    written; if they cannot be written, ``out`` is not (``UnusableInput`` for a database
-    error).
+    The file is read in batches of :data:`BATCH_ROWS` codes, so memory stays bounded for any
+    file size (DuckDB works within ``memory_limit``). ``audit``: one event per subject matched
+    (the module's doc), committed before ``out`` is written; if they cannot be written, ``out``
+    is not (``UnusableInput`` for a database error).
     """
     started = time.perf_counter()
     require_action(catalog, action)
@@ -425,48 +427,135 @@ def screen(
     day = at or date.today()
     index = restriction_table(engine, action, day, known_at_from(known_at), catalog)
     written = out.parent / f".{out.name}.partial"
-    con = duckdb.connect()
+    con, files = duckdb.connect(), duckdb.connect()
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
+        for each in (con, files):
+            if threads:
+                each.execute(f"SET threads = {int(threads)}")
+            each.execute(f"SET memory_limit = '{memory_limit}'")
         spill = str(out.parent / f".{out.name}.tmp").replace("'", "''")
-        con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{spill}'")
-        con.execute("SET preserve_insertion_order = false")  # the ORDER BY restores it
-        reader, col = _source(path, column, con)
+        reader, col = _source(path, column, files)
         con.register("xy_index", index)
-        con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
-        con.execute(f"CREATE TEMP TABLE xy_decided AS {COMBINE_SQL}")
+        decided = _Decided(con.sql(COMBINE_SQL).to_arrow_table())
         quoted = '"' + col.replace('"', '""') + '"'
-        source = f"SELECT row_number() OVER () AS n, CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
+        codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
+        if audit is not None:
+            matched = decided.matched(files.sql(codes).to_arrow_reader(BATCH_ROWS))
+            record_reads(engine, matched, action, day, path.name, audit)
+        total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
+        rows = decided.rows(files.sql(codes).to_arrow_reader(BATCH_ROWS))
+        con.register("xy_rows", rows)
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
         code = "code" if fmt == "PARQUET" else f"{neutralise_sql('code')} AS code"
-        query = f"SELECT {code}, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
         target = str(written).replace("'", "''")
-        _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
-        counts = dict(
-            con.execute(
-                f"SELECT outcome, count(*) FROM read_{'parquet' if 'PARQUET' in fmt else 'csv'}"
-                f"('{target}') GROUP BY outcome"
-            ).fetchall()
-        )
-        if audit is not None:
-            matched = con.execute(matched_sql(source)).fetchall()
-            record_reads(engine, matched, action, day, path.name, audit)
+        query = f"SELECT {code}, outcome, until, measures FROM xy_rows"
+        _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress, decided, total)
         written.replace(out)
     except duckdb.Error as error:
         raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
     finally:
         con.close()
+        files.close()
         written.unlink(missing_ok=True)
-    total = sum(counts.values())
+    counts = {k: v for k, v in decided.counts.items() if v}
     return ScreenResult(
-        rows=total,
+        rows=sum(counts.values()),
         invalid=counts.get("invalid", 0),
-        outcomes={str(k): int(v) for k, v in counts.items()},
+        outcomes=counts,
         out=str(out),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+#: Codes checked at a time: each batch read from the file is checked, decided and handed to
+#: DuckDB to write before the next is read.
+BATCH_ROWS = 1 << 18
+_OUTCOMES = ("deny", "review", "prefer", "permit", "invalid")
+
+
+class _Decided:
+    """The combined index (:data:`COMBINE_SQL`: ``code, outcome, until, measures``) and the
+    decisions of batches of codes against it, as :data:`_QUERY` makes them in SQL: a valid
+    code's own row, else the row of the organisation code inside a valid USCC, else
+    ``permit``; an invalid code is ``invalid`` with its reason as ``measures``. Counts the
+    outcomes and the rows as it goes."""
+
+    def __init__(self, decided: pa.Table) -> None:
+        self.code = decided["code"].combine_chunks()
+        size = len(self.code)
+        self.size = size
+        outcomes = [*decided["outcome"].to_pylist(), "permit", "invalid"]
+        # Per row of the table, then "permit" and "invalid": its place in ``_OUTCOMES``.
+        self.outcome_of = np.array([_OUTCOMES.index(o) for o in outcomes], dtype=np.intp)
+        self.outcomes = pa.array(outcomes, pa.string())
+        self.until = pa.concat_arrays(
+            [decided["until"].combine_chunks().cast(pa.date32()), pa.nulls(1, pa.date32())]
+        )
+        reasons = ["" if r is None else r for r in bulk.CODE_REASONS]
+        measures = decided["measures"].combine_chunks().cast(pa.string()).fill_null("")
+        self.measures = pa.concat_arrays([measures, pa.array(reasons, pa.string())])
+        self.counts = dict.fromkeys(_OUTCOMES, 0)
+        self.done = 0
+
+    def _lookup(self, values: pa.Array) -> npt.NDArray[np.intp]:
+        """The row of each of ``values`` in the table, ``size`` for none."""
+        found = pc.index_in(values, value_set=self.code).fill_null(self.size)
+        return np.asarray(found.to_numpy(), dtype=np.intp)
+
+    def _candidates(self, verdicts: bulk.Verdicts) -> tuple[npt.NDArray[np.bool_], pa.Array]:
+        """Which codes are valid USCCs, and the organisation code inside each."""
+        firm = (verdicts.reason == bulk.VALID) & (verdicts.kind == bulk.USCC)
+        inner = pc.utf8_slice_codeunits(verdicts.value.filter(pa.array(firm)), 8, 17)
+        return firm, inner
+
+    def decide(self, raw: pa.Array) -> pa.RecordBatch:
+        """``code, outcome, until, measures`` for one batch of codes as given."""
+        verdicts = bulk.verdicts(raw)
+        invalid = verdicts.reason != bulk.VALID
+        row = self._lookup(verdicts.value)
+        row[invalid] = self.size
+        firm, inner = self._candidates(verdicts)
+        if firm.any():
+            theirs = row[firm]
+            inside = self._lookup(inner)
+            row[firm] = np.where(theirs < self.size, theirs, inside)
+        outcome = np.where(invalid, self.size + 1, row)
+        for k, n in enumerate(np.bincount(self.outcome_of[outcome], minlength=len(_OUTCOMES))):
+            self.counts[_OUTCOMES[k]] += int(n)
+        measures = np.where(invalid, self.size + verdicts.reason.astype(np.intp), row)
+        self.done += len(raw)
+        return pa.record_batch(
+            {
+                "code": raw,
+                "outcome": self.outcomes.take(pa.array(outcome)),
+                "until": self.until.take(pa.array(row)),
+                "measures": self.measures.take(pa.array(measures)),
+            }
+        )
+
+    def rows(self, codes: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """:meth:`decide` over every batch of ``codes`` (one column, ``raw``), lazily."""
+        schema = pa.schema(
+            [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
+             ("measures", pa.string())]
+        )  # fmt: skip
+        batches = (self.decide(b.column(0)) for b in codes)
+        return pa.RecordBatchReader.from_batches(schema, batches)
+
+    def matched(self, codes: pa.RecordBatchReader) -> list[tuple[str, str]]:
+        """What :func:`matched_sql` gives for ``codes``: each valid code and each organisation
+        code inside a valid USCC, once, with its own outcome (``permit`` when none holds)."""
+        found: list[pa.Array] = []
+        for batch in codes:
+            verdicts = bulk.verdicts(batch.column(0))
+            found.append(verdicts.value.filter(pa.array(verdicts.reason == bulk.VALID)))
+            found.append(self._candidates(verdicts)[1])
+        if not found:
+            return []
+        unique = pc.unique(pa.chunked_array(found, pa.string()))
+        outcomes = self.outcomes.take(pa.array(self._lookup(unique)))
+        return list(zip(unique.to_pylist(), outcomes.to_pylist(), strict=True))
 
 
 #: The valid codes of a screened column, each with its outcome (``permit`` when no measure
@@ -543,7 +632,15 @@ def _audit(
     )
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> None:
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    progress: Progress | None,
+    decided: _Decided,
+    total: int,
+) -> None:
+    """Run ``sql``; with ``progress``, report every 0.2 s the share of the ``total`` codes
+    ``decided`` has decided."""
     if progress is None:
         con.execute(sql)
         return
@@ -559,12 +656,8 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
     thread.start()
     while thread.is_alive():
         thread.join(0.2)
-        try:
-            done = con.query_progress()
-        except duckdb.Error:
-            done = -1
-        if done >= 0:
-            progress(min(done, 100.0))
+        if total:
+            progress(min(100.0 * decided.done / total, 100.0))
     if failure:
         raise failure[0]
     progress(100.0)
