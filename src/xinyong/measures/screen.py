@@ -7,19 +7,27 @@ the reason: ``length``, ``charset``, ``checksum``, ``region``, ``birth_date``, �
 code is never silently permitted or denied.
 
 How it scales: the index rows for the action that hold on ``at`` (as known on ``known_at``) are
-read out of the store once, combined per code by the same rule as a single check (deny > review >
-prefer; latest ``until``), and handed to DuckDB as an Arrow table; DuckDB streams the file, checks
-the codes and joins. No DuckDB extension is loaded (no network at run time).
+read out of the store once and combined per code by the same rule as a single check (deny >
+review > prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`). DuckDB reads the file in
+Arrow batches of :data:`BATCH_ROWS` codes; each batch's codes are checked by numpy
+(``xinyong.codes.bulk.verdicts``: the verdicts of ``xinyong.codes.identifiers.reason_of``,
+parity-tested against it and against the SQL checks) and decided against the combined index by
+Arrow lookups (:class:`Decided`: a valid code's own row, else the row of the organisation code
+inside a valid USCC, else ``permit``), one batch ahead in a second thread, and DuckDB writes
+the rows as they come: input order is kept without a sort, the outcomes are counted on the
+way, memory stays bounded by the batch. No DuckDB extension is loaded (no network at run
+time).
 
-Checking codes happens in DuckDB SQL for every kind, never row by row in Python: the same
-compaction as ``xinyong.codes.normalise`` (separators removed, full-width and lower case folded,
-one ``translate``), the same choice of scheme as ``xinyong.codes.detect_kind``, then the checks
-in ``xinyong.codes``' order — USCC (characters, authority and category, region, organisation
-code mod 11, check character mod 31 with weights 3^i), organisation code (mod 11 with weights
-3, 7, 9, 10, 5, 8, 4, 2), citizen number (characters, region by a join against the shipped
-region table, birth date, ISO 7064 mod 11-2; the 15-digit form is widened to 18). A test holds
-the SQL to ``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
-Input order is kept by the row number each input row gets as it is read.
+The same checks and decisions exist as SQL (:func:`codes_sql`, :func:`decisions_sql`,
+:func:`matched_sql`): the batch layer (``xinyong.batch``) runs that text on DuckDB and on
+Spark. In SQL: the same compaction as ``xinyong.codes.normalise`` (separators removed,
+full-width and lower case folded, one ``translate``), the same choice of scheme as
+``xinyong.codes.detect_kind``, then the checks in ``xinyong.codes``' order — USCC (characters,
+authority and category, region, organisation code mod 11, check character mod 31 with weights
+3^i), organisation code (mod 11 with weights 3, 7, 9, 10, 5, 8, 4, 2), citizen number
+(characters, region by a join against the shipped region table, birth date, ISO 7064 mod 11-2;
+the 15-digit form is widened to 18). Tests hold both to
+``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
 
 **Audit.** A screen reads the file of every known subject whose code is in the column. With
 ``audit`` (``actor``, ``role`` and ``purpose``, as ``xinyong.audit.record`` takes them), it
@@ -36,7 +44,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -437,12 +446,9 @@ def screen(
         con.execute(f"SET temp_directory = '{spill}'")
         reader, col = _source(path, column, files)
         con.register("xy_index", index)
-        decided = _Decided(con.sql(COMBINE_SQL).to_arrow_table())
+        decided = Decided(con.sql(COMBINE_SQL).to_arrow_table())
         quoted = '"' + col.replace('"', '""') + '"'
         codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
-        if audit is not None:
-            matched = decided.matched(files.sql(codes).to_arrow_reader(BATCH_ROWS))
-            record_reads(engine, matched, action, day, path.name, audit)
         total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
         rows = decided.rows(files.sql(codes).to_arrow_reader(BATCH_ROWS))
         con.register("xy_rows", rows)
@@ -451,6 +457,9 @@ def screen(
         target = str(written).replace("'", "''")
         query = f"SELECT {code}, outcome, until, measures FROM xy_rows"
         _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress, decided, total)
+        if audit is not None:
+            matched = decided.matched(files.sql(codes).to_arrow_reader(BATCH_ROWS))
+            record_reads(engine, matched, action, day, path.name, audit)
         written.replace(out)
     except duckdb.Error as error:
         raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
@@ -474,7 +483,7 @@ BATCH_ROWS = 1 << 18
 _OUTCOMES = ("deny", "review", "prefer", "permit", "invalid")
 
 
-class _Decided:
+class Decided:
     """The combined index (:data:`COMBINE_SQL`: ``code, outcome, until, measures``) and the
     decisions of batches of codes against it, as :data:`_QUERY` makes them in SQL: a valid
     code's own row, else the row of the organisation code inside a valid USCC, else
@@ -540,8 +549,20 @@ class _Decided:
             [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
              ("measures", pa.string())]
         )  # fmt: skip
-        batches = (self.decide(b.column(0)) for b in codes)
-        return pa.RecordBatchReader.from_batches(schema, batches)
+        return pa.RecordBatchReader.from_batches(schema, self._ahead(codes))
+
+    def _ahead(self, codes: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        """:meth:`decide` over ``codes``, one batch ahead in a second thread: numpy and Arrow
+        let go of the GIL, so the next batch is checked while DuckDB writes this one."""
+        with ThreadPoolExecutor(1, thread_name_prefix="xinyong-screen") as pool:
+            pending: Future[pa.RecordBatch] | None = None
+            for batch in codes:
+                following = pool.submit(self.decide, batch.column(0))
+                if pending is not None:
+                    yield pending.result()
+                pending = following
+            if pending is not None:
+                yield pending.result()
 
     def matched(self, codes: pa.RecordBatchReader) -> list[tuple[str, str]]:
         """What :func:`matched_sql` gives for ``codes``: each valid code and each organisation
@@ -636,7 +657,7 @@ def _run(
     con: duckdb.DuckDBPyConnection,
     sql: str,
     progress: Progress | None,
-    decided: _Decided,
+    decided: Decided,
     total: int,
 ) -> None:
     """Run ``sql``; with ``progress``, report every 0.2 s the share of the ``total`` codes
