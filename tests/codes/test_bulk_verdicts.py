@@ -89,6 +89,13 @@ def _calendar() -> list[str]:
     return codes
 
 
+def _number(code: str) -> int:
+    """``Verdicts.number`` as its doc says: 17 digits and a digit or X as one integer."""
+    if len(code) == 18 and code[:17].isdigit() and code[17] in "0123456789X":
+        return int(code[:17]) * 11 + "0123456789X".index(code[17])
+    return -1
+
+
 _CON = duckdb.connect()
 _CON.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
 
@@ -108,6 +115,9 @@ def _assert_agree(codes: list[str | None]) -> set[str | None]:
         if problem is None:
             expected = ric.to_18(compacted) if kind == "ric" and len(compacted) == 15 else compacted
             assert (bulk.KINDS[found.kind[i]], values[i]) == (kind, expected) == (row[2], row[4])
+            assert found.number[i] == _number(expected), code
+        else:
+            assert found.number[i] == -1, code
     return reasons
 
 

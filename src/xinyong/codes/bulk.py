@@ -129,6 +129,10 @@ class Verdicts:
     value: pa.StringArray
     kind: npt.NDArray[np.uint8]
     reason: npt.NDArray[np.uint8]
+    #: A valid code of 17 digits and a digit or ``X`` (a citizen number, or a USCC of digits)
+    #: as one integer, ``int(first 17) · 11`` plus the last (``X`` is 10): one to one, below
+    #: 2^63, a key to find it by without hashing text; -1 for any other code.
+    number: npt.NDArray[np.int64]
 
 
 def _buffers(array: pa.StringArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
@@ -278,9 +282,12 @@ def _eight_digits(
     return np.asarray(digits), numbers[0], numbers[1]
 
 
-def _ric18(grid: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """``ric.reason_ascii`` of each row of an ``(n, 18)`` grid, and the number its characters
-    1–8 make (for :func:`codes._shape`'s province and century).
+def _ric18(
+    grid: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``ric.reason_ascii`` of each row of an ``(n, 18)`` grid, the number its characters
+    1–8 make (for :func:`codes._shape`'s province and century) and the row's ``Verdicts.number``
+    (meaningful where the reason is not ``charset``).
 
     The weights 7, 9, 10, … 2 of characters 1–17 are ``2^(18−i)`` mod 11, so their sum is,
     mod 11, ``2 · (2^9 · b1 + 2 · b2 + d17)`` with ``b1``, ``b2`` characters 1–8 and 9–16 read
@@ -296,7 +303,8 @@ def _ric18(grid: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.NDAr
     out[~_born((first % 100) * 1_000_000 + second // 100)] = BIRTH_DATE
     out[region[np.clip(first // 100, 0, 999_999)] == 0] = REGION
     out[~(ok1 & ok2) | (last < 0) | (last > 9) | (check < 0)] = CHARSET
-    return out, np.asarray(first, dtype=np.int64)
+    number = ((first * 100_000_000 + second) * 10 + last) * 11 + check
+    return out, np.asarray(first, dtype=np.int64), np.asarray(number, dtype=np.int64)
 
 
 def _ric15(grid: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -309,16 +317,17 @@ def _ric15(grid: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return out
 
 
-def _widened(grid: npt.NDArray[np.uint8]) -> pa.StringArray:
-    """``ric.to_18`` of each row of an ``(n, 15)`` grid of a valid number: ``19`` after the
-    region, and the check character."""
+def _widened(grid: npt.NDArray[np.uint8]) -> tuple[pa.StringArray, npt.NDArray[np.int64]]:
+    """``ric.to_18`` of each row of an ``(n, 15)`` grid of a valid number (``19`` after the
+    region, and the check character), and its ``Verdicts.number``."""
     nineteen = np.full((len(grid), 2), list(b"19"), dtype=np.uint8)
     first17 = np.concatenate([grid[:, :6], nineteen, grid[:, 6:]], axis=1)
     check = np.frombuffer(ric._CHECK.encode(), dtype=np.uint8)
     total = (first17.astype(np.int64) - ord("0")) @ _RIC_WEIGHTS
     full = np.ascontiguousarray(np.concatenate([first17, check[total % 11][:, None]], axis=1))
     offsets = pa.py_buffer(np.arange(0, 18 * len(grid) + 1, 18, dtype=np.int32).tobytes())
-    return pa.Array.from_buffers(pa.string(), len(grid), [None, offsets, pa.py_buffer(full)])
+    text = pa.Array.from_buffers(pa.string(), len(grid), [None, offsets, pa.py_buffer(full)])
+    return text, _ric18(full)[2]
 
 
 _BODY_VALUE = np.full(256, _OUTSIDE, dtype=np.int64)
@@ -376,14 +385,16 @@ def verdicts(raw: pa.Array) -> Verdicts:
     kind[rows] = RIC
     reason[rows] = _ric15(grid)
     valid = reason[rows] == VALID
+    number = np.full(len(raw), -1, dtype=np.int64)
     if valid.any():
         mask = np.zeros(len(raw), dtype=bool)
         mask[rows[valid]] = True
-        value = pc.replace_with_mask(value, pa.array(mask), _widened(grid[valid]))
+        widened, number[rows[valid]] = _widened(grid[valid])
+        value = pc.replace_with_mask(value, pa.array(mask), widened)
 
     rows = np.flatnonzero((length == 18) & ~foreign)
     grid = _grid(data, starts, rows, 18)
-    as_ric, first = _ric18(grid)
+    as_ric, first, numbers = _ric18(grid)
     d18 = as_ric != CHARSET  # 17 digits and a digit or X
     lead = grid[:, 0].astype(np.intp)
     century = first % 100
@@ -398,4 +409,5 @@ def verdicts(raw: pa.Array) -> Verdicts:
     swap = (first != VALID) & (other == VALID)
     kind[rows] = np.where(read_ric != swap, RIC, USCC)
     reason[rows] = np.where(swap, VALID, first)
-    return Verdicts(value, kind, reason)
+    number[rows[d18 & (reason[rows] == VALID)]] = numbers[d18 & (reason[rows] == VALID)]
+    return Verdicts(value, kind, reason, number)

@@ -477,6 +477,38 @@ def screen(
     )
 
 
+class _Numbers:
+    """The rows of a table found by a 64-bit key, for a whole batch of keys at once: a hash
+    table in numpy arrays (buckets by multiplicative hashing, about four per key; each bucket's
+    keys side by side, in the order of a sort), probed one bucket place at a time."""
+
+    def __init__(self, keys: npt.NDArray[np.int64], rows: npt.NDArray[np.intp]) -> None:
+        bits = max(4, (4 * len(keys)).bit_length())
+        self.shift = np.uint64(64 - bits)
+        bucket = self._bucket(keys)
+        order = np.argsort(bucket, kind="stable")
+        self.keys, self.rows = keys[order], rows[order]
+        self.start = np.searchsorted(bucket[order], np.arange((1 << bits) + 1))
+
+    def _bucket(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+        mixed = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return np.asarray(mixed >> self.shift, dtype=np.intp)
+
+    def find(self, keys: npt.NDArray[np.int64], missing: int) -> npt.NDArray[np.intp]:
+        """The row of each key (the keys in the table are distinct), ``missing`` for none."""
+        out = np.full(len(keys), missing, dtype=np.intp)
+        bucket = self._bucket(keys)
+        at, end = self.start[bucket], self.start[bucket + 1]
+        todo = np.flatnonzero(at < end)
+        while len(todo):
+            place = at[todo]
+            hit = self.keys[place] == keys[todo]
+            out[todo[hit]] = self.rows[place[hit]]
+            at[todo] += 1
+            todo = todo[~hit & (at[todo] < end[todo])]
+        return out
+
+
 #: Codes checked at a time: each batch read from the file is checked, decided and handed to
 #: DuckDB to write before the next is read.
 BATCH_ROWS = 1 << 18
@@ -506,11 +538,29 @@ class Decided:
         self.measures = pa.concat_arrays([measures, pa.array(reasons, pa.string())])
         self.counts = dict.fromkeys(_OUTCOMES, 0)
         self.done = 0
+        # The codes of 17 digits and a digit or X (citizen numbers, mostly) are found by their
+        # number (``bulk.Verdicts.number``), the rest by their text.
+        own = bulk.verdicts(self.code)
+        plain = pc.equal(own.value, self.code).fill_null(False).to_numpy(zero_copy_only=False)
+        numbered = (own.number >= 0) & plain
+        self.numbers = _Numbers(own.number[numbered], np.flatnonzero(numbered))
+        self.text_rows = np.append(np.flatnonzero(~numbered), size)
+        self.texts = self.code.filter(pa.array(~numbered))
 
     def _lookup(self, values: pa.Array) -> npt.NDArray[np.intp]:
-        """The row of each of ``values`` in the table, ``size`` for none."""
-        found = pc.index_in(values, value_set=self.code).fill_null(self.size)
-        return np.asarray(found.to_numpy(), dtype=np.intp)
+        """The row of each of ``values`` (not numbered) in the table, ``size`` for none."""
+        found = pc.index_in(values, value_set=self.texts).fill_null(len(self.texts))
+        return np.asarray(self.text_rows[found.to_numpy()], dtype=np.intp)
+
+    def _rows_of(self, verdicts: bulk.Verdicts) -> npt.NDArray[np.intp]:
+        """The row of each valid code in the table; ``size`` for none and for invalid codes."""
+        row = np.full(len(verdicts.reason), self.size, dtype=np.intp)
+        numbered = verdicts.number >= 0  # valid codes only
+        row[numbered] = self.numbers.find(verdicts.number[numbered], self.size)
+        texts = (verdicts.reason == bulk.VALID) & ~numbered
+        if texts.any():
+            row[texts] = self._lookup(verdicts.value.filter(pa.array(texts)))
+        return row
 
     def _candidates(self, verdicts: bulk.Verdicts) -> tuple[npt.NDArray[np.bool_], pa.Array]:
         """Which codes are valid USCCs, and the organisation code inside each."""
@@ -522,8 +572,7 @@ class Decided:
         """``code, outcome, until, measures`` for one batch of codes as given."""
         verdicts = bulk.verdicts(raw)
         invalid = verdicts.reason != bulk.VALID
-        row = self._lookup(verdicts.value)
-        row[invalid] = self.size
+        row = self._rows_of(verdicts)
         firm, inner = self._candidates(verdicts)
         if firm.any():
             theirs = row[firm]
@@ -575,7 +624,8 @@ class Decided:
         if not found:
             return []
         unique = pc.unique(pa.chunked_array(found, pa.string()))
-        outcomes = self.outcomes.take(pa.array(self._lookup(unique)))
+        row = pc.index_in(unique, value_set=self.code).fill_null(self.size)
+        outcomes = self.outcomes.take(row)
         return list(zip(unique.to_pylist(), outcomes.to_pylist(), strict=True))
 
 
