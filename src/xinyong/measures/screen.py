@@ -7,19 +7,27 @@ the reason: ``length``, ``charset``, ``checksum``, ``region``, ``birth_date``, �
 code is never silently permitted or denied.
 
 How it scales: the index rows for the action that hold on ``at`` (as known on ``known_at``) are
-read out of the store once, combined per code by the same rule as a single check (deny > review >
-prefer; latest ``until``), and handed to DuckDB as an Arrow table; DuckDB streams the file, checks
-the codes and joins. No DuckDB extension is loaded (no network at run time).
+read out of the store once and combined per code by the same rule as a single check (deny >
+review > prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`). DuckDB reads the file in
+Arrow batches of :data:`BATCH_ROWS` codes; each batch's codes are checked by numpy
+(``xinyong.codes.bulk.verdicts``: the verdicts of ``xinyong.codes.identifiers.reason_of``,
+parity-tested against it and against the SQL checks) and decided against the combined index by
+Arrow lookups (:class:`Decided`: a valid code's own row, else the row of the organisation code
+inside a valid USCC, else ``permit``), one batch ahead in a second thread, and DuckDB writes
+the rows as they come: input order is kept without a sort, the outcomes are counted on the
+way, memory stays bounded by the batch. No DuckDB extension is loaded (no network at run
+time).
 
-Checking codes happens in DuckDB SQL for every kind, never row by row in Python: the same
-compaction as ``xinyong.codes.normalise`` (separators removed, full-width and lower case folded,
-one ``translate``), the same choice of scheme as ``xinyong.codes.detect_kind``, then the checks
-in ``xinyong.codes``' order — USCC (characters, authority and category, region, organisation
-code mod 11, check character mod 31 with weights 3^i), organisation code (mod 11 with weights
-3, 7, 9, 10, 5, 8, 4, 2), citizen number (characters, region by a join against the shipped
-region table, birth date, ISO 7064 mod 11-2; the 15-digit form is widened to 18). A test holds
-the SQL to ``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
-Input order is kept by the row number each input row gets as it is read.
+The same checks and decisions exist as SQL (:func:`codes_sql`, :func:`decisions_sql`,
+:func:`matched_sql`): the batch layer (``xinyong.batch``) runs that text on DuckDB and on
+Spark. In SQL: the same compaction as ``xinyong.codes.normalise`` (separators removed,
+full-width and lower case folded, one ``translate``), the same choice of scheme as
+``xinyong.codes.detect_kind``, then the checks in ``xinyong.codes``' order — USCC (characters,
+authority and category, region, organisation code mod 11, check character mod 31 with weights
+3^i), organisation code (mod 11 with weights 3, 7, 9, 10, 5, 8, 4, 2), citizen number
+(characters, region by a join against the shipped region table, birth date, ISO 7064 mod 11-2;
+the 15-digit form is widened to 18). Tests hold both to
+``xinyong.codes.identifiers.reason_of`` on thousands of valid and corrupted codes.
 
 **Audit.** A screen reads the file of every known subject whose code is in the column. With
 ``audit`` (``actor``, ``role`` and ``purpose``, as ``xinyong.audit.record`` takes them), it
@@ -36,18 +44,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, or_, select
 
 from xinyong.audit import record_many
 from xinyong.catalog.model import Catalog
-from xinyong.codes import normalise, orgcode, regions, ric, uscc
+from xinyong.codes import bulk, normalise, orgcode, ric, uscc
 from xinyong.errors import UnusableInput, first_line
 from xinyong.measures.decisions import (
     PRECEDENCE,
@@ -413,11 +425,10 @@ def screen(
 ) -> ScreenResult:
     """Check every code in a column of ``path`` (CSV or Parquet) and write ``out``.
 
-    DuckDB works within ``memory_limit`` and spills the rest (the sort that restores input
-    order) to a temporary directory beside ``out``, so memory stays bounded for any file size.
-    ``audit``: one event per subject matched (the module's doc), committed before ``out`` is
-    written; if they cannot be written, ``out`` is not (``UnusableInput`` for a database
-    error).
+    The file is read in batches of :data:`BATCH_ROWS` codes, so memory stays bounded for any
+    file size (DuckDB works within ``memory_limit``). ``audit``: one event per subject matched
+    (the module's doc), committed before ``out`` is written; if they cannot be written, ``out``
+    is not (``UnusableInput`` for a database error).
     """
     started = time.perf_counter()
     require_action(catalog, action)
@@ -425,48 +436,197 @@ def screen(
     day = at or date.today()
     index = restriction_table(engine, action, day, known_at_from(known_at), catalog)
     written = out.parent / f".{out.name}.partial"
-    con = duckdb.connect()
+    con, files = duckdb.connect(), duckdb.connect()
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
+        for each in (con, files):
+            if threads:
+                each.execute(f"SET threads = {int(threads)}")
+            each.execute(f"SET memory_limit = '{memory_limit}'")
         spill = str(out.parent / f".{out.name}.tmp").replace("'", "''")
-        con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{spill}'")
-        con.execute("SET preserve_insertion_order = false")  # the ORDER BY restores it
-        reader, col = _source(path, column, con)
+        reader, col = _source(path, column, files)
         con.register("xy_index", index)
-        con.register("xy_regions", pa.table({"code": sorted(regions.valid_codes())}))
-        con.execute(f"CREATE TEMP TABLE xy_decided AS {COMBINE_SQL}")
+        decided = Decided(con.sql(COMBINE_SQL).to_arrow_table())
         quoted = '"' + col.replace('"', '""') + '"'
-        source = f"SELECT row_number() OVER () AS n, CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
+        codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
+        total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
+        rows = decided.rows(files.sql(codes).to_arrow_reader(BATCH_ROWS))
+        con.register("xy_rows", rows)
         fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
         code = "code" if fmt == "PARQUET" else f"{neutralise_sql('code')} AS code"
-        query = f"SELECT {code}, outcome, until, measures FROM ({decisions_sql(source)}) ORDER BY n"
         target = str(written).replace("'", "''")
-        _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress)
-        counts = dict(
-            con.execute(
-                f"SELECT outcome, count(*) FROM read_{'parquet' if 'PARQUET' in fmt else 'csv'}"
-                f"('{target}') GROUP BY outcome"
-            ).fetchall()
-        )
+        query = f"SELECT {code}, outcome, until, measures FROM xy_rows"
+        _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress, decided, total)
         if audit is not None:
-            matched = con.execute(matched_sql(source)).fetchall()
+            matched = decided.matched(files.sql(codes).to_arrow_reader(BATCH_ROWS))
             record_reads(engine, matched, action, day, path.name, audit)
         written.replace(out)
     except duckdb.Error as error:
         raise UnusableInput(f"无法筛查 / cannot screen {path.name}: {first_line(error)}") from error
     finally:
         con.close()
+        files.close()
         written.unlink(missing_ok=True)
-    total = sum(counts.values())
+    counts = {k: v for k, v in decided.counts.items() if v}
     return ScreenResult(
-        rows=total,
+        rows=sum(counts.values()),
         invalid=counts.get("invalid", 0),
-        outcomes={str(k): int(v) for k, v in counts.items()},
+        outcomes=counts,
         out=str(out),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+class _Numbers:
+    """The rows of a table found by a 64-bit key, for a whole batch of keys at once: a hash
+    table in numpy arrays (buckets by multiplicative hashing, about four per key; each bucket's
+    keys side by side, in the order of a sort), probed one bucket place at a time."""
+
+    def __init__(self, keys: npt.NDArray[np.int64], rows: npt.NDArray[np.intp]) -> None:
+        bits = max(4, (4 * len(keys)).bit_length())
+        self.shift = np.uint64(64 - bits)
+        bucket = self._bucket(keys)
+        order = np.argsort(bucket, kind="stable")
+        self.keys, self.rows = keys[order], rows[order]
+        self.start = np.searchsorted(bucket[order], np.arange((1 << bits) + 1))
+
+    def _bucket(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+        mixed = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return np.asarray(mixed >> self.shift, dtype=np.intp)
+
+    def find(self, keys: npt.NDArray[np.int64], missing: int) -> npt.NDArray[np.intp]:
+        """The row of each key (the keys in the table are distinct), ``missing`` for none."""
+        out = np.full(len(keys), missing, dtype=np.intp)
+        bucket = self._bucket(keys)
+        at, end = self.start[bucket], self.start[bucket + 1]
+        todo = np.flatnonzero(at < end)
+        while len(todo):
+            place = at[todo]
+            hit = self.keys[place] == keys[todo]
+            out[todo[hit]] = self.rows[place[hit]]
+            at[todo] += 1
+            todo = todo[~hit & (at[todo] < end[todo])]
+        return out
+
+
+#: Codes checked at a time: each batch read from the file is checked, decided and handed to
+#: DuckDB to write before the next is read.
+BATCH_ROWS = 1 << 18
+_OUTCOMES = ("deny", "review", "prefer", "permit", "invalid")
+
+
+class Decided:
+    """The combined index (:data:`COMBINE_SQL`: ``code, outcome, until, measures``) and the
+    decisions of batches of codes against it, as :data:`_QUERY` makes them in SQL: a valid
+    code's own row, else the row of the organisation code inside a valid USCC, else
+    ``permit``; an invalid code is ``invalid`` with its reason as ``measures``. Counts the
+    outcomes and the rows as it goes."""
+
+    def __init__(self, decided: pa.Table) -> None:
+        self.code = decided["code"].combine_chunks()
+        size = len(self.code)
+        self.size = size
+        outcomes = [*decided["outcome"].to_pylist(), "permit", "invalid"]
+        # Per row of the table, then "permit" and "invalid": its place in ``_OUTCOMES``.
+        self.outcome_of = np.array([_OUTCOMES.index(o) for o in outcomes], dtype=np.intp)
+        self.outcomes = pa.array(outcomes, pa.string())
+        self.until = pa.concat_arrays(
+            [decided["until"].combine_chunks().cast(pa.date32()), pa.nulls(1, pa.date32())]
+        )
+        reasons = ["" if r is None else r for r in bulk.CODE_REASONS]
+        measures = decided["measures"].combine_chunks().cast(pa.string()).fill_null("")
+        self.measures = pa.concat_arrays([measures, pa.array(reasons, pa.string())])
+        self.counts = dict.fromkeys(_OUTCOMES, 0)
+        self.done = 0
+        # The codes of 17 digits and a digit or X (citizen numbers, mostly) are found by their
+        # number (``bulk.Verdicts.number``), the rest by their text.
+        own = bulk.verdicts(self.code)
+        plain = pc.equal(own.value, self.code).fill_null(False).to_numpy(zero_copy_only=False)
+        numbered = (own.number >= 0) & plain
+        self.numbers = _Numbers(own.number[numbered], np.flatnonzero(numbered))
+        self.text_rows = np.append(np.flatnonzero(~numbered), size)
+        self.texts = self.code.filter(pa.array(~numbered))
+
+    def _lookup(self, values: pa.Array) -> npt.NDArray[np.intp]:
+        """The row of each of ``values`` (not numbered) in the table, ``size`` for none."""
+        found = pc.index_in(values, value_set=self.texts).fill_null(len(self.texts))
+        return np.asarray(self.text_rows[found.to_numpy()], dtype=np.intp)
+
+    def _rows_of(self, verdicts: bulk.Verdicts) -> npt.NDArray[np.intp]:
+        """The row of each valid code in the table; ``size`` for none and for invalid codes."""
+        row = np.full(len(verdicts.reason), self.size, dtype=np.intp)
+        numbered = verdicts.number >= 0  # valid codes only
+        row[numbered] = self.numbers.find(verdicts.number[numbered], self.size)
+        texts = (verdicts.reason == bulk.VALID) & ~numbered
+        if texts.any():
+            row[texts] = self._lookup(verdicts.value.filter(pa.array(texts)))
+        return row
+
+    def _candidates(self, verdicts: bulk.Verdicts) -> tuple[npt.NDArray[np.bool_], pa.Array]:
+        """Which codes are valid USCCs, and the organisation code inside each."""
+        firm = (verdicts.reason == bulk.VALID) & (verdicts.kind == bulk.USCC)
+        inner = pc.utf8_slice_codeunits(verdicts.value.filter(pa.array(firm)), 8, 17)
+        return firm, inner
+
+    def decide(self, raw: pa.Array) -> pa.RecordBatch:
+        """``code, outcome, until, measures`` for one batch of codes as given."""
+        verdicts = bulk.verdicts(raw)
+        invalid = verdicts.reason != bulk.VALID
+        row = self._rows_of(verdicts)
+        firm, inner = self._candidates(verdicts)
+        if firm.any():
+            theirs = row[firm]
+            inside = self._lookup(inner)
+            row[firm] = np.where(theirs < self.size, theirs, inside)
+        outcome = np.where(invalid, self.size + 1, row)
+        for k, n in enumerate(np.bincount(self.outcome_of[outcome], minlength=len(_OUTCOMES))):
+            self.counts[_OUTCOMES[k]] += int(n)
+        measures = np.where(invalid, self.size + verdicts.reason.astype(np.intp), row)
+        self.done += len(raw)
+        return pa.record_batch(
+            {
+                "code": raw,
+                "outcome": self.outcomes.take(pa.array(outcome)),
+                "until": self.until.take(pa.array(row)),
+                "measures": self.measures.take(pa.array(measures)),
+            }
+        )
+
+    def rows(self, codes: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """:meth:`decide` over every batch of ``codes`` (one column, ``raw``), lazily."""
+        schema = pa.schema(
+            [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
+             ("measures", pa.string())]
+        )  # fmt: skip
+        return pa.RecordBatchReader.from_batches(schema, self._ahead(codes))
+
+    def _ahead(self, codes: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        """:meth:`decide` over ``codes``, one batch ahead in a second thread: numpy and Arrow
+        let go of the GIL, so the next batch is checked while DuckDB writes this one."""
+        with ThreadPoolExecutor(1, thread_name_prefix="xinyong-screen") as pool:
+            pending: Future[pa.RecordBatch] | None = None
+            for batch in codes:
+                following = pool.submit(self.decide, batch.column(0))
+                if pending is not None:
+                    yield pending.result()
+                pending = following
+            if pending is not None:
+                yield pending.result()
+
+    def matched(self, codes: pa.RecordBatchReader) -> list[tuple[str, str]]:
+        """What :func:`matched_sql` gives for ``codes``: each valid code and each organisation
+        code inside a valid USCC, once, with its own outcome (``permit`` when none holds)."""
+        found: list[pa.Array] = []
+        for batch in codes:
+            verdicts = bulk.verdicts(batch.column(0))
+            found.append(verdicts.value.filter(pa.array(verdicts.reason == bulk.VALID)))
+            found.append(self._candidates(verdicts)[1])
+        if not found:
+            return []
+        unique = pc.unique(pa.chunked_array(found, pa.string()))
+        row = pc.index_in(unique, value_set=self.code).fill_null(self.size)
+        outcomes = self.outcomes.take(row)
+        return list(zip(unique.to_pylist(), outcomes.to_pylist(), strict=True))
 
 
 #: The valid codes of a screened column, each with its outcome (``permit`` when no measure
@@ -543,7 +703,15 @@ def _audit(
     )
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> None:
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    progress: Progress | None,
+    decided: Decided,
+    total: int,
+) -> None:
+    """Run ``sql``; with ``progress``, report every 0.2 s the share of the ``total`` codes
+    ``decided`` has decided."""
     if progress is None:
         con.execute(sql)
         return
@@ -559,12 +727,8 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
     thread.start()
     while thread.is_alive():
         thread.join(0.2)
-        try:
-            done = con.query_progress()
-        except duckdb.Error:
-            done = -1
-        if done >= 0:
-            progress(min(done, 100.0))
+        if total:
+            progress(min(100.0 * decided.done / total, 100.0))
     if failure:
         raise failure[0]
     progress(100.0)
