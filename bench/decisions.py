@@ -373,10 +373,14 @@ async def _load(port: int, key: str, codes: list[str], seconds: float, conc: int
 
 def bench_app() -> object:
     """The app as ``uvicorn --factory`` builds it in each worker (no address limit: one client;
-    its key is created with its own rate limit of 10**9)."""
+    its key is created with its own rate limit of 10**9), its start-up heap frozen as
+    ``xinyong.api.server`` freezes it."""
     from xinyong.api.app import create_app
+    from xinyong.api.server import freeze_startup_heap
 
-    return create_app(rate_limit=10**9)
+    app = create_app(rate_limit=10**9)
+    freeze_startup_heap()
+    return app
 
 
 _WRK_SCRIPT = """

@@ -4,10 +4,11 @@
 ``Decision`` as ``decisions.check`` (same reasons, same combination), but does no per-call work
 that can be done once:
 
-- the two lookups (identifier → subject; subject, day → the index's facts with their record
-  types and linking codes) are fixed SQL text run on the driver's cursor, on a connection each
-  thread keeps (no pool checkout, no SQL compilation per call); each fact is expanded to the
-  measures of the action from the catalog (``decisions.expand``);
+- the lookup (identifier → subject and, joined to it, the index's facts of the day with their
+  record types and linking codes: one statement, one round trip) is fixed SQL text run on the
+  driver's cursor, on a connection each thread keeps (no pool checkout, no SQL compilation per
+  call); each fact is expanded to the measures of the action from the catalog
+  (``decisions.expand``);
 - the catalog's part of each reason (measure, list, legal basis, way out) is built once per
   measure, list and record type;
 - the decision and its audit event go to the engine's ``DecisionWriter``, which commits them
@@ -15,7 +16,7 @@ that can be done once:
   committed, and raises ``LogUnavailable`` (no answer) if it could not be (fail closed); the
   calling thread writes the group itself when no other is being written (no thread hop).
   ``decide`` + ``log`` + ``writer.wait_async`` is the same for an event loop (the API on
-  SQLite, where the lookups run inline).
+  SQLite, where the lookup runs inline).
 
 Reads see every committed change: SQLite's connections run each SELECT outside a transaction
 (WAL: readers never wait for the writer), PostgreSQL's run in autocommit. The connections are
@@ -53,18 +54,20 @@ from xinyong.measures.writer import Committed, DecisionWriter, writer_for
 from xinyong.metrics import count_check
 from xinyong.store.engine import database_errors
 
-_SUBJECT_SQL = "SELECT subject_id FROM subject_identifiers WHERE scheme = ? AND value = ?"
-
-_ROWS_SQL = """
-SELECT r.list_id, r.subject_kind, r.entry_id, r.record_id, r.relation_record_id,
+#: The subject and its index rows in one statement (one round trip, one transaction on
+#: PostgreSQL): no row if no subject is stored under the identifier, one row with no list
+#: (``list_id`` is never NULL in ``restrictions``) if it has no index row holding then.
+_LOOKUP_SQL = """
+SELECT i.subject_id, r.list_id, r.subject_kind, r.entry_id, r.record_id, r.relation_record_id,
        r.valid_from, r.valid_to, r.via_subject_id, r.role, rec.record_type, v.primary_code
-FROM restrictions r
-LEFT JOIN records rec ON rec.id = r.record_id AND rec.record_key = r.record_key
-LEFT JOIN subjects v ON v.id = r.via_subject_id
-WHERE r.subject_id = ?
+FROM subject_identifiers i
+LEFT JOIN restrictions r ON r.subject_id = i.subject_id
   AND (r.valid_from IS NULL OR r.valid_from <= ?)
   AND (r.valid_to IS NULL OR r.valid_to >= ?)
   AND {known}
+LEFT JOIN records rec ON rec.id = r.record_id AND rec.record_key = r.record_key
+LEFT JOIN subjects v ON v.id = r.via_subject_id
+WHERE i.scheme = ? AND i.value = ?
 ORDER BY r.id
 """
 _CURRENT = "r.superseded_at IS NULL"
@@ -98,9 +101,8 @@ class Checker:
         self._sqlite = engine.dialect.name == "sqlite"
         self._liftable = liftable_lists(catalog)
         mark = "?" if self._sqlite else "%s"
-        self._subject_sql = _SUBJECT_SQL.replace("?", mark)
-        self._rows_sql = {
-            known: _ROWS_SQL.format(known=known).replace("?", mark)
+        self._lookup_sql = {
+            known: _LOOKUP_SQL.format(known=known).replace("?", mark)
             for known in (_CURRENT, _AS_KNOWN)
         }
         self._lifting_fields = lifting_fields(catalog)
@@ -208,30 +210,30 @@ class Checker:
         self, ident: Identifier, action: str, day: date, known: datetime | None
     ) -> tuple[int | None, list[IndexRow]]:
         cursor = self._cursor()
-        sid = None
-        for pair in ident.lookup_keys:
-            cursor.execute(self._subject_sql, pair)
-            found = cursor.fetchone()
-            if found is not None:
-                sid = int(found[0])
-                break
-        if sid is None:
-            return None, []
         day_param, known_param = self._params(day, known)
-        params: tuple[Any, ...] = (sid, day_param, day_param)
+        params: tuple[Any, ...]
         if known is None:
-            cursor.execute(self._rows_sql[_CURRENT], params)
+            sql, params = self._lookup_sql[_CURRENT], (day_param, day_param)
         else:
-            cursor.execute(self._rows_sql[_AS_KNOWN], (*params, known_param, known_param))
-        fetched = cursor.fetchall()
+            sql = self._lookup_sql[_AS_KNOWN]
+            params = (day_param, day_param, known_param, known_param)
+        fetched = []
+        for pair in ident.lookup_keys:
+            cursor.execute(sql, (*params, *pair))
+            fetched = cursor.fetchall()
+            if fetched:
+                break
         if not fetched:
+            return None, []
+        sid = int(fetched[0][0])
+        if fetched[0][1] is None:  # no index row holding then
             return sid, []
         if self._sqlite:
             facts = [
-                Fact._make((*row[:5], _day(row[5]), _day(row[6]), *row[7:])) for row in fetched
+                Fact._make((*row[1:6], _day(row[6]), _day(row[7]), *row[8:])) for row in fetched
             ]
         else:
-            facts = [Fact._make(row) for row in fetched]
+            facts = [Fact._make(row[1:]) for row in fetched]
         return sid, expand(self.catalog, action, facts)
 
     def _cursor(self) -> Any:

@@ -1,17 +1,20 @@
 """``GET /api/v1/check``: one decision for an implementing agency, audited.
 
 The hot path of the API: an ``async`` endpoint (no thread hop) whose dependencies are async
-too; on SQLite the two indexed lookups run inline (microseconds, on the process's own read
-connection), on PostgreSQL in the thread pool. The decision and its audit event are handed to
-the engine's ``DecisionWriter``, which commits them in groups; the request awaits its group's
-commit without blocking the loop and answers only then (fail closed: 503 problem details,
-``LogUnavailable``, when the log cannot be written). The body is serialised once,
-straight to JSON (no re-encoding pass).
+too; on SQLite the indexed lookup runs inline (microseconds, on the process's own read
+connection), on PostgreSQL in a thread of the check's own executor (``_LOOKUPS``). The decision
+and its audit event are handed to the engine's ``DecisionWriter``, which commits them in groups;
+the request awaits its group's commit without blocking the loop and answers only then (fail
+closed: 503 problem details, ``LogUnavailable``, when the log cannot be written). The body is
+serialised once, straight to JSON (no re-encoding pass).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -36,6 +39,12 @@ from xinyong.measures.writer import wait_async
 from xinyong.metrics import count_check
 
 router = APIRouter(tags=["decisions"])
+
+#: PostgreSQL: the threads a check's lookup waits on the server in (each keeps its own read
+#: connection, ``Checker``), started as requests need them. A plain executor, not Starlette's
+#: thread pool: anyio's ``to_thread`` (its capacity limiter, its per-call bookkeeping) cost
+#: ~80 µs more CPU per request (docs/performance.md).
+_LOOKUPS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="xinyong-check")
 
 PATH = "/check"
 _agency_or_operator = require_roles("agency", "operator")
@@ -98,10 +107,12 @@ async def _decided_and_logged(
     if db.dialect.name == "sqlite":
         decision = checker.decide(subject, action, at, known_at)
     else:
-        # the lookups in a worker thread (they wait on the server); not the commit: a thread
+        # the lookup in a worker thread (it waits on the server); not the commit: a thread
         # blocked until its group commits costs more (GIL hand-offs among 16+ threads) than the
         # loop awaiting the writer's future (measured: docs/performance.md)
-        decision = await run_in_threadpool(checker.decide, subject, action, at, known_at)
+        decision = await asyncio.get_running_loop().run_in_executor(
+            _LOOKUPS, functools.partial(checker.decide, subject, action, at, known_at)
+        )
     # no answer before its log is committed: 503 (LogUnavailable) if it cannot be
     await wait_async(checker.log(decision, actor=actor, audit=audit))
     count_check(action, decision.outcome)  # as Checker.check counts its own
