@@ -251,6 +251,20 @@ def test_among_takes_thousands_of_values_as_one_parameter(conn: Connection) -> N
     assert conn.execute(select(records.c.id).where(among(conn, records.c.id, []))).first() is None
 
 
+def test_among_finds_text_that_array_syntax_would_misread(conn: Connection) -> None:
+    """``among`` of strings that array syntax quotes or escapes: quotes, backslashes, commas,
+    braces, spaces, the word NULL and the empty string find themselves."""
+    from xinyong.link.bulk import among
+
+    awkward = ['王"伟', "a\\b", "a,b", "{x}", " 空 格 ", "NULL", "", "\\", '"', "李\t秀英"]
+    ids = {add(conn, name): name for name in awkward}
+    decoy = add(conn, "王伟")
+    query = select(records.c.id, records.c.subject_name).where(
+        among(conn, records.c.subject_name, [*awkward, "无此人"])
+    )
+    assert {r.id: r.subject_name for r in conn.execute(query)} == ids and decoy not in ids
+
+
 def test_a_name_with_no_character_the_t2s_tables_know_is_left_as_it_is() -> None:
     """``normalise`` skips the traditional → simplified conversion for a text none of whose
     characters is in a key of its tables: the conversion would return it unchanged."""

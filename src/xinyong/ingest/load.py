@@ -495,7 +495,7 @@ def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, 
     query = select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version)
     rows = conn.execute(
         query.where(among(conn, records.c.record_key, keys), records.c.superseded_at.is_(None))
-    )
+    ).all()  # one fetch of all rows, not one call per row
     return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
 
 
