@@ -63,6 +63,8 @@ class Prepared:
 
 @dataclass
 class Chunk:
+    """Rows of the file between two cuts, as the reading thread hands them over."""
+
     accepted: list[Prepared] = field(default_factory=list)
     #: (row number, the row as read, reason)
     rejected: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
