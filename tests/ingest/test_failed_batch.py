@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,7 @@ def test_an_exception_mid_load_leaves_a_failed_batch_then_a_rerun_completes(
     assert "RuntimeError: simulated failure in a pipeline step" in failed.failure
     with engine.connect() as conn:  # nothing handed from ingest to linking outlives the load
         assert WRITTEN not in conn.info
+    assert not [t for t in threading.enumerate() if t.name == "xinyong-ingest-read"]
     monkeypatch.setattr(load.pipeline, "apply_records", real)
     result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=default_catalog())
     assert (result.accepted, result.rejected) == (30, 0)

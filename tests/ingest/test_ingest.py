@@ -6,6 +6,7 @@ import csv
 import json
 import random
 import shutil
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -429,6 +430,7 @@ def test_a_crash_mid_batch_leaves_nothing_and_a_rerun_completes(
         )
     assert count(engine, records) == count(engine, batches) == count(engine, provenance) == 0
     assert not list(tmp_path.glob("*.rejects.csv*"))
+    assert not [t for t in threading.enumerate() if t.name == "xinyong-ingest-read"]
     result = ingest_file(engine, path, "judgment_defaulter", "spc", catalog=default_catalog())
     assert (result.accepted, result.rejected) == (25, 1)
     assert count(engine, records) == 25 and count(engine, provenance) == 25

@@ -16,6 +16,7 @@ from xinyong.catalog import default_catalog
 from xinyong.cli import app
 from xinyong.codes import ric
 from xinyong.errors import InvalidRecord
+from xinyong.ingest import validate
 from xinyong.ingest.validate import RowValidator
 from xinyong.store.tables import records
 
@@ -46,6 +47,20 @@ def test_the_age_is_counted_in_full_years_from_the_birth_date() -> None:
     assert ric.age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
     assert not ric.is_minor_on("9121032350502514XX", date(2026, 1, 1))  # an enterprise
     assert ric.birth_date("not a number") is None
+
+
+def test_the_validator_reads_the_birth_date_as_ric_does() -> None:
+    """Validation takes a row's birth date from the verdict cached when its code was parsed;
+    it is ``ric.birth_date``'s, code for code (15 and 18 digits, compacted or not, invalid ones,
+    other schemes, a qualified registration number)."""
+    legacy = "110101800615123"  # 15 digits: born 1980-06-15
+    codes = [CHILD, ADULT, ADULT.lower(), f" {CHILD[:6]}-{CHILD[6:]} ", legacy, legacy[:-1],
+             CHILD[:-1] + ("0" if CHILD[-1] != "0" else "1"), "11010120300615123X",
+             "9121032350502514XX", "91110108600040399M", "600040399", "not a number", "",
+             "registration_no:110108000000016", "110108000000016"]  # fmt: skip
+    assert validate.birth_date(legacy) == date(1980, 6, 15)
+    for code in codes:
+        assert validate.birth_date(code) == ric.birth_date(code), code
 
 
 def test_a_minors_row_is_rejected_with_the_article_the_adult_is_stored_and_check_permits(

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select
 
 from xinyong.catalog import ROLES
 from xinyong.codes import ric, uscc
-from xinyong.link import candidates, identify, link_records
+from xinyong.link import candidates, identify, link_records, names
 from xinyong.link.attach import RELATION_POSTS
 from xinyong.link.names import normalise, pinyin_key, similarity
 from xinyong.store.engine import opened, utcnow
@@ -249,3 +249,31 @@ def test_among_takes_thousands_of_values_as_one_parameter(conn: Connection) -> N
     by_key = select(records.c.id).where(among(conn, records.c.record_key, list(keys)))
     assert sorted(conn.execute(by_key).scalars()) == ids[:2]
     assert conn.execute(select(records.c.id).where(among(conn, records.c.id, []))).first() is None
+
+
+def test_among_finds_text_that_array_syntax_would_misread(conn: Connection) -> None:
+    """``among`` of strings that array syntax quotes or escapes: quotes, backslashes, commas,
+    braces, spaces, the word NULL and the empty string find themselves."""
+    from xinyong.link.bulk import among
+
+    awkward = ['王"伟', "a\\b", "a,b", "{x}", " 空 格 ", "NULL", "", "\\", '"', "李\t秀英"]
+    ids = {add(conn, name): name for name in awkward}
+    decoy = add(conn, "王伟")
+    query = select(records.c.id, records.c.subject_name).where(
+        among(conn, records.c.subject_name, [*awkward, "无此人"])
+    )
+    assert {r.id: r.subject_name for r in conn.execute(query)} == ids and decoy not in ids
+
+
+def test_a_name_with_no_character_the_t2s_tables_know_is_left_as_it_is() -> None:
+    """``normalise`` skips the traditional → simplified conversion for a text none of whose
+    characters is in a key of its tables: the conversion would return it unchanged."""
+    known = names._t2s_characters()
+    assert known is not None and "華" in known and "王" not in known
+    convert = names._t2s().convert
+    texts = [chr(c) for c in range(0x4E00, 0xA000)]
+    texts += ["王伟", "李秀英", "北京华为技术", "乾隆", "著作权", "臺灣", "后天", "王 伟-1"]
+    for text in texts:
+        if known.isdisjoint(text):
+            assert convert(text) == text, text
+    assert names.normalise("北京華為技術有限公司") == names.normalise("北京华为技术股份有限公司")

@@ -170,10 +170,17 @@ ADULT_AGE = 18
 def birth_date(code: str) -> datetime.date | None:
     """The birth date a valid citizen number (18 or 15 digits) carries; None for anything else."""
     try:
-        full = to_18(code)
+        return birth_date_of_valid(validate(code))
     except InvalidCode:
         return None
-    return datetime.date(int(full[6:10]), int(full[10:12]), int(full[12:14]))
+
+
+def birth_date_of_valid(code: str) -> datetime.date:
+    """The birth date in a number :func:`validate` has returned (compacted, 18 or 15 digits;
+    the 15-digit form's year is 19YY, as :func:`to_18` reads it)."""
+    if len(code) == 15:
+        return datetime.date(1900 + int(code[6:8]), int(code[8:10]), int(code[10:12]))
+    return datetime.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
 
 
 def age_on(born: datetime.date, day: datetime.date) -> int:

@@ -8,7 +8,9 @@
   content hash match the current version is a *duplicate* (counted, nothing added); same identity,
   different content is a *correction*: the current version's recorded time is closed
   (``superseded_at``) and a new version names the one it ``supersedes``.
-- Rows stream in chunks (``CHUNK_ROWS``) written with ``executemany``; memory stays flat.
+- Rows stream in chunks (``CHUNK_ROWS``), each written with one ``COPY`` per table (``executemany``
+  on SQLite) while a thread reads, validates and hashes the next (:mod:`.chunks`); memory stays
+  flat.
 - Rejected rows go to ``FILE.rejects.csv`` (UTF-8 with BOM): the original columns, then ``row``
   and ``reason``; and to the ``rejects`` table.
 - A file that cannot be used at all (unknown type, missing column, undecodable header, no data
@@ -23,13 +25,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
 from xinyong.errors import Forbidden, InvalidRecord, UnusableInput, XinyongError
+from xinyong.ingest.chunks import Prepared, read_chunks
 from xinyong.ingest.plan import ColumnPlan, LayoutMatch, Mapping, plan_columns
 from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import CATEGORY_KINDS, RowValidator
@@ -47,7 +48,6 @@ from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
 from xinyong.spreadsheet import neutralise
 from xinyong.store.engine import database_errors, utcnow
 from xinyong.store.footprint import require_covered
-from xinyong.store.identity import record_identity
 from xinyong.store.tables import batches, provenance, records, rejects
 
 CHUNK_ROWS = 5000
@@ -162,18 +162,6 @@ def _json_value(value: Any) -> Any:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-#: ``store.identity.canonical_json`` for parsed values (dates as dates), without copying them.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
-)
 
 
 class _Rejects:
@@ -461,32 +449,23 @@ def _load(
     loader = _ChunkLoader(
         conn, batch_id, rtype.id, source, catalog, at or attempt.started_at.date()
     )
-    seen = 0
-    chunk: list[tuple[int, dict[str, Any]]] = []
-    reject_rows: list[dict[str, Any]] = []
-    for number, row in rows:
-        seen += 1
-        attempt.seen, attempt.last_row = seen, number
-        try:
-            values = validator.validate(row)
-        except InvalidRecord as error:
-            reason = error.detail or "记录无效 / invalid record"
-            out.add(row, number, reason)
-            reject_rows.append(
-                {"batch_id": batch_id, "row_number": number, "reason": reason, "original": row}
+    with read_chunks(rows, validator, rtype.id, source, CHUNK_ROWS) as chunks:
+        for chunk in chunks:
+            attempt.seen, attempt.last_row = chunk.seen, chunk.last_row
+            if chunk.error is not None:
+                raise chunk.error
+            for number, row, reason in chunk.rejected:
+                out.add(row, number, reason)
+            loader.load(chunk.accepted)
+            _flush_rejects(
+                conn,
+                [
+                    {"batch_id": batch_id, "row_number": number, "reason": reason, "original": row}
+                    for number, row, reason in chunk.rejected
+                ],
             )
-        else:
-            chunk.append((number, values))
-        if len(chunk) >= CHUNK_ROWS or len(reject_rows) >= CHUNK_ROWS:
-            loader.load(chunk)
-            _flush_rejects(conn, reject_rows)
-            chunk, reject_rows = [], []
             if progress:
-                progress(seen)
-    loader.load(chunk)
-    _flush_rejects(conn, reject_rows)
-    if progress:
-        progress(seen)
+                progress(chunk.seen)
     conn.execute(
         update(batches)
         .where(batches.c.id == batch_id)
@@ -516,7 +495,7 @@ def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, 
     query = select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version)
     rows = conn.execute(
         query.where(among(conn, records.c.record_key, keys), records.c.superseded_at.is_(None))
-    )
+    ).all()  # one fetch of all rows, not one call per row
     return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
 
 
@@ -541,56 +520,46 @@ class _ChunkLoader:
         self.subjects: set[int] = set()
         self.kind = pipeline.subject_kinds(catalog).get(record_type)
 
-    def load(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    def load(self, chunk: list[Prepared]) -> None:
         if not chunk:
             return
-        prepared = []
-        for number, values in chunk:
-            text = _ENCODER.encode(values)  # == canonical_json of the JSON values
-            row_hash = sha256(text.encode()).hexdigest()
-            key = record_identity(self.record_type, self.source, values, row_hash)
-            prepared.append((number, values, text, row_hash, key))
-        current = current_versions(self.conn, sorted({p[4] for p in prepared}))
-        pending: list[tuple[int, dict[str, Any]]] = []
+        current = current_versions(self.conn, sorted({p.key for p in chunk}))
+        pending: list[Prepared] = []
         pending_keys: set[str] = set()
-        for number, values, text, row_hash, key in prepared:
-            if key in pending_keys:
+        for row in chunk:
+            if row.key in pending_keys:
                 # The same record twice in one chunk: write what came before, then compare.
                 self._write(pending, current)
-                current = current_versions(self.conn, sorted({p[4] for p in prepared}))
+                current = current_versions(self.conn, sorted({p.key for p in chunk}))
                 pending, pending_keys = [], set()
-            existing = current.get(key)
-            if existing is not None and existing[1] == row_hash:
+            existing = current.get(row.key)
+            if existing is not None and existing[1] == row.row_hash:
                 self.duplicates += 1
                 continue
-            pending.append(
-                (number, {"values": values, "text": text, "row_hash": row_hash, "key": key})
-            )
-            pending_keys.add(key)
+            pending.append(row)
+            pending_keys.add(row.key)
         self._write(pending, current)
 
-    def _write(
-        self, pending: list[tuple[int, dict[str, Any]]], current: dict[str, tuple[int, str, int]]
-    ) -> None:
+    def _write(self, pending: list[Prepared], current: dict[str, tuple[int, str, int]]) -> None:
         if not pending:
             return
         now = utcnow()
-        superseded = [current[p["key"]][0] for _, p in pending if p["key"] in current]
+        superseded = [current[p.key][0] for p in pending if p.key in current]
         if superseded:
             self.conn.execute(
                 update(records).where(records.c.id.in_(superseded)).values(superseded_at=now)
             )
             self.corrections += len(superseded)
-        codes = [p["values"].get("subject_code") for _, p in pending]
-        kinds = [CATEGORY_KINDS.get(p["values"].get("subject_category", "")) for _, p in pending]
+        codes = [p.values.get("subject_code") for p in pending]
+        kinds = [CATEGORY_KINDS.get(p.values.get("subject_category", "")) for p in pending]
         sids = resolve_codes(self.conn, codes, kind=self.kind, kinds=kinds)
         self.unlinked += sum(sid is None for sid in sids)
         ids = reserve_ids(self.conn, records, len(pending))
         recorded = db_value(self.conn, records.c.recorded_at, now)
         rows = []
-        for rid, sid, (_, p) in zip(ids, sids, pending, strict=True):
-            values = p["values"]
-            old = current.get(p["key"])
+        for rid, sid, p in zip(ids, sids, pending, strict=True):
+            values = p.values
+            old = current.get(p.key)
             valid_from = (
                 values.get("valid_from") or values.get("decided_on") or values.get("published_on")
             )
@@ -606,13 +575,13 @@ class _ChunkLoader:
                     _iso(values.get("decided_on")),
                     _iso(valid_from),
                     _iso(values.get("valid_until")),
-                    p["text"],
+                    p.text,
                     "active",
                     old[2] + 1 if old else 1,
                     old[0] if old else None,
                     recorded,
-                    p["key"],
-                    p["row_hash"],
+                    p.key,
+                    p.row_hash,
                 )
             )
         insert_rows(self.conn, records, _RECORD_COLUMNS, rows)
@@ -621,8 +590,8 @@ class _ChunkLoader:
             provenance,
             ("record_id", "batch_id", "source", "row_number", "record_key"),
             [
-                (rid, self.batch_id, self.source, n, p["key"])
-                for rid, (n, p) in zip(ids, pending, strict=True)
+                (rid, self.batch_id, self.source, p.number, p.key)
+                for rid, p in zip(ids, pending, strict=True)
             ],
         )
         self.accepted += len(ids)
@@ -630,10 +599,10 @@ class _ChunkLoader:
             self.conn,
             (
                 LinkRow(
-                    row[0], row[1], row[3], row[4], row[5], p["values"].get("decided_on"),
-                    row[13], p["values"], p["key"],
+                    row[0], row[1], row[3], row[4], row[5], p.values.get("decided_on"),
+                    row[13], p.values, p.key,
                 )
-                for row, (_, p) in zip(rows, pending, strict=True)
+                for row, p in zip(rows, pending, strict=True)
             ),
         )  # fmt: skip
         try:

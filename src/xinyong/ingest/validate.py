@@ -86,6 +86,13 @@ def _code(schemes: tuple[str, ...]) -> Callable[[FieldSpec, str], str]:
     return check
 
 
+def birth_date(code: str) -> date | None:
+    """``ric.birth_date(code)`` from the verdict on ``code`` that parsing it cached
+    (``reason_of``): a row's code is not checked twice."""
+    scheme, value, problem = reason_of(code)
+    return ric.birth_date_of_valid(value) if scheme == "ric" and problem is None else None
+
+
 def _bad_code(problem: str, text: str) -> ValueProblem:
     error = code_error(problem)
     return ValueProblem(
@@ -351,8 +358,8 @@ class RowValidator:
         on = values.get("decided_on") or values.get("published_on") or date.today()
         code = values.get("subject_code")
         age = values.get("age")
-        if code and ric.is_minor_on(str(code), on):
-            born = ric.birth_date(str(code))
+        born = birth_date(str(code)) if code else None
+        if born is not None and ric.age_on(born, on) < ric.ADULT_AGE:  # ric.is_minor_on
             zh_why = f"出生日期 {born}，{on} 未满十八周岁"
             en_why = f"born {born}, under 18 on {on}"
         elif not code and isinstance(age, int) and age < ric.ADULT_AGE:

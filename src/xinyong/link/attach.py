@@ -164,7 +164,7 @@ class _Subjects:
             subject_identifiers.c.value,
             subject_identifiers.c.subject_id,
         ).where(or_(*clauses))
-        for scheme, value, subject_id in self.conn.execute(query):
+        for scheme, value, subject_id in self.conn.execute(query).all():
             self.known[(scheme, value)] = subject_id
 
     def resolve(self, idents: Sequence[tuple[Identifier, str | None]]) -> list[int]:
@@ -376,7 +376,7 @@ def add_names(conn: Connection, names: Sequence[tuple[int, str, date | None]]) -
                 select(subject_names.c.subject_id, subject_names.c.name).where(
                     among(conn, subject_names.c.subject_id, sids[start : start + FETCH_ROWS])
                 )
-            )
+            ).all()
         )
     new = [
         (sid, name, normalise(name), pinyin_key(name), on.isoformat() if on else None)

@@ -56,7 +56,7 @@ def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
         query = text(
             "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
         )
-        return sorted(conn.execute(query, {"table": table.name, "n": count}).scalars())
+        return sorted(conn.execute(query, {"table": table.name, "n": count}).scalars().all())
     top = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + count))
 

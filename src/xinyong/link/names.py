@@ -44,11 +44,29 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _t2s_characters() -> frozenset[str] | None:
+    """Every character in a key of the ``t2s`` dictionaries: a text with none of them is what
+    the conversion returns unchanged (no key can match in it), so it is not converted. None,
+    and every text converted, when the converter's tables are not as this reads them."""
+    converter = _t2s()
+    converter.convert("")  # loads the tables
+    try:
+        tables = [table for group in converter._dict_chain_data for table in group]
+        if not tables or any(min_len < 1 for _max, min_len, _keys in tables):
+            return None
+        return frozenset(char for *_, keys in tables for key in keys for char in key)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """The comparison form of a name (see the module docstring)."""
     text = unicodedata.normalize("NFKC", name)
-    text = _t2s().convert(text)
+    convertible = _t2s_characters()
+    if convertible is None or not convertible.isdisjoint(text):
+        text = _t2s().convert(text)
     text = _DROP.sub("", text).lower()
     text = text.replace("（", "(").replace("）", ")")
     for form in COMPANY_FORMS:
