@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ from tests.measures.conftest import PERSON_D, Load, defaulter, runner
 from xinyong.cli import app
 from xinyong.codes import orgcode, regions, ric, uscc
 from xinyong.codes.identifiers import reason_of
-from xinyong.measures.screen import codes_sql
+from xinyong.measures.screen import Decided, codes_sql
 
 _FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if c != 0x2D}
 
@@ -180,3 +181,31 @@ def test_screen_column_option_and_unusable_input_exit_2_with_one_line(
         assert code == 2, (path, action, output)
         (line,) = output.strip().splitlines()
         assert line.startswith("错误 / error: ") and says in line, line
+
+
+def test_decided_combines_only_the_codes_its_batches_match() -> None:
+    rng = random.Random(7)
+    person, other, firm = ric.generate(rng), ric.generate(rng), uscc.generate(rng)
+    inner = firm[8:17]
+    index = pa.table(
+        {
+            "code": [person, person, inner, other],
+            "effect": ["deny", "deny", "prefer", "deny"],
+            "until": pa.array([date(2030, 1, 1), None, date(2029, 1, 1), None], pa.date32()),
+            "measure": ["m2", "m1", "m3", "m4"],
+        }
+    )
+    decided = Decided(index, duckdb.connect(config={"threads": 1}))
+    first = decided.decide(pa.array([person, "123"], pa.string())).to_pylist()
+    second = decided.decide(pa.array([firm, person], pa.string())).to_pylist()
+    assert first == [
+        {"code": person, "outcome": "deny", "until": None, "measures": "m1;m2"},
+        {"code": "123", "outcome": "invalid", "until": None, "measures": "length"},
+    ]
+    assert second == [
+        {"code": firm, "outcome": "prefer", "until": date(2029, 1, 1), "measures": "m3"},
+        {"code": person, "outcome": "deny", "until": None, "measures": "m1;m2"},
+    ]
+    assert decided.counts == {"deny": 2, "review": 0, "prefer": 1, "permit": 0, "invalid": 1}
+    # ``other`` is in the index but in no batch: never combined.
+    assert int((decided.outcome_of[: decided.size] >= 0).sum()) == 2

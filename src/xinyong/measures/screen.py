@@ -7,16 +7,17 @@ the reason: ``length``, ``charset``, ``checksum``, ``region``, ``birth_date``, â
 code is never silently permitted or denied.
 
 How it scales: the index rows for the action that hold on ``at`` (as known on ``known_at``) are
-read out of the store once and combined per code by the same rule as a single check (deny >
-review > prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`). DuckDB reads the file in
-Arrow batches of :data:`BATCH_ROWS` codes; each batch's codes are checked by numpy
-(``xinyong.codes.bulk.verdicts``: the verdicts of ``xinyong.codes.identifiers.reason_of``,
-parity-tested against it and against the SQL checks) and decided against the combined index by
-Arrow lookups (:class:`Decided`: a valid code's own row, else the row of the organisation code
-inside a valid USCC, else ``permit``), one batch ahead in a second thread, and DuckDB writes
-the rows as they come: input order is kept without a sort, the outcomes are counted on the
-way, memory stays bounded by the batch. No DuckDB extension is loaded (no network at run
-time).
+read out of the store once. DuckDB reads the file in Arrow batches of :data:`BATCH_ROWS` codes;
+each batch's codes are checked by numpy (``xinyong.codes.bulk.verdicts``: the verdicts of
+``xinyong.codes.identifiers.reason_of``, parity-tested against it and against the SQL checks),
+looked up among the index's distinct codes (:class:`Decided`: a valid code's own, else the
+organisation code inside a valid USCC, else ``permit``), and the index rows of the codes a batch
+matches for the first time are combined by the same rule as a single check (deny > review >
+prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`, the batch layer's text, over those
+rows only: codes no batch matches are never combined). Each batch is decided one ahead in a
+second thread and DuckDB writes the rows as they come: input order is kept without a sort,
+the outcomes are counted on the way, memory stays bounded by the batch. No DuckDB extension
+is loaded (no network at run time).
 
 The same checks and decisions exist as SQL (:func:`codes_sql`, :func:`decisions_sql`,
 :func:`matched_sql`): the batch layer (``xinyong.batch``) runs that text on DuckDB and on
@@ -437,6 +438,7 @@ def screen(
     index = restriction_table(engine, action, day, known_at_from(known_at), catalog)
     written = out.parent / f".{out.name}.partial"
     con, files = duckdb.connect(), duckdb.connect()
+    combiner = duckdb.connect(config={"threads": 1})
     try:
         for each in (con, files):
             if threads:
@@ -445,8 +447,8 @@ def screen(
         spill = str(out.parent / f".{out.name}.tmp").replace("'", "''")
         con.execute(f"SET temp_directory = '{spill}'")
         reader, col = _source(path, column, files)
-        con.register("xy_index", index)
-        decided = Decided(con.sql(COMBINE_SQL).to_arrow_table())
+        combiner.execute(f"SET memory_limit = '{memory_limit}'")
+        decided = Decided(index, combiner)
         quoted = '"' + col.replace('"', '""') + '"'
         codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
         total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
@@ -466,6 +468,7 @@ def screen(
     finally:
         con.close()
         files.close()
+        combiner.close()
         written.unlink(missing_ok=True)
     counts = {k: v for k, v in decided.counts.items() if v}
     return ScreenResult(
@@ -516,26 +519,40 @@ _OUTCOMES = ("deny", "review", "prefer", "permit", "invalid")
 
 
 class Decided:
-    """The combined index (:data:`COMBINE_SQL`: ``code, outcome, until, measures``) and the
-    decisions of batches of codes against it, as :data:`_QUERY` makes them in SQL: a valid
-    code's own row, else the row of the organisation code inside a valid USCC, else
-    ``permit``; an invalid code is ``invalid`` with its reason as ``measures``. Counts the
-    outcomes and the rows as it goes."""
+    """The restriction index (:func:`restriction_table`) and the decisions of batches of codes
+    against it, as :data:`_QUERY` makes them in SQL: a valid code's own row, else the row of the
+    organisation code inside a valid USCC, else ``permit``; an invalid code is ``invalid`` with
+    its reason as ``measures``. Counts the outcomes and the rows as it goes.
 
-    def __init__(self, decided: pa.Table) -> None:
-        self.code = decided["code"].combine_chunks()
+    The codes are looked up among the index's distinct codes first; the index rows of a code
+    are combined (:data:`COMBINE_SQL`, on ``con``) only once a batch matches it, so the codes no
+    batch matches are never combined. ``combine_seconds``: the CPU seconds spent combining."""
+
+    def __init__(self, index: pa.Table, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.index = index.combine_chunks()
+        self.code = pc.unique(self.index["code"].combine_chunks())
         size = len(self.code)
         self.size = size
-        outcomes = [*decided["outcome"].to_pylist(), "permit", "invalid"]
-        # Per row of the table, then "permit" and "invalid": its place in ``_OUTCOMES``.
-        self.outcome_of = np.array([_OUTCOMES.index(o) for o in outcomes], dtype=np.intp)
-        self.outcomes = pa.array(outcomes, pa.string())
-        self.until = pa.concat_arrays(
-            [decided["until"].combine_chunks().cast(pa.date32()), pa.nulls(1, pa.date32())]
-        )
+        # The index rows of each code: ``by_code[at[k]:at[k + 1]]`` are code ``k``'s.
+        key = pc.index_in(self.index["code"], value_set=self.code).to_numpy()
+        self.by_code = np.argsort(key, kind="stable")
+        self.key = key
+        self.at = np.searchsorted(key[self.by_code], np.arange(size + 1))
+        # Per code, then "permit" and "invalid": its place in ``_OUTCOMES`` (-1: not combined).
+        self.outcome_of = np.full(size + 2, -1, dtype=np.intp)
+        self.outcome_of[size:] = (_OUTCOMES.index("permit"), _OUTCOMES.index("invalid"))
+        self.outcomes = pa.array(_OUTCOMES, pa.string())
+        # Per code, then none: its ``until`` in days (``until_set``: not NULL).
+        self.until_days = np.zeros(size + 1, dtype=np.int32)
+        self.until_set = np.zeros(size + 1, dtype=np.bool_)
+        # Per code, then each reason of ``bulk.CODE_REASONS`` (the first, VALID, is none):
+        # its place among ``measure_texts``, which start with the reasons.
         reasons = ["" if r is None else r for r in bulk.CODE_REASONS]
-        measures = decided["measures"].combine_chunks().cast(pa.string()).fill_null("")
-        self.measures = pa.concat_arrays([measures, pa.array(reasons, pa.string())])
+        self.measure_place = {text: n for n, text in enumerate(reasons)}
+        self.measure_texts = pa.array(reasons, pa.string())
+        self.measure_of = np.append(np.zeros(size, dtype=np.intp), np.arange(len(reasons)))
+        self.combine_seconds = 0.0
         self.counts = dict.fromkeys(_OUTCOMES, 0)
         self.done = 0
         # The codes of 17 digits and a digit or X (citizen numbers, mostly) are found by their
@@ -546,6 +563,38 @@ class Decided:
         self.numbers = _Numbers(own.number[numbered], np.flatnonzero(numbered))
         self.text_rows = np.append(np.flatnonzero(~numbered), size)
         self.texts = self.code.filter(pa.array(~numbered))
+
+    def _combine(self, rows: npt.NDArray[np.intp]) -> None:
+        """Combine the index rows of the codes at ``rows`` (``size`` for none) not yet
+        combined: :data:`COMBINE_SQL` over their index rows only, each code as its number."""
+        keys = np.unique(rows[rows < self.size])
+        keys = keys[self.outcome_of[keys] < 0]
+        if not len(keys):
+            return
+        started = time.thread_time()
+        start, end = self.at[keys], self.at[keys + 1]
+        lengths = end - start
+        places = np.repeat(start - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        taken = self.by_code[places]
+        part = self.index.take(pa.array(taken)).set_column(0, "code", pa.array(self.key[taken]))
+        self.con.register("xy_index", part)
+        combined = self.con.sql(COMBINE_SQL).to_arrow_table()
+        self.con.unregister("xy_index")
+        code = combined["code"].to_numpy()
+        outcome = pc.index_in(combined["outcome"], value_set=self.outcomes)
+        self.outcome_of[code] = outcome.to_numpy()
+        until = combined["until"].combine_chunks().cast(pa.date32())
+        self.until_set[code] = until.is_valid().to_numpy(zero_copy_only=False)
+        self.until_days[code] = until.cast(pa.int32()).fill_null(0).to_numpy()
+        texts = combined["measures"].combine_chunks().cast(pa.string()).fill_null("")
+        added = [t for t in pc.unique(texts).to_pylist() if t not in self.measure_place]
+        if added:
+            for text in added:
+                self.measure_place[text] = len(self.measure_place)
+            self.measure_texts = pa.array(list(self.measure_place), pa.string())
+        place = pc.index_in(texts, value_set=self.measure_texts).to_numpy()
+        self.measure_of[code] = place
+        self.combine_seconds += time.thread_time() - started
 
     def _lookup(self, values: pa.Array) -> npt.NDArray[np.intp]:
         """The row of each of ``values`` (not numbered) in the table, ``size`` for none."""
@@ -578,17 +627,19 @@ class Decided:
             theirs = row[firm]
             inside = self._lookup(inner)
             row[firm] = np.where(theirs < self.size, theirs, inside)
-        outcome = np.where(invalid, self.size + 1, row)
-        for k, n in enumerate(np.bincount(self.outcome_of[outcome], minlength=len(_OUTCOMES))):
+        self._combine(row)
+        outcome = self.outcome_of[np.where(invalid, self.size + 1, row)]
+        for k, n in enumerate(np.bincount(outcome, minlength=len(_OUTCOMES))):
             self.counts[_OUTCOMES[k]] += int(n)
         measures = np.where(invalid, self.size + verdicts.reason.astype(np.intp), row)
+        until = pa.array(self.until_days[row], pa.date32(), mask=~self.until_set[row])
         self.done += len(raw)
         return pa.record_batch(
             {
                 "code": raw,
                 "outcome": self.outcomes.take(pa.array(outcome)),
-                "until": self.until.take(pa.array(row)),
-                "measures": self.measures.take(pa.array(measures)),
+                "until": until,
+                "measures": self.measure_texts.take(pa.array(self.measure_of[measures])),
             }
         )
 
@@ -624,8 +675,9 @@ class Decided:
         if not found:
             return []
         unique = pc.unique(pa.chunked_array(found, pa.string()))
-        row = pc.index_in(unique, value_set=self.code).fill_null(self.size)
-        outcomes = self.outcomes.take(row)
+        row = pc.index_in(unique, value_set=self.code).fill_null(self.size).to_numpy()
+        self._combine(row)
+        outcomes = self.outcomes.take(pa.array(self.outcome_of[row]))
         return list(zip(unique.to_pylist(), outcomes.to_pylist(), strict=True))
 
 
