@@ -19,34 +19,20 @@ database; the loader's thread alone does, in its own transaction.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from hashlib import sha256
 from typing import Any
 
 from xinyong.errors import InvalidRecord
 from xinyong.ingest.validate import RowValidator
-from xinyong.store.identity import record_identity
+from xinyong.store.identity import canonical_json, record_identity
 
 #: Chunks waiting for the loader while the thread reads the next.
 AHEAD = 1
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-#: ``store.identity.canonical_json`` for parsed values (dates as dates), without copying them.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +65,7 @@ class Chunk:
 
 
 def prepare(record_type: str, source: str, number: int, values: dict[str, Any]) -> Prepared:
-    text = _ENCODER.encode(values)  # == canonical_json of the JSON values
+    text = canonical_json(values)
     row_hash = sha256(text.encode()).hexdigest()
     return Prepared(
         number, values, text, row_hash, record_identity(record_type, source, values, row_hash)

@@ -1,7 +1,8 @@
 """What makes a stored record the same record, and the same content.
 
-- ``canonical_json`` — the one text form of a record's fields (sorted keys, no spaces, UTF-8):
-  hashed for its content, and stored as it is.
+- ``canonical_json`` — the one text form of a record's fields (sorted keys, no spaces, UTF-8;
+  a parsed date written as its ISO text, as its JSON value is): hashed for its content, and
+  stored as it is.
 - ``content_hash`` — ``row_hash``: the sha256 of that text.
 - ``record_identity`` — ``record_key``: record type + source + document number + subject (code,
   else name); without a document number the content is part of the identity.
@@ -14,12 +15,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 
+def _iso(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+_CANONICAL = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_iso
+)
+
+
 def canonical_json(fields: dict[str, Any]) -> str:
-    """The one text form of a record's fields: hashed for its content, and stored as it is."""
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The one text form of a record's fields: hashed for its content, and stored as it is.
+    Parsed values need no copy first: a date is written as its ISO text."""
+    return _CANONICAL.encode(fields)
 
 
 def content_hash(fields: dict[str, Any]) -> str:
