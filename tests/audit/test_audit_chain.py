@@ -436,17 +436,19 @@ def test_a_head_behind_the_events_cannot_fork_the_chain(audit_engine: Engine) ->
 
 
 _texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+#: An event's free fields, any text (quotes, backslashes, control characters, CJK, astral).
+_EVENT_TEXTS: dict[str, st.SearchStrategy[Any]] = {
+    "actor": _texts,
+    "purpose": _texts,
+    "subject": st.none() | _texts,
+    "resource": st.none() | _texts,
+    "detail": st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
+    "micro": st.integers(0, 10**12),
+}
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    actor=_texts,
-    purpose=_texts,
-    subject=st.none() | _texts,
-    resource=st.none() | _texts,
-    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
-    micro=st.integers(0, 10**12),
-)
+@given(**_EVENT_TEXTS)
 def test_the_fast_form_is_canonical_json(
     actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
     micro: int,
@@ -464,14 +466,7 @@ def test_the_fast_form_is_canonical_json(
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    actor=_texts,
-    purpose=_texts,
-    subject=st.none() | _texts,
-    resource=st.none() | _texts,
-    detail=st.none() | st.sampled_from(['{"a":"\\u0000"}', '{"x":"引号\\""}', "{}"]),
-    micro=st.integers(0, 10**12),
-)
+@given(**_EVENT_TEXTS)
 def test_the_one_statement_rows_are_the_chained_rows(
     actor: str, purpose: str, subject: str | None, resource: str | None, detail: str | None,
     micro: int,
