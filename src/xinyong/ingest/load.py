@@ -156,10 +156,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
