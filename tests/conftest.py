@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -55,6 +56,11 @@ NEEDS = {"pg_server": "pg", "nats_server": "nats", "spark_engine": "spark"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-xdist runs one item per test id: two items with one id would run once, silently.
+    ids = Counter(item.nodeid for item in items)
+    twice = sorted(nodeid for nodeid, count in ids.items() if count > 1)
+    if twice:
+        raise pytest.UsageError(f"test ids collected more than once: {', '.join(twice[:5])}")
     for item in items:
         used = getattr(item, "fixturenames", ())
         for fixture, marker in NEEDS.items():
