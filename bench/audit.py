@@ -17,7 +17,12 @@ with a small JSON detail.
    both. Events/s, groups and their mean size, the ratio to the plain INSERT baseline, and the
    chain verified (``verify``, every hash recomputed) after each.
 3. The writer's capacity: the ``--n`` events queued at once from one thread, then waited for.
-4. Reading the last chain back with ``verify`` against a plain ``SELECT … ORDER BY id``.
+4. On PostgreSQL, the database's own floor for each group size the waiting callers made: the
+   very rows the writer committed (read back with ``COPY … TO STDOUT``), appended again by one
+   client on the plain driver in groups of that size, ``BEGIN; UPDATE audit_head; COPY;
+   COMMIT`` each — no hashing, no encoding, no Python between the groups but the loop. What
+   any client that commits one group after another pays at that group size; ours / floor.
+5. Reading the last chain back with ``verify`` against a plain ``SELECT … ORDER BY id``.
 
 Prints events/s for each, the ratios, and the load average before and after. ``--db`` defaults
 to a temporary SQLite file; give a PostgreSQL URL of a scratch database to measure there (the
@@ -52,7 +57,7 @@ from sqlalchemy import (
     text,
 )
 
-from xinyong.audit import record, verify
+from xinyong.audit import GENESIS_HASH, record, verify
 from xinyong.audit.tables import audit_events, audit_head
 from xinyong.measures.writer import DecisionWriter, wait, wait_async
 from xinyong.store.engine import connect
@@ -153,6 +158,48 @@ def queued_at_once(engine: Engine, rows: list[dict[str, Any]]) -> tuple[float, i
     return elapsed, writer.groups
 
 
+def floor(engine: Engine, group: int) -> tuple[float, int]:
+    """Seconds for PostgreSQL alone to append the chain now in the store again, in groups of
+    ``group`` from one client, and the events appended. The rows are read back as ``COPY``
+    text first (not timed), then the chain is emptied and each group is one transaction on the
+    plain driver: the head's row lock and update, the group's ``COPY``, the commit."""
+    with engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor:
+            with cursor.copy("COPY (SELECT * FROM audit_events ORDER BY id) TO STDOUT") as copy:
+                lines = b"".join(bytes(block) for block in copy).splitlines(keepends=True)
+            cursor.execute("SELECT id, seq, hash FROM audit_head")
+            ((head_id, _, _),) = cursor.fetchall()
+        driver.commit()
+    empty_chain(engine)
+    columns = ", ".join(column.name for column in audit_events.columns)
+    # Each group with the head after it: its last event's position and hash (the last column).
+    groups = [
+        (lines[i : i + group], min(i + group, len(lines)), lines[min(i + group, len(lines)) - 1])
+        for i in range(0, len(lines), group)
+    ]
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        driver.autocommit = True
+        driver.execute(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (%s, 0, %s)", (head_id, GENESIS_HASH)
+        )
+        driver.autocommit = False
+        start = time.perf_counter()
+        for rows, seq, last in groups:
+            last_hash = last.rstrip(b"\n").rsplit(b"\t", 1)[1].decode()
+            with driver.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s",
+                    (seq, last_hash, head_id),
+                )
+                with cursor.copy(f"COPY audit_events ({columns}) FROM STDIN") as copy:
+                    copy.write(b"".join(rows))
+            driver.commit()
+        elapsed = time.perf_counter() - start
+    return elapsed, len(lines)
+
+
 def empty_chain(engine: Engine) -> None:
     """No events, no head. ``TRUNCATE`` on PostgreSQL: deleted rows would stay in the indexes
     as dead entries above the new chain's ids until vacuumed, and every look at the newest id
@@ -212,6 +259,7 @@ def main() -> None:
         print(f"append  audit.record per transaction             {chained:>9,.0f} events/s "
               f"({chained / baseline:.2f}× the baseline)")  # fmt: skip
 
+        postgresql = engine.dialect.name == "postgresql"
         for count in callers:
             for kind, append in (("threads", group_commit), ("asyncio", group_commit_async)):
                 if args.waiters not in (kind, "both"):
@@ -219,10 +267,17 @@ def main() -> None:
                 empty_chain(engine)
                 seconds, groups = append(engine, events(args.n, args.seed), count)
                 rate = args.n / seconds
+                size = args.n / groups
                 print(f"append  group commit, {count:>5} waiting {kind} {rate:>9,.0f} events/s "
-                      f"({seconds:.2f} s; {groups:,} groups of {args.n / groups:,.1f}; "
+                      f"({seconds:.2f} s; {groups:,} groups of {size:,.1f}; "
                       f"{rate / baseline:.1f}× the baseline); {verified(engine, args.n)}; "
                       f"{load()}")  # fmt: skip
+                if postgresql:
+                    seconds, appended = floor(engine, max(1, round(size)))
+                    assert appended == args.n, appended
+                    print(f"floor   PostgreSQL alone, groups of {round(size):>5}     "
+                          f"{args.n / seconds:>9,.0f} events/s ({seconds:.2f} s); ours / floor "
+                          f"{rate * seconds / args.n:.2f}; {verified(engine, args.n)}")  # fmt: skip
 
         empty_chain(engine)
         seconds, groups = queued_at_once(engine, events(args.n, args.seed))
