@@ -187,6 +187,27 @@ def test_screen_column_option_and_unusable_input_exit_2_with_one_line(
         assert line.startswith("错误 / error: ") and says in line, line
 
 
+def test_a_file_broken_past_its_first_batches_gives_one_line_and_no_result(
+    db_url: str, tmp_path: Path
+) -> None:
+    """DuckDB finds the broken row only while the rows are being written (past what it samples
+    and past the first batches): exit 2 with one line, no ``out``, no ``.partial`` left."""
+    work = tmp_path / "screens"
+    work.mkdir()
+    source = work / "buyers.csv"
+    rows = "".join(f"{_OTHERS[1]},buyer {i}\n" for i in range(300_000))
+    source.write_text(f"code,name\n{rows}1,2,3\n", encoding="utf-8")
+    for out in (work / "out.csv", work / "out.parquet"):
+        code, output = _screen(
+            db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out)
+        )
+        assert code == 2, output
+        (line,) = output.strip().splitlines()
+        assert "cannot screen buyers.csv" in line and "CSV Error on Line: 300002" in line, line
+        assert not out.exists()
+    assert sorted(p.name for p in work.iterdir()) == ["buyers.csv"]
+
+
 def test_decided_combines_only_the_codes_its_batches_match() -> None:
     rng = random.Random(7)
     person, other, firm = ric.generate(rng), ric.generate(rng), uscc.generate(rng)
