@@ -10,18 +10,22 @@ from __future__ import annotations
 import csv
 import json
 import random
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from tests.measures.conftest import PERSON_D, Load, defaulter, runner
 
 from xinyong.cli import app
 from xinyong.codes import orgcode, regions, ric, uscc
 from xinyong.codes.identifiers import reason_of
-from xinyong.measures.screen import Decided, codes_sql
+from xinyong.measures.screen import Decided, codes_sql, write_csv
+from xinyong.spreadsheet import neutralise_sql
 
 _FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if c != 0x2D}
 
@@ -183,6 +187,27 @@ def test_screen_column_option_and_unusable_input_exit_2_with_one_line(
         assert line.startswith("错误 / error: ") and says in line, line
 
 
+def test_a_file_broken_past_its_first_batches_gives_one_line_and_no_result(
+    db_url: str, tmp_path: Path
+) -> None:
+    """DuckDB finds the broken row only while the rows are being written (past what it samples
+    and past the first batches): exit 2 with one line, no ``out``, no ``.partial`` left."""
+    work = tmp_path / "screens"
+    work.mkdir()
+    source = work / "buyers.csv"
+    rows = "".join(f"{_OTHERS[1]},buyer {i}\n" for i in range(300_000))
+    source.write_text(f"code,name\n{rows}1,2,3\n", encoding="utf-8")
+    for out in (work / "out.csv", work / "out.parquet"):
+        code, output = _screen(
+            db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out)
+        )
+        assert code == 2, output
+        (line,) = output.strip().splitlines()
+        assert "cannot screen buyers.csv" in line and "CSV Error on Line: 300002" in line, line
+        assert not out.exists()
+    assert sorted(p.name for p in work.iterdir()) == ["buyers.csv"]
+
+
 def test_decided_combines_only_the_codes_its_batches_match() -> None:
     rng = random.Random(7)
     person, other, firm = ric.generate(rng), ric.generate(rng), uscc.generate(rng)
@@ -209,3 +234,80 @@ def test_decided_combines_only_the_codes_its_batches_match() -> None:
     assert decided.counts == {"deny": 2, "review": 0, "prefer": 1, "permit": 0, "invalid": 1}
     # ``other`` is in the index but in no batch: never combined.
     assert int((decided.outcome_of[: decided.size] >= 0).sum()) == 2
+
+
+#: Cells DuckDB's CSV writer quotes or a spreadsheet reads as a formula, and others that are
+#: neither: each as the screen's CSV gives it back (``code`` neutralised, then quoted).
+_AWKWARD = [
+    ('"quoted"', '"""quoted"""'), ("a,b", '"a,b"'), ("line\nbreak", '"line\nbreak"'),
+    ("cr\rhere", '"cr\rhere"'), ("=cmd|x", "'=cmd|x"),
+    ('=HYPERLINK("h","x")', '"\'=HYPERLINK(""h"",""x"")"'), ("+86", "+86"), ("+cmd", "'+cmd"),
+    ("-12.5", "-12.5"), ("-２", "'-２"), ("@SUM(A1)", "'@SUM(A1)"), ("\tTAB", "'\tTAB"),
+    ("\rCR", '"\'\rCR"'), ("\nLF", '"\nLF"'), ("全角，逗号", "全角，逗号"), ("", '""'), (None, ""),
+    ("#hash", '"#hash"'), ("a#b", '"a#b"'), (" lead", " lead"), ("it's", "it's"),
+    ("NULL", "NULL"), ("- 1", "'- 1"), ("=", "'="), ('"', '""""'), (",", '","'),
+    ('=a,b"c', '"\'=a,b""c"'), ("-1\n", '"\'-1\n"'), ("\u3000", "\u3000"),
+]  # fmt: skip
+
+
+_FLIGHT_MEASURES = "consumption_restriction_flight;serious_dishonesty_flight_ban"
+
+
+def test_screen_csv_writes_awkward_cells_byte_for_byte(
+    db_url: str, load: Load, tmp_path: Path
+) -> None:
+    """The bytes of a screen's CSV: the header, each awkward cell, NULL as nothing, the empty
+    text quoted (also the empty ``measures`` of a permitted code), a date as YYYY-MM-DD."""
+    load("judgment_defaulter", [defaulter(PERSON_D, "王五", "（2024）浙0106执1号")])
+    codes = [cell for cell, _ in _AWKWARD] + [PERSON_D, _OTHERS[1]]
+    source = tmp_path / "buyers.parquet"
+    pq.write_table(pa.table({"code": pa.array(codes, pa.string())}), source)
+    out = tmp_path / "out.csv"
+    code, output = _screen(
+        db_url, str(source), "--action", "buy_flight_ticket", "--out", str(out),
+        "--at", "2025-01-01",
+    )  # fmt: skip
+    assert code == 0, output
+    lines = ["code,outcome,until,measures"]
+    lines += [f"{written},invalid,,{reason_of(cell or '')[2]}" for cell, written in _AWKWARD]
+    lines += [f"{PERSON_D},deny,2026-03-05,{_FLIGHT_MEASURES}", f'{_OTHERS[1]},permit,,""', ""]
+    assert out.read_bytes() == "\n".join(lines).encode("utf-8")
+
+
+_TEXT = st.one_of(
+    st.text(),
+    st.text(st.sampled_from('=+-@\t\r\n",#; a1.e')),
+    st.sampled_from(["", "-12.5", "=1", "#", '"']),
+    st.none(),
+)
+_ROW = st.tuples(
+    _TEXT,
+    st.sampled_from(["deny", "permit", "invalid"]),
+    st.one_of(st.none(), st.dates()),
+    _TEXT,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(_ROW, max_size=20), max_size=4))
+@example([[("=a,b", "deny", date(1, 1, 1), ""), (None, "permit", None, None)], []])
+def test_write_csv_is_duckdbs_copy(batches: list[list[tuple[object, ...]]]) -> None:
+    """``write_csv`` writes what DuckDB's ``COPY (SELECT <neutralise_sql(code)> AS code, …)
+    TO … (FORMAT CSV, HEADER)`` wrote from the same batches, byte for byte (any text, NULLs,
+    empty batches, dates from year 1 to 9999)."""
+    schema = pa.schema(
+        [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
+         ("measures", pa.string())]
+    )  # fmt: skip
+    made = [
+        pa.RecordBatch.from_pylist([dict(zip(schema.names, r, strict=True)) for r in b], schema)
+        for b in batches
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, theirs = Path(tmp) / "ours.csv", Path(tmp) / "theirs.csv"
+        write_csv(pa.RecordBatchReader.from_batches(schema, made), ours)
+        con = duckdb.connect()
+        con.register("xy_rows", pa.RecordBatchReader.from_batches(schema, made))
+        query = f"SELECT {neutralise_sql('code')} AS code, outcome, until, measures FROM xy_rows"
+        con.execute(f"COPY ({query}) TO '{theirs}' (FORMAT CSV, HEADER)")
+        assert ours.read_bytes() == theirs.read_bytes()

@@ -15,9 +15,10 @@ organisation code inside a valid USCC, else ``permit``), and the index rows of t
 matches for the first time are combined by the same rule as a single check (deny > review >
 prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`, the batch layer's text, over those
 rows only: codes no batch matches are never combined). Each batch is decided one ahead in a
-second thread and DuckDB writes the rows as they come: input order is kept without a sort,
-the outcomes are counted on the way, memory stays bounded by the batch. No DuckDB extension
-is loaded (no network at run time).
+second thread and written as it comes — a CSV by :func:`write_csv` (pyarrow builds each
+batch's lines, DuckDB's CSV dialect, byte for byte), Parquet by DuckDB: input order is kept
+without a sort, the outcomes are counted on the way, memory stays bounded by the batch. No
+DuckDB extension is loaded (no network at run time).
 
 The same checks and decisions exist as SQL (:func:`codes_sql`, :func:`decisions_sql`,
 :func:`matched_sql`): the batch layer (``xinyong.batch``) runs that text on DuckDB and on
@@ -72,7 +73,7 @@ from xinyong.measures.decisions import (
 )
 from xinyong.measures.reach import reach_of, way_of
 from xinyong.measures.tables import restrictions
-from xinyong.spreadsheet import neutralise_sql
+from xinyong.spreadsheet import neutralise_arrow
 from xinyong.store.engine import database_errors
 from xinyong.store.tables import subject_identifiers, subjects
 
@@ -453,12 +454,19 @@ def screen(
         codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
         total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
         rows = decided.rows(files.sql(codes).to_arrow_reader(BATCH_ROWS))
-        con.register("xy_rows", rows)
-        fmt = "PARQUET" if out.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
-        code = "code" if fmt == "PARQUET" else f"{neutralise_sql('code')} AS code"
-        target = str(written).replace("'", "''")
-        query = f"SELECT {code}, outcome, until, measures FROM xy_rows"
-        _run(con, f"COPY ({query}) TO '{target}' (FORMAT {fmt})", progress, decided, total)
+        if out.suffix.lower() in (".parquet", ".pq"):
+            con.register("xy_rows", rows)
+            target = str(written).replace("'", "''")
+            query = "SELECT code, outcome, until, measures FROM xy_rows"
+            sql = f"COPY ({query}) TO '{target}' (FORMAT PARQUET)"
+            _run(lambda: con.execute(sql), progress, decided, total)
+        else:
+            try:
+                _run(lambda: write_csv(rows, written), progress, decided, total)
+            except OSError as error:  # reading the file (DuckDB's stream) or writing ``out``
+                raise UnusableInput(
+                    f"无法筛查 / cannot screen {path.name}: {first_line(error)}"
+                ) from error
         if audit is not None:
             matched = decided.matched(files.sql(codes).to_arrow_reader(BATCH_ROWS))
             record_reads(engine, matched, action, day, path.name, audit)
@@ -478,6 +486,63 @@ def screen(
         out=str(out),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+#: What makes DuckDB's CSV writer quote a cell, besides the empty text (which would read back
+#: as NULL): a line feed, a carriage return, a double quote, a comma, a ``#``.
+_CSV_QUOTED = b'\n\r",#'
+
+
+def csv_cells(cells: pa.Array) -> pa.Array:
+    """Each text cell as DuckDB's ``COPY … (FORMAT CSV)`` writes it: in double quotes (its own
+    doubled) when it holds one of :data:`_CSV_QUOTED` or is empty, NULL as nothing, else as it
+    is. The cells' bytes are looked through in numpy; only a batch holding one of those bytes
+    is matched cell by cell."""
+    if not len(cells):
+        return cells
+    if cells.type != pa.string():
+        cells = cells.cast(pa.string())
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset :][: len(cells) + 1]
+    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if any((data == byte).any() for byte in _CSV_QUOTED):
+        special = pc.match_substring_regex(cells, '[\\n\\r",#]')
+        quote = pc.or_(special, pc.equal(pc.binary_length(cells), 0))
+        doubled = pc.replace_substring(cells, '"', '""')
+        quoted = pc.binary_join_element_wise('"', doubled, '"', "")
+        return pc.if_else(quote, quoted, cells).fill_null("")
+    if (offsets[1:] == offsets[:-1]).any():
+        empty = pc.equal(pc.binary_length(cells), 0)
+        return pc.if_else(empty, pa.scalar('""'), cells).fill_null("")
+    return cells.fill_null("")
+
+
+def write_csv(rows: pa.RecordBatchReader, path: Path) -> None:
+    """``rows`` (``code``, text columns, dates) at ``path`` as DuckDB's ``COPY (SELECT
+    <neutralise_sql(code)> AS code, …) TO … (FORMAT CSV, HEADER)`` writes them, byte for byte,
+    in their order: a header line, the code neutralised (``xinyong.spreadsheet``), each text
+    cell by :func:`csv_cells`, a date as ``YYYY-MM-DD``, NULL as nothing, a line feed after
+    each row. Each batch is made one line array by pyarrow and written as one buffer (both let
+    go of the GIL: the next batch is decided meanwhile)."""
+    with path.open("wb") as out:
+        out.write((",".join(rows.schema.names) + "\n").encode())
+        for batch in rows:
+            if not batch.num_rows:
+                continue
+            cells = [csv_cells(neutralise_arrow(batch.column(0)))]
+            for column in batch.columns[1:]:
+                if pa.types.is_string(column.type):
+                    cells.append(csv_cells(column))
+                else:
+                    cells.append(pc.cast(column, pa.string()).fill_null(""))
+            # Each line ends in a comma (an empty last cell), which becomes its line feed.
+            lines = pc.binary_join_element_wise(*cells, "", ",")
+            ends = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
+            ends = ends[: len(lines) + 1]
+            text = np.frombuffer(lines.buffers()[2], dtype=np.uint8)[ends[0] : ends[-1]]
+            if not text.flags.writeable:
+                text = text.copy()
+            text[ends[1:] - ends[0] - 1] = ord("\n")
+            out.write(text.data)
 
 
 class _Numbers:
@@ -653,7 +718,7 @@ class Decided:
 
     def _ahead(self, codes: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
         """:meth:`decide` over ``codes``, one batch ahead in a second thread: numpy and Arrow
-        let go of the GIL, so the next batch is checked while DuckDB writes this one."""
+        let go of the GIL, so the next batch is checked while this one is written."""
         with ThreadPoolExecutor(1, thread_name_prefix="xinyong-screen") as pool:
             pending: Future[pa.RecordBatch] | None = None
             for batch in codes:
@@ -756,22 +821,21 @@ def _audit(
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
+    write: Callable[[], object],
     progress: Progress | None,
     decided: Decided,
     total: int,
 ) -> None:
-    """Run ``sql``; with ``progress``, report every 0.2 s the share of the ``total`` codes
+    """Run ``write``; with ``progress``, report every 0.2 s the share of the ``total`` codes
     ``decided`` has decided."""
     if progress is None:
-        con.execute(sql)
+        write()
         return
     failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            con.execute(sql)
+            write()
         except BaseException as error:  # re-raised in the caller's thread
             failure.append(error)
 
