@@ -9,8 +9,8 @@ amounts still reads back as numbers. Machine formats (JSON Lines, Parquet) are n
 
 The rule runs on three engines: :func:`neutralise` (Python, a cell at a time),
 :func:`neutralise_sql` (DuckDB) and :func:`neutralise_arrow` (an Arrow column at a time, for the
-screen's CSV). The number test of the last two is RE2's, whose ``\\d`` is ASCII: a formula
-prefix before other digits (``-３``) is prefixed there and not by :func:`neutralise`
+screen's CSV), with one number pattern whose digits are ASCII on all three (RE2's ``\\d`` is;
+Python's is made so): ``-３`` or ``-٣`` is not a number a spreadsheet reads, so it is prefixed
 (docs/semantics.md, rule 11).
 """
 
@@ -24,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: A number a spreadsheet reads as one: ASCII digits only (``re.ASCII``, as RE2 reads ``\d`` in
+#: the SQL and Arrow forms, which use this pattern's text).
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def neutralise(value: Any) -> Any:
