@@ -522,7 +522,9 @@ def write_csv(rows: pa.RecordBatchReader, path: Path) -> None:
     in their order: a header line, the code neutralised (``xinyong.spreadsheet``), each text
     cell by :func:`csv_cells`, a date as ``YYYY-MM-DD``, NULL as nothing, a line feed after
     each row. Each batch is made one line array by pyarrow and written as one buffer (both let
-    go of the GIL: the next batch is decided meanwhile)."""
+    go of the GIL: the next batch is decided meanwhile). Not ``pyarrow.csv``'s writer: it
+    quotes every text cell (``quoting_style="needed"``) or refuses a comma or a quote in one
+    (``"none"``); this file is read by people, so it keeps the quoting it has always had."""
     with path.open("wb") as out:
         out.write((",".join(rows.schema.names) + "\n").encode())
         for batch in rows:
