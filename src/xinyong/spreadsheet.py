@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xinyong.arrow_text import text_buffers
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: A number a spreadsheet reads as one: ASCII digits only (``re.ASCII``, as RE2 reads ``\d`` in
 #: the SQL and Arrow forms, which use this pattern's text).
@@ -59,8 +61,7 @@ def neutralise_arrow(cells: pa.Array) -> pa.Array:
         return cells
     if cells.type != pa.string():
         cells = cells.cast(pa.string())
-    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset :][: len(cells) + 1]
-    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)
+    offsets, data = text_buffers(cells)
     starts = offsets[:-1][offsets[1:] > offsets[:-1]]
     first = np.zeros(len(cells), dtype=np.uint8)
     first[offsets[1:] > offsets[:-1]] = data[starts]

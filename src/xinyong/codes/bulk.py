@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from xinyong import codes
+from xinyong.arrow_text import text_buffers
 from xinyong.codes import normalise, orgcode, regions, ric, uscc
 
 #: What each verdict index means (``None``: valid).
@@ -133,15 +134,6 @@ class Verdicts:
     #: as one integer, ``int(first 17) · 11`` plus the last (``X`` is 10): one to one, below
     #: 2^63, a key to find it by without hashing text; -1 for any other code.
     number: npt.NDArray[np.int64]
-
-
-def _buffers(array: pa.StringArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-    """The offsets (``len + 1``, into ``data``) and the bytes of a string array."""
-    _, offsets, data = array.buffers()
-    assert offsets is not None
-    starts = np.frombuffer(offsets, dtype=np.int32, count=len(array) + 1, offset=4 * array.offset)
-    body = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return starts.astype(np.int64), body
 
 
 def _loose(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
@@ -356,7 +348,7 @@ def verdicts(raw: pa.Array) -> Verdicts:
     if raw.type != pa.string():
         raw = raw.cast(pa.string())
     digit_prefix = _code_tables()[3]
-    starts, data = _buffers(raw)
+    starts, data = text_buffers(raw)
     loose = _per_row(_loose, data, starts)
     if raw.null_count:
         loose |= raw.is_null().to_numpy(zero_copy_only=False)
@@ -366,7 +358,7 @@ def verdicts(raw: pa.Array) -> Verdicts:
         rows = np.flatnonzero(loose)
         compacted = [normalise.compact(c or "") for c in raw.take(pa.array(rows)).to_pylist()]
         value = pc.replace_with_mask(raw, pa.array(loose), pa.array(compacted, pa.string()))
-        starts, data = _buffers(value)
+        starts, data = text_buffers(value)
         loose = _per_row(_loose, data, starts)
         foreign = _per_row(_high, data, starts)
     length = np.diff(starts)

@@ -59,6 +59,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, or_, select
 
+from xinyong.arrow_text import text_buffers
 from xinyong.audit import record_many
 from xinyong.catalog.model import Catalog
 from xinyong.codes import bulk, normalise, orgcode, ric, uscc
@@ -502,8 +503,8 @@ def csv_cells(cells: pa.Array) -> pa.Array:
         return cells
     if cells.type != pa.string():
         cells = cells.cast(pa.string())
-    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset :][: len(cells) + 1]
-    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets, data = text_buffers(cells)
+    data = data[offsets[0] : offsets[-1]]
     if any((data == byte).any() for byte in _CSV_QUOTED):
         special = pc.match_substring_regex(cells, '[\\n\\r",#]')
         quote = pc.or_(special, pc.equal(pc.binary_length(cells), 0))
@@ -538,9 +539,8 @@ def write_csv(rows: pa.RecordBatchReader, path: Path) -> None:
                     cells.append(pc.cast(column, pa.string()).fill_null(""))
             # Each line ends in a comma (an empty last cell), which becomes its line feed.
             lines = pc.binary_join_element_wise(*cells, "", ",")
-            ends = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
-            ends = ends[: len(lines) + 1]
-            text = np.frombuffer(lines.buffers()[2], dtype=np.uint8)[ends[0] : ends[-1]]
+            ends, text = text_buffers(lines)
+            text = text[ends[0] : ends[-1]]
             if not text.flags.writeable:
                 text = text.copy()
             text[ends[1:] - ends[0] - 1] = ord("\n")
