@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from xinyong.catalog import ROLES
 from xinyong.codes import ric, uscc
@@ -263,6 +263,72 @@ def test_among_finds_text_that_array_syntax_would_misread(conn: Connection) -> N
         among(conn, records.c.subject_name, [*awkward, "无此人"])
     )
     assert {r.id: r.subject_name for r in conn.execute(query)} == ids and decoy not in ids
+
+
+def test_current_by_key_finds_the_current_version_of_each_key_and_nothing_else(
+    conn: Connection,
+) -> None:
+    """One row per key: the current version (a superseded one never), only among the keys
+    asked; an empty list asks nothing."""
+    from xinyong.link.bulk import current_by_key
+
+    old, new, other, alone = (add(conn, f"主体{i}") for i in range(4))
+    key_of = {r.id: r.record_key for r in conn.execute(select(records.c.id, records.c.record_key))}
+    shared = key_of[old]
+    conn.execute(update(records).where(records.c.id == old).values(superseded_at=utcnow()))
+    conn.execute(update(records).where(records.c.id == new).values(record_key=shared))
+    columns = (records.c.record_key, records.c.id)
+    found = {
+        r.record_key: r.id
+        for r in current_by_key(conn, records, columns, [shared, key_of[alone], "无此键" * 5])
+    }
+    assert found == {shared: new, key_of[alone]: alone}
+    assert key_of[other] not in found
+    assert current_by_key(conn, records, columns, []) == []
+
+
+@pytest.mark.pg
+def test_current_by_key_looks_each_key_up_in_its_own_partition(pg_store_url: str) -> None:
+    """On PostgreSQL, in a store just loaded (no statistics yet), each key is one index probe
+    in the one partition of ``records`` its hash names, not a probe of every partition nor a
+    scan of the current rows: what keeps ingest's version look-up flat as the store grows."""
+    import json
+
+    from xinyong.link.bulk import current_by_key
+
+    with opened(pg_store_url) as engine, engine.begin() as conn:
+        ids = [add(conn, f"主体{i}") for i in range(400)]
+        keys = conn.execute(select(records.c.record_key).where(records.c.id.in_(ids[:50])))
+        asked = [*keys.scalars(), "无此键"]
+        statements: list[Any] = []
+        execute = conn.execute
+
+        def capture(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(statement)
+            return execute(statement, *args, **kwargs)
+
+        conn.execute = capture  # type: ignore[method-assign]
+        assert len(current_by_key(conn, records, (records.c.id,), asked)) == 50
+        conn.execute = execute  # type: ignore[method-assign]
+        compiled = statements[-1].compile(conn)
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+        ).scalar_one()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    scans: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name", "").startswith("records"):
+            scans.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert len(scans) == 16  # every partition is in the plan …
+    assert {s["Node Type"] for s in scans} == {"Index Scan"}
+    assert all("record_key" in s.get("Index Cond", "") for s in scans), scans
+    # … and each key is looked up in one of them: the probes add up to the keys asked.
+    assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
 
 
 def test_a_name_with_no_character_the_t2s_tables_know_is_left_as_it_is() -> None:

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, update
 
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
@@ -44,7 +44,7 @@ from xinyong.ingest.readers import RAW_KEY, open_rows
 from xinyong.ingest.validate import CATEGORY_KINDS, RowValidator
 from xinyong.link import resolve_codes
 from xinyong.link.attach import LinkRow, forget, remember
-from xinyong.link.bulk import among, db_value, insert_rows, reserve_ids
+from xinyong.link.bulk import current_by_key, db_value, insert_rows, reserve_ids
 from xinyong.spreadsheet import neutralise
 from xinyong.store.engine import database_errors, utcnow
 from xinyong.store.footprint import require_covered
@@ -486,12 +486,8 @@ def _load(
 
 def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, str, int]]:
     """For record keys, the current version's ``(id, row_hash, version)`` (one parameter)."""
-    if not keys:
-        return {}
-    query = select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version)
-    rows = conn.execute(
-        query.where(among(conn, records.c.record_key, keys), records.c.superseded_at.is_(None))
-    ).all()  # one fetch of all rows, not one call per row
+    columns = (records.c.record_key, records.c.id, records.c.row_hash, records.c.version)
+    rows = current_by_key(conn, records, columns, keys)  # one look-up per key, one fetch
     return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
 
 

@@ -15,9 +15,10 @@ JSON as text; ``db_value`` converts a value of any column type once (for constan
 recorded time of a chunk).
 
 ``among(conn, column, values)`` is ``column IN (values)`` with ONE bound parameter however many
-values there are (``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on
-SQLite): an expanded ``IN (?, ?, …)`` of thousands of values costs more to compile, and on
-PostgreSQL to parse, than the query takes to run.
+values there are (``= ANY(array)`` on PostgreSQL, the array of a text column sent as one JSON
+text; ``IN (SELECT value FROM json_each(?))`` on SQLite): an expanded ``IN (?, ?, …)`` of
+thousands of values costs more to compile, and on PostgreSQL to parse, than the query takes to
+run. ``current_by_key`` reads the current rows of ``records`` by key, one index probe per key.
 """
 
 from __future__ import annotations
@@ -32,20 +33,34 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Row,
+    ScalarSelect,
     Select,
+    String,
     Table,
     any_,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
     text,
+    true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSON
 
 
 def backend(conn: Connection) -> str:
     return conn.dialect.name
+
+
+#: ``n`` values of a table's id sequence. The sequence is named once (a materialised CTE):
+#: ``nextval(pg_get_serial_sequence(…))`` looks it up again for every value, ten times the cost
+#: (12 ms against 1.2 ms for 5,000 ids, measured).
+_NEXTVALS = text(
+    "WITH s AS MATERIALIZED (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq)"
+    " SELECT nextval(s.seq) FROM s, generate_series(1, :n)"
+)
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
@@ -53,10 +68,7 @@ def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
     if count <= 0:
         return []
     if backend(conn) == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-        )
-        return sorted(conn.execute(query, {"table": table.name, "n": count}).scalars().all())
+        return sorted(conn.execute(_NEXTVALS, {"table": table.name, "n": count}).scalars().all())
     top = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + count))
 
@@ -89,10 +101,23 @@ def insert_rows(
         cursor.close()
 
 
+def json_elements(items: Sequence[str]) -> ScalarSelect[Any]:
+    """PostgreSQL: the strings ``items`` as a one-column subquery, sent as ONE JSON text.
+
+    psycopg writes a list parameter as an array literal in Python, quoting each element
+    (13 ms for 5,000 record keys, measured); ``json.dumps`` writes the same in C (under 1 ms) and
+    the server splits it, with no quoting rule of our own to get wrong.
+    """
+    sent = cast(bindparam(None, json.dumps(list(items), ensure_ascii=False)), JSON)
+    return select(func.json_array_elements_text(sent)).scalar_subquery()
+
+
 def among(conn: Connection, column: Column[Any], values: Collection[Any]) -> ColumnElement[bool]:
     """``column IN values`` as one bound parameter (see the module docstring)."""
     items = list(values)
     if backend(conn) == "postgresql":
+        if isinstance(column.type, String):
+            return column == any_(cast(func.array(json_elements(items)), ARRAY(column.type)))
         integer = isinstance(column.type, Integer | BigInteger)
         kind = BigInteger() if integer else column.type
         return column == any_(bindparam(None, items, type_=ARRAY(kind)))
@@ -100,3 +125,43 @@ def among(conn: Connection, column: Column[Any], values: Collection[Any]) -> Col
         func.json_each(bindparam(None, json.dumps(items, ensure_ascii=False)))
     )
     return column.in_(rows.scalar_subquery())
+
+
+def current_by_key(
+    conn: Connection, table: Table, columns: Sequence[Column[Any]], keys: Collection[str]
+) -> list[Row[Any]]:
+    """The current rows (``superseded_at IS NULL``) of ``table`` whose ``record_key`` is among
+    ``keys``: ``columns`` of each, one row per key at most.
+
+    ``table`` must hold one current row per key at most (a unique index on ``record_key`` where
+    ``superseded_at IS NULL``, as ``records`` has). On PostgreSQL each key is looked up on its
+    own (a lateral sub-select), so in the one partition of ``records`` its hash names:
+    ``record_key = ANY(keys)`` probes every partition for every key (measured: 824 ms against
+    25 ms for 5,000 keys among 2,000,000 records). Elsewhere, ``among``.
+    """
+    if not keys:
+        return []
+    if backend(conn) != "postgresql":
+        query = select(*columns).where(
+            among(conn, table.c.record_key, list(keys)), table.c.superseded_at.is_(None)
+        )
+        return list(conn.execute(query).all())
+    wanted = cast(func.array(json_elements(list(keys))), ARRAY(table.c.record_key.type))
+    key = select(func.unnest(wanted).label("key")).subquery("k")
+    # Every version of the key, by the key alone: whatever the statistics (none, on a store
+    # just loaded), the planner can only reach them through the ``record_key`` index, where a
+    # condition on any other column in here (``superseded_at IS NULL``) would let it scan a
+    # partial index of current rows instead. ``OFFSET 0`` keeps the sub-select a look-up per
+    # key (not flattened into a join).
+    versions = (
+        select(*columns, table.c.superseded_at)
+        .where(table.c.record_key == key.c.key)
+        .offset(0)
+        .lateral("r")
+    )
+    query = (
+        select(*(versions.c[c.name] for c in columns))
+        .select_from(key.join(versions, true()))
+        .where(versions.c.superseded_at.is_(None))
+    )
+    return list(conn.execute(query).all())

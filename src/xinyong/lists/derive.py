@@ -29,7 +29,7 @@ from sqlalchemy import Connection, or_, select, update
 
 from xinyong.catalog.model import Catalog
 from xinyong.changes import ListChange
-from xinyong.link.bulk import among, backend, db_value, insert_rows, reserve_ids
+from xinyong.link.bulk import among, backend, current_by_key, db_value, insert_rows, reserve_ids
 from xinyong.lists.rules import (
     LISTING_STATUSES,
     EntryTerms,
@@ -167,17 +167,25 @@ def current_records(
 ) -> list[RecordView]:
     """The current records of these subjects, or with these keys (one query: keep the ids or
     keys to a chunk)."""
-    query = select(*RULE_COLUMNS, records.c.fields).where(records.c.superseded_at.is_(None))
-    if subject_ids is not None:
-        query = query.where(among(conn, records.c.subject_id, list(subject_ids)))
-    if keys is not None:  # an unlinked record (no subject) lists nobody
-        query = query.where(
-            among(conn, records.c.record_key, list(keys)), records.c.subject_id.is_not(None)
-        )
-    return [
-        RecordView(rid, key, rtype, sid, status, decided, v_from, v_to, dict(fields or {}))
-        for rid, key, rtype, sid, status, decided, v_from, v_to, fields in conn.execute(query)
-    ]
+    columns = (*RULE_COLUMNS, records.c.fields)
+    rows: list[Any]
+    if subject_ids is None and keys is not None:  # an unlinked record (no subject) lists nobody
+        rows = [r for r in current_by_key(conn, records, columns, keys) if r.subject_id is not None]
+    else:
+        query = select(*columns).where(records.c.superseded_at.is_(None))
+        if subject_ids is not None:
+            query = query.where(among(conn, records.c.subject_id, list(subject_ids)))
+        if keys is not None:
+            query = query.where(
+                among(conn, records.c.record_key, list(keys)), records.c.subject_id.is_not(None)
+            )
+        rows = list(conn.execute(query))
+    return [_record_view(row) for row in rows]
+
+
+def _record_view(row: Any) -> RecordView:
+    rid, key, rtype, sid, status, decided, v_from, v_to, fields = row
+    return RecordView(rid, key, rtype, sid, status, decided, v_from, v_to, dict(fields or {}))
 
 
 def current_entries(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from xinyong.codes.identifiers import Identifier, identify
 from xinyong.errors import InvalidCode, SubjectNotFound, UnusableInput
@@ -304,18 +304,6 @@ def subject_file(conn: Connection, subject_id: int) -> SubjectFile | None:
         relations=relations,
         records=recs,
     )
-
-
-def current_versions(conn: Connection, keys: list[str]) -> dict[str, tuple[int, str, int]]:
-    """For record keys, the current version's ``(id, row_hash, version)``."""
-    if not keys:
-        return {}
-    rows = conn.execute(
-        select(records.c.record_key, records.c.id, records.c.row_hash, records.c.version).where(
-            and_(records.c.record_key.in_(keys), records.c.superseded_at.is_(None))
-        )
-    )
-    return {r.record_key: (r.id, r.row_hash, r.version) for r in rows}
 
 
 def batch_list(conn: Connection, *, source: str | None = None, limit: int = 50) -> list[Any]:
