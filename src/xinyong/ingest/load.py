@@ -10,7 +10,8 @@
   (``superseded_at``) and a new version names the one it ``supersedes``.
 - Rows stream in chunks (``CHUNK_ROWS``), each written with one ``COPY`` per table (``executemany``
   on SQLite) while a thread reads, validates and hashes the next (:mod:`.chunks`); memory stays
-  flat.
+  flat. No full garbage collection walks the heap meanwhile: the young generations are
+  collected after each chunk (:mod:`xinyong.collector`).
 - Rejected rows go to ``FILE.rejects.csv`` (UTF-8 with BOM): the original columns, then ``row``
   and ``reason``; and to the ``rejects`` table.
 - A file that cannot be used at all (unknown type, missing column, undecodable header, no data
@@ -37,6 +38,7 @@ from sqlalchemy import Connection, Engine, insert, update
 
 from xinyong import pipeline
 from xinyong.catalog.model import Catalog, RecordType
+from xinyong.collector import collect_young, young_only
 from xinyong.errors import Forbidden, InvalidRecord, UnusableInput, XinyongError
 from xinyong.ingest.chunks import Prepared, read_chunks
 from xinyong.ingest.plan import ColumnPlan, LayoutMatch, Mapping, plan_columns
@@ -445,7 +447,7 @@ def _load(
     loader = _ChunkLoader(
         conn, batch_id, rtype.id, source, catalog, at or attempt.started_at.date()
     )
-    with read_chunks(rows, validator, rtype.id, source, CHUNK_ROWS) as chunks:
+    with young_only(), read_chunks(rows, validator, rtype.id, source, CHUNK_ROWS) as chunks:
         for chunk in chunks:
             attempt.seen, attempt.last_row = chunk.seen, chunk.last_row
             if chunk.error is not None:
@@ -460,6 +462,7 @@ def _load(
                     for number, row, reason in chunk.rejected
                 ],
             )
+            collect_young()  # no full collection while loading (xinyong.collector)
             if progress:
                 progress(chunk.seen)
     conn.execute(
