@@ -6,7 +6,7 @@ A leaf module (it imports only the catalog's model), so the pipeline and each of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, NamedTuple
@@ -60,6 +60,10 @@ class Change:
     record_ids: Sequence[int]
     catalog: Catalog
     at: date
+    #: ``record_key`` of the records in ``record_ids``, where the caller knows it (ingest, of the
+    #: rows it has just written): steps read those records in their partition of ``records``
+    #: (``xinyong.link.bulk.by_id``) instead of probing every partition for each id.
+    record_keys: Mapping[int, str] = field(default_factory=dict)
     subject_ids: set[int] = field(default_factory=set)
     unlinked_record_ids: list[int] = field(default_factory=list)
     list_changes: list[ListChange] = field(default_factory=list)

@@ -12,7 +12,7 @@ To add a step, write ``def step(conn, change) -> None`` in its own package and a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import Connection
@@ -51,15 +51,21 @@ STEPS: tuple[Step, ...] = (
 
 
 def apply_records(
-    conn: Connection, record_ids: Sequence[int], *, catalog: Catalog, at: date
+    conn: Connection,
+    record_ids: Sequence[int],
+    *,
+    catalog: Catalog,
+    at: date,
+    keys: Mapping[int, str] | None = None,
 ) -> set[int]:
     """Run new or changed records through every step; returns the affected subject ids.
 
     Refused with ``CatalogMismatch`` before any step when ``catalog`` lacks a list, measure or
     action the store's derived tables hold (``xinyong.store.footprint``); the ids the run
-    derived are remembered after the steps."""
+    derived are remembered after the steps. ``keys``: the records' ``record_key`` by id, where
+    the caller knows them (``Change.record_keys``)."""
     footprint = require_covered(conn, catalog)
-    change = Change(record_ids=record_ids, catalog=catalog, at=at)
+    change = Change(record_ids=record_ids, catalog=catalog, at=at, record_keys=keys or {})
     for step in STEPS:
         step(conn, change)
     _remember(conn, catalog, footprint, change)

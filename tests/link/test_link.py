@@ -331,6 +331,74 @@ def test_current_by_key_looks_each_key_up_in_its_own_partition(pg_store_url: str
     assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
 
 
+def test_by_id_finds_the_same_rows_whatever_keys_it_is_given(conn: Connection) -> None:
+    """``by_id`` with every key right, with some missing, with wrong ones and with none finds
+    the rows with those ids, no more, no fewer."""
+    from xinyong.link.bulk import by_id
+
+    ids = [add(conn, f"主体{i}") for i in range(12)]
+    key_of = {r.id: r.record_key for r in conn.execute(select(records.c.id, records.c.record_key))}
+    asked = [*ids[:8], 10**9]  # one id that is no record
+    columns = (records.c.id, records.c.subject_name)
+    expected = {i: f"主体{n}" for n, i in enumerate(ids[:8])}
+    for keys in (
+        {i: key_of[i] for i in ids[:8]},
+        {i: key_of[i] for i in ids[:3]},
+        {i: "错" * 64 for i in ids[:8]} | {10**9: "无"},
+        {ids[0]: key_of[ids[1]], ids[1]: key_of[ids[0]]},  # each other's keys
+        {},
+    ):
+        found = by_id(conn, records, columns, asked, keys)
+        assert sorted(r.id for r in found) == sorted(expected), keys
+        assert {r.id: r.subject_name for r in found} == expected
+    assert by_id(conn, records, columns, [], key_of) == []
+
+
+@pytest.mark.pg
+def test_by_id_with_keys_looks_each_record_up_in_its_own_partition(pg_store_url: str) -> None:
+    """On PostgreSQL, given their keys, the rows are read one primary-key probe each, in the
+    partition the key names: what keeps the pipeline's reads of a chunk's records flat as the
+    store grows (by id alone, every partition is probed for every id)."""
+    import json
+
+    from xinyong.link.bulk import by_id
+
+    with opened(pg_store_url) as engine, engine.begin() as conn:
+        ids = [add(conn, f"主体{i}") for i in range(400)]
+        key_of = {
+            r.id: r.record_key
+            for r in conn.execute(select(records.c.id, records.c.record_key)).all()
+        }
+        asked = ids[:50]
+        statements: list[Any] = []
+        execute = conn.execute
+
+        def capture(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(statement)
+            return execute(statement, *args, **kwargs)
+
+        conn.execute = capture  # type: ignore[method-assign]
+        assert len(by_id(conn, records, (records.c.id,), asked, key_of)) == 50
+        conn.execute = execute  # type: ignore[method-assign]
+        assert len(statements) == 1  # every key right: nothing read by id alone
+        compiled = statements[0].compile(conn)
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+        ).scalar_one()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    scans: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name", "").startswith("records"):
+            scans.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert len(scans) == 16 and {s["Node Type"] for s in scans} == {"Index Scan"}
+    assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
+
+
 def test_a_name_with_no_character_the_t2s_tables_know_is_left_as_it_is() -> None:
     """``normalise`` skips the traditional → simplified conversion for a text none of whose
     characters is in a key of its tables: the conversion would return it unchanged."""

@@ -27,7 +27,7 @@ from xinyong.codes import regions
 from xinyong.codes.identifiers import reason_of
 from xinyong.errors import UnusableInput
 from xinyong.feed.tables import feed_events, feed_settings
-from xinyong.link.bulk import among, db_value, insert_rows
+from xinyong.link.bulk import among, by_id, db_value, insert_rows
 from xinyong.measures.reach import Way, reach_of, way_of
 from xinyong.store.engine import utcnow
 from xinyong.store.tables import records, subject_identifiers, subjects
@@ -288,7 +288,7 @@ def feed_step(conn: Connection, change: Change) -> None:
     restricted = {c.subject_id for c in change.restriction_changes}
     subject_ids |= restricted
     subject_ids |= {c.via_subject_id for c in change.restriction_changes if c.via_subject_id}
-    rows = _records(conn, change.record_ids)
+    rows = _records(conn, change.record_ids, change.record_keys)
     subject_ids |= {r["subject_id"] for r in rows if r["subject_id"] is not None}
     lifting_rows = [
         r for r in rows
@@ -467,17 +467,18 @@ _RECORD_FIELDS = (
 FETCH_ROWS = 5000
 
 
-def _records(conn: Connection, record_ids: Iterable[int]) -> list[dict[str, Any]]:
+def _records(
+    conn: Connection, record_ids: Iterable[int], keys: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """The records, by id (``keys``: their ``record_key`` by id, where known: ``bulk.by_id``)."""
     ids = sorted(record_ids)
     found: list[dict[str, Any]] = []
     columns = [records.c[name] for name in _RECORD_FIELDS] + [records.c.subject_code]
+    names = [c.name for c in columns]
     for start in range(0, len(ids), FETCH_ROWS):
-        chunk = ids[start : start + FETCH_ROWS]
-        result = conn.execute(
-            select(*columns).where(among(conn, records.c.id, chunk)).order_by(records.c.id)
-        )
-        names = list(result.keys())
-        found.extend(dict(zip(names, row, strict=True)) for row in result)
+        rows = by_id(conn, records, columns, ids[start : start + FETCH_ROWS], keys)
+        found.extend({name: row._mapping[name] for name in names} for row in rows)
+    found.sort(key=lambda r: r["id"])
     return found
 
 

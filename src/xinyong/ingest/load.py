@@ -601,7 +601,10 @@ class _ChunkLoader:
             ),
         )  # fmt: skip
         try:
-            touched = pipeline.apply_records(self.conn, ids, catalog=self.catalog, at=self.at)
+            keys = {rid: p.key for rid, p in zip(ids, pending, strict=True)}
+            touched = pipeline.apply_records(
+                self.conn, ids, catalog=self.catalog, at=self.at, keys=keys
+            )
         finally:
             forget(self.conn)
         self.subjects |= touched

@@ -24,7 +24,7 @@ run. ``current_by_key`` reads the current rows of ``records`` by key, one index 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -165,3 +165,59 @@ def current_by_key(
         .where(versions.c.superseded_at.is_(None))
     )
     return list(conn.execute(query).all())
+
+
+def by_id(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[Column[Any]],
+    ids: Collection[int],
+    keys: Mapping[int, str],
+) -> list[Row[Any]]:
+    """The rows of ``table`` with these ``ids``: ``columns`` of each, in no order.
+
+    ``keys`` (id → ``record_key``, the partition key of ``records``) is what a caller already
+    knows of the rows, such as ingest of the rows it has just written: on PostgreSQL each id
+    whose key is given is then looked up, with its key, in the one partition the key names;
+    by the id alone, every partition is probed for every id (measured: 350 ms per 5,000 ids
+    among 2,000,000 records). Ids without a key, and any a wrong key did not find, are read by
+    id alone, so the result is the same whatever ``keys`` holds.
+    """
+    wanted = list(ids)
+    if not wanted:
+        return []
+    found: list[Row[Any]] = []
+    if backend(conn) == "postgresql":
+        known = {i: keys[i] for i in wanted if i in keys}
+        if known:
+            found = _by_id_and_key(conn, table, columns, known)
+            got = {row.id for row in found}
+            wanted = [i for i in wanted if i not in got]
+        if not wanted:
+            return found
+    query = select(*columns).where(among(conn, table.c.id, wanted))
+    return found + list(conn.execute(query).all())
+
+
+def _by_id_and_key(
+    conn: Connection, table: Table, columns: Sequence[Column[Any]], keys: Mapping[int, str]
+) -> list[Row[Any]]:
+    """PostgreSQL: the rows with these (id, key) pairs, one primary-key probe each, in the key's
+    partition (a lateral sub-select, as in ``current_by_key``), ``id`` among the columns."""
+    sent = cast(bindparam(None, json.dumps(keys, ensure_ascii=False)), JSON)
+    pairs = func.json_each_text(sent).table_valued("key", "value").render_derived("k")
+    pair_id = cast(pairs.c.key, BigInteger)
+    pair_key = cast(pairs.c.value, table.c.record_key.type)
+    wanted = {c.name for c in columns} | {"id"}
+    one = (
+        select(*(table.c[name] for name in wanted))
+        .where(table.c.id == pair_id, table.c.record_key == pair_key)
+        .offset(0)
+        .lateral("r")
+    )
+    names = [c.name for c in columns]
+    if "id" not in names:
+        names.append("id")
+    return list(
+        conn.execute(select(*(one.c[n] for n in names)).select_from(pairs.join(one, true()))).all()
+    )

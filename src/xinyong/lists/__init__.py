@@ -29,7 +29,7 @@ from xinyong.lists.rules import LISTING_STATUSES, EntryTerms, RecordView, entry_
 def lists_step(conn: Connection, change: Change) -> None:
     """Pipeline step: re-derive the entries the change's records make (on every subject a
     version of them names), and add those subjects to the change."""
-    found = records_in_question(conn, change.record_ids)
+    found = records_in_question(conn, change.record_ids, change.record_keys)
     change.subject_ids |= found.subject_ids
     change.list_changes.extend(
         derive_records(

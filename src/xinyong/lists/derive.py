@@ -20,7 +20,7 @@ so a new entry's ``entry_id`` is known without reading it back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -29,7 +29,15 @@ from sqlalchemy import Connection, or_, select, update
 
 from xinyong.catalog.model import Catalog
 from xinyong.changes import ListChange
-from xinyong.link.bulk import among, backend, current_by_key, db_value, insert_rows, reserve_ids
+from xinyong.link.bulk import (
+    among,
+    backend,
+    by_id,
+    current_by_key,
+    db_value,
+    insert_rows,
+    reserve_ids,
+)
 from xinyong.lists.rules import (
     LISTING_STATUSES,
     EntryTerms,
@@ -112,12 +120,6 @@ def chunks(values: Iterable[Value], size: int = CHUNK) -> Iterator[list[Value]]:
         yield ordered[start : start + size]
 
 
-def subjects_of(conn: Connection, record_ids: Collection[int]) -> set[int]:
-    """The subjects of these records and of the versions they supersede (a correction may move a
-    record from one subject to another: both must be re-derived)."""
-    return records_in_question(conn, record_ids).subject_ids
-
-
 class InQuestion(NamedTuple):
     """What a change's records put in question."""
 
@@ -130,21 +132,22 @@ class InQuestion(NamedTuple):
     revised: set[str]
 
 
-def records_in_question(conn: Connection, record_ids: Collection[int]) -> InQuestion:
-    """The keys of these records, their subjects and those of the versions they supersede."""
+def records_in_question(
+    conn: Connection, record_ids: Collection[int], keys: Mapping[int, str] | None = None
+) -> InQuestion:
+    """The keys of these records, their subjects and those of the versions they supersede.
+    ``keys``: their ``record_key`` by id, where the caller knows them (``bulk.by_id``)."""
     found = InQuestion(set(), set(), set())
+    columns = (records.c.subject_id, records.c.supersedes, records.c.record_key)
     for chunk in chunks(record_ids):
-        rows = conn.execute(
-            select(records.c.subject_id, records.c.supersedes, records.c.record_key).where(
-                among(conn, records.c.id, chunk)
-            )
-        ).all()
+        rows = by_id(conn, records, columns, chunk, keys or {})
         found.keys.update(r.record_key for r in rows)
         found.subject_ids.update(r.subject_id for r in rows if r.subject_id is not None)
         found.revised.update(r.record_key for r in rows if r.supersedes is not None)
-        older = [r.supersedes for r in rows if r.supersedes is not None]
+        # a version shares the key of the record that supersedes it
+        older = {r.supersedes: r.record_key for r in rows if r.supersedes is not None}
         if older:
-            found.subject_ids.update(subjects_of(conn, older))
+            found.subject_ids.update(records_in_question(conn, list(older), older).subject_ids)
     return found
 
 

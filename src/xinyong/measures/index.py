@@ -34,7 +34,7 @@ restriction on an individual always rests on a record that names them by code.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Literal, NamedTuple
 
@@ -43,7 +43,7 @@ from sqlalchemy import Connection, select, update
 from xinyong.catalog.model import ROLES, Catalog
 from xinyong.changes import Change, RestrictionChange
 from xinyong.link import relation_types
-from xinyong.link.bulk import among, backend, db_value, insert_rows
+from xinyong.link.bulk import among, backend, by_id, db_value, insert_rows
 from xinyong.lists.derive import (
     StoredEntry,
     all_subjects_with_records,
@@ -323,7 +323,7 @@ def index_rows(conn: Connection, *, known_at: datetime | None = None) -> set[Row
 def measures_step(conn: Connection, change: Change) -> None:
     """Pipeline step: re-derive the index rows of the entries the lists step changed, and every
     row of the subjects whose relations the change's registration records may have changed."""
-    whole = relations_changed(conn, change.catalog, change.record_ids)
+    whole = relations_changed(conn, change.catalog, change.record_ids, change.record_keys)
     entries = [c for c in change.list_changes if c.subject_id not in whole]
     change.restriction_changes.extend(derive_restrictions(conn, change.catalog, whole))
     change.restriction_changes.extend(
@@ -336,18 +336,23 @@ def measures_step(conn: Connection, change: Change) -> None:
     )
 
 
-def relations_changed(conn: Connection, catalog: Catalog, record_ids: Sequence[int]) -> set[int]:
+def relations_changed(
+    conn: Connection,
+    catalog: Catalog,
+    record_ids: Sequence[int],
+    keys: Mapping[int, str] | None = None,
+) -> set[int]:
     """The subjects of the records among ``record_ids`` that may make relations (and of the
     versions they supersede): linking may have added or replaced their relations. Those are the
     officer rows of registration records and the records that name their subject's legal
     representative by ID number (``xinyong.link.relation_types``): such a record may arrive after
     the entry its relation reaches (a tax violation naming the representative of an enterprise
     already on the consumption list), and the entry's own rows must then follow."""
-    types = sorted(relation_types(catalog))
-    found: list[int] = []
+    types = relation_types(catalog)
+    known = keys or {}
+    found: dict[int, str] = {}
     for chunk in chunks(record_ids):
-        query = select(records.c.id).where(
-            among(conn, records.c.id, chunk), records.c.record_type.in_(types)
-        )
-        found.extend(conn.execute(query).scalars())
-    return records_in_question(conn, found).subject_ids if found else set()
+        rows = by_id(conn, records, (records.c.id, records.c.record_type, records.c.record_key),
+                     chunk, known)  # fmt: skip
+        found.update((r.id, r.record_key) for r in rows if r.record_type in types)
+    return records_in_question(conn, list(found), found).subject_ids if found else set()
