@@ -23,7 +23,12 @@ times and prints the medians). With ``--steps link`` the same is done for what l
 besides the records (the subjects it creates, their codes and names, leads), which the bare
 load does not write.
 
+``--grow N`` first fills both PostgreSQL stores with N records and analyses them (the bare
+load's store is a copy of ours): look-ups by key and by id then meet the index of a store that
+already holds what a province has loaded, not an empty one.
+
 Usage: python bench/ingest.py --rows 50000 [--no-pg] [--steps link|all] [--no-memory] [--repeat 3]
+       [--grow 2000000]
 """
 
 from __future__ import annotations
@@ -256,6 +261,11 @@ LINKED = ("subjects", "subject_identifiers", "subject_names", "link_leads")
 LINKED_KEYS = ("records",)
 
 
+def _ours(table: str) -> str:
+    """The rows of ``table`` the run wrote (not those ``--grow`` added before it)."""
+    return f"id < {GROWN_FIRST_ID}" if table == "records" else "true"
+
+
 def floor_pg(
     url: str, accepted: int, tables: tuple[str, ...], keys_only: tuple[str, ...] = ()
 ) -> tuple[float, float, str]:
@@ -272,7 +282,8 @@ def floor_pg(
     with conn.transaction():
         for table in (*tables, *keys_only):
             data = io.BytesIO()
-            with conn.cursor().copy(f"COPY (SELECT * FROM {table}) TO STDOUT") as out:
+            rows = f"(SELECT * FROM {table} WHERE {_ours(table)})"
+            with conn.cursor().copy(f"COPY {rows} TO STDOUT") as out:
                 for block in out:
                     data.write(block)
             keys = conn.execute(
@@ -280,7 +291,7 @@ def floor_pg(
                 "WHERE conrelid = %s::regclass AND contype = 'f' AND conparentid = 0",
                 (table,),
             ).fetchall()
-            count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            count = conn.execute(f"SELECT count(*) FROM {rows} AS r").fetchone()[0]  # type: ignore[index]
             took = []
             for copy_of, with_keys in ((f"floor_{table}", False), (f"floor_keyed_{table}", True)):
                 conn.execute(f"CREATE TABLE {copy_of} (LIKE {table} INCLUDING ALL)")
@@ -303,16 +314,42 @@ def floor_pg(
     return seconds, keyed, ", ".join(counts)
 
 
-def fresh_pg() -> str | None:
+def fresh_pg(template: str | None = None) -> str | None:
+    """A new database (a copy of ``template``'s, if given); None if PostgreSQL is not running."""
     try:
         import psycopg
 
         name = f"bench_{uuid.uuid4().hex[:10]}"
+        copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}" STRATEGY FILE_COPY' if template else ""
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
     except Exception:
         return None
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+#: The first id of the records ``--grow`` adds: far above any id the bench's own loads take.
+GROWN_FIRST_ID = 10**12
+
+
+def grow_pg(url: str, count: int) -> float:
+    """Add ``count`` records to the store, then ``ANALYZE`` it: a store that already holds what
+    a province has loaded, so look-ups by key and by id meet a realistic index (the records
+    are court defaulter records of nobody — no subject — with keys of their own). Seconds."""
+    import psycopg
+
+    start = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(
+            "INSERT INTO records (id, record_type, source, subject_name, fields, status, version,"
+            " recorded_at, record_key, row_hash) SELECT %s + g, 'judgment_defaulter', 'spc',"
+            " '存量记录', '{}', 'active', 1, now(), encode(sha256(('grown' || g)::bytea), 'hex'),"
+            " encode(sha256(('row' || g)::bytea), 'hex') FROM generate_series(1, %s) AS g",
+            (GROWN_FIRST_ID, count),
+        )
+        conn.commit()
+        conn.execute("ANALYZE")
+    return time.perf_counter() - start
 
 
 def drop_pg(url: str) -> None:
@@ -346,8 +383,11 @@ def memory_child(src: Path, steps: str) -> None:
     print(json.dumps({"peak_kib": peak, "before_kib": base}))
 
 
-def pg_run(tmp: str, src: Path, rows: int, no_pg: bool, goal: float, run: int) -> None:
-    """One run: SQLite then PostgreSQL, ours and the bare load each, then the derived floor."""
+def pg_run(
+    tmp: str, src: Path, rows: int, no_pg: bool, goal: float, run: int, grow: int = 0
+) -> None:
+    """One run: SQLite then PostgreSQL, ours and the bare load each, then the derived floor.
+    ``grow``: records both PostgreSQL stores hold before the run (``grow_pg``)."""
     mine, summary = ours(f"sqlite:///{tmp}/ours{run}.db", src)
     with opened(f"sqlite:///{tmp}/bare{run}.db") as engine:
         upgrade(engine)
@@ -355,7 +395,13 @@ def pg_run(tmp: str, src: Path, rows: int, no_pg: bool, goal: float, run: int) -
     report("SQLite", rows, mine, bare, summary, goal)
     if no_pg:
         return
-    url, url2 = fresh_pg(), fresh_pg()
+    url = fresh_pg()
+    if url is not None and grow:
+        with opened(url) as engine:
+            upgrade(engine)
+        took = grow_pg(url, grow)
+        print(f"PostgreSQL: both stores hold {grow:,} records before the run ({took:.0f} s)")
+    url2 = fresh_pg(template=url if grow else None) if url else None
     if url is None or url2 is None:
         print("PostgreSQL: not running on 127.0.0.1:5432, skipped")
         return
@@ -392,6 +438,12 @@ def main() -> None:
     parser.add_argument("--steps", choices=("all", "link"), default="all")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--grow",
+        type=int,
+        default=0,
+        help="records both PostgreSQL stores hold before each run (e.g. 2000000)",
+    )
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -412,7 +464,7 @@ def main() -> None:
         )
         goal = GOALS[args.steps]
         for run in range(args.repeat):
-            pg_run(tmp, src, rows, args.no_pg, goal, run)
+            pg_run(tmp, src, rows, args.no_pg, goal, run, args.grow)
         for label, pairs in RATIOS.items():
             mine = statistics.median(m for m, _ in pairs)
             bare = statistics.median(b for _, b in pairs)
