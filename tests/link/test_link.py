@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -292,28 +293,45 @@ def test_current_by_key_looks_each_key_up_in_its_own_partition(pg_store_url: str
     """On PostgreSQL, in a store just loaded (no statistics yet), each key is one index probe
     in the one partition of ``records`` its hash names, not a probe of every partition nor a
     scan of the current rows: what keeps ingest's version look-up flat as the store grows."""
-    import json
-
     from xinyong.link.bulk import current_by_key
 
     with opened(pg_store_url) as engine, engine.begin() as conn:
         ids = [add(conn, f"主体{i}") for i in range(400)]
         keys = conn.execute(select(records.c.record_key).where(records.c.id.in_(ids[:50])))
         asked = [*keys.scalars(), "无此键"]
-        statements: list[Any] = []
-        execute = conn.execute
+        found, scans = _scans_of_records(
+            conn, lambda: current_by_key(conn, records, (records.c.id,), asked)
+        )
+    assert len(found) == 50
+    assert len(scans) == 16  # every partition is in the plan …
+    assert {s["Node Type"] for s in scans} == {"Index Scan"}
+    assert all("record_key" in s.get("Index Cond", "") for s in scans), scans
+    # … and each key is looked up in one of them: the probes add up to the keys asked.
+    assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
 
-        def capture(statement: Any, *args: Any, **kwargs: Any) -> Any:
-            statements.append(statement)
-            return execute(statement, *args, **kwargs)
 
-        conn.execute = capture  # type: ignore[method-assign]
-        assert len(current_by_key(conn, records, (records.c.id,), asked)) == 50
+def _scans_of_records(
+    conn: Connection, call: Callable[[], list[Any]]
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """What ``call`` returned, and the scans of ``records`` partitions in the executed plan of
+    the one statement it ran (``EXPLAIN ANALYZE`` of that statement, run again)."""
+    statements: list[Any] = []
+    execute = conn.execute
+
+    def capture(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(statement)
+        return execute(statement, *args, **kwargs)
+
+    conn.execute = capture  # type: ignore[method-assign]
+    try:
+        found = call()
+    finally:
         conn.execute = execute  # type: ignore[method-assign]
-        compiled = statements[-1].compile(conn)
-        plan = conn.exec_driver_sql(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
-        ).scalar_one()
+    assert len(statements) == 1, statements
+    compiled = statements[0].compile(conn)
+    plan = conn.exec_driver_sql(
+        f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+    ).scalar_one()
     plan = plan if isinstance(plan, list) else json.loads(plan)
     scans: list[dict[str, Any]] = []
 
@@ -324,11 +342,7 @@ def test_current_by_key_looks_each_key_up_in_its_own_partition(pg_store_url: str
             walk(child)
 
     walk(plan[0]["Plan"])
-    assert len(scans) == 16  # every partition is in the plan …
-    assert {s["Node Type"] for s in scans} == {"Index Scan"}
-    assert all("record_key" in s.get("Index Cond", "") for s in scans), scans
-    # … and each key is looked up in one of them: the probes add up to the keys asked.
-    assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
+    return found, scans
 
 
 def test_by_id_finds_the_same_rows_whatever_keys_it_is_given(conn: Connection) -> None:
@@ -358,9 +372,8 @@ def test_by_id_finds_the_same_rows_whatever_keys_it_is_given(conn: Connection) -
 def test_by_id_with_keys_looks_each_record_up_in_its_own_partition(pg_store_url: str) -> None:
     """On PostgreSQL, given their keys, the rows are read one primary-key probe each, in the
     partition the key names: what keeps the pipeline's reads of a chunk's records flat as the
-    store grows (by id alone, every partition is probed for every id)."""
-    import json
-
+    store grows (by id alone, every partition is probed for every id). Every key right: one
+    statement, nothing read again by id alone."""
     from xinyong.link.bulk import by_id
 
     with opened(pg_store_url) as engine, engine.begin() as conn:
@@ -370,31 +383,10 @@ def test_by_id_with_keys_looks_each_record_up_in_its_own_partition(pg_store_url:
             for r in conn.execute(select(records.c.id, records.c.record_key)).all()
         }
         asked = ids[:50]
-        statements: list[Any] = []
-        execute = conn.execute
-
-        def capture(statement: Any, *args: Any, **kwargs: Any) -> Any:
-            statements.append(statement)
-            return execute(statement, *args, **kwargs)
-
-        conn.execute = capture  # type: ignore[method-assign]
-        assert len(by_id(conn, records, (records.c.id,), asked, key_of)) == 50
-        conn.execute = execute  # type: ignore[method-assign]
-        assert len(statements) == 1  # every key right: nothing read by id alone
-        compiled = statements[0].compile(conn)
-        plan = conn.exec_driver_sql(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
-        ).scalar_one()
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    scans: list[dict[str, Any]] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        if node.get("Relation Name", "").startswith("records"):
-            scans.append(node)
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
+        found, scans = _scans_of_records(
+            conn, lambda: by_id(conn, records, (records.c.id,), asked, key_of)
+        )
+    assert len(found) == 50
     assert len(scans) == 16 and {s["Node Type"] for s in scans} == {"Index Scan"}
     assert sum(s.get("Actual Loops", 0) for s in scans) == len(asked)
 
