@@ -12,6 +12,11 @@ calls ``collect_young()`` where it is safe and cheap to (the loader after each c
 young generations only, where whatever cyclic garbage the chunk made still is. Work that
 overlaps (two uploads on one API process) shares one suspension: the collector is on again
 when the last of them ends, if it was on before the first began, however each one ends.
+
+The collector is one per process: while a file loads in an API process, the threads serving
+checks run without automatic collection too. Reference counting still frees what they
+allocate; cycles they make are collected with the loader's after each chunk (a few seconds
+apart at most), or when the load ends.
 """
 
 from __future__ import annotations
