@@ -365,6 +365,9 @@ def test_by_id_finds_the_same_rows_whatever_keys_it_is_given(conn: Connection) -
         found = by_id(conn, records, columns, asked, keys)
         assert sorted(r.id for r in found) == sorted(expected), keys
         assert {r.id: r.subject_name for r in found} == expected
+        # without ``id`` among the columns, every row ends with it, whichever way it was read
+        named = by_id(conn, records, (records.c.subject_name,), asked, keys)
+        assert sorted(tuple(r) for r in named) == sorted((n, i) for i, n in expected.items())
     assert by_id(conn, records, columns, [], key_of) == []
 
 

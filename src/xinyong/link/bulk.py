@@ -174,7 +174,8 @@ def by_id(
     ids: Collection[int],
     keys: Mapping[int, str],
 ) -> list[Row[Any]]:
-    """The rows of ``table`` with these ``ids``: ``columns`` of each, in no order.
+    """The rows of ``table`` with these ``ids``: ``columns`` of each, then its ``id`` if
+    ``columns`` has none, in no order.
 
     ``keys`` (id → ``record_key``, the partition key of ``records``) is what a caller already
     knows of the rows, such as ingest of the rows it has just written: on PostgreSQL each id
@@ -186,38 +187,37 @@ def by_id(
     wanted = list(ids)
     if not wanted:
         return []
+    names = [c.name for c in columns]
+    names += [] if "id" in names else ["id"]
     found: list[Row[Any]] = []
     if backend(conn) == "postgresql":
         known = {i: keys[i] for i in wanted if i in keys}
         if known:
-            found = _by_id_and_key(conn, table, columns, known)
+            found = _by_id_and_key(conn, table, names, known)
             got = {row.id for row in found}
             wanted = [i for i in wanted if i not in got]
         if not wanted:
             return found
-    query = select(*columns).where(among(conn, table.c.id, wanted))
+    query = select(*(table.c[n] for n in names)).where(among(conn, table.c.id, wanted))
     return found + list(conn.execute(query).all())
 
 
 def _by_id_and_key(
-    conn: Connection, table: Table, columns: Sequence[Column[Any]], keys: Mapping[int, str]
+    conn: Connection, table: Table, names: Sequence[str], keys: Mapping[int, str]
 ) -> list[Row[Any]]:
-    """PostgreSQL: the rows with these (id, key) pairs, one primary-key probe each, in the key's
-    partition (a lateral sub-select, as in ``current_by_key``), ``id`` among the columns."""
+    """PostgreSQL: the columns ``names`` of the rows with these (id, key) pairs, one
+    primary-key probe each, in the key's partition (a lateral sub-select, as in
+    ``current_by_key``)."""
     sent = cast(bindparam(None, json.dumps(keys, ensure_ascii=False)), JSON)
     pairs = func.json_each_text(sent).table_valued("key", "value").render_derived("k")
     pair_id = cast(pairs.c.key, BigInteger)
     pair_key = cast(pairs.c.value, table.c.record_key.type)
-    wanted = {c.name for c in columns} | {"id"}
     one = (
-        select(*(table.c[name] for name in wanted))
+        select(*(table.c[name] for name in names))
         .where(table.c.id == pair_id, table.c.record_key == pair_key)
         .offset(0)
         .lateral("r")
     )
-    names = [c.name for c in columns]
-    if "id" not in names:
-        names.append("id")
     return list(
         conn.execute(select(*(one.c[n] for n in names)).select_from(pairs.join(one, true()))).all()
     )
