@@ -172,16 +172,17 @@ def current_records(
     keys to a chunk)."""
     columns = (*RULE_COLUMNS, records.c.fields)
     rows: list[Any]
-    if subject_ids is None and keys is not None:  # an unlinked record (no subject) lists nobody
-        rows = [r for r in current_by_key(conn, records, columns, keys) if r.subject_id is not None]
+    if keys is not None:  # an unlinked record (no subject) lists nobody
+        of = None if subject_ids is None else set(subject_ids)
+        rows = [
+            r
+            for r in current_by_key(conn, records, columns, keys)
+            if r.subject_id is not None and (of is None or r.subject_id in of)
+        ]
     else:
         query = select(*columns).where(records.c.superseded_at.is_(None))
         if subject_ids is not None:
             query = query.where(among(conn, records.c.subject_id, list(subject_ids)))
-        if keys is not None:
-            query = query.where(
-                among(conn, records.c.record_key, list(keys)), records.c.subject_id.is_not(None)
-            )
         rows = list(conn.execute(query))
     return [_record_view(row) for row in rows]
 
