@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import fcntl
+import itertools
+import os
 import signal
 import subprocess
 import sys
@@ -300,6 +303,144 @@ def test_the_wal_stays_bounded_when_only_the_writer_writes(
     assert chain.ok and chain.count == 3000 and logged == 3000
 
 
+def _wal_state(wal: Path) -> tuple[int, int | None]:
+    """The WAL file's length and its header's checkpoint sequence number (bytes 12–15,
+    big-endian), which SQLite counts up each time the log starts over from its beginning."""
+    try:
+        with wal.open("rb") as file:
+            header = file.read(16)
+        size = wal.stat().st_size
+    except FileNotFoundError:
+        return 0, None
+    return size, int.from_bytes(header[12:16], "big") if len(header) == 16 else None
+
+
+def _starts_and_cuts(states: list[tuple[int, int | None]]) -> tuple[int, int]:
+    """How often, between two looks at the WAL, its log started over, and how often the file
+    was cut shorter."""
+    starts = cuts = 0
+    for (size, sequence), (later_size, later_sequence) in itertools.pairwise(states):
+        cuts += later_size < size
+        starts += None not in (sequence, later_sequence) and later_sequence != sequence
+    return starts, cuts
+
+
+def test_the_wal_starts_over_from_its_beginning_and_is_not_cut(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``WAL_LIMIT`` the checkpointer makes the log start over, writing over the blocks the
+    file already has: cutting the file instead stalled every writer 23–63 ms on a disk that
+    discards freed blocks. (A rare cut remains allowed: the writer's own bound at twice the
+    limit, when the thread got no CPU in time.)"""
+    monkeypatch.setattr(writer_module, "WAL_LIMIT", 4 * 1024 * 1024)
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 20)
+    database = sqlite_engine.url.database
+    assert database is not None
+    wal = Path(f"{database}-wal")
+    writer = DecisionWriter(sqlite_engine, sync=False)
+    states = []
+    try:
+        for n in range(3000):
+            writer.commit(_decision(n), actor="t", audit=_event(n))
+            states.append(_wal_state(wal))
+    finally:
+        writer.close()
+    starts, cuts = _starts_and_cuts(states)
+    # about 60 MiB of frames: over a dozen starts of a 4 MiB log
+    assert starts >= 5 and cuts * 4 <= starts, (starts, cuts)
+    assert max(size for size, _ in states) <= 2 * 4 * 1024 * 1024 + 64 * 1024
+    with sqlite_engine.connect() as conn:
+        assert audit.verify(conn).count == 3000
+
+
+_TWO_WRITERS = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from tests.measures.test_writer import _decision, _event, _wal_state
+from xinyong.measures import writer as writer_module
+from xinyong.measures.writer import DecisionWriter
+from xinyong.store.engine import connect
+
+writer_module.WAL_LIMIT = 4 * 1024 * 1024
+writer_module.CHECKPOINT_EVERY = 20
+url, name, count = sys.argv[1:4]
+engine = connect(url)
+wal = Path(engine.url.database + "-wal")
+writer = DecisionWriter(engine, sync=False)
+for n in range(int(count)):
+    decision = replace(_decision(n), decision_id=f"{name}-{n}")
+    writer.commit(decision, actor=name, audit=_event(n))
+    size, sequence = _wal_state(wal)
+    print(size, -1 if sequence is None else sequence, flush=True)
+writer.close()
+"""
+
+
+def test_while_the_log_starts_over_no_process_may_write(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpointer holds the turn between processes (on a descriptor of its own) while the
+    log starts over: another API process's writer waits on that turn and wakes when it is
+    free, instead of meeting SQLite's write lock and sleeping in its busy handler."""
+    monkeypatch.setattr(writer_module, "WAL_LIMIT", 1024 * 1024)
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 20)
+    lock = f"{sqlite_engine.url.database}{writer_module.WRITER_LOCK}"
+    restart = writer_module._checkpoint_wal
+    turn_taken: list[bool] = []
+
+    def watched(driver: object, mode: str) -> None:
+        if mode == "RESTART":  # as another process would: its own open of the lock file
+            fd = os.open(lock, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                turn_taken.append(False)
+            except BlockingIOError:
+                turn_taken.append(True)
+            finally:
+                os.close(fd)
+        restart(driver, mode)
+
+    monkeypatch.setattr(writer_module, "_checkpoint_wal", watched)
+    writer = DecisionWriter(sqlite_engine, sync=False)
+    try:
+        for n in range(1500):
+            writer.commit(_decision(n), actor="t", audit=_event(n))
+    finally:
+        writer.close()
+    assert turn_taken and all(turn_taken), turn_taken
+
+
+def test_two_processes_writing_one_file_let_its_wal_start_over(sqlite_store_url: str) -> None:
+    """Two API processes, each with its checkpointer, write one file: the log still starts over
+    rather than being cut, and the audit chain is one chain of every event."""
+    command = [sys.executable, "-c", _TWO_WRITERS, sqlite_store_url]
+    children = [
+        subprocess.Popen([*command, name, "2000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for name in ("a", "b")
+    ]
+    starts = cuts = 0
+    for child in children:
+        out, err = (stream.decode() for stream in child.communicate(timeout=120))
+        assert child.returncode == 0, err
+        states = [
+            (int(size), None if int(sequence) < 0 else int(sequence))
+            for size, sequence in (line.split() for line in out.splitlines())
+        ]
+        assert len(states) == 2000
+        seen = _starts_and_cuts(states)
+        starts, cuts = starts + seen[0], cuts + seen[1]
+    assert starts >= 5 and cuts * 4 <= starts, (starts, cuts)
+    engine = connect(sqlite_store_url)
+    try:
+        with engine.connect() as conn:
+            chain = audit.verify(conn)
+    finally:
+        engine.dispose()
+    assert chain.ok and chain.count == 4000
+
+
 _CRASH = """
 import os, signal, sys
 from datetime import date
@@ -327,7 +468,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_a_killed_process_loses_no_committed_group(sqlite_store_url: str) -> None:
     """Every group whose commit returned is in the store after the process is killed (WAL
-    checkpoints left to the writer's thread, the WAL truncated along the way)."""
+    checkpoints left to the writer's thread, the log started over along the way)."""
     done = subprocess.run(
         [sys.executable, "-c", _CRASH, sqlite_store_url, "600"],
         capture_output=True, text=True, check=False,

@@ -95,9 +95,15 @@ ONE_STATEMENT_MAX = 1000
 CHECKPOINT_EVERY = 500
 #: … or after this many seconds without one, when anything was written since its last;
 CHECKPOINT_IDLE = 1.0
-#: and when the WAL file has grown past this many bytes (written to all along, a passive
-#: checkpoint never lets it start over), it checkpoints between two groups and truncates it.
-WAL_LIMIT = 32 * 1024 * 1024
+#: and when the WAL holds more than this many bytes of frames (written to all along, a passive
+#: checkpoint never lets it start over), it checkpoints between two groups so that the next
+#: group writes the WAL from its start again. The pause costs the same at any size (what the
+#: passive checkpoint left), so a large limit makes it rare: 32 MiB paused the writers three
+#: times a second under the HTTP bench's load, p99 12–16 ms; 128 MiB, p99 8–11 ms (the floor's
+#: 8–10), docs/performance.md. The file keeps this length while the writer lives.
+WAL_LIMIT = 128 * 1024 * 1024
+#: SQLite file: the writers' turns are taken on ``<database>`` + this (``flock``).
+WRITER_LOCK = ".writer-lock"
 #: Seconds a caller waits for its group's commit before giving up (``LogUnavailable``).
 TIMEOUT = 10.0
 #: ``XINYONG_DECISION_LOG=sync`` makes new writers synchronous.
@@ -340,7 +346,7 @@ class DecisionWriter:
         self._closed = False
         database = engine.url.database
         self._lock_path = (
-            f"{database}.writer-lock"
+            f"{database}{WRITER_LOCK}"
             if engine.dialect.name == "sqlite" and database and database != ":memory:"
             else None
         )
@@ -350,7 +356,7 @@ class DecisionWriter:
         self._conn: Connection | None = None
         self._head: Head | None = None
         # SQLite file, batched: groups written on the kept connection's ``sqlite3`` driver, one
-        # group at a time (``_group``, also taken by the checkpointer to truncate the WAL).
+        # group at a time (``_group``, also taken by the checkpointer to restart the WAL).
         self._sqlite = (
             SqliteAppend(engine.dialect, (decisions,)) if self._lock_path is not None else None
         )
@@ -520,16 +526,8 @@ class DecisionWriter:
                 found = _open_lock(self._lock_path)
                 self._lock_fd = -1 if found is None else found
             fd = self._lock_fd
-        if fd < 0:  # the lock file cannot be opened: SQLite's busy handler alone, as before
+        with _turn(fd):
             yield
-            return
-        # A scheduling aid only: SQLite's own lock still guards the data (and in sync mode two
-        # threads of one process share this lock, as they share the file description).
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _commit(self, entries: list[_Entry]) -> None:
         """Write one group in one transaction; resolve every entry's outcome with it.
@@ -642,9 +640,11 @@ class DecisionWriter:
         the kept connection checkpoints after its own commits again."""
         checkpointer = self._checkpointer
         assert self._lock_path is not None
-        wal = self._lock_path.removesuffix(".writer-lock") + "-wal"
+        wal = self._lock_path.removesuffix(WRITER_LOCK) + "-wal"
         if checkpointer is None:
-            checkpointer = self._checkpointer = _Checkpointer(self.engine, self._group, wal)
+            checkpointer = self._checkpointer = _Checkpointer(
+                self.engine, self._group, wal, self._lock_path
+            )
         if checkpointer.failed:
             if self._conn is not None:
                 self._driver().execute("PRAGMA wal_autocheckpoint=1000")
@@ -652,7 +652,7 @@ class DecisionWriter:
         checkpointer.written(written)
         if _size(wal) > 2 * WAL_LIMIT:  # the thread lags behind (no CPU for it): a hard bound
             with checkpointer.running:  # after its checkpoint, which would make this one busy
-                _truncate_wal(self._driver())
+                _checkpoint_wal(self._driver(), "TRUNCATE")
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -660,6 +660,23 @@ class DecisionWriter:
             with contextlib.suppress(Exception):  # it is being given up either way
                 conn.invalidate()
                 conn.close()
+
+
+@contextlib.contextmanager
+def _turn(fd: int) -> Iterator[None]:
+    """Hold the turn to write among the file's writers: a blocking ``flock`` on the lock file's
+    descriptor ``fd`` (none when it could not be opened: -1). A scheduling aid only: SQLite's
+    own lock still guards the data. The lock belongs to the open file description: threads
+    sharing ``fd`` share the turn (in sync mode a process's threads do), a descriptor opened
+    apart (the checkpointer's) waits for it like another process."""
+    if fd < 0:  # the lock file cannot be opened: SQLite's busy handler alone, as before
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _open_lock(path: str) -> int | None:
@@ -717,19 +734,31 @@ class _Checkpointer:
     ``synchronous=NORMAL`` the only one) is no longer paid by the commit a caller waits for.
     This thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` (no lock taken; the writer goes on
     appending) every ``CHECKPOINT_EVERY`` entries, and after ``CHECKPOINT_IDLE`` seconds when
-    anything was written since. SQLite starts the WAL over only when a commit finds it wholly
-    checkpointed, which a writer busy all along never does: when the file passes ``WAL_LIMIT``
-    the thread takes the writer's group lock and checkpoints with ``TRUNCATE`` (one group waits
-    for it); past twice that (the thread got no CPU in time) the writer truncates it itself.
+    anything was written since.
+
+    SQLite starts the WAL over only when a commit finds it wholly checkpointed, which a writer
+    busy all along never does. So when the WAL holds more than ``WAL_LIMIT`` bytes of frames
+    the thread pauses every writer of the file (the turn between processes, on a descriptor of
+    its own, then this process's group lock) and checkpoints with ``RESTART``: only the frames
+    written since the passive checkpoint are left to copy, and a following group writes the
+    WAL from its start, over blocks the file already has. It is not truncated: ``TRUNCATE``
+    freed the file's blocks and the next groups allocated them again, 23–63 ms with the writers
+    waiting on this disk (docs/performance.md); ``RESTART`` pauses them 2–18 ms. The file
+    therefore stays about ``WAL_LIMIT`` long while the writer lives. Past twice that (the
+    thread got no CPU in time) the writer truncates it itself.
+
     Other connections (ingest, the CLI, other processes' readers) keep SQLite's own automatic
     checkpoints. A failure stops the thread (``failed``, said in the log) and the
     writer's connection checkpoints after its commits again: the WAL never grows unchecked.
     """
 
-    def __init__(self, engine: Engine, group: threading.Lock, wal_path: str) -> None:
+    def __init__(
+        self, engine: Engine, group: threading.Lock, wal_path: str, lock_path: str
+    ) -> None:
         self.engine = engine
         self.failed = False
         self._group = group
+        self._lock_path = lock_path
         #: Held while this thread checkpoints (taken after ``group`` when both are).
         self.running = threading.Lock()
         self._wal_path = wal_path
@@ -756,9 +785,11 @@ class _Checkpointer:
 
     def _run(self) -> None:
         conn: Connection | None = None
+        fd = _open_lock(self._lock_path)
         try:
             conn = self.engine.connect()
             driver: Any = conn.connection.driver_connection
+            page = int(driver.execute("PRAGMA page_size").fetchone()[0])
             while True:
                 self._wake.wait(CHECKPOINT_IDLE)
                 self._wake.clear()
@@ -766,16 +797,18 @@ class _Checkpointer:
                 if written != self._done:
                     self._done = written
                     with self.running:
-                        driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    if _size(self._wal_path) > WAL_LIMIT:
-                        with self._group, self.running:
-                            _truncate_wal(driver)
+                        _, frames, _ = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames * page > WAL_LIMIT:
+                        with _turn(-1 if fd is None else fd), self._group, self.running:
+                            _checkpoint_wal(driver, "RESTART")
                 if self._stopping:
                     return
         except Exception as error:
             self.failed = True
             log.error("decision log: WAL checkpoints back on the writer's commits: %s", error)
         finally:
+            if fd is not None:
+                os.close(fd)
             if conn is not None:
                 with contextlib.suppress(Exception):
                     conn.invalidate()
@@ -789,12 +822,13 @@ def _size(path: str) -> int:
         return 0
 
 
-def _truncate_wal(driver: Any) -> None:
-    """Checkpoint everything and truncate the WAL, waiting for nobody: a writer or reader of
-    another connection in the way makes it a passive checkpoint (tried again later)."""
+def _checkpoint_wal(driver: Any, mode: str) -> None:
+    """Checkpoint everything, then start the WAL over (``RESTART``) or also truncate it
+    (``TRUNCATE``), waiting for nobody: a writer or reader of another connection in the way
+    makes it a passive checkpoint (tried again later)."""
     waits = driver.execute("PRAGMA busy_timeout").fetchone()[0]
     driver.execute("PRAGMA busy_timeout=0")
     try:
-        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        driver.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
     finally:
         driver.execute(f"PRAGMA busy_timeout={int(waits)}")
