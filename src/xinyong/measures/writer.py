@@ -98,9 +98,9 @@ CHECKPOINT_IDLE = 1.0
 #: and when the WAL holds more than this many bytes of frames (written to all along, a passive
 #: checkpoint never lets it start over), it checkpoints between two groups so that the next
 #: group writes the WAL from its start again. The pause costs the same at any size (what the
-#: passive checkpoint left), so a large limit makes it rare: 32 MiB paused the writers three
-#: times a second under the HTTP bench's load, p99 12–16 ms; 128 MiB, p99 8–11 ms (the floor's
-#: 8–10), docs/performance.md. The file keeps this length while the writer lives.
+#: passive checkpoint left), so a large limit makes it rare: at 32 MiB the HTTP bench's load
+#: paused the writers three times a second, p99 12.0–12.5 ms (medians); at 128 MiB 8.2–9.6 ms,
+#: the floor's 9.2–10.2 (docs/performance.md). The file keeps this length while the writer lives.
 WAL_LIMIT = 128 * 1024 * 1024
 #: SQLite file: the writers' turns are taken on ``<database>`` + this (``flock``).
 WRITER_LOCK = ".writer-lock"
