@@ -16,12 +16,11 @@ Prints each pair, the medians and their ratio (goal <= 1.5), in wall-clock secon
 seconds of this process (DuckDB's threads included): on a machine shared with other work the
 wall clock moves with the neighbours' load, the CPU seconds much less. ``--profile`` also
 prints the CPU seconds of each part of a screen (the index read, the codes read in Arrow
-batches, the numpy checks, the decisions, the matched codes' index rows combined, the CSV
-write by ``write_csv``; DuckDB's ``COPY`` of the same rows, every code of the index combined
-and the SQL checks the batch layer runs, for comparison), and the floor any screen pays: the
-bare join, then with one
-regular expression per code (the cheapest check that refuses a malformed code), then in input
-order.
+batches, the numpy checks, the decisions, the matched codes' index rows combined, the codes
+decided again and written by ``Decided.write_csv``; DuckDB's ``COPY`` of the same rows, every
+code of the index combined and the SQL checks the batch layer runs, for comparison), and the
+floor any screen pays: the bare join, then with one regular expression per code (the cheapest
+check that refuses a malformed code), then in input order.
 """
 
 from __future__ import annotations
@@ -52,7 +51,6 @@ from xinyong.measures.screen import (
     codes_sql,
     restriction_table,
     screen,
-    write_csv,
 )
 from xinyong.spreadsheet import neutralise_sql
 from xinyong.store.engine import connect
@@ -119,7 +117,9 @@ def profile(url: str, path: Path, tmp: Path) -> None:
     source = f"SELECT code AS raw FROM read_parquet('{path}')"
     target = tmp / "p.csv"
     c0 = cpu()
-    batches = [b.column(0) for b in files.sql(source).to_arrow_reader(BATCH_ROWS)]
+    codes = list(files.sql(source).to_arrow_reader(BATCH_ROWS))
+    schema = codes[0].schema
+    batches = [b.column(0) for b in codes]
     print(f"  CPU s: read the codes (Arrow batches) {cpu() - c0:.2f}")
     c0 = cpu()
     for batch in batches:
@@ -138,9 +138,10 @@ def profile(url: str, path: Path, tmp: Path) -> None:
     print(f"  CPU s: for comparison, every code of the index combined {cpu() - c0:.2f}")
     c0 = cpu()
     # Each write to a new file: the kernel's page cache costs a new file more than a rewrite.
-    write_csv(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches()), tmp / "w.csv")
-    print(f"  CPU s: the CSV write, in input order, formula cells neutralised (write_csv) "
-          f"{cpu() - c0:.2f}")  # fmt: skip
+    again = Decided(index, duckdb.connect(config={"threads": 1}))
+    again.write_csv(pa.RecordBatchReader.from_batches(schema, codes), tmp / "w.csv")
+    print(f"  CPU s: decided again and written as CSV, in input order, formula cells "
+          f"neutralised (Decided.write_csv) {cpu() - c0:.2f}")  # fmt: skip
     con.register("xy_rows", pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches()))
     c0 = cpu()
     con.execute(

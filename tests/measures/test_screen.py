@@ -24,7 +24,7 @@ from tests.measures.conftest import PERSON_D, Load, defaulter, runner
 from xinyong.cli import app
 from xinyong.codes import orgcode, regions, ric, uscc
 from xinyong.codes.identifiers import reason_of
-from xinyong.measures.screen import Decided, codes_sql, write_csv
+from xinyong.measures.screen import CSV_HEADER, Decided, codes_sql, csv_lines, csv_tails
 from xinyong.spreadsheet import neutralise_sql
 
 _FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if c != 0x2D}
@@ -236,6 +236,48 @@ def test_decided_combines_only_the_codes_its_batches_match() -> None:
     assert int((decided.outcome_of[: decided.size] >= 0).sum()) == 2
 
 
+def test_decided_csv_over_batches_is_the_copy_of_its_decisions(tmp_path: Path) -> None:
+    """``Decided.write_csv`` (each line the code's cell and the tail of its decision, made once
+    per decision) over batches where decisions recur and new ones appear late gives DuckDB's
+    ``COPY`` of the same decisions (``Decided.rows``), byte for byte."""
+    rng = random.Random(11)
+    people = [ric.generate(rng) for _ in range(6)]
+    firm = uscc.generate(rng)
+    index = pa.table(
+        {
+            "code": [people[0], people[0], people[1], firm[8:17], people[4]],
+            "effect": ["deny", "review", "deny", "prefer", "deny"],
+            "until": pa.array(
+                [date(2030, 1, 1), None, date(2027, 5, 1), date(2029, 1, 1), date(2031, 2, 3)],
+                pa.date32(),
+            ),
+            "measure": ["m2", "m1", "m,3", 'm"4', "=m5"],
+        }
+    )
+    batches = [
+        [people[0], "123", people[2], "=1+1"],
+        [people[0], people[1], firm, None, people[3], ""],
+        [people[4], people[4], people[1], "x" * 18, people[5]],
+        [],
+    ]
+    source = [pa.record_batch({"raw": pa.array(b, pa.string())}) for b in batches]
+
+    def reader() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(source[0].schema, source)
+
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    decided = Decided(index, duckdb.connect(config={"threads": 1}))
+    decided.write_csv(reader(), ours)
+    again = Decided(index, duckdb.connect(config={"threads": 1}))
+    con = duckdb.connect()
+    con.register("xy_rows", again.rows(reader()))
+    query = f"SELECT {neutralise_sql('code')} AS code, outcome, until, measures FROM xy_rows"
+    con.execute(f"COPY ({query}) TO '{theirs}' (FORMAT CSV, HEADER)")
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert decided.counts == again.counts and decided.counts["deny"] == 6
+    assert len(decided.tails) == len(set(decided.tails.to_pylist())) < 15
+
+
 #: Cells DuckDB's CSV writer quotes or a spreadsheet reads as a formula, and others that are
 #: neither: each as the screen's CSV gives it back (``code`` neutralised, then quoted).
 _AWKWARD = [
@@ -291,10 +333,11 @@ _ROW = st.tuples(
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(_ROW, max_size=20), max_size=4))
 @example([[("=a,b", "deny", date(1, 1, 1), ""), (None, "permit", None, None)], []])
-def test_write_csv_is_duckdbs_copy(batches: list[list[tuple[object, ...]]]) -> None:
-    """``write_csv`` writes what DuckDB's ``COPY (SELECT <neutralise_sql(code)> AS code, …)
-    TO … (FORMAT CSV, HEADER)`` wrote from the same batches, byte for byte (any text, NULLs,
-    empty batches, dates from year 1 to 9999)."""
+def test_csv_lines_are_duckdbs_copy(batches: list[list[tuple[object, ...]]]) -> None:
+    """``CSV_HEADER`` and each batch's ``csv_lines`` (its codes, the ``csv_tails`` of its other
+    columns) are what DuckDB's ``COPY (SELECT <neutralise_sql(code)> AS code, …) TO … (FORMAT
+    CSV, HEADER)`` wrote from the same batches, byte for byte (any text, NULLs, empty batches,
+    dates from year 1 to 9999)."""
     schema = pa.schema(
         [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
          ("measures", pa.string())]
@@ -305,7 +348,8 @@ def test_write_csv_is_duckdbs_copy(batches: list[list[tuple[object, ...]]]) -> N
     ]
     with tempfile.TemporaryDirectory() as tmp:
         ours, theirs = Path(tmp) / "ours.csv", Path(tmp) / "theirs.csv"
-        write_csv(pa.RecordBatchReader.from_batches(schema, made), ours)
+        lines = [csv_lines(b.column(0), csv_tails(*b.columns[1:])) for b in made]
+        ours.write_bytes(CSV_HEADER + "".join(t for a in lines for t in a.to_pylist()).encode())
         con = duckdb.connect()
         con.register("xy_rows", pa.RecordBatchReader.from_batches(schema, made))
         query = f"SELECT {neutralise_sql('code')} AS code, outcome, until, measures FROM xy_rows"

@@ -15,8 +15,9 @@ organisation code inside a valid USCC, else ``permit``), and the index rows of t
 matches for the first time are combined by the same rule as a single check (deny > review >
 prefer; latest ``until``) in DuckDB (:data:`COMBINE_SQL`, the batch layer's text, over those
 rows only: codes no batch matches are never combined). Each batch is decided one ahead in a
-second thread and written as it comes — a CSV by :func:`write_csv` (pyarrow builds each
-batch's lines, DuckDB's CSV dialect, byte for byte), Parquet by DuckDB: input order is kept
+second thread and written as it comes — a CSV by :meth:`Decided.write_csv` (each line the
+code's cell and the tail of its decision, made once per decision; DuckDB's CSV dialect, byte
+for byte), Parquet by DuckDB: input order is kept
 without a sort, the outcomes are counted on the way, memory stays bounded by the batch. No
 DuckDB extension is loaded (no network at run time).
 
@@ -51,6 +52,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -79,6 +81,7 @@ from xinyong.store.engine import database_errors
 from xinyong.store.tables import subject_identifiers, subjects
 
 Progress = Callable[[float], None]
+_T = TypeVar("_T")
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -454,16 +457,16 @@ def screen(
         quoted = '"' + col.replace('"', '""') + '"'
         codes = f"SELECT CAST({quoted} AS VARCHAR) AS raw FROM {reader}"
         total = files.sql(f"SELECT count(*) FROM {reader}").fetchall()[0][0] if progress else 0
-        rows = decided.rows(files.sql(codes).to_arrow_reader(BATCH_ROWS))
+        batches = files.sql(codes).to_arrow_reader(BATCH_ROWS)
         if out.suffix.lower() in (".parquet", ".pq"):
-            con.register("xy_rows", rows)
+            con.register("xy_rows", decided.rows(batches))
             target = str(written).replace("'", "''")
             query = "SELECT code, outcome, until, measures FROM xy_rows"
             sql = f"COPY ({query}) TO '{target}' (FORMAT PARQUET)"
             _run(lambda: con.execute(sql), progress, decided, total)
         else:
             try:
-                _run(lambda: write_csv(rows, written), progress, decided, total)
+                _run(lambda: decided.write_csv(batches, written), progress, decided, total)
             except OSError as error:  # reading the file (DuckDB's stream) or writing ``out``
                 raise UnusableInput(
                     f"无法筛查 / cannot screen {path.name}: {first_line(error)}"
@@ -517,34 +520,28 @@ def csv_cells(cells: pa.Array) -> pa.Array:
     return cells.fill_null("")
 
 
-def write_csv(rows: pa.RecordBatchReader, path: Path) -> None:
-    """``rows`` (``code``, text columns, dates) at ``path`` as DuckDB's ``COPY (SELECT
-    <neutralise_sql(code)> AS code, …) TO … (FORMAT CSV, HEADER)`` writes them, byte for byte,
-    in their order: a header line, the code neutralised (``xinyong.spreadsheet``), each text
-    cell by :func:`csv_cells`, a date as ``YYYY-MM-DD``, NULL as nothing, a line feed after
-    each row. Each batch is made one line array by pyarrow and written as one buffer (both let
-    go of the GIL: the next batch is decided meanwhile). Not ``pyarrow.csv``'s writer: it
-    quotes every text cell (``quoting_style="needed"``) or refuses a comma or a quote in one
-    (``"none"``); this file is read by people, so it keeps the quoting it has always had."""
-    with path.open("wb") as out:
-        out.write((",".join(rows.schema.names) + "\n").encode())
-        for batch in rows:
-            if not batch.num_rows:
-                continue
-            cells = [csv_cells(neutralise_arrow(batch.column(0)))]
-            for column in batch.columns[1:]:
-                if pa.types.is_string(column.type):
-                    cells.append(csv_cells(column))
-                else:
-                    cells.append(pc.cast(column, pa.string()).fill_null(""))
-            # Each line ends in a comma (an empty last cell), which becomes its line feed.
-            lines = pc.binary_join_element_wise(*cells, "", ",")
-            ends, text = text_buffers(lines)
-            text = text[ends[0] : ends[-1]]
-            if not text.flags.writeable:
-                text = text.copy()
-            text[ends[1:] - ends[0] - 1] = ord("\n")
-            out.write(text.data)
+#: The first line of a screen's CSV.
+CSV_HEADER = b"code,outcome,until,measures\n"
+
+
+def csv_tails(outcome: pa.Array, until: pa.Array, measures: pa.Array) -> pa.Array:
+    """What follows the code on each line of a screen's CSV: ``,outcome,until,measures`` and a
+    line feed, each text cell by :func:`csv_cells`, a date as ``YYYY-MM-DD``, NULL as nothing."""
+    cells = pc.binary_join_element_wise(
+        "", csv_cells(outcome), pc.cast(until, pa.string()).fill_null(""), csv_cells(measures), ","
+    )
+    return pc.binary_join_element_wise(cells, "\n", "")
+
+
+def csv_lines(code: pa.Array, tails: pa.Array) -> pa.Array:
+    """Each line of a screen's CSV: the code neutralised (``xinyong.spreadsheet``) and written
+    as a cell (:func:`csv_cells`), then its tail (:func:`csv_tails`). After
+    :data:`CSV_HEADER`, the lines are what DuckDB's ``COPY (SELECT <neutralise_sql(code)> AS
+    code, outcome, until, measures …) TO … (FORMAT CSV, HEADER)`` writes, byte for byte (a
+    test holds them so). Not ``pyarrow.csv``'s writer: it quotes every text cell
+    (``quoting_style="needed"``) or refuses a comma or a quote in one (``"none"``); this file
+    is read by people, so it keeps the quoting it has always had."""
+    return pc.binary_join_element_wise(csv_cells(neutralise_arrow(code)), tails, "")
 
 
 class _Numbers:
@@ -606,19 +603,26 @@ class Decided:
         self.by_code = np.argsort(key, kind="stable")
         self.key = key
         self.at = np.searchsorted(key[self.by_code], np.arange(size + 1))
-        # Per code, then "permit" and "invalid": its place in ``_OUTCOMES`` (-1: not combined).
-        self.outcome_of = np.full(size + 2, -1, dtype=np.intp)
-        self.outcome_of[size:] = (_OUTCOMES.index("permit"), _OUTCOMES.index("invalid"))
-        self.outcomes = pa.array(_OUTCOMES, pa.string())
-        # Per code, then none: its ``until`` in days (``until_set``: not NULL).
-        self.until_days = np.zeros(size + 1, dtype=np.int32)
-        self.until_set = np.zeros(size + 1, dtype=np.bool_)
-        # Per code, then each reason of ``bulk.CODE_REASONS`` (the first, VALID, is none):
-        # its place among ``measure_texts``, which start with the reasons.
+        # Each decision has a key (:meth:`keys`): a code of the index its own row, ``size`` no
+        # code's (``permit``), ``size + 1 + reason`` an invalid code's (``bulk.CODE_REASONS``;
+        # the first, VALID, unused). Per key: its place in ``_OUTCOMES`` (-1: not combined);
         reasons = ["" if r is None else r for r in bulk.CODE_REASONS]
+        keys = size + 1 + len(reasons)
+        self.outcome_of = np.full(keys, _OUTCOMES.index("invalid"), dtype=np.intp)
+        self.outcome_of[: size + 1] = -1
+        self.outcome_of[size] = _OUTCOMES.index("permit")
+        self.outcomes = pa.array(_OUTCOMES, pa.string())
+        # its ``until`` in days (``until_set``: not NULL);
+        self.until_days = np.zeros(keys, dtype=np.int32)
+        self.until_set = np.zeros(keys, dtype=np.bool_)
+        # its place among ``measure_texts``, which start with the reasons (the first is "");
         self.measure_place = {text: n for n, text in enumerate(reasons)}
         self.measure_texts = pa.array(reasons, pa.string())
-        self.measure_of = np.append(np.zeros(size, dtype=np.intp), np.arange(len(reasons)))
+        self.measure_of = np.append(np.zeros(size + 1, dtype=np.intp), np.arange(len(reasons)))
+        # and the place of its CSV line's tail (:func:`csv_tails`) among ``tails`` (-1: none
+        # made yet), which the writing thread alone makes and reads.
+        self.tail_at = np.full(keys, -1, dtype=np.intp)
+        self.tails = pa.array([], pa.string())
         self.combine_seconds = 0.0
         self.counts = dict.fromkeys(_OUTCOMES, 0)
         self.done = 0
@@ -634,10 +638,11 @@ class Decided:
     def _combine(self, rows: npt.NDArray[np.intp]) -> None:
         """Combine the index rows of the codes at ``rows`` (``size`` for none) not yet
         combined: :data:`COMBINE_SQL` over their index rows only, each code as its number."""
-        keys = np.unique(rows[rows < self.size])
-        keys = keys[self.outcome_of[keys] < 0]
-        if not len(keys):
+        found = rows[rows < self.size]
+        found = found[self.outcome_of[found] < 0]
+        if not len(found):
             return
+        keys = np.unique(found)
         started = time.thread_time()
         start, end = self.at[keys], self.at[keys + 1]
         lengths = end - start
@@ -684,10 +689,10 @@ class Decided:
         inner = pc.utf8_slice_codeunits(verdicts.value.filter(pa.array(firm)), 8, 17)
         return firm, inner
 
-    def decide(self, raw: pa.Array) -> pa.RecordBatch:
-        """``code, outcome, until, measures`` for one batch of codes as given."""
+    def keys(self, raw: pa.Array) -> npt.NDArray[np.intp]:
+        """The key of each decision of one batch of codes as given (``__init__``), the codes
+        it matches combined and its outcomes counted."""
         verdicts = bulk.verdicts(raw)
-        invalid = verdicts.reason != bulk.VALID
         row = self._rows_of(verdicts)
         firm, inner = self._candidates(verdicts)
         if firm.any():
@@ -695,36 +700,70 @@ class Decided:
             inside = self._lookup(inner)
             row[firm] = np.where(theirs < self.size, theirs, inside)
         self._combine(row)
-        outcome = self.outcome_of[np.where(invalid, self.size + 1, row)]
-        for k, n in enumerate(np.bincount(outcome, minlength=len(_OUTCOMES))):
+        invalid = verdicts.reason != bulk.VALID
+        key = np.where(invalid, self.size + 1 + verdicts.reason.astype(np.intp), row)
+        for k, n in enumerate(np.bincount(self.outcome_of[key], minlength=len(_OUTCOMES))):
             self.counts[_OUTCOMES[k]] += int(n)
-        measures = np.where(invalid, self.size + verdicts.reason.astype(np.intp), row)
-        until = pa.array(self.until_days[row], pa.date32(), mask=~self.until_set[row])
         self.done += len(raw)
+        return key
+
+    def decide(self, raw: pa.Array) -> pa.RecordBatch:
+        """``code, outcome, until, measures`` for one batch of codes as given."""
+        return self._columns(raw, self.keys(raw))
+
+    def _columns(self, raw: pa.Array, key: npt.NDArray[np.intp]) -> pa.RecordBatch:
         return pa.record_batch(
             {
                 "code": raw,
-                "outcome": self.outcomes.take(pa.array(outcome)),
-                "until": until,
-                "measures": self.measure_texts.take(pa.array(self.measure_of[measures])),
+                "outcome": self.outcomes.take(pa.array(self.outcome_of[key])),
+                "until": pa.array(self.until_days[key], pa.date32(), mask=~self.until_set[key]),
+                "measures": self.measure_texts.take(pa.array(self.measure_of[key])),
             }
         )
 
     def rows(self, codes: pa.RecordBatchReader) -> pa.RecordBatchReader:
-        """:meth:`decide` over every batch of ``codes`` (one column, ``raw``), lazily."""
+        """:meth:`decide` over every batch of ``codes`` (one column, ``raw``), lazily, each
+        batch decided one ahead in a second thread."""
         schema = pa.schema(
             [("code", pa.string()), ("outcome", pa.string()), ("until", pa.date32()),
              ("measures", pa.string())]
         )  # fmt: skip
-        return pa.RecordBatchReader.from_batches(schema, self._ahead(codes))
+        return pa.RecordBatchReader.from_batches(schema, self._ahead(codes, self.decide))
 
-    def _ahead(self, codes: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-        """:meth:`decide` over ``codes``, one batch ahead in a second thread: numpy and Arrow
-        let go of the GIL, so the next batch is checked while this one is written."""
+    def write_csv(self, codes: pa.RecordBatchReader, path: Path) -> None:
+        """The decisions of every batch of ``codes`` as CSV at ``path``: :data:`CSV_HEADER`,
+        then each code's line, in input order. Each batch's keys are found one ahead in a
+        second thread; this one makes the lines, each code's cell joined to the tail of its
+        decision (made once per decision, :func:`csv_tails`), and writes them as one buffer
+        (both let go of the GIL)."""
+        with path.open("wb") as out:
+            out.write(CSV_HEADER)
+            for raw, key in self._ahead(codes, lambda raw: (raw, self.keys(raw))):
+                if not len(raw):
+                    continue
+                at = self.tail_at[key]
+                fresh = at < 0
+                if fresh.any():
+                    self._add_tails(np.unique(key[fresh]))
+                    at = self.tail_at[key]
+                lines = csv_lines(raw, self.tails.take(pa.array(at)))
+                ends, text = text_buffers(lines)
+                out.write(text[ends[0] : ends[-1]].data)
+
+    def _add_tails(self, keys: npt.NDArray[np.intp]) -> None:
+        """Make the CSV tails of the decisions ``keys`` (combined already)."""
+        columns = self._columns(pa.nulls(len(keys), pa.string()), keys)
+        made = csv_tails(*columns.columns[1:])
+        self.tail_at[keys] = len(self.tails) + np.arange(len(keys))
+        self.tails = pa.concat_arrays([self.tails, made])
+
+    def _ahead(self, codes: pa.RecordBatchReader, work: Callable[[pa.Array], _T]) -> Iterator[_T]:
+        """``work`` over the batches of ``codes``, one batch ahead in a second thread: numpy
+        and Arrow let go of the GIL, so the next batch is decided while this one is written."""
         with ThreadPoolExecutor(1, thread_name_prefix="xinyong-screen") as pool:
-            pending: Future[pa.RecordBatch] | None = None
+            pending: Future[_T] | None = None
             for batch in codes:
-                following = pool.submit(self.decide, batch.column(0))
+                following = pool.submit(work, batch.column(0))
                 if pending is not None:
                     yield pending.result()
                 pending = following
