@@ -212,12 +212,15 @@ def test_decided_combines_only_the_codes_its_batches_match() -> None:
     rng = random.Random(7)
     person, other, firm = ric.generate(rng), ric.generate(rng), uscc.generate(rng)
     inner = firm[8:17]
+    unseen, more = ric.generate(rng), ric.generate(rng)
     index = pa.table(
         {
-            "code": [person, person, inner, other],
-            "effect": ["deny", "deny", "prefer", "deny"],
-            "until": pa.array([date(2030, 1, 1), None, date(2029, 1, 1), None], pa.date32()),
-            "measure": ["m2", "m1", "m3", "m4"],
+            "code": [person, person, inner, other, unseen, more],
+            "effect": ["deny", "deny", "prefer", "deny", "review", "deny"],
+            "until": pa.array(
+                [date(2030, 1, 1), None, date(2029, 1, 1), None, None, None], pa.date32()
+            ),
+            "measure": ["m2", "m1", "m3", "m4", "m5", "m6"],
         }
     )
     decided = Decided(index, duckdb.connect(config={"threads": 1}))
@@ -232,8 +235,14 @@ def test_decided_combines_only_the_codes_its_batches_match() -> None:
         {"code": person, "outcome": "deny", "until": None, "measures": "m1;m2"},
     ]
     assert decided.counts == {"deny": 2, "review": 0, "prefer": 1, "permit": 0, "invalid": 1}
-    # ``other`` is in the index but in no batch: never combined.
+    # ``other`` is in the index but in no batch: never combined (4 codes read, fewer than the
+    # index's 5, so the rule below has not come into play).
     assert int((decided.outcome_of[: decided.size] >= 0).sum()) == 2
+    assert not decided.all_combined
+    # Once as many codes were read as the index holds, the rest of it is combined at once.
+    decided.decide(pa.array(["123"] * (decided.size - decided.done), pa.string()))
+    assert decided.all_combined and (decided.outcome_of[: decided.size] >= 0).all()
+    assert decided.decide(pa.array([other], pa.string())).to_pylist()[0]["outcome"] == "deny"
 
 
 def test_decided_csv_over_batches_is_the_copy_of_its_decisions(tmp_path: Path) -> None:

@@ -591,8 +591,11 @@ class Decided:
     its reason as ``measures``. Counts the outcomes and the rows as it goes.
 
     The codes are looked up among the index's distinct codes first; the index rows of a code
-    are combined (:data:`COMBINE_SQL`, on ``con``) only once a batch matches it, so the codes no
-    batch matches are never combined. ``combine_seconds``: the CPU seconds spent combining."""
+    are combined (:data:`COMBINE_SQL`, on ``con``) only once a batch matches it, so a screen of
+    fewer codes than the index holds never combines the codes it does not match. Once as many
+    codes have been read as the index holds, the rest of it is combined at once: that costs no
+    more than the codes read, and spares a query per batch (10 M codes against 100,000: 0.22
+    CPU s against 0.55). ``combine_seconds``: the CPU seconds spent combining."""
 
     def __init__(self, index: pa.Table, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -626,6 +629,7 @@ class Decided:
         self.tail_at = np.full(keys, -1, dtype=np.intp)
         self.tails = pa.array([], pa.string())
         self.combine_seconds = 0.0
+        self.all_combined = False
         self.counts = dict.fromkeys(_OUTCOMES, 0)
         self.done = 0
         # The codes of 17 digits and a digit or X (citizen numbers, mostly) are found by their
@@ -640,11 +644,16 @@ class Decided:
     def _combine(self, rows: npt.NDArray[np.intp]) -> None:
         """Combine the index rows of the codes at ``rows`` (``size`` for none) not yet
         combined: :data:`COMBINE_SQL` over their index rows only, each code as its number."""
-        found = rows[rows < self.size]
-        found = found[self.outcome_of[found] < 0]
-        if not len(found):
+        if self.all_combined:
             return
-        keys = np.unique(found)
+        if self.done + len(rows) >= self.size:
+            keys = np.flatnonzero(self.outcome_of[: self.size] < 0)
+            self.all_combined = True
+        else:
+            found = rows[rows < self.size]
+            keys = np.unique(found[self.outcome_of[found] < 0])
+        if not len(keys):
+            return
         started = time.thread_time()
         start, end = self.at[keys], self.at[keys + 1]
         lengths = end - start
