@@ -16,6 +16,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
@@ -76,9 +77,21 @@ def test_a_group_in_one_statement_logs_what_a_transaction_logs(engine: Engine, l
     assert logged[0]["outcome"] == "deny" and logged[0]["reasons"]
 
 
-def test_writers_taking_turns_keep_one_chain(engine: Engine) -> None:
-    """Two writers appending alternately: each finds the head moved by the other since its own
-    last group, appends after it, and the chain is one."""
+def test_writers_taking_turns_keep_one_chain(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers appending alternately (two API processes): each finds the head moved by the
+    other since its own last group, appends after it, and the chain is one. On PostgreSQL no
+    group goes the ordinary way (seven statements) but the very first, which makes the head
+    row: the others wait for the head's lock and append in one statement."""
+    ordinary = []
+    appended = writer_module.append_prepared
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        ordinary.append(1)
+        return appended(*args, **kwargs)
+
+    monkeypatch.setattr(writer_module, "append_prepared", counted)
     writers = [DecisionWriter(engine, sync=False) for _ in range(2)]
     try:
         for n in range(8):
@@ -91,6 +104,8 @@ def test_writers_taking_turns_keep_one_chain(engine: Engine) -> None:
         details = [e.detail for e in audit.list_events(conn)]
     assert chain.ok and chain.count == 8
     assert [d["n"] for d in details if d] == list(range(8))
+    if engine.dialect.name == "postgresql":
+        assert len(ordinary) <= 1, ordinary
 
 
 def test_a_head_set_back_behind_the_writer_refuses_the_group(engine: Engine) -> None:

@@ -163,6 +163,39 @@ def append_after(
     missing or behind the events) and the caller appends the ordinary way
     (``append_prepared`` in a transaction), which sees why.
     """
+    driver: Any = conn.connection.driver_connection
+    driver.autocommit = True  # the one statement is its own transaction
+    try:
+        return _append_one(driver, head, prepared, also)
+    finally:
+        driver.autocommit = False
+
+
+def append_locked(
+    conn: Connection,
+    prepared: Sequence[dict[str, Any]],
+    also: Mapping[Table, Sequence[Mapping[str, Any]]] | None = None,
+) -> Head | None:
+    """PostgreSQL: ``append_after`` in ``conn``'s transaction, after taking the head's row lock
+    and reading it there: another process's append is waited for, never missed. Three round
+    trips (the lock, the statement, the commit) where ``append_prepared``'s way takes seven.
+    None, with nothing written, when there is no head row or an event already lies past the head
+    (the caller appends the ordinary way, which creates the one and refuses the other)."""
+    found = conn.execute(_LOCK_HEAD).first()
+    if found is None:
+        return None
+    head = Head(found.seq, found.hash)
+    return _append_one(conn.connection.driver_connection, head, prepared, also)
+
+
+def _append_one(
+    driver: Any,
+    head: Head,
+    prepared: Sequence[dict[str, Any]],
+    also: Mapping[Table, Sequence[Mapping[str, Any]]] | None,
+) -> Head | None:
+    """``append_after``'s statement on the driver's connection as it is (in a transaction or
+    not): the new head, or None when nothing was written."""
     events, last = _chain_json(prepared, head.seq + 1, head.hash)
     tables = {table: listed for table, listed in (also or {}).items() if listed}
     params: dict[str, Any] = {
@@ -176,12 +209,7 @@ def append_after(
         params[f"rows_{n}"] = json.dumps(list(table_rows), default=_json_time, ensure_ascii=False)
     key = tuple((table.name, tuple(table_rows[0])) for table, table_rows in tables.items())
     statement = _FAST.get(key) or _fast_statement(key)
-    driver: Any = conn.connection.driver_connection
-    driver.autocommit = True  # the one statement is its own transaction
-    try:
-        moved = driver.execute(statement, params).fetchone()[0]
-    finally:
-        driver.autocommit = False
+    moved = driver.execute(statement, params).fetchone()[0]
     return Head(head.seq + len(prepared), last) if moved else None
 
 
@@ -427,6 +455,9 @@ _BUMP = (
     .where(audit_head.c.id == HEAD_ID)
     .values(seq=audit_head.c.seq + bindparam("count"))
     .returning(audit_head.c.seq, audit_head.c.hash)
+)
+_LOCK_HEAD = (
+    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID).with_for_update()
 )
 _TAKEN = select(audit_events.c.id).where(audit_events.c.id >= bindparam("first")).limit(1)
 _SET_HASH = update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("new_hash"))
