@@ -7,7 +7,9 @@
 - ``events.append_prepared(conn, prepared)`` — the same for events already checked by
   ``prepare_event``, returning the new head (``events.Head``): the decision writer's group
   commit; ``events.append_after(conn, head, prepared, also)`` the same on PostgreSQL in one
-  self-committing statement when the chain still ends at ``head``.
+  self-committing statement when the chain still ends at ``head``;
+  ``events.append_locked(conn, prepared, also)`` that statement after the head's row lock, in
+  the caller's transaction (another process appended since).
 - ``verify(conn, *, anchors=None) -> VerifyResult`` — walk the chain: ok, count, head hash,
   first broken event and why.
 - ``events_for_subject(conn, subject) -> list[AuditEvent]`` — a subject's 查询记录.

@@ -14,7 +14,9 @@ while a group is being written form the next group (group commit: no timer, the 
 as the load makes it). On PostgreSQL a group is ONE statement and one round trip
 (``xinyong.audit.events.append_after``: head moved, events and decisions inserted, committed by
 itself) whenever the chain still ends where this writer's last group left it; after another
-process's append, the ordinary transaction (``append_prepared``). On a SQLite file a group is
+process's append, the same statement after the head's row lock in a transaction
+(``append_locked``); a big group, the ordinary transaction (``append_prepared``). On a SQLite
+file a group is
 written on the ``sqlite3`` driver of a connection the writer keeps, with fixed SQL
 (``xinyong.audit.events.SqliteAppend``: ``BEGIN IMMEDIATE``, the head read and checked under the
 write lock every time, the rows inserted, the head moved, ``COMMIT``) — the same rows as
