@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from decisions import ACTION, _postgres_cpu_seconds, build
+from decisions import ACTION, build, postgres_cpu_seconds
 
 THREADS = 16
 
@@ -62,7 +62,7 @@ def run(url: str, codes_file: str, count: int, threads: int) -> None:
 
 def measure(url: str, codes_file: str, count: int, processes: int) -> tuple[float, float, float]:
     """(checks/s, PostgreSQL CPU µs per check, share of groups the ordinary way)."""
-    cpu0, t0 = _postgres_cpu_seconds(), time.perf_counter()
+    cpu0, t0 = postgres_cpu_seconds(), time.perf_counter()
     command = [sys.executable, __file__, "--child", url, codes_file, str(count // processes)]
     children = [
         subprocess.Popen([*command, str(THREADS // processes)], stdout=subprocess.PIPE, text=True)
@@ -70,7 +70,7 @@ def measure(url: str, codes_file: str, count: int, processes: int) -> tuple[floa
     ]
     outs = [json.loads(child.communicate()[0]) for child in children]
     elapsed = time.perf_counter() - t0
-    cpu = _postgres_cpu_seconds() - cpu0
+    cpu = postgres_cpu_seconds() - cpu0
     groups, ordinary = sum(o["groups"] for o in outs), sum(o["ordinary"] for o in outs)
     return count / elapsed, cpu * 1e6 / count, ordinary / max(groups, 1)
 

@@ -499,10 +499,10 @@ def bench_http(
                 for code in sample[:50]:  # warm every worker: engine, checker, key cache
                     httpx.get(f"http://127.0.0.1:{port}/api/v1/check",
                               params={"subject": code, "action": ACTION}, headers={"X-API-Key": key})  # fmt: skip
-                cpu0, db0 = _cpu_seconds(server.pid), _postgres_cpu_seconds()
+                cpu0, db0 = _cpu_seconds(server.pid), postgres_cpu_seconds()
                 done, rate, p99 = _wrk(wrk, port, key, tmp / "check.lua", seconds, conc)
                 cpu = _cpu_seconds(server.pid) - cpu0
-                db = _postgres_cpu_seconds() - db0
+                db = postgres_cpu_seconds() - db0
                 results[name].append((rate, p99, cpu * 1e6 / max(done, 1)))
                 database = (
                     f", PostgreSQL CPU {db * 1e6 / max(done, 1):5,.0f} µs/request"
@@ -551,7 +551,7 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _postgres_cpu_seconds() -> float:
+def postgres_cpu_seconds() -> float:
     """User + system CPU seconds of this machine's PostgreSQL processes, with those of their
     children that have exited (a backend's, once its connection closed, is counted in the
     postmaster's): the database's share of the two cores, which "server CPU" leaves out."""

@@ -723,13 +723,17 @@ class Decided:
         return self._columns(raw, self.keys(raw))
 
     def _columns(self, raw: pa.Array, key: npt.NDArray[np.intp]) -> pa.RecordBatch:
+        outcome, until, measures = self._decisions(key)
         return pa.record_batch(
-            {
-                "code": raw,
-                "outcome": self.outcomes.take(pa.array(self.outcome_of[key])),
-                "until": pa.array(self.until_days[key], pa.date32(), mask=~self.until_set[key]),
-                "measures": self.measure_texts.take(pa.array(self.measure_of[key])),
-            }
+            {"code": raw, "outcome": outcome, "until": until, "measures": measures}
+        )
+
+    def _decisions(self, key: npt.NDArray[np.intp]) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """The ``outcome``, ``until`` and ``measures`` of the decisions ``key``."""
+        return (
+            self.outcomes.take(pa.array(self.outcome_of[key])),
+            pa.array(self.until_days[key], pa.date32(), mask=~self.until_set[key]),
+            self.measure_texts.take(pa.array(self.measure_of[key])),
         )
 
     def rows(self, codes: pa.RecordBatchReader) -> pa.RecordBatchReader:
@@ -763,8 +767,7 @@ class Decided:
 
     def _add_tails(self, keys: npt.NDArray[np.intp]) -> None:
         """Make the CSV tails of the decisions ``keys`` (combined already)."""
-        columns = self._columns(pa.nulls(len(keys), pa.string()), keys)
-        made = csv_tails(*columns.columns[1:])
+        made = csv_tails(*self._decisions(keys))
         self.tail_at[keys] = len(self.tails) + np.arange(len(keys))
         self.tails = pa.concat_arrays([self.tails, made])
 
